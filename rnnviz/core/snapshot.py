@@ -1,0 +1,95 @@
+"""The frozen record of one moment of training: everything the window draws, nothing it must compute.
+
+A Snapshot is made by ``Trainer.snapshot()``. Every array in it is a private, read-only copy, so the window can
+keep it while training goes on in another thread. Panels only draw what is here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+import numpy as np
+
+
+def frozen_array(a: Any, dtype: Any = None) -> np.ndarray:
+    """A read-only private copy of ``a``."""
+    out = np.array(a, dtype=dtype, copy=True)
+    out.setflags(write=False)
+    return out
+
+
+@dataclass(frozen=True)
+class Probe:
+    """The probe sequence: one example whose inside the window shows.
+
+    tokens:      (T,) the tokens read, specials included
+    ids:         (T,) their ids
+    states:      (T, D) hidden states s_t of the top layer (D = d, or 2d when bidirectional: [forward; backward])
+    probs:       classification: (k,) class probabilities at the true last step;
+                 labelling / generation: (T, k) per-step probabilities
+    target:      classification: () true class id; otherwise (T,) true ids (IGNORE where none)
+    predicted:   classification: () argmax class; otherwise (T,) argmax per step
+    grad_norms:  (T,) ||dL/ds_t|| of this probe's own loss, first timestep first
+    preact:      (T, G*d) pre-activations of the top layer's forward direction (for slow-motion BPTT)
+    source:      "validation #12" or "typed"
+    """
+
+    tokens: tuple[str, ...]
+    ids: np.ndarray
+    states: np.ndarray
+    probs: np.ndarray
+    target: np.ndarray
+    predicted: np.ndarray
+    grad_norms: np.ndarray
+    preact: np.ndarray
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything on screen at one moment. Shapes: N train steps kept, M evaluations, R gradient-flow rows."""
+
+    # --- where we are ---
+    step: int                      # optimiser steps taken
+    epoch: int                     # completed epochs
+    epoch_progress: float          # fraction of the current epoch done, in [0, 1]
+    steps_per_second: float
+    lr: float
+    clip: float                    # clipping threshold (0 = off)
+    task: str
+    cell: str
+    classes: tuple[str, ...]       # output class names, index = class id
+    config: dict                   # Config.to_dict()
+    n_params: int
+    fault: str | None              # explanation when training stopped on NaN/Inf, else None
+    # --- loss curves ---
+    train_steps: np.ndarray        # (N,) step number of each recorded training loss
+    train_loss: np.ndarray         # (N,) batch loss (cross-entropy summed over time, mean over examples)
+    val_steps: np.ndarray          # (M,) step of each evaluation
+    val_loss: np.ndarray           # (M,)
+    val_accuracy: np.ndarray       # (M,) NaN for generation
+    val_perplexity: np.ndarray     # (M,) exp(mean per-token loss), NaN unless generation
+    # --- gradient flow (on a fixed monitor batch, recomputed for each snapshot) ---
+    grad_norms: np.ndarray         # (T,) ||dL/ds_t|| of the monitor batch, first timestep first
+    grad_norms_last: np.ndarray    # (T,) the same from the last real step's loss alone (labelling/generation; else = grad_norms)
+    grad_flow_steps: np.ndarray    # (R,) training step of each row below
+    grad_flow: np.ndarray          # (R, T) grad_norms over training (rows: snapshots, decimated to a cap)
+    param_grad_steps: np.ndarray   # (N2,) training step of each entry below
+    param_grad_norms: dict         # name -> (N2,) ||dL/dtheta|| of each parameter at each training step
+    # --- validation details (from the last evaluation) ---
+    confusion: np.ndarray          # (k, k) counts, rows = true class, columns = predicted; empty for generation
+    per_class_accuracy: np.ndarray # (k,) diagonal / row sum, NaN for classes absent from validation
+    # --- weights ---
+    W: np.ndarray                  # (G*d, d) recurrent matrix of the first layer (gates stacked)
+    gate_names: tuple[str, ...]    # names of the d-row blocks of W, e.g. ("i", "f", "g", "o")
+    eigenvalues: dict              # gate name -> (d,) complex eigenvalues of that d x d block of W
+    spectral_radius: dict          # gate name -> max |eigenvalue|
+    # --- the probe and generation ---
+    probe: Probe | None
+    sample_text: str = ""          # generation: text sampled at the last evaluation
+    sample_temperature: float = 1.0
+    extra: dict = field(default_factory=dict)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The top-level array fields by name (for tests and exports)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if isinstance(getattr(self, f.name), np.ndarray)}

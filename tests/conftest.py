@@ -1,0 +1,18 @@
+"""Shared test setup: no screen needed, real data found beside the repo when present."""
+import os
+import pathlib
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+REAL_DATA = REPO.parent / "shared" / "data" / "real"
+
+
+@pytest.fixture
+def real_data() -> pathlib.Path:
+    """The folder of real corpora (../shared/data/real); the test is skipped when it is absent."""
+    if not REAL_DATA.is_dir():
+        pytest.skip("../shared/data/real is not present")
+    return REAL_DATA
