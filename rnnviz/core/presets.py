@@ -1,0 +1,76 @@
+"""Built-in presets: a dataset with settings that learn, and the text a lesson shows.
+
+Each preset is a TOML file in ``rnnviz/resources/presets``::
+
+    [lesson]
+    title = "Sentiment with negation"
+    description = "one line for `rnnviz presets`"
+    text = "Two or three sentences shown in the window: what to do, what to watch."
+    panels = ["loss", "hidden", "gradients", "confusion"]
+    order = 1
+
+    [settings]          # any Config field
+    dataset = "negation"
+    cell = "rnn"
+"""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from .config import Config, from_dict
+from .errors import ConfigError
+
+DEFAULT_PRESET = "negation"
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    title: str
+    description: str
+    text: str
+    config: Config
+    panels: tuple[str, ...] = field(default_factory=tuple)
+    order: int = 100
+
+
+def _preset_dir() -> Path:
+    return Path(str(resources.files("rnnviz") / "resources" / "presets"))
+
+
+def parse_preset(name: str, text: str, source: str = "") -> Preset:
+    """A Preset from TOML text; errors name the preset and the field."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError("preset", f"{source or name}: not valid TOML ({exc})") from None
+    lesson = data.get("lesson", {})
+    settings = data.get("settings", {})
+    unknown = set(data) - {"lesson", "settings"}
+    if unknown:
+        raise ConfigError("preset", f"{source or name}: unknown section(s) {', '.join(sorted(unknown))}")
+    config = from_dict(settings)
+    return Preset(name=name, title=str(lesson.get("title", name)), description=str(lesson.get("description", "")),
+                  text=str(lesson.get("text", "")), config=config, panels=tuple(lesson.get("panels", ())),
+                  order=int(lesson.get("order", 100)))
+
+
+def list_presets() -> list[Preset]:
+    """Every built-in preset, in lesson order."""
+    presets = [parse_preset(p.stem, p.read_text(encoding="utf-8"), str(p)) for p in _preset_dir().glob("*.toml")]
+    return sorted(presets, key=lambda p: (p.order, p.name))
+
+
+def preset_names() -> list[str]:
+    return [p.name for p in list_presets()]
+
+
+def load_preset(name: str) -> Preset:
+    """The preset called ``name``; a clear ConfigError listing the known names otherwise."""
+    path = _preset_dir() / f"{name}.toml"
+    if not path.is_file():
+        raise ConfigError("preset", f"unknown preset {name!r}; built-in presets: {', '.join(preset_names())}")
+    return parse_preset(name, path.read_text(encoding="utf-8"), str(path))

@@ -1,0 +1,317 @@
+"""The training loop: batches, BPTT, optimiser, evaluation and the Snapshots the window draws.
+
+The Trainer knows nothing of any screen. A caller drives it one step at a time (``step()``), so a worker can
+pause, change the learning rate or stop between any two steps; others watch through callbacks and
+``snapshot()``. Same config and seed => identical numbers.
+"""
+from __future__ import annotations
+
+import math
+import time
+from typing import Callable
+
+import numpy as np
+
+from . import metrics
+from .batch import IGNORE, Batch, Dataset, iterate_batches, make_batch
+from .config import Config, validate
+from .errors import TrainingFault
+from .history import History
+from .model import RNNModel
+from .optim import Optimizer, clip_global_norm
+from .snapshot import Probe, Snapshot, frozen_array
+
+LOSS_CAP = 20000        # training-loss and parameter-gradient history rows kept (decimated beyond)
+GRAD_FLOW_CAP = 400     # gradient-flow heatmap rows kept
+EVAL_BATCH = 256
+
+FAULT_ADVICE = ("Exploding gradients: the products of dS_t/dS_(t-1) along the sequence grew without bound. "
+                "Try gradient clipping (e.g. clip = 1), a lower learning rate, or a smaller spectral radius of W "
+                "(below 1). The weights shown are those of the last good step.")
+
+
+class Trainer:
+    """Trains an RNNModel on a Dataset one batch at a time.
+
+    callbacks: objects with any of ``on_step(trainer, loss)``, ``on_evaluate(trainer, result)``,
+    ``on_epoch_end(trainer)``.
+    monitor_every: every this many steps the gradient flow of a fixed validation batch is recorded.
+    """
+
+    def __init__(self, config: Config, dataset: Dataset | None = None, callbacks: tuple = (),
+                 monitor_every: int = 10):
+        config = validate(config)
+        if dataset is None:
+            from .data import load_dataset
+            dataset = load_dataset(config)
+        if dataset.task != config.task:
+            config = config.replace(task=dataset.task)
+        self.config = config
+        self.dataset = dataset
+        self.callbacks = list(callbacks)
+        self.monitor_every = max(1, monitor_every)
+        self.model = RNNModel(config, len(dataset.vocab), dataset.n_classes)
+        self.optimizer = Optimizer(config.optimizer, self.model.flat, config.lr, config.momentum,
+                                   config.weight_decay, self.model.matrix_mask.astype(self.model.dtype))
+        self.pad_id = dataset.vocab.pad_id
+        self.rng = np.random.default_rng(config.seed + 1)      # data order (weights use ``seed``)
+        self.sample_rng = np.random.default_rng(config.seed + 2)
+        n_train = len(dataset.train)
+        self.steps_per_epoch = max(1, math.ceil(n_train / config.batch_size))
+        self.step_count = 0
+        self.epoch = 0
+        self._order = self.rng.permutation(n_train)
+        self._pos = 0
+        self.fault: str | None = None
+        self.temperature = config.temperature
+        self.last_grad_norm = 0.0
+        self.last_loss = float("nan")
+        self._step_seconds = 0.0
+        self._last_good = self.model.flat.copy()
+        names = self.model.param_names
+        self.loss_history = History(1, LOSS_CAP)
+        self.param_grad_history = History(len(names), LOSS_CAP)
+        self.eval_history: list[dict] = []
+        self.last_eval: dict | None = None
+        self.sample_text = ""
+        monitor_n = min(config.batch_size, len(dataset.val))
+        self.monitor_batch = make_batch(dataset.val, np.arange(monitor_n), self.pad_id, dataset.task)
+        self.grad_flow = History(self.monitor_batch.ids.shape[1], GRAD_FLOW_CAP)
+        self.monitor_norms = np.zeros(self.monitor_batch.ids.shape[1])
+        self.monitor_norms_last = self.monitor_norms
+        self.probe_index = 0
+        self.probe_tokens: list[str] | None = None
+        self._record_monitor()
+
+    # ---------------------------------------------------------------------------------------- settings
+    @property
+    def lr(self) -> float:
+        return self.optimizer.lr
+
+    def set_lr(self, lr: float) -> None:
+        """Change the learning rate between steps."""
+        self.config = self.config.replace(lr=float(lr))
+        self.optimizer.lr = float(lr)
+
+    def set_clip(self, clip: float) -> None:
+        self.config = self.config.replace(clip=float(clip))
+
+    def set_temperature(self, temperature: float) -> None:
+        self.temperature = max(0.0, float(temperature))
+        if self.dataset.task == "generation":
+            self._sample()
+
+    def set_probe(self, index: int) -> None:
+        """Make validation example ``index`` the probe sequence."""
+        if not 0 <= index < len(self.dataset.val):
+            raise IndexError(f"probe index {index} outside 0..{len(self.dataset.val) - 1}")
+        self.probe_index = int(index)
+        self.probe_tokens = None
+
+    def set_probe_text(self, tokens: list[str]) -> None:
+        """Probe with typed tokens (unknown ones read as <unk>)."""
+        self.probe_tokens = list(tokens) if tokens else None
+
+    @property
+    def done(self) -> bool:
+        return self.epoch >= self.config.epochs
+
+    # -------------------------------------------------------------------------------------------- steps
+    def _next_batch(self) -> Batch:
+        idx = self._order[self._pos : self._pos + self.config.batch_size]
+        self._pos += len(idx)
+        return make_batch(self.dataset.train, idx, self.pad_id, self.dataset.task)
+
+    def step(self) -> float:
+        """One training batch: forward, BPTT, clipping, optimiser update. Returns the batch loss.
+
+        Raises TrainingFault (and sets ``fault``) when the loss, the gradient or the new weights are not finite;
+        the weights then stay those of the last good step.
+        """
+        if self.fault:
+            raise TrainingFault(self.fault)
+        start = time.perf_counter()
+        batch = self._next_batch()
+        model, cfg = self.model, self.config
+        with np.errstate(all="ignore"):
+            res = model.loss_and_grads(batch)
+            grad = model.grad
+            self.optimizer.add_weight_decay(grad)
+            norm = clip_global_norm(grad, cfg.clip)
+            if not (math.isfinite(res.loss) and math.isfinite(norm)):
+                self._fail("the loss" if not math.isfinite(res.loss) else "the gradient", norm)
+            np.copyto(self._last_good, model.flat)
+            self.optimizer.step(grad)
+            if not np.isfinite(model.flat).all():
+                np.copyto(model.flat, self._last_good)
+                self._fail("the weights", norm)
+        self.step_count += 1
+        self.last_loss, self.last_grad_norm = res.loss, norm
+        self.loss_history.append(self.step_count, res.loss)
+        g2 = grad * grad
+        self.param_grad_history.append(self.step_count, np.sqrt(np.add.reduceat(g2, model.offsets[:-1])))
+        if self.step_count % self.monitor_every == 0:
+            self._record_monitor()
+        elapsed = time.perf_counter() - start
+        self._step_seconds = elapsed if self._step_seconds == 0 else 0.9 * self._step_seconds + 0.1 * elapsed
+        for cb in self.callbacks:
+            getattr(cb, "on_step", lambda *a: None)(self, res.loss)
+        if self._pos >= len(self._order):
+            self._end_epoch()
+        return res.loss
+
+    def _fail(self, what: str, norm: float) -> None:
+        self.fault = (f"Training paused at step {self.step_count + 1}: {what} became NaN or infinite "
+                      f"(gradient norm before clipping: {norm:.3g}). {FAULT_ADVICE}")
+        raise TrainingFault(self.fault)
+
+    def _end_epoch(self) -> None:
+        self.epoch += 1
+        self._order = self.rng.permutation(len(self.dataset.train))
+        self._pos = 0
+        self.evaluate()
+        for cb in self.callbacks:
+            getattr(cb, "on_epoch_end", lambda *a: None)(self)
+
+    def run_epoch(self) -> None:
+        """Train to the end of the current epoch."""
+        start_epoch = self.epoch
+        while self.epoch == start_epoch:
+            self.step()
+
+    def train(self, epochs: int | None = None, should_stop: Callable[[], bool] = lambda: False) -> None:
+        """Train until ``epochs`` epochs are complete (default: the config's) or ``should_stop()``."""
+        target = self.config.epochs if epochs is None else epochs
+        while self.epoch < target and not should_stop():
+            self.step()
+
+    def restore_last_good(self) -> None:
+        """Clear a fault and keep the weights of the last good step (e.g. after lowering the learning rate)."""
+        self.fault = None
+
+    # ------------------------------------------------------------------------------------------ measures
+    def _record_monitor(self) -> None:
+        """Gradient flow of the fixed monitor batch (does not change the weights)."""
+        with np.errstate(all="ignore"):
+            res = self.model.loss_and_grads(self.monitor_batch)
+            self.monitor_norms = res.grad_norms.copy()
+            if self.dataset.task != "classification":
+                self.monitor_norms_last = self.model.loss_and_grads(self.monitor_batch, only_last=True).grad_norms
+            else:
+                self.monitor_norms_last = self.monitor_norms
+        self.grad_flow.append(self.step_count, self.monitor_norms)
+
+    def evaluate(self) -> dict:
+        """Loss, accuracy, per-class accuracy and confusion matrix on the whole validation split."""
+        ds, k = self.dataset, self.dataset.n_classes
+        loss_sum, n_targets = 0.0, 0
+        confusion = np.zeros((k, k), dtype=np.int64)
+        with np.errstate(all="ignore"):
+            for batch in iterate_batches(ds.val, EVAL_BATCH, self.pad_id, ds.task):
+                s, n, probs = self.model.evaluate(batch)
+                loss_sum += s
+                n_targets += n
+                if ds.task != "generation":
+                    confusion += metrics.confusion_matrix(batch.targets, probs.argmax(axis=-1), k)
+        n_val = len(ds.val)
+        result = {
+            "step": self.step_count,
+            "epoch": self.epoch,
+            "val_loss": loss_sum / n_val,
+            "val_accuracy": metrics.accuracy(confusion) if ds.task != "generation" else None,
+            "val_perplexity": math.exp(min(loss_sum / max(n_targets, 1), 700)) if ds.task == "generation" else None,
+            "confusion": confusion if ds.task != "generation" else np.zeros((0, 0), dtype=np.int64),
+            "per_class_accuracy": metrics.per_class_accuracy(confusion) if ds.task != "generation" else np.zeros(0),
+            "train_loss": self.last_loss,
+        }
+        self.last_eval = result
+        self.eval_history.append(result)
+        if ds.task == "generation":
+            self._sample()
+        for cb in self.callbacks:
+            getattr(cb, "on_evaluate", lambda *a: None)(self, result)
+        return result
+
+    def _sample(self, n: int = 240) -> None:
+        vocab = self.dataset.vocab
+        prompt = list(self.dataset.val.ids[0][:8]) if len(self.dataset.val) else [vocab.unk_id]
+        with np.errstate(all="ignore"):
+            out = self.model.generate(prompt, n, self.temperature, self.sample_rng)
+        join = "" if self.dataset.tokenizer == "char" else " "
+        self.sample_text = join.join(vocab.decode(list(prompt) + out))
+
+    def probe(self) -> Probe:
+        """Hidden states, predictions and gradient flow of the probe sequence."""
+        ds, model = self.dataset, self.model
+        if self.probe_tokens is not None:
+            tokens = list(self.probe_tokens)
+            ids = ds.vocab.encode(tokens)
+            tokens = [t if i != ds.vocab.unk_id else "<unk>" for t, i in zip(tokens, ids)]
+            target = np.full(len(ids), IGNORE) if ds.task != "classification" else np.array(IGNORE)
+            source = "typed"
+        else:
+            i = self.probe_index
+            tokens, ids = list(ds.val.tokens[i]), np.asarray(ds.val.ids[i])
+            target = np.asarray(ds.val.targets[i])
+            source = f"validation #{i}"
+        T = len(ids)
+        batch = Batch(ids=ids[None, :], lengths=np.array([T]),
+                      targets=(target[None] if target.ndim else np.array([int(target)])), index=np.array([0]))
+        with np.errstate(all="ignore"):
+            fw = model.forward(batch.ids, batch.lengths)
+            states = fw.top[:, 0, :]
+            cache = fw.caches[-1][0].cell
+            pre = (cache.pre if cache.pre is not None else cache.A)[:, 0, :]
+            if (target != IGNORE).any():
+                res = model.loss_and_grads(batch)
+                probs, norms = res.probs[0], res.grad_norms
+            else:
+                probs, norms = model.predict(batch.ids, batch.lengths)[0], np.full(T, np.nan)
+        predicted = probs.argmax(axis=-1)
+        return Probe(tokens=tuple(tokens), ids=frozen_array(ids), states=frozen_array(states),
+                     probs=frozen_array(probs), target=frozen_array(target), predicted=frozen_array(predicted),
+                     grad_norms=frozen_array(norms), preact=frozen_array(pre), source=source)
+
+    @property
+    def steps_per_second(self) -> float:
+        return 1.0 / self._step_seconds if self._step_seconds > 0 else 0.0
+
+    def snapshot(self) -> Snapshot:
+        """A frozen, copied record of everything the window draws (a few milliseconds)."""
+        ds, model = self.dataset, self.model
+        steps, losses = self.loss_history.view()
+        pg_steps, pg_values = self.param_grad_history.view()
+        gf_steps, gf_values = self.grad_flow.view()
+        evals = self.eval_history
+        nan = float("nan")
+        last = self.last_eval or {}
+        blocks = model.W_blocks()
+        with np.errstate(all="ignore"):
+            eigs = {g: np.linalg.eigvals(b.astype(np.float64)) if np.isfinite(b).all() else np.zeros(0, complex)
+                    for g, b in blocks.items()}
+        k = ds.n_classes
+        return Snapshot(
+            step=self.step_count, epoch=self.epoch, epoch_progress=self._pos / max(len(self._order), 1),
+            steps_per_second=self.steps_per_second, lr=self.lr, clip=self.config.clip, task=ds.task,
+            cell=self.config.cell, classes=tuple(ds.classes), config=self.config.to_dict(), n_params=model.n_params,
+            fault=self.fault,
+            train_steps=frozen_array(steps), train_loss=frozen_array(losses[:, 0]),
+            val_steps=frozen_array([e["step"] for e in evals], np.int64),
+            val_loss=frozen_array([e["val_loss"] for e in evals], np.float64),
+            val_accuracy=frozen_array([nan if e["val_accuracy"] is None else e["val_accuracy"] for e in evals],
+                                      np.float64),
+            val_perplexity=frozen_array([nan if e["val_perplexity"] is None else e["val_perplexity"]
+                                         for e in evals], np.float64),
+            grad_norms=frozen_array(self.monitor_norms), grad_norms_last=frozen_array(self.monitor_norms_last),
+            grad_flow_steps=frozen_array(gf_steps), grad_flow=frozen_array(gf_values),
+            param_grad_steps=frozen_array(pg_steps),
+            param_grad_norms={name: frozen_array(pg_values[:, j]) for j, name in enumerate(model.param_names)},
+            confusion=frozen_array(last.get("confusion", np.zeros((k, k) if ds.task != "generation" else (0, 0),
+                                                                  np.int64))),
+            per_class_accuracy=frozen_array(last.get("per_class_accuracy", np.full(k, nan))),
+            W=frozen_array(model.params["W"]), gate_names=tuple(blocks),
+            eigenvalues={g: frozen_array(e) for g, e in eigs.items()},
+            spectral_radius={g: float(np.max(np.abs(e))) if e.size else nan for g, e in eigs.items()},
+            probe=self.probe() if len(ds.val) else None,
+            sample_text=self.sample_text, sample_temperature=self.temperature,
+        )
