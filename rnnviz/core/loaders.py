@@ -1,0 +1,391 @@
+"""Read data files into raw examples (tokens and label names), refusing anything malformed.
+
+Every problem is a ``DataError`` whose message names the file, the line and what is wrong, e.g.
+``reviews.tsv:17: no tab between text and label``. A loader returns a complete result or raises: nothing is
+ever half-loaded.
+
+Formats (the caller picks one; ``rnnviz.core.data`` picks by extension and task):
+
+- classification ``.tsv`` / ``.csv`` / ``.txt``: one example a line, ``text<TAB>label``, split on the LAST tab
+  (``.csv``: on the last tab when the line has one, else on the last comma). Quotes are ordinary text.
+  An optional header row (``text<TAB>label``, ``sentence,label`` ...) is skipped; blank lines too.
+- labelling CoNLL-U: word lines of 10 tab-separated columns, sentences end at a blank line; comment lines
+  (``#`` first), multiword ranges (``3-4``) and empty nodes (``8.1``) are skipped.
+- labelling two columns: ``token<TAB>tag``, sentences end at a blank line. A token may start with ``#``.
+- generation: any UTF-8 text.
+
+Text: UTF-8 with or without a BOM. Lines end at ``\\n`` only (a trailing ``\\r`` is dropped), so U+0085 (NEL),
+U+2028 and friends stay inside the text, where tokenizing treats them as spaces.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import DataError
+from .text import tokenize, tokenize_cut
+
+MAX_FILE_BYTES = 64 * 1024 * 1024  # larger files are refused: this app trains small models live
+
+HEADER_TEXT = {"text", "sentence", "sentences", "review", "document", "tweet", "comment", "utterance", "content"}
+HEADER_LABEL = {"label", "labels", "class", "category", "sentiment", "polarity", "target", "tag", "y"}
+C1_RE = re.compile("[\u0080-\u009f]")
+CONLLU_COLUMNS = ("ID", "FORM", "LEMMA", "UPOS", "XPOS", "FEATS", "HEAD", "DEPREL", "DEPS", "MISC")
+
+
+@dataclass
+class RawExamples:
+    """Examples before a vocabulary exists.
+
+    tokens:    classification / labelling: the tokens of each example; generation: one list, the whole stream.
+    labels:    classification: one label name per example; labelling: one tag per token; generation: [].
+    lines:     the 1-based line where each example starts (generation: [1]).
+    classes:   a fixed class order (generated data), or None: the data module sorts the label names.
+    tokenizer: "word" or "char".
+    notes:     warnings for the user (cut sequences, odd characters ...).
+    """
+
+    task: str
+    tokens: list[list[str]]
+    labels: list
+    source: str
+    lines: list[int] = field(default_factory=list)
+    classes: list[str] | None = None
+    tokenizer: str = "word"
+    notes: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+
+# ------------------------------------------------------------------------------------------- bytes -> text
+def decode_bytes(data: bytes, name: str) -> str:
+    """UTF-8 text of ``data`` (a BOM is dropped); binary, UTF-16/32 and invalid UTF-8 are DataErrors."""
+    if not data:
+        raise DataError("the file is empty", name)
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or data[:4] in (b"\x00\x00\xfe\xff",):
+        raise DataError("the file is UTF-16 or UTF-32 text (it starts with a byte-order mark); "
+                        "save it as UTF-8", name)
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        line = data.count(b"\n", 0, nul) + 1
+        raise DataError("binary content (a NUL byte): not a text file (UTF-16 text without a BOM looks like "
+                        "this too; save it as UTF-8)", name, line)
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise DataError(f"not UTF-8 text: byte 0x{data[exc.start]:02x} at column {column} cannot be decoded; "
+                        "save the file as UTF-8", name, line) from None
+
+
+def read_text(path: str | Path) -> str:
+    """The file's text (see ``decode_bytes``); a missing, unreadable or huge file is a DataError."""
+    path = Path(path)
+    name = str(path)
+    if not path.exists():
+        raise DataError("no such file", name)
+    if path.is_dir():
+        raise DataError("is a folder, not a file", name)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise DataError(f"the file is {size / 2**20:.0f} MB; rnnviz reads files up to "
+                            f"{MAX_FILE_BYTES // 2**20} MB", name)
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DataError(f"cannot read the file ({exc.strerror or exc.__class__.__name__})", name) from None
+    return decode_bytes(data, name)
+
+
+def split_lines(text: str, name: str) -> list[str]:
+    """Lines split at ``\\n`` only, a trailing ``\\r`` removed (U+0085, U+2028 ... are not line breaks)."""
+    if "\n" not in text and "\r" in text.rstrip("\r"):
+        raise DataError("lines end with a bare carriage return (old Mac format); save the file with "
+                        "LF or CRLF line ends", name)
+    lines = text.split("\n")
+    return [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
+
+
+def _is_blank(line: str) -> bool:
+    return not line.strip()
+
+
+def _cut_note(n_cut: int, n_total: int, longest: int, line: int, max_len: int, unit: str) -> str:
+    return (f"{n_cut} of {n_total} examples were longer than max_len={max_len} {unit} and were cut "
+            f"(the longest, line {line}, has {longest})")
+
+
+# ------------------------------------------------------------------------------------------- classification
+def _looks_like_header(text: str, label: str) -> bool:
+    return text.strip().lower() in HEADER_TEXT and label.strip().lower() in HEADER_LABEL
+
+
+def parse_classification(text: str, name: str, mode: str = "word", lowercase: bool = True,
+                         max_len: int = 400, csv: bool = False) -> RawExamples:
+    """Rows ``text<TAB>label`` (``csv``: tab if present, else the last comma) -> RawExamples."""
+    tokens: list[list[str]] = []
+    labels: list[str] = []
+    lines: list[int] = []
+    n_cut, longest, longest_line = 0, 0, 0
+    c1_rows = 0
+    first = True
+    for no, line in enumerate(split_lines(text, name), start=1):
+        if _is_blank(line):
+            continue
+        if "\t" in line:
+            body, label = line.rsplit("\t", 1)
+        elif csv and "," in line:
+            body, label = line.rsplit(",", 1)
+        else:
+            sep = "a tab or a comma" if csv else "a tab"
+            raise DataError(f"no separator: expected text, {sep}, then a label", name, no)
+        if first:
+            first = False
+            if _looks_like_header(body, label):
+                continue
+        body, label = body.strip(), label.strip()
+        if not label:
+            raise DataError("the label (after the last separator) is empty", name, no)
+        if not body:
+            raise DataError("the text (before the last separator) is empty", name, no)
+        toks, n = tokenize_cut(body, mode, lowercase, max_len)
+        if not toks:
+            raise DataError("the text has no tokens", name, no)
+        if n > max_len:
+            n_cut += 1
+            if n > longest:
+                longest, longest_line = n, no
+        if C1_RE.search(body):
+            c1_rows += 1
+        tokens.append(toks)
+        labels.append(label)
+        lines.append(no)
+    if not tokens:
+        raise DataError("no examples: the file has no text<TAB>label rows", name)
+    distinct = set(labels)
+    if len(distinct) < 2:
+        raise DataError(f"only one class ({labels[0]!r}) in the label column; classification needs at least two",
+                        name)
+    raw = RawExamples("classification", tokens, labels, name, lines, tokenizer=mode)
+    unit = "characters" if mode == "char" else "tokens"
+    if n_cut:
+        raw.notes.append(_cut_note(n_cut, len(tokens), longest, longest_line, max_len, unit))
+    if c1_rows:
+        raw.notes.append(f"{c1_rows} rows contain C1 control characters (U+0080..U+009F), usually Windows-1252 "
+                         "text decoded wrongly; they are kept as tokens")
+    if len(distinct) > 50:
+        raw.notes.append(f"{len(distinct)} different labels: is the label really in the last column?")
+    if mode == "word" and len(tokens) >= 10 and sum(len(t) == 1 for t in tokens) > 0.8 * len(tokens):
+        raw.notes.append("most texts are a single word: is this a token<TAB>tag file for labelling?")
+    seen: dict[tuple[str, ...], set[str]] = {}
+    for toks, lab in zip(tokens, labels):
+        seen.setdefault(tuple(toks), set()).add(lab)
+    dups = len(tokens) - len(seen)
+    if dups:
+        conflicts = sum(1 for labs in seen.values() if len(labs) > 1)
+        raw.notes.append(f"{dups} rows repeat an earlier text" +
+                         (f" ({conflicts} texts carry different labels)" if conflicts else ""))
+    return raw
+
+
+def load_classification(path: str | Path, mode: str = "word", lowercase: bool = True,
+                        max_len: int = 400) -> RawExamples:
+    """A classification file (``.csv``: comma allowed as separator; anything else: tab only)."""
+    path = Path(path)
+    return parse_classification(read_text(path), str(path), mode, lowercase, max_len,
+                                csv=path.suffix.lower() == ".csv")
+
+
+# ------------------------------------------------------------------------------------------- CoNLL-U
+def parse_conllu(text: str, name: str, column: int = 4, lowercase: bool = False,
+                 max_len: int = 400) -> RawExamples:
+    """Sentences of a CoNLL-U text: FORM (column 2) as token, column ``column`` (1-based) as tag.
+
+    ``_`` in UPOS (4) or XPOS (5) means "no tag" and is an error; in other columns it is a value.
+    """
+    if not 2 <= column <= 10:
+        raise DataError(f"the tag column must be 2..10, got {column}", name)
+    col_name = CONLLU_COLUMNS[column - 1]
+    tokens: list[list[str]] = []
+    tags: list[list[str]] = []
+    lines: list[int] = []
+    cur_tok: list[str] = []
+    cur_tag: list[str] = []
+    cur_len, start, expected = 0, 0, 1
+    n_cut, longest, longest_line = 0, 0, 0
+
+    def close() -> None:
+        nonlocal cur_tok, cur_tag, cur_len, expected, n_cut, longest, longest_line
+        if cur_len:
+            tokens.append(cur_tok)
+            tags.append(cur_tag)
+            lines.append(start)
+            if cur_len > max_len:
+                n_cut += 1
+                if cur_len > longest:
+                    longest, longest_line = cur_len, start
+        cur_tok, cur_tag, cur_len, expected = [], [], 0, 1
+
+    for no, line in enumerate(split_lines(text, name), start=1):
+        if _is_blank(line):
+            close()
+            continue
+        if line.startswith("#"):
+            continue
+        cols = line.split("\t")
+        if len(cols) != 10:
+            raise DataError(f"expected 10 tab-separated CoNLL-U columns, found {len(cols)}", name, no)
+        wid = cols[0]
+        if "-" in wid or "." in wid:
+            a, _, b = wid.partition("-" if "-" in wid else ".")
+            if not (a.isdigit() and b.isdigit()):
+                raise DataError(f"the word id {wid!r} is not a number, a range (3-4) or an empty node (8.1)",
+                                name, no)
+            continue
+        if not wid.isdigit() or int(wid) < 1:
+            raise DataError(f"the word id {wid!r} is not a whole number from 1", name, no)
+        if int(wid) != expected:
+            raise DataError(f"word id {wid} where {expected} was expected (is a blank line missing between "
+                            "sentences?)", name, no)
+        expected += 1
+        form, tag = cols[1].strip(), cols[column - 1].strip()
+        if not form:
+            raise DataError("the word form (column 2) is empty", name, no)
+        if not tag or (tag == "_" and column in (4, 5)):
+            raise DataError(f"no tag in column {column} ({col_name})", name, no)
+        if cur_len == 0:
+            start = no
+        cur_len += 1
+        if cur_len <= max_len:
+            cur_tok.append(form.lower() if lowercase else form)
+            cur_tag.append(tag)
+    close()
+    return _labelling_result(tokens, tags, lines, name, n_cut, longest, longest_line, max_len)
+
+
+def _labelling_result(tokens, tags, lines, name, n_cut, longest, longest_line, max_len) -> RawExamples:
+    if not tokens:
+        raise DataError("no sentences: the file has no token lines", name)
+    distinct = {t for sent in tags for t in sent}
+    if len(distinct) < 2:
+        raise DataError(f"only one tag ({next(iter(distinct))!r}); labelling needs at least two", name)
+    raw = RawExamples("labelling", tokens, tags, name, lines)
+    if n_cut:
+        raw.notes.append(_cut_note(n_cut, len(tokens), longest, longest_line, max_len, "tokens"))
+    return raw
+
+
+def load_conllu(path: str | Path, column: int = 4, lowercase: bool = False, max_len: int = 400) -> RawExamples:
+    path = Path(path)
+    return parse_conllu(read_text(path), str(path), column, lowercase, max_len)
+
+
+def looks_like_conllu(text: str) -> bool:
+    """True when the first non-comment, non-blank line has 10 tab columns and a numeric id."""
+    for line in text.split("\n", 200)[:200]:
+        line = line.rstrip("\r")
+        if _is_blank(line) or line.startswith("#"):
+            continue
+        cols = line.split("\t")
+        return len(cols) == 10 and cols[0].split("-")[0].split(".")[0].isdigit()
+    return False
+
+
+# ------------------------------------------------------------------------------------------- two columns
+def parse_two_column(text: str, name: str, lowercase: bool = False, max_len: int = 400) -> RawExamples:
+    """Sentences of ``token<TAB>tag`` lines, blank line between sentences. ``#`` lines are tokens.
+
+    ``-DOCSTART-`` lines (CoNLL-2003) are skipped. More than two columns: first = token, last = tag (noted).
+    """
+    tokens: list[list[str]] = []
+    tags: list[list[str]] = []
+    lines: list[int] = []
+    cur_tok: list[str] = []
+    cur_tag: list[str] = []
+    cur_len, start = 0, 0
+    n_cut, longest, longest_line = 0, 0, 0
+    wide_line = spaced_line = n_spaced = 0
+    for no, line in enumerate(split_lines(text, name), start=1):
+        if _is_blank(line) or line.split("\t", 1)[0].strip() == "-DOCSTART-":
+            if cur_len:
+                tokens.append(cur_tok)
+                tags.append(cur_tag)
+                lines.append(start)
+                if cur_len > max_len:
+                    n_cut += 1
+                    if cur_len > longest:
+                        longest, longest_line = cur_len, start
+            cur_tok, cur_tag, cur_len = [], [], 0
+            continue
+        if "\t" not in line:
+            hint = " (this line has spaces but no tab)" if " " in line.strip() else ""
+            raise DataError(f"expected token<TAB>tag, found no tab{hint}", name, no)
+        cols = line.split("\t")
+        token, tag = cols[0].strip(), cols[-1].strip()
+        if len(cols) > 2 and not wide_line:
+            wide_line = no
+        if not token:
+            raise DataError("the token (first column) is empty", name, no)
+        if not tag:
+            raise DataError("the tag (last column) is empty", name, no)
+        if " " in token:
+            n_spaced += 1
+            spaced_line = spaced_line or no
+        if cur_len == 0:
+            start = no
+        cur_len += 1
+        if cur_len <= max_len:
+            cur_tok.append(token.lower() if lowercase else token)
+            cur_tag.append(tag)
+    if cur_len:
+        tokens.append(cur_tok)
+        tags.append(cur_tag)
+        lines.append(start)
+        if cur_len > max_len:
+            n_cut += 1
+            if cur_len > longest:
+                longest, longest_line = cur_len, start
+    raw = _labelling_result(tokens, tags, lines, name, n_cut, longest, longest_line, max_len)
+    if spaced_line:
+        raw.notes.append(f"{n_spaced} tokens contain spaces (first at line {spaced_line}): is this a "
+                         "text<TAB>label file for classification?")
+    if wide_line:
+        raw.notes.append(f"some lines have more than two columns (first at line {wide_line}): "
+                         "the first column is the token, the last the tag")
+    return raw
+
+
+def load_two_column(path: str | Path, lowercase: bool = False, max_len: int = 400) -> RawExamples:
+    path = Path(path)
+    return parse_two_column(read_text(path), str(path), lowercase, max_len)
+
+
+def load_labelling(path: str | Path, column: int = 4, lowercase: bool = False, max_len: int = 400) -> RawExamples:
+    """CoNLL-U when the name ends in ``.conllu`` or the content looks like it, else two columns."""
+    path = Path(path)
+    text = read_text(path)
+    if path.suffix.lower() == ".conllu" or looks_like_conllu(text):
+        return parse_conllu(text, str(path), column, lowercase, max_len)
+    return parse_two_column(text, str(path), lowercase, max_len)
+
+
+# ------------------------------------------------------------------------------------------- generation
+def parse_generation(text: str, name: str, mode: str = "char", lowercase: bool = False) -> RawExamples:
+    """The whole text as one token stream (CRLF and CR line ends become ``\\n``)."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise DataError("no text: the file holds only whitespace", name)
+    toks = tokenize(text, mode, lowercase)
+    if len(toks) < 2:
+        raise DataError(f"the text has only {len(toks)} token; generation needs at least two", name)
+    return RawExamples("generation", [toks], [], name, [1], tokenizer=mode)
+
+
+def load_generation(path: str | Path, mode: str = "char", lowercase: bool = False) -> RawExamples:
+    path = Path(path)
+    return parse_generation(read_text(path), str(path), mode, lowercase)
