@@ -445,19 +445,21 @@ def test_vanishing_gradient_lesson():
 
 
 # ------------------------------------------------------------------------------------ extreme confidence
-@pytest.mark.parametrize("dtype,gap", [("float32", 120.0), ("float64", 800.0)])
-def test_loss_is_exact_when_the_target_probability_underflows(dtype, gap):
+@pytest.mark.parametrize("dtype,gap,task", [("float32", 120.0, "classification"), ("float32", 120.0, "labelling"),
+                                            ("float64", 800.0, "classification")])
+def test_loss_is_exact_when_the_target_probability_underflows(dtype, gap, task):
     """A confidently wrong model: the target's logit is ``gap`` below the other one, so the cross-entropy is
     exactly ``gap`` (log(1 + e^-gap) is far below rounding). softmax(target) underflows to 0 (float32 below
     about e^-104, float64 below e^-745), but the loss is still a finite, exact number: log-softmax gives it.
     A wrong loss here pauses training with "the loss became NaN or infinite" (float32) although weights and
     gradients are finite, or shows a capped loss (float64)."""
-    cfg = validate(Config(cell="rnn", activation="relu", hidden=2, task="classification", dtype=dtype))
+    cfg = validate(Config(cell="rnn", activation="relu", hidden=2, task=task, dtype=dtype))
     model = RNNModel(cfg, 3, 2)
     model.set("U", np.ones((2, 3)))                       # s_1 = relu(1, 1) = (1, 1)
     model.set("W", np.zeros((2, 2)))
     model.set("V", np.array([[gap / 2, gap / 2], [0.0, 0.0]]))   # logits (gap, 0)
-    batch = Batch(ids=np.array([[1]]), lengths=np.array([1]), targets=np.array([1]), index=np.array([0]))
+    targets = np.array([1]) if task == "classification" else np.array([[1]])
+    batch = Batch(ids=np.array([[1]]), lengths=np.array([1]), targets=targets, index=np.array([0]))
     res = model.loss_and_grads(batch)
     assert np.isfinite(model.grad).all()
     np.testing.assert_allclose(model.grads["c"], [1.0, -1.0], rtol=1e-6)   # softmax - onehot: fine

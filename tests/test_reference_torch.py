@@ -4,7 +4,7 @@ The weights of an rnnviz model are copied into a PyTorch network (one-hot inputs
 ``weight_hh`` = W; ``bias_ih`` = b and ``bias_hh`` = 0, except the GRU's candidate part of ``bias_hh`` = b_hn),
 the same loss is computed by PyTorch (cross-entropy summed over the real targeted steps, divided by B;
 classification from the true last step, read from ``h_n``), autograd gives the gradients, and loss, output
-probabilities and every gradient must agree: to 1e-6 relative in float64 (measured: ~1e-15), and for a float32
+probabilities and every gradient must agree: to 1e-9 relative in float64 (measured: ~1e-15), and for a float32
 rnnviz model against the float64 truth to 1e-4.
 """
 from __future__ import annotations
@@ -23,7 +23,7 @@ from rnnviz.core.model import RNNModel  # noqa: E402
 
 N_VOCAB, N_CLASSES, HIDDEN = 8, 4, 5
 LENGTHS = np.array([6, 2, 1, 5, 4])       # unsorted, with a single-step sequence
-TOL64, TOL32 = 1e-6, 1e-4
+TOL64, TOL32 = 1e-9, 1e-4        # the brief asks 1e-6 in float64; measured ~1e-15
 
 
 def make_case(cell, activation, task, bidirectional, layers, dtype="float64", seed=0):

@@ -114,11 +114,15 @@ def _scatter_add_rows(target: np.ndarray, ids: np.ndarray, rows: np.ndarray) -> 
     target[sorted_ids[starts]] += np.add.reduceat(rows[order], starts, axis=0)
 
 
-def softmax(logits: np.ndarray) -> np.ndarray:
+def log_softmax(logits: np.ndarray) -> np.ndarray:
+    """log softmax(z) = z - max z - log sum exp(z - max z): finite even when a probability underflows to 0."""
     z = logits - logits.max(axis=-1, keepdims=True)
-    np.exp(z, out=z)
-    z /= z.sum(axis=-1, keepdims=True)
+    z -= np.log(np.exp(z).sum(axis=-1, keepdims=True))
     return z
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    return np.exp(log_softmax(logits))
 
 
 class RNNModel:
@@ -253,11 +257,12 @@ class RNNModel:
         B = len(lengths)
         if self.task == "classification":
             feats = self._last_features(fw, lengths)                 # (B, D)
-            probs = softmax(feats @ V.T + c)                         # (B, k)
+            logp = log_softmax(feats @ V.T + c)                      # (B, k)
+            probs = np.exp(logp)
             if targets is None:
                 return probs, 0.0, 0, None, None, None
             rows = np.arange(B)
-            loss_sum = -float(np.log(np.maximum(probs[rows, targets], 1e-300)).sum())
+            loss_sum = -float(logp[rows, targets].sum(dtype=np.float64))
             dlogits = probs.copy()
             dlogits[rows, targets] -= 1.0
             dlogits /= B                                             # (B, k)
@@ -268,8 +273,8 @@ class RNNModel:
                 dTop[0, :, self.d :] = dfeats[:, self.d :]
             return probs, loss_sum, B, dTop, dlogits.T @ feats, dlogits.sum(axis=0)
         T = fw.top.shape[0]
-        logits = fw.top @ V.T + c                                    # (T, B, k)
-        probs = softmax(logits)
+        logp = log_softmax(fw.top @ V.T + c)                         # (T, B, k)
+        probs = np.exp(logp)
         if targets is None:
             return probs, 0.0, 0, None, None, None
         tgt = np.ascontiguousarray(np.asarray(targets).T)            # (T, B)
@@ -278,8 +283,7 @@ class RNNModel:
             last = np.where(valid.any(axis=0), T - 1 - np.argmax(valid[::-1], axis=0), -1)
             valid = valid & (np.arange(T)[:, None] == last[None, :])
         t_idx, b_idx = np.nonzero(valid)
-        picked = probs[t_idx, b_idx, tgt[t_idx, b_idx]]
-        loss_sum = -float(np.log(np.maximum(picked, 1e-300)).sum())
+        loss_sum = -float(logp[t_idx, b_idx, tgt[t_idx, b_idx]].sum(dtype=np.float64))
         dlogits = probs * valid[:, :, None]
         dlogits[t_idx, b_idx, tgt[t_idx, b_idx]] -= 1.0
         dlogits /= B                                                 # (T, B, k)
