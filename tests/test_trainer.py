@@ -135,3 +135,18 @@ def test_negation_preset_learns():
         t.run_epoch()
         best = max(best, t.last_eval["val_accuracy"])
     assert best > 0.95
+
+
+@pytest.mark.slow
+def test_delayed_recall_lesson_rnn_fails_lstm_learns():
+    """The lesson's promise at the preset's delay (50): the tanh RNN stays far from solving it, the LSTM solves it."""
+    best = {}
+    for cell in ("rnn", "lstm"):
+        t = Trainer(load_preset("delayed-recall").config.replace(cell=cell))
+        accs = []
+        while not t.done:
+            t.run_epoch()
+            accs.append(t.last_eval["val_accuracy"])
+        best[cell] = max(accs)
+    assert best["rnn"] < 0.7, best
+    assert best["lstm"] > 0.95, best
