@@ -209,12 +209,14 @@ def _parse_size(text: str) -> tuple[int, int]:
 def cmd_render(args) -> int:
     from .gui.render import render
 
-    cfg, _name = resolve_config(args)
+    cfg, name = resolve_config(args)
     size = _parse_size(args.size)
     if args.steps < 0:
         from .core.errors import ConfigError
         raise ConfigError("steps", "must be 0 or more")
-    path = render(cfg, args.steps, Path(args.out), size=size)
+    from .core.presets import load_preset
+
+    path = render(cfg, args.steps, Path(args.out), size=size, preset=None if args.data else load_preset(name))
     print(f"wrote {path}")
     return 0
 

@@ -150,3 +150,22 @@ def test_delayed_recall_lesson_rnn_fails_lstm_learns():
         best[cell] = max(accs)
     assert best["rnn"] < 0.7, best
     assert best["lstm"] > 0.95, best
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["names", "pos"])
+def test_labelling_presets_learn(name):
+    t = Trainer(load_preset(name).config)
+    t.train()
+    assert t.last_eval["val_accuracy"] > 0.95
+
+
+@pytest.mark.slow
+def test_chars_preset_learns_to_spell():
+    t = Trainer(load_preset("chars").config)
+    first = t.evaluate()["val_perplexity"]
+    t.train()
+    last = t.last_eval["val_perplexity"]
+    assert last < 4.0 < first   # from ~vocabulary-size guessing to a few plausible characters
+    words = set(t.sample_text.split())
+    assert words & {"the", "dog", "my", "a", "cat"}

@@ -1,0 +1,34 @@
+"""The application: ``run(config)`` opens the window and returns the exit code (``sys.exit`` is the caller's)."""
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from rnnviz.core.config import Config
+
+
+def run(config: Config | None = None, title: str | None = None, preset: Any = None,
+        backend: str = "process") -> int:
+    """Create the QApplication and the window, show it, run the event loop; return its exit code.
+
+    preset: a Preset or a preset name; it gives the title, the lesson text and the panel order
+    (``config`` still decides the settings when given).
+    """
+    from PySide6.QtWidgets import QApplication
+
+    from .main_window import MainWindow
+    from .theme import apply_theme
+
+    if isinstance(preset, str):
+        from rnnviz.core.presets import load_preset
+
+        preset = load_preset(preset)
+    if config is None:
+        config = preset.config if preset is not None else Config()
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("rnnviz")
+    apply_theme(app)
+    window = MainWindow(config, preset=preset, title=title, backend=backend)
+    app.aboutToQuit.connect(window.controller.shutdown)
+    window.show()
+    return int(app.exec())

@@ -1,0 +1,489 @@
+"""The main window: the panels in a grid a projector can show at once, the settings dock, menus and shortcuts.
+
+Layout (resizable with splitters)::
+
+    [ fault banner, only after NaN/Inf                                  ]
+    [ lesson text of the preset, when there is one                      ]
+    [ panel 1 (loss)        | panel 2 (hidden states)                   ]
+    [ panel 3 (gradients)   | tabs: confusion, predictions, weights, data ]
+    status bar: epoch, step, steps/s, loss, epoch progress
+
+The preset's ``panels`` choose the order; the first three get a fixed place, the rest share the tabs. Only
+visible panels are redrawn; a tab is drawn when it comes to the front.
+"""
+from __future__ import annotations
+
+import importlib
+import sys
+import time
+import traceback
+from typing import Any
+
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget, QFileDialog, QFrame, QHBoxLayout, QInputDialog, QLabel, QMainWindow, QMessageBox,
+    QProgressBar, QPushButton, QSplitter, QTabWidget, QVBoxLayout, QWidget,
+)
+
+from rnnviz.core.config import TASKS, Config
+from rnnviz.core.errors import RnnvizError
+
+from .controller import Controller
+from .controls import TASK_BY_EXTENSION, ControlsPanel
+from .theme import apply_theme
+
+# key: (module under rnnviz.gui.panels, class name)
+PANELS = {
+    "loss": ("loss", "LossPanel"),
+    "hidden": ("hidden", "HiddenStatesPanel"),
+    "gradients": ("gradients", "GradientFlowPanel"),
+    "confusion": ("confusion", "ConfusionPanel"),
+    "predictions": ("predictions", "PredictionsPanel"),
+    "weights": ("weights", "WeightsPanel"),
+    "data": ("data_view", "DataPanel"),
+}
+DEFAULT_ORDER = ("loss", "hidden", "gradients", "confusion", "predictions", "weights", "data")
+N_FIXED = 3   # panels with a place of their own; the others share the tab widget
+MIN_PANEL_SIZE = (200, 150)
+STATUS_TEMPLATES = {"state": "Finished — raise Epochs or Reset", "epoch": "Epoch 0000/0000", "step": "Step 0000000",
+                    "speed": "00000 steps/s (headless)", "loss": "Loss 00.0000",
+                    "val": "Val loss 00.000, acc 100.0%"}
+
+
+class MissingPanel(QLabel):
+    """Stands in for a panel whose module failed to import, saying why (the window still works)."""
+
+    def __init__(self, title: str, error: str):
+        super().__init__(f"{title}: not available\n{error}")
+        self.title = title
+        self.setWordWrap(True)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+
+    def render(self, snapshot: Any) -> None:
+        pass
+
+    def reset(self) -> None:
+        pass
+
+
+def make_panel(key: str) -> QWidget:
+    module, name = PANELS[key]
+    try:
+        cls = getattr(importlib.import_module(f"rnnviz.gui.panels.{module}"), name)
+        return cls()
+    except Exception as exc:  # a broken panel must not take the whole window down
+        traceback.print_exc()
+        return MissingPanel(key, f"{type(exc).__name__}: {exc}")
+
+
+class MainWindow(QMainWindow):
+    """The rnnviz window. ``start=False`` builds it without a training thread (for ``render``)."""
+
+    def __init__(self, config: Config | None = None, dataset: Any = None, preset: Any = None,
+                 title: str | None = None, backend: str = "process", start: bool = True,
+                 fps: float = 30.0, interval: float | None = None, factory: str | None = None):
+        super().__init__()
+        apply_theme()
+        if preset is not None and config is None:
+            config = preset.config
+        config = config or Config()
+        self.preset = preset
+        self.panel_errors: list[str] = []
+        self.close_seconds: float | None = None
+        self._frame_id = 0
+        self._drawn: dict[str, int] = {}
+
+        kwargs: dict[str, Any] = {"backend": backend, "fps": fps}
+        if interval is not None:
+            kwargs["interval"] = interval
+        if factory is not None:
+            kwargs["factory"] = factory
+        self.controller = Controller(config, dataset=dataset, **kwargs)
+        ctl = self.controller
+
+        name = title or (preset.title if preset is not None else None)
+        self.setWindowTitle(f"rnnviz — {name}" if name else "rnnviz")
+        self.resize(1600, 1000)
+
+        self._make_actions()
+        self._make_panels(preset)
+        self._make_central()
+        self._make_dock()
+        self._make_status()
+        self._make_menus()
+
+        ctl.frameReady.connect(self.show_snapshot)
+        ctl.runningChanged.connect(self._on_running)
+        ctl.stateChanged.connect(self._on_state)
+        ctl.modelReset.connect(self._on_model_reset)
+        ctl.datasetChanged.connect(self._on_dataset)
+        ctl.configChanged.connect(self._on_config)
+        ctl.faultRaised.connect(self.show_fault)
+        ctl.errorRaised.connect(self._on_worker_error)
+        self._on_dataset(ctl.dataset)
+        self._on_config(ctl.config)
+        if start:
+            ctl.start()
+
+    # --- building -------------------------------------------------------------------------------------
+    def _action(self, text: str, shortcut: str | QKeySequence, tip: str, slot: Any) -> QAction:
+        action = QAction(text, self)
+        action.setShortcut(QKeySequence(shortcut))
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        key = QKeySequence(shortcut).toString(QKeySequence.SequenceFormat.NativeText)
+        action.setToolTip(f"{tip} ({key})")
+        action.setStatusTip(tip)
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _make_actions(self) -> None:
+        self.actions_by_name = {
+            "start": self._action("Start", Qt.Key.Key_Space, "Start or pause training", self.toggle_training),
+            "step": self._action("Step batch", Qt.Key.Key_S, "Train on one batch, then pause", self.step_batch),
+            "epoch": self._action("Step epoch", Qt.Key.Key_E, "Train to the end of the epoch, then pause",
+                                  self.step_epoch),
+            "reset": self._action("Reset", Qt.Key.Key_R, "New initial weights from the seed (the same seed "
+                                  "gives the same weights) and start again", self.reset_model),
+            "open": self._action("Open data file…", QKeySequence.StandardKey.Open,
+                                 "Train on a file of your own", self.open_file),
+            "quit": self._action("Quit", "Ctrl+Q", "Close rnnviz (stops training)", self.close),
+        }
+        self.actions_by_name["start"].setText("Start")
+
+    def _make_panels(self, preset: Any) -> None:
+        order = [k for k in (getattr(preset, "panels", ()) or ()) if k in PANELS]
+        order += [k for k in DEFAULT_ORDER if k not in order]
+        self.order = order
+        self.panels: dict[str, QWidget] = {key: make_panel(key) for key in order}
+        for panel in self.panels.values():
+            # let a small screen (a 1280x800 projector) squeeze a panel rather than push the window off screen
+            panel.setMinimumSize(MIN_PANEL_SIZE[0], MIN_PANEL_SIZE[1])
+        hidden = self.panels.get("hidden")
+        if hidden is not None and hasattr(hidden, "probeChanged"):
+            hidden.probeChanged.connect(self.controller.set_probe)
+        predictions = self.panels.get("predictions")
+        if predictions is not None and hasattr(predictions, "temperatureChanged"):
+            predictions.temperatureChanged.connect(self.controller.set_temperature)
+
+    def _framed(self, key: str) -> QWidget:
+        """A panel in a light frame (each panel draws its own title)."""
+        box = QFrame()
+        box.setObjectName("panelFrame")
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.panels[key])
+        return box
+
+    def _make_central(self) -> None:
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(4, 4, 4, 0)
+        layout.setSpacing(4)
+
+        self.banner = QFrame()
+        self.banner.setObjectName("faultBanner")
+        row = QHBoxLayout(self.banner)
+        row.setContentsMargins(12, 8, 8, 8)
+        self.banner_label = QLabel()
+        self.banner_label.setObjectName("faultText")
+        self.banner_label.setWordWrap(True)
+        self.banner_label.setTextFormat(Qt.TextFormat.RichText)
+        row.addWidget(self.banner_label, 1)
+        dismiss = QPushButton("Dismiss")
+        dismiss.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        dismiss.clicked.connect(self.banner.hide)
+        row.addWidget(dismiss, 0, Qt.AlignmentFlag.AlignTop)
+        self.banner.hide()
+        layout.addWidget(self.banner)
+
+        self.lesson = QLabel()
+        self.lesson.setObjectName("lessonText")
+        self.lesson.setWordWrap(True)
+        text = getattr(self.preset, "text", "") if self.preset is not None else ""
+        self.lesson.setText(text)
+        self.lesson.setVisible(bool(text))
+        layout.addWidget(self.lesson)
+
+        fixed = self.order[:N_FIXED]
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        for key in self.order[N_FIXED:]:
+            self.tabs.addTab(self.panels[key], str(getattr(self.panels[key], "title", key)))
+        self.tabs.currentChanged.connect(self._tab_changed)
+
+        top = QSplitter(Qt.Orientation.Horizontal)
+        bottom = QSplitter(Qt.Orientation.Horizontal)
+        cells = [self._framed(k) for k in fixed] + [self.tabs]
+        for i, widget in enumerate(cells):
+            (top if i < 2 else bottom).addWidget(widget)
+        self.grid = QSplitter(Qt.Orientation.Vertical)
+        self.grid.addWidget(top)
+        self.grid.addWidget(bottom)
+        for s in (top, bottom, self.grid):
+            s.setChildrenCollapsible(False)
+            s.setHandleWidth(6)
+        layout.addWidget(self.grid, 1)
+        self.setCentralWidget(central)
+
+    def _make_dock(self) -> None:
+        self.controls = ControlsPanel(self.controller.config, actions=self.actions_by_name)
+        self.controls.settingChanged.connect(self._on_setting)
+        self.controls.openFileRequested.connect(self.open_file)
+        self.dock = QDockWidget("Settings", self)
+        self.dock.setObjectName("settingsDock")
+        self.dock.setWidget(self.controls)
+        self.dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                              | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+                              | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        self.dock.setMinimumWidth(270)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.dock)
+
+    def _make_status(self) -> None:
+        bar = self.statusBar()
+        self.status_labels: dict[str, QLabel] = {}
+        for key, tip in (("state", "Training state"), ("epoch", "Completed epochs / epochs to train"),
+                         ("step", "Optimiser steps taken"), ("speed", "Training steps per second"),
+                         ("loss", "Loss of the last training batch"),
+                         ("val", "Validation loss and accuracy at the last evaluation")):
+            label = QLabel()
+            label.setObjectName(f"status_{key}")
+            label.setToolTip(tip)
+            # fixed widths: a changing number must not re-lay out (and repaint) the window on every frame
+            label.setFixedWidth(label.fontMetrics().horizontalAdvance(STATUS_TEMPLATES[key]) + 16)
+            bar.addPermanentWidget(label)
+            self.status_labels[key] = label
+        self.progress = QProgressBar()
+        self.progress.setObjectName("epochProgress")
+        self.progress.setRange(0, 1000)
+        self.progress.setFixedWidth(180)
+        self.progress.setFormat("epoch progress")
+        self.progress.setToolTip("How far through the current epoch training is")
+        bar.addPermanentWidget(self.progress)
+        self.status_labels["state"].setText("Ready — press Space to train")
+
+    def _make_menus(self) -> None:
+        menu = self.menuBar()
+        file_menu = menu.addMenu("&File")
+        file_menu.addAction(self.actions_by_name["open"])
+        file_menu.addSeparator()
+        file_menu.addAction(self.actions_by_name["quit"])
+        train = menu.addMenu("&Training")
+        for key in ("start", "step", "epoch", "reset"):
+            train.addAction(self.actions_by_name[key])
+        view = menu.addMenu("&View")
+        view.addAction(self.dock.toggleViewAction())
+
+    # --- dialogs (instance attributes, so tests can replace them) -------------------------------------
+    def confirm(self, question: str) -> bool:
+        answer = QMessageBox.question(self, "Start again with a new model?", question,
+                                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                                      QMessageBox.StandardButton.Yes)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def show_error(self, title: str, message: str) -> None:
+        QMessageBox.warning(self, title, message)
+
+    def ask_open_file(self) -> str | None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Train on a data file", "",
+            "Data files (*.tsv *.csv *.conllu *.txt);;All files (*)")
+        return path or None
+
+    def ask_task(self, path: str) -> str | None:
+        suffix = "." + path.rsplit(".", 1)[-1].lower() if "." in path else ""
+        default = TASK_BY_EXTENSION.get(suffix, self.controller.config.task)
+        task, ok = QInputDialog.getItem(
+            self, "What should the network learn?",
+            "Task for this file:\n classification — one label per line (text<TAB>label)\n"
+            " labelling — one tag per token (CoNLL-U or token<TAB>tag)\n"
+            " generation — predict the next token of plain text",
+            list(TASKS), list(TASKS).index(default), False)
+        return task if ok else None
+
+    # --- commands -------------------------------------------------------------------------------------
+    @Slot()
+    def toggle_training(self) -> None:
+        self.controller.toggle()
+
+    @Slot()
+    def step_batch(self) -> None:
+        self.controller.step_batch()
+
+    @Slot()
+    def step_epoch(self) -> None:
+        self.controller.step_epoch()
+
+    @Slot()
+    def reset_model(self) -> None:
+        self.controller.reset()
+
+    @Slot()
+    def open_file(self) -> None:
+        path = self.ask_open_file()
+        if not path:
+            return
+        task = self.ask_task(path)
+        if not task:
+            return
+        changes: dict[str, Any] = {"dataset": path, "task": task}
+        if task == "generation" and path.lower().endswith(".txt"):
+            changes["tokenize"] = "char"
+        self._apply(changes, "Could not use this file")
+
+    @Slot(str, object)
+    def _on_setting(self, key: str, value: Any) -> None:
+        self._apply({key: value}, "Setting not used")
+
+    def _apply(self, changes: dict[str, Any], error_title: str) -> bool:
+        ctl = self.controller
+        ok = False
+        try:
+            new = ctl.config.replace(**changes)
+            ok = ctl.apply_config(new, confirm=self.confirm)
+        except RnnvizError as exc:
+            self.show_error(error_title, str(exc))
+        self.controls.set_config(ctl.config)
+        self.controls.set_param_count(ctl.n_params)
+        return ok
+
+    # --- from the controller --------------------------------------------------------------------------
+    @Slot(object)
+    def show_snapshot(self, snap: Any, everything: bool = False) -> None:
+        """Draw ``snap`` in the visible panels (all of them with ``everything``) and the status bar."""
+        self._frame_id += 1
+        minimized = self.isMinimized()
+        for key, panel in self.panels.items():
+            if everything or (not minimized and panel.isVisible()):
+                self._draw(key, panel, snap)
+        self._show_status(snap)
+
+    def _draw(self, key: str, panel: QWidget, snap: Any) -> None:
+        try:
+            panel.render(snap)
+        except Exception as exc:
+            message = f"{key}: {type(exc).__name__}: {exc}"
+            if message not in self.panel_errors:
+                self.panel_errors.append(message)
+                traceback.print_exc(file=sys.stderr)
+        self._drawn[key] = self._frame_id
+
+    @Slot(int)
+    def _tab_changed(self, index: int) -> None:
+        snap = self.controller.latest
+        if snap is None:
+            return
+        for key, panel in self.panels.items():
+            if panel is self.tabs.widget(index) and self._drawn.get(key) != self._frame_id:
+                self._draw(key, panel, snap)
+
+    def _show_status(self, snap: Any) -> None:
+        labels = self.status_labels
+        epochs = int(snap.config.get("epochs", 0)) if isinstance(snap.config, dict) else 0
+        labels["epoch"].setText(f"Epoch {snap.epoch}/{epochs}" if epochs else f"Epoch {snap.epoch}")
+        labels["step"].setText(f"Step {snap.step}")
+        labels["speed"].setText(f"{snap.steps_per_second:.0f} steps/s" if self.controller.running else "– steps/s")
+        loss = float(snap.train_loss[-1]) if len(snap.train_loss) else float("nan")
+        labels["loss"].setText(f"Loss {loss:.4f}" if loss == loss else "Loss –")
+        if len(snap.val_loss):
+            acc = float(snap.val_accuracy[-1]) if len(snap.val_accuracy) else float("nan")
+            text = f"Val loss {float(snap.val_loss[-1]):.3f}"
+            if acc == acc:
+                text += f", acc {acc:.1%}"
+            elif len(snap.val_perplexity) and snap.val_perplexity[-1] == snap.val_perplexity[-1]:
+                text += f", ppl {float(snap.val_perplexity[-1]):.1f}"
+            labels["val"].setText(text)
+        else:
+            labels["val"].setText("Val –")
+        self.progress.setValue(int(round(1000 * min(1.0, max(0.0, float(snap.epoch_progress))))))
+        self.progress.setFormat(f"epoch {snap.epoch + 1}: %p%")
+        if snap.fault and not self.banner.isVisible():
+            self.show_fault(snap.fault)
+
+    @Slot(bool)
+    def _on_running(self, running: bool) -> None:
+        self.actions_by_name["start"].setText("Pause" if running else "Start")
+        if running:
+            self.banner.hide()
+
+    @Slot(object)
+    def _on_state(self, state: dict) -> None:
+        if state.get("running"):
+            text = "Training"
+        elif state.get("faulted"):
+            text = "Paused: NaN/Inf"
+        elif state.get("done"):
+            text = "Finished — raise Epochs or Reset"
+        elif state.get("step"):
+            text = "Paused"
+        else:
+            text = "Ready — press Space to train"
+        self.status_labels["state"].setText(text)
+
+    @Slot(object)
+    def _on_model_reset(self, info: dict) -> None:
+        self.banner.hide()
+        for panel in self.panels.values():
+            if hasattr(panel, "set_dataset"):
+                continue    # it shows the data, not the model: it changes only with the dataset
+            try:
+                panel.reset()
+            except Exception as exc:
+                self.panel_errors.append(f"reset: {type(exc).__name__}: {exc}")
+                traceback.print_exc(file=sys.stderr)
+        self._drawn.clear()
+        task = info["config"].task if hasattr(info.get("config"), "task") else self.controller.config.task
+        # confusion matrices are empty for generation: bring the samples to the front instead
+        want = "predictions" if task == "generation" else "confusion"
+        if want in self.panels and self.tabs.indexOf(self.panels[want]) >= 0:
+            other = "confusion" if want == "predictions" else "predictions"
+            current = self.tabs.currentWidget()
+            if current is self.panels.get(other) or current is None:
+                self.tabs.setCurrentWidget(self.panels[want])
+        self.controls.set_param_count(self.controller.n_params)
+
+    @Slot(object)
+    def _on_dataset(self, dataset: Any) -> None:
+        hidden = self.panels.get("hidden")
+        if hidden is not None and hasattr(hidden, "set_probe_count"):
+            hidden.set_probe_count(len(dataset.val))
+        notes = list(getattr(dataset, "notes", []) or [])
+        if notes:   # what the loader changed or cut: say it where the lecturer can see it
+            self.statusBar().showMessage("Data: " + "; ".join(notes), 15000)
+        panel = self.panels.get("data")
+        if panel is not None and hasattr(panel, "set_dataset"):
+            try:
+                panel.set_dataset(dataset)
+            except Exception as exc:
+                self.panel_errors.append(f"data.set_dataset: {type(exc).__name__}: {exc}")
+                traceback.print_exc(file=sys.stderr)
+
+    @Slot(object)
+    def _on_config(self, config: Config) -> None:
+        self.controls.set_config(config)
+        self.controls.set_param_count(self.controller.n_params)
+
+    @Slot(str)
+    def show_fault(self, message: str) -> None:
+        """The banner: what happened and what to try. The panels keep the last snapshot."""
+        import html
+
+        self.banner_label.setText(
+            "<b>Training paused: the numbers blew up (NaN/Inf) — exploding gradients.</b><br>"
+            f"{html.escape(message)}<br><b>Try:</b> turn on gradient clipping (Clip gradients, e.g. 1), "
+            "a lower learning rate, or a smaller spectral radius (below 1); then press Space to go on "
+            "from the last good weights, or R to start again.")
+        self.banner.show()
+        self.status_labels["state"].setText("Paused: NaN/Inf")
+
+    @Slot(str)
+    def _on_worker_error(self, message: str) -> None:
+        self.show_error("Training problem", message)
+
+    # --- closing --------------------------------------------------------------------------------------
+    def closeEvent(self, event: QCloseEvent) -> None:
+        start = time.perf_counter()
+        self.controller.shutdown(timeout=1.0)
+        self.close_seconds = time.perf_counter() - start
+        super().closeEvent(event)

@@ -1,0 +1,280 @@
+"""Confusion panel: the validation confusion matrix with the count in every cell, per-class accuracy beside it."""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from . import common
+from .common import Panel
+
+NO_MATRIX = ("No confusion matrix for generation: the model predicts the next token out of the whole "
+             "vocabulary.\nWatch the loss / perplexity and the sampled text instead.")
+
+
+def _row_fractions(conf: np.ndarray) -> np.ndarray:
+    """Each row divided by its sum (rows without examples stay NaN)."""
+    rows = conf.sum(axis=1, keepdims=True).astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(rows > 0, conf / np.where(rows > 0, rows, 1.0), np.nan)
+
+
+def _short(name: str, n: int) -> str:
+    return name if len(name) <= n else name[: max(1, n - 1)] + "\u2026"
+
+
+class ConfusionPanel(Panel):
+    """Public API: ``render(snapshot)``, ``reset()``, ``set_normalised(bool)``, ``set_theme(name)``.
+
+    The cell colour is always the fraction of the true class (row), on fixed levels [0, 1], so colours mean the
+    same thing at every step; the cell text is the count, or the fraction when "row-normalised" is ticked.
+
+    Items (for tests): ``image`` (ImageItem, (k, k)), ``cell_text`` (k x k list of TextItems), ``bars``
+    (BarGraphItem of per-class accuracy), ``normalise_check``, ``accuracy_label``, ``stack`` (page 0 = matrix,
+    page 1 = the generation message), ``message``.
+    """
+
+    title = "Confusion matrix"
+    LEVELS = (0.0, 1.0)
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        th = self.theme
+        self.view = self._register(common.graphics_layout(th))
+        self.plot: pg.PlotItem = self.view.addPlot(row=0, col=0)
+        self.bar_plot: pg.PlotItem = self.view.addPlot(row=0, col=1)
+        self.view.ci.layout.setColumnStretchFactor(0, 3)
+        self.view.ci.layout.setColumnStretchFactor(1, 1)
+        common.style_plot(self.plot, "Validation confusion matrix", left="true class",
+                          bottom="predicted class", grid=False, th=th)
+        common.style_plot(self.bar_plot, "Per-class accuracy", bottom="accuracy", th=th)
+        self.plot.invertY(True)
+        self.plot.setMouseEnabled(x=False, y=False)
+        self.bar_plot.setMouseEnabled(x=False, y=False)
+        self.bar_plot.invertY(True)                  # rows line up with the matrix's rows
+        self.bar_plot.setYLink(self.plot)
+        self.bar_plot.getAxis("left").setStyle(showValues=False)
+        self.bar_plot.getAxis("left").setWidth(4)
+        self.bar_plot.setXRange(-0.06, 1.08, padding=0)
+        self.bar_plot.getAxis("bottom").setTicks([[(v, f"{v:g}") for v in (0.0, 0.5, 1.0)],
+                                                   [(v, "") for v in (0.25, 0.75)]])
+        self.bar_plot.showGrid(x=True, y=False, alpha=th.grid_alpha)
+        self.cmap = common.sequential_cmap()
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.image.setColorMap(self.cmap)
+        # black or white text for each of 256 cell colours, whichever contrasts more
+        self._ink = [common.text_colour_on(self.cmap, i / 255).name() for i in range(256)]
+        self.plot.addItem(self.image)
+        self.bars = pg.BarGraphItem(x0=[], y=[], height=0.7, width=[], brush=common.colour(0), pen=None)
+        self.bar_plot.addItem(self.bars)
+        self.plot.vb.sigResized.connect(self._fit_text)
+
+        self.normalise_check = QtWidgets.QCheckBox("row-normalised")
+        self.normalise_check.setToolTip("Show each cell as a fraction of its true class (its row)")
+        self.normalise_check.setFont(common.font())
+        self.normalise_check.toggled.connect(self._normalised_toggled)
+        self.accuracy_label = common.label("", common.TITLE_PT, bold=True)
+        self.accuracy_label.setMinimumWidth(50)     # may be cut on a narrow panel, never widens it
+        self.readout = common.label("")
+        controls = QtWidgets.QHBoxLayout()
+        controls.addWidget(self.accuracy_label, 1)
+        controls.addWidget(self.normalise_check)
+        page = QtWidgets.QWidget()
+        page_layout = QtWidgets.QVBoxLayout(page)
+        page_layout.setContentsMargins(0, 0, 0, 0)
+        page_layout.addLayout(controls)
+        page_layout.addWidget(self.view, 1)
+        page_layout.addWidget(self.readout)
+        self.message = common.label(NO_MATRIX, common.TITLE_PT, wrap=True)
+        self.message.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
+        self.stack = QtWidgets.QStackedWidget()
+        self.stack.addWidget(page)
+        self.stack.addWidget(self.message)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(self.stack)
+        self.hover = common.HoverReadout(self.view, self.readout, [(self.plot, self._cell_info),
+                                                                   (self.bar_plot, self._bar_info)])
+        self.cell_text: list[list[pg.TextItem]] = []
+        self.bar_text: list[pg.TextItem] = []
+        self._numbered = False
+        self.reset()
+
+    # ------------------------------------------------------------------------------------------ API
+    @property
+    def normalised(self) -> bool:
+        return self.normalise_check.isChecked()
+
+    def set_normalised(self, on: bool) -> None:
+        self.normalise_check.setChecked(bool(on))
+
+    def reset(self) -> None:
+        self._key = None
+        self._classes: tuple[str, ...] = ()
+        self._conf = np.zeros((0, 0), dtype=np.int64)
+        self._frac = np.zeros((0, 0))
+        self._per_class = np.zeros(0)
+        self._build_cells(())
+        self.image.setImage(np.zeros((1, 1)), autoLevels=False, levels=self.LEVELS)
+        self.image.setVisible(False)
+        self.bars.setOpts(x0=[], y=[], width=[], height=0.7)
+        self.accuracy_label.setText("Overall accuracy: \u2013")
+        self.readout.setText(self.hover.idle_text)
+        self.stack.setCurrentIndex(0)
+
+    def render(self, snapshot) -> None:
+        conf = np.asarray(snapshot.confusion)
+        if snapshot.task == common.TASK_GENERATION or conf.size == 0:
+            self.stack.setCurrentIndex(1)
+            return
+        self.stack.setCurrentIndex(0)
+        acc = np.asarray(snapshot.per_class_accuracy, dtype=np.float64)
+        val_acc = np.asarray(snapshot.val_accuracy, dtype=np.float64)
+        key = (conf.tobytes(), conf.shape, acc.tobytes(), val_acc[-1:].tobytes(), tuple(snapshot.classes))
+        if key == self._key:        # the matrix changes only at an evaluation: nothing to redraw in between
+            return
+        self._key = key
+        k = conf.shape[0]
+        classes = tuple(snapshot.classes[:k]) if len(snapshot.classes) >= k else tuple(str(i) for i in range(k))
+        if classes != self._classes:
+            self._build_cells(classes)
+        self._conf = conf
+        self._frac = _row_fractions(conf)
+        self.image.setImage(np.nan_to_num(self._frac, nan=0.0), autoLevels=False, levels=self.LEVELS)
+        self.image.setRect(QtCore.QRectF(-0.5, -0.5, k, k))    # cell (i, j) centred on x = j, y = i
+        self.image.setVisible(True)
+        self._update_texts()
+
+        self._per_class = acc
+        self.bars.setOpts(x0=np.zeros(k), y=np.arange(k, dtype=np.float64), width=np.nan_to_num(acc[:k], nan=0.0),
+                          height=0.7)
+        for i, item in enumerate(self.bar_text):
+            a = acc[i] if i < acc.size else np.nan
+            inside = np.isfinite(a) and a > 0.6
+            item.setText(f"{100 * a:.0f}%" if np.isfinite(a) else "n/a")
+            item.setAnchor((1.0, 0.5) if inside else (0.0, 0.5))
+            item.setColor("#ffffff" if inside else self.theme.foreground)
+            item.setPos((a - 0.02) if inside else (np.nan_to_num(a) + 0.02), i)
+        if val_acc.size and np.isfinite(val_acc[-1]):
+            at = f" (step {int(snapshot.val_steps[-1])})" if len(snapshot.val_steps) else ""
+            self.accuracy_label.setText(f"Overall accuracy: {100 * val_acc[-1]:.1f} %{at}")
+        else:
+            self.accuracy_label.setText("Overall accuracy: \u2013 (no evaluation yet)")
+
+    def _theme_changed(self) -> None:
+        self._key = None                      # redraw everything at the next render
+        self._shown = [[None] * len(row) for row in self.cell_text]
+
+    # ------------------------------------------------------------------------------------------ cells
+    def _build_cells(self, classes: tuple[str, ...]) -> None:
+        """(Re)create the k x k text items: only when the classes change, never per frame."""
+        for row in self.cell_text:
+            for item in row:
+                self.plot.removeItem(item)
+        for item in self.bar_text:
+            self.bar_plot.removeItem(item)
+        self._classes = classes
+        k = len(classes)
+        self.cell_text = []
+        for i in range(k):
+            row = []
+            for j in range(k):
+                item = pg.TextItem("", anchor=(0.5, 0.5))
+                item.setPos(j, i)
+                self.plot.addItem(item)
+                row.append(item)
+            self.cell_text.append(row)
+        self._shown = [[None] * k for _ in range(k)]
+        self.bar_text = []
+        for i in range(k):
+            item = pg.TextItem("", anchor=(0.0, 0.5), color=self.theme.foreground)
+            item.setPos(0.0, i)
+            self.bar_plot.addItem(item)
+            self.bar_text.append(item)
+        if k:
+            self.plot.setRange(xRange=(-0.5, k - 0.5), yRange=(-0.5, k - 0.5), padding=0)
+        self._fit_text()
+
+    def _normalised_toggled(self, on: bool) -> None:
+        self._update_texts()
+
+    def _update_texts(self) -> None:
+        k = len(self.cell_text)
+        if k == 0 or self._conf.shape != (k, k):
+            return
+        many = k > 10
+        for i in range(k):
+            for j in range(k):
+                n = int(self._conf[i, j])
+                f = self._frac[i, j]
+                if self.normalised:
+                    text = "\u2013" if not np.isfinite(f) else (f"{f:.2f}".lstrip("0") if many and f < 1 else f"{f:.2f}")
+                    if many and n == 0:
+                        text = ""
+                else:
+                    text = "" if (many and n == 0) else str(n)
+                colour = self._ink[int(round(255 * (f if np.isfinite(f) else 0.0)))]
+                if self._shown[i][j] != (text, colour):       # TextItem updates are the expensive part
+                    self._shown[i][j] = (text, colour)
+                    item = self.cell_text[i][j]
+                    item.setText(text)
+                    item.setColor(colour)
+
+    def _fit_text(self, *args) -> None:
+        """Cell text and axis names sized to the cells (legible from the back row, never overlapping)."""
+        k = len(self._classes)
+        if k == 0:
+            for name in ("left", "bottom"):
+                self.plot.getAxis(name).setTicks([[]])
+            return
+        vb = self.plot.vb
+        w, h = vb.width(), vb.height()
+        if w < 20 or h < 20:
+            w, h = 500.0, 360.0
+        cell_w, cell_h = w / k, h / k
+        px = int(np.clip(min(cell_h * 0.45, cell_w * 0.32), 10, 24))
+        f = common.font()
+        f.setPixelSize(px)
+        f.setBold(k <= 10)
+        for row in self.cell_text:
+            for item in row:
+                item.setFont(f)
+        bf = common.font()
+        bf.setPixelSize(int(np.clip(cell_h * 0.4, 9, 16)))
+        for item in self.bar_text:
+            item.setFont(bf)
+        char_px = common.FONT_PT * 0.75
+        x_chars = max(1, int(cell_w / char_px) - 1)
+        names = self._classes
+        bottom, left = self.plot.getAxis("bottom"), self.plot.getAxis("left")
+        numbered = any(len(c) > x_chars for c in names)
+        if numbered:      # names do not fit under the columns: number them, and name the numbers on the left
+            bottom.setTicks([[(j, str(j)) for j in range(k)]])
+            left.setTicks([[(i, f"{_short(c, 14)}  {i}") for i, c in enumerate(names)]])
+        else:
+            bottom.setTicks([[(j, c) for j, c in enumerate(names)]])
+            left.setTicks([[(i, _short(c, 14)) for i, c in enumerate(names)]])
+        if numbered != self._numbered:
+            self._numbered = numbered
+            common.set_axis_label(bottom, "predicted class (numbered as on the left)" if numbered
+                                  else "predicted class", self.theme)
+
+    # ------------------------------------------------------------------------------------------ hover
+    def _cell_info(self, x: float, y: float) -> str | None:
+        i, j = int(round(y)), int(round(x))
+        k = self._conf.shape[0]
+        if not (0 <= i < k and 0 <= j < k):
+            return None
+        row = int(self._conf[i].sum())
+        frac = self._frac[i, j]
+        pct = f"{100 * frac:.1f} %" if np.isfinite(frac) else "n/a"
+        return (f"true \u201c{self._classes[i]}\u201d, predicted \u201c{self._classes[j]}\u201d: "
+                f"{int(self._conf[i, j])} of {row} examples ({pct})")
+
+    def _bar_info(self, x: float, y: float) -> str | None:
+        i = int(round(y))
+        if not 0 <= i < min(len(self._classes), self._per_class.size):
+            return None
+        a = self._per_class[i]
+        acc = f"{100 * a:.1f} %" if np.isfinite(a) else "n/a (no validation examples of this class)"
+        return f"class \u201c{self._classes[i]}\u201d: accuracy {acc}"

@@ -1,0 +1,181 @@
+"""Hidden-states panel: the probe's states s_t as a heatmap, timesteps left to right, one row per hidden unit."""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from . import common
+from .common import Panel
+
+BOUNDED = (-1.0, 1.0)     # tanh, sigmoid, LSTM and GRU states all lie in [-1, 1]
+MAX_TOKEN_CHARS = 10      # longer tokens are shortened on the axis (the hover shows them whole)
+
+
+def tick_stride(n: int, max_chars: int, pixels: float) -> int:
+    """Label every ``stride``-th of ``n`` positions so labels of ``max_chars`` characters do not overlap."""
+    char_px = common.FONT_PT * 0.75      # average glyph width of an 11 pt font, in pixels
+    per_label = (max_chars + 1.5) * char_px
+    fit = max(1, int(pixels // max(per_label, 1.0)))
+    return max(1, int(np.ceil(n / fit)))
+
+
+def short(tok: str, n: int = MAX_TOKEN_CHARS) -> str:
+    tok = common.display_token(tok)
+    return tok if len(tok) <= n else tok[: n - 1] + "\u2026"
+
+
+class HiddenStatesPanel(Panel):
+    """Public API: ``probeChanged(int)`` (validation index chosen by the user), ``render(snapshot)``, ``reset()``,
+    ``set_probe_count(n)`` (size of the validation set: the spin box's range), ``set_theme(name)``.
+
+    Items (for tests): ``image`` (ImageItem, row-major (D, T)), ``colorbar``, ``plot``, ``probe_spin``,
+    ``source_label``, ``readout``.
+    """
+
+    title = "Hidden states"
+    probeChanged = QtCore.Signal(int)
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        th = self.theme
+        self.view = self._register(common.graphics_layout(th))
+        self.plot: pg.PlotItem = self.view.addPlot(row=0, col=0)
+        common.style_plot(self.plot, "Hidden states s\u209c of the probe", left="hidden unit",
+                          bottom="timestep t (token read)", grid=False, th=th)
+        self.plot.invertY(True)                      # unit 0 at the top, like the rows of s_t
+        self.plot.setMouseEnabled(x=True, y=True)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.image.setNanPolicy("omit")              # a NaN state (a fault) is left blank, not painted as a value
+        self.plot.addItem(self.image)
+        self.levels = BOUNDED
+        self.cmap = common.diverging_cmap()
+        self.image.setColorMap(self.cmap)
+        self.colorbar = common.make_colorbar(self.image, self.plot, self.cmap, self.levels, "state value s", th)
+        self.split_line = pg.InfiniteLine(angle=0, pen=pg.mkPen(th.foreground, width=2, style=QtCore.Qt.PenStyle.DashLine),
+                                          label="\u25b2 forward  \u25bc backward",
+                                          labelOpts=dict(position=0.01, anchors=[(0, 0.5), (0, 0.5)],
+                                                         color=th.foreground, fill=th.background))
+        self.split_line.setVisible(False)
+        self.plot.addItem(self.split_line)
+        self.plot.vb.sigResized.connect(self._update_ticks)
+
+        self.probe_spin = QtWidgets.QSpinBox()
+        self.probe_spin.setRange(0, 9999)
+        self.probe_spin.setKeyboardTracking(False)   # emit on Enter / arrows, not per typed digit
+        self.probe_spin.setFont(common.font())
+        self.probe_spin.setToolTip("Which validation example to look inside")
+        self.probe_spin.valueChanged.connect(self._spin_changed)
+        self.source_label = common.label("")
+        self.readout = common.label("")
+        top = QtWidgets.QHBoxLayout()
+        top.addWidget(common.label("Probe: validation example"))
+        top.addWidget(self.probe_spin)
+        top.addSpacing(12)
+        top.addWidget(self.source_label, 1)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addLayout(top)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.readout)
+        self.hover = common.HoverReadout(self.view, self.readout, [(self.plot, self._text_at)])
+        self.reset()
+
+    # ------------------------------------------------------------------------------------------ API
+    def set_probe_count(self, n: int) -> None:
+        """The validation set has ``n`` examples: the spin box offers 0 .. n-1."""
+        self.probe_spin.blockSignals(True)
+        self.probe_spin.setRange(0, max(0, int(n) - 1))
+        self.probe_spin.blockSignals(False)
+        self.probe_spin.setEnabled(n > 0)
+
+    def reset(self) -> None:
+        self._tokens: tuple[str, ...] = ()
+        self._states = np.zeros((0, 0))
+        self._relu_level = 1.0
+        self.levels = BOUNDED
+        self.image.setImage(np.zeros((1, 1)), autoLevels=False, levels=self.levels)
+        self.image.setVisible(False)
+        self.colorbar.setLevels(self.levels)
+        self.plot.getAxis("bottom").setTicks([[]])
+        self.source_label.setText("no probe yet")
+        self.readout.setText(self.hover.idle_text)
+
+    def render(self, snapshot) -> None:
+        probe = snapshot.probe
+        if probe is None or np.asarray(probe.states).size == 0:
+            self.image.setVisible(False)
+            self.source_label.setText("no probe: the validation set is empty")
+            return
+        states = np.asarray(probe.states, dtype=np.float64)     # (T, D)
+        T, D = states.shape
+        levels = self._levels_for(snapshot, states)
+        if levels != self.levels:
+            self.levels = levels
+            self.colorbar.setLevels(levels)
+        self.image.setImage(states.T, autoLevels=False, levels=self.levels)   # (D, T): rows = units
+        self.image.setRect(QtCore.QRectF(0.5, -0.5, T, D))   # timestep t centred on x = t, unit u on y = u
+        self.image.setVisible(True)
+        if self._states.shape != states.shape:
+            self.plot.setRange(xRange=(0.5, T + 0.5), yRange=(-0.5, D - 0.5), padding=0)
+        self._states = states
+        if tuple(probe.tokens) != self._tokens:
+            self._tokens = tuple(probe.tokens)
+            self._update_ticks()
+        cfg = snapshot.config or {}
+        d = int(cfg.get("hidden", D))
+        self.split_line.setVisible(bool(cfg.get("bidirectional", False)) and D == 2 * d)
+        self.split_line.setValue(d - 0.5)
+        self._sync_source(probe.source)
+
+    def _theme_changed(self) -> None:
+        th = self.theme
+        self.split_line.setPen(pg.mkPen(th.foreground, width=2, style=QtCore.Qt.PenStyle.DashLine))
+        self.split_line.label.setColor(th.foreground)
+
+    # ------------------------------------------------------------------------------------------ helpers
+    def _levels_for(self, snapshot, states: np.ndarray) -> tuple[float, float]:
+        """Fixed [-1, 1] for bounded cells; for relu a symmetric level that only ever grows (never jumps)."""
+        cfg = snapshot.config or {}
+        if snapshot.cell == "rnn" and cfg.get("activation") == "relu":
+            finite = np.abs(states[np.isfinite(states)])
+            if finite.size:
+                self._relu_level = max(self._relu_level, common.nice_ceil(float(np.percentile(finite, 99))))
+            return (-self._relu_level, self._relu_level)
+        return BOUNDED
+
+    def _sync_source(self, source: str) -> None:
+        self.source_label.setText(f"showing: {source or 'probe'}")
+        m = re.search(r"#(\d+)", source or "")
+        if m and not self.probe_spin.hasFocus():
+            self.probe_spin.blockSignals(True)
+            self.probe_spin.setValue(int(m.group(1)))
+            self.probe_spin.blockSignals(False)
+
+    def _spin_changed(self, value: int) -> None:
+        self.probeChanged.emit(int(value))
+
+    def _update_ticks(self, *args) -> None:
+        tokens = self._tokens
+        axis = self.plot.getAxis("bottom")
+        if not tokens:
+            axis.setTicks([[]])
+            return
+        width = self.plot.vb.width()
+        if width < 50:
+            width = max(self.width() - 140, 300)
+        labels = [short(t) for t in tokens]
+        stride = tick_stride(len(labels), max(len(s) for s in labels), width)
+        axis.setTicks([[(t + 1, labels[t]) for t in range(0, len(labels), stride)]])
+
+    def _text_at(self, x: float, y: float) -> str | None:
+        if self._states.size == 0:
+            return None
+        t, u = int(round(x)) - 1, int(round(y))
+        T, D = self._states.shape
+        if not (0 <= t < T and 0 <= u < D):
+            return None
+        tok = self._tokens[t] if t < len(self._tokens) else "?"
+        return f"t = {t + 1}, token \u201c{common.display_token(tok)}\u201d, unit {u}: s = {self._states[t, u]:+.4f}"

@@ -1,0 +1,175 @@
+"""Loss panel: training loss per step (raw and smoothed), validation loss, and validation accuracy (perplexity
+for generation) at each evaluation, on two plots that share the training-step axis."""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from . import common
+from .common import Panel
+
+SMOOTHING = 0.03   # EMA weight of the newest batch loss (about the last 1/0.03 = 33 batches dominate)
+
+
+class LossPanel(Panel):
+    """Public API: ``render(snapshot)``, ``reset()``, ``set_log_y(bool)``, ``set_theme(name)``.
+
+    Items (for tests): ``raw_curve``, ``smooth_curve``, ``val_curve`` on ``loss_plot``; ``metric_curve`` on
+    ``metric_plot``; ``log_check``; ``readout`` (QLabel) filled by ``hover`` (HoverReadout).
+    """
+
+    title = "Loss"
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        th = self.theme
+        self.view = self._register(common.graphics_layout(th))
+        self.loss_plot: pg.PlotItem = self.view.addPlot(row=0, col=0, axisItems={"left": common.LogAxis("left")})
+        self.metric_plot: pg.PlotItem = self.view.addPlot(row=1, col=0)
+        self.view.ci.layout.setRowStretchFactor(0, 3)
+        self.view.ci.layout.setRowStretchFactor(1, 2)
+        common.style_plot(self.loss_plot, None, left="loss (nats)", th=th)
+        common.style_plot(self.metric_plot, None, left="val. accuracy", bottom="training step", th=th)
+        self.metric_plot.setXLink(self.loss_plot)
+        for p in (self.loss_plot, self.metric_plot):
+            p.getAxis("left").setWidth(78)            # both plots' data areas line up
+        self.loss_plot.getAxis("bottom").setStyle(showValues=False)
+
+        self.raw_curve = self.loss_plot.plot(pen=pg.mkPen(th.faint, width=1), name="batch loss")
+        self.smooth_curve = self.loss_plot.plot(pen=pg.mkPen(common.colour(0), width=2.5),
+                                                name="batch loss (smoothed)")
+        self.val_curve = self.loss_plot.plot(pen=pg.mkPen(common.colour(1), width=2), symbol="o", symbolSize=8,
+                                             symbolBrush=common.colour(1), symbolPen=None, name="validation loss")
+        common.make_dense(self.raw_curve)
+        common.make_dense(self.smooth_curve, 0.5, "mean")   # smooth already: few vertices for the thick pen
+
+        self.metric_curve = self.metric_plot.plot(pen=pg.mkPen(common.colour(2), width=2), symbol="o",
+                                                  symbolSize=8, symbolBrush=common.colour(2), symbolPen=None)
+        self._metric_is_accuracy = True
+        self._set_metric_axis(accuracy=True)
+        self._title()         # the title is the legend: a legend box covered the curves on small panels
+
+        self.log_check = QtWidgets.QCheckBox("log scale (loss)")
+        self.log_check.setFont(common.font())
+        self.log_check.toggled.connect(self.set_log_y)
+        self.readout = common.label("", common.FONT_PT)
+        self.readout.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        controls = QtWidgets.QHBoxLayout()
+        controls.addWidget(self.log_check)
+        controls.addSpacing(16)
+        controls.addWidget(self.readout, 1)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(self.view, 1)
+        layout.addLayout(controls)
+        self.hover = common.HoverReadout(self.view, self.readout,
+                                         [(self.loss_plot, self._loss_text), (self.metric_plot, self._metric_text)])
+        self.reset()
+
+    # ------------------------------------------------------------------------------------------ drawing
+    def reset(self) -> None:
+        self._empty = True
+        self.loss_plot.setXRange(0, 100, padding=0.02)
+        self._steps = np.zeros(0)
+        self._loss = np.zeros(0)
+        self._smooth = np.zeros(0)
+        self._val_steps = np.zeros(0)
+        self._val_loss = np.zeros(0)
+        self._metric = np.zeros(0)
+        for c in (self.raw_curve, self.smooth_curve, self.val_curve, self.metric_curve):
+            c.setData([], [])
+        self.readout.setText(self.hover.idle_text)
+
+    def render(self, snapshot) -> None:
+        steps = np.asarray(snapshot.train_steps, dtype=np.float64)
+        loss = np.asarray(snapshot.train_loss, dtype=np.float64)
+        if (steps.size == 0) != self._empty:     # before the first step: a sensible axis instead of 0..1
+            self._empty = steps.size == 0
+            if self._empty:
+                self.loss_plot.setXRange(0, 100, padding=0.02)
+            else:
+                self.loss_plot.enableAutoRange(x=True)
+        self._smooth = self._smoothed(steps, loss)
+        self._steps, self._loss = steps, loss
+        self.raw_curve.setData(steps, common.log_safe(loss))
+        self.smooth_curve.setData(steps, common.log_safe(self._smooth))
+
+        self._val_steps = np.asarray(snapshot.val_steps, dtype=np.float64)
+        self._val_loss = np.asarray(snapshot.val_loss, dtype=np.float64)
+        self.val_curve.setData(self._val_steps, common.log_safe(self._val_loss))
+
+        accuracy = snapshot.task != common.TASK_GENERATION
+        if accuracy != self._metric_is_accuracy:
+            self._set_metric_axis(accuracy)
+        self._metric = np.asarray(snapshot.val_accuracy if accuracy else snapshot.val_perplexity, dtype=np.float64)
+        self.metric_curve.setData(self._val_steps, self._metric)
+
+    def _smoothed(self, steps: np.ndarray, loss: np.ndarray) -> np.ndarray:
+        """EMA of the loss, extended incrementally while the history only grows (recomputed after decimation)."""
+        n = self._steps.size
+        if 0 < n <= steps.size and self._smooth.size == n and steps[0] == self._steps[0] \
+                and steps[n - 1] == self._steps[n - 1] and loss[n - 1] == self._loss[n - 1]:
+            if steps.size == n:
+                return self._smooth
+            tail = common.ema(loss[n:], SMOOTHING, start=self._smooth[-1])
+            return np.concatenate([self._smooth, tail])
+        return common.ema(loss, SMOOTHING)
+
+    def _set_metric_axis(self, accuracy: bool) -> None:
+        self._metric_is_accuracy = accuracy
+        axis = self.metric_plot.getAxis("left")
+        if accuracy:
+            common.set_axis_label(axis, "val. accuracy", self.theme)
+            self.metric_plot.enableAutoRange(y=False)
+            self.metric_plot.setYRange(-0.1, 1.1, padding=0)
+            axis.setTicks([[(v, f"{v:g}") for v in (0.0, 0.25, 0.5, 0.75, 1.0)]])
+        else:
+            common.set_axis_label(axis, "val. perplexity", self.theme)
+            axis.setTicks(None)
+            self.metric_plot.enableAutoRange(y=True)
+
+    def set_log_y(self, on: bool) -> None:
+        """Log-scale the loss axis (the accuracy plot stays linear)."""
+        if self.log_check.isChecked() != bool(on):
+            self.log_check.setChecked(bool(on))        # re-enters through toggled
+            return
+        self.loss_plot.setLogMode(y=bool(on))
+        self.loss_plot.enableAutoRange(y=True)
+
+    def _theme_changed(self) -> None:
+        self.raw_curve.setPen(pg.mkPen(self.theme.faint, width=1))
+        self._title()
+
+    def _title(self) -> None:
+        spans = [(self.theme.faint, "\u2501 per batch"), (common.colour(0), "\u2501 smoothed"),
+                 (common.colour(1), "\u25cf validation")]
+        common.set_title(self.loss_plot, "Cross-entropy loss: &nbsp;" + " &nbsp;".join(
+            f"<span style='color:{c}'>{t}</span>" for c, t in spans), common.TITLE_PT - 1, self.theme)
+
+    # ------------------------------------------------------------------------------------------ hover
+    def _loss_text(self, x: float, y: float) -> str | None:
+        if self._steps.size == 0:
+            return None
+        i = int(np.clip(np.searchsorted(self._steps, x), 0, self._steps.size - 1))
+        if i > 0 and abs(self._steps[i - 1] - x) < abs(self._steps[i] - x):
+            i -= 1
+        text = (f"step {int(self._steps[i])}: batch loss {common.fmt(self._loss[i])}, "
+                f"smoothed {common.fmt(self._smooth[i])}")
+        j = self._nearest_eval(x)
+        if j is not None:
+            text += f"  |  validation (step {int(self._val_steps[j])}): loss {common.fmt(self._val_loss[j])}"
+        return text
+
+    def _metric_text(self, x: float, y: float) -> str | None:
+        j = self._nearest_eval(x)
+        if j is None:
+            return None
+        name = "accuracy" if self._metric_is_accuracy else "perplexity"
+        return (f"validation at step {int(self._val_steps[j])}: {name} {common.fmt(self._metric[j])}, "
+                f"loss {common.fmt(self._val_loss[j])}")
+
+    def _nearest_eval(self, x: float) -> int | None:
+        if self._val_steps.size == 0:
+            return None
+        return int(np.argmin(np.abs(self._val_steps - x)))

@@ -1,0 +1,263 @@
+"""Predictions panel: what the model says about the probe.
+
+classification: class probabilities as bars (prediction highlighted, true class marked);
+labelling:      the probe sentence token by token with true and predicted tags, wrong ones in red;
+generation:     text sampled at the last evaluation, and a temperature slider.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from . import common
+from .common import Panel
+
+IGNORE = -100          # rnnviz.core.batch.IGNORE (no target at this position)
+PAGES = {common.TASK_CLASSIFICATION: 0, common.TASK_LABELLING: 1, common.TASK_GENERATION: 2}
+TABLE_HEADERS = ("t", "token", "true tag", "predicted", "p(predicted)")
+
+
+class PredictionsPanel(Panel):
+    """Public API: ``temperatureChanged(float)`` (slider, 0-2), ``render(snapshot)``, ``reset()``,
+    ``set_temperature(float)`` (no signal), ``set_theme(name)``.
+
+    Items (for tests): ``stack`` (page 0 classification, 1 labelling, 2 generation); ``bars`` (BarGraphItem),
+    ``true_marker`` (TextItem over the true class), ``caption``; ``table`` (QTableWidget, one row per token);
+    ``sample_box`` (QPlainTextEdit), ``temp_slider`` (0..200 = temperature x 100), ``temp_label``.
+    """
+
+    title = "Predictions"
+    temperatureChanged = QtCore.Signal(float)
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        th = self.theme
+        self.caption = common.label("", common.FONT_PT + 1, wrap=True)
+        self.caption.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        self.stack = QtWidgets.QStackedWidget()
+
+        # --- classification
+        self.view = self._register(common.graphics_layout(th))
+        self.plot: pg.PlotItem = self.view.addPlot()
+        common.style_plot(self.plot, "Class probabilities for the probe", left="probability",
+                          bottom="class", th=th)
+        self.plot.showGrid(x=False, y=True, alpha=th.grid_alpha)
+        self.plot.setMouseEnabled(x=False, y=False)
+        self.plot.setYRange(0.0, 1.12, padding=0)
+        self.plot.getAxis("left").setTicks([[(v, f"{v:g}") for v in (0.0, 0.25, 0.5, 0.75, 1.0)]])
+        self.bars = pg.BarGraphItem(x=[], height=[], width=0.7, brush=th.faint)
+        self.plot.addItem(self.bars)
+        self.true_marker = pg.TextItem("\u25bc true", anchor=(0.5, 1.0), color=th.good)
+        self.true_marker.setFont(common.font(common.FONT_PT, bold=True))
+        self.true_marker.setVisible(False)
+        self.plot.addItem(self.true_marker)
+        self.stack.addWidget(self.view)
+
+        # --- labelling
+        self.table = QtWidgets.QTableWidget(0, len(TABLE_HEADERS))
+        self.table.setHorizontalHeaderLabels(TABLE_HEADERS)
+        self.table.setFont(common.font(common.FONT_PT + 1))
+        self.table.horizontalHeader().setFont(common.font(common.FONT_PT, bold=True))
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.NoSelection)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
+        self.stack.addWidget(self.table)
+
+        # --- generation
+        gen = QtWidgets.QWidget()
+        gl = QtWidgets.QVBoxLayout(gen)
+        gl.setContentsMargins(0, 0, 0, 0)
+        self.sample_box = QtWidgets.QPlainTextEdit()
+        self.sample_box.setReadOnly(True)
+        self.sample_box.setFont(common.font(common.FONT_PT + 2, mono=True))
+        self.sample_box.setLineWrapMode(QtWidgets.QPlainTextEdit.LineWrapMode.WidgetWidth)
+        self.temp_slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
+        self.temp_slider.setRange(0, 200)
+        self.temp_slider.setSingleStep(5)
+        self.temp_slider.setPageStep(25)
+        self.temp_slider.setTickInterval(25)
+        self.temp_slider.setTickPosition(QtWidgets.QSlider.TickPosition.TicksBelow)
+        self.temp_slider.setValue(100)
+        self.temp_slider.valueChanged.connect(self._slider_moved)
+        self.temp_label = common.label("temperature 1.00")
+        self.temp_label.setMinimumWidth(170)
+        row = QtWidgets.QHBoxLayout()
+        row.addWidget(self.temp_label)
+        row.addWidget(self.temp_slider, 1)
+        hint = common.label("0 = always the most likely next token; 1 = sample the model's probabilities; "
+                            "2 = flatter, more random", common.SMALL_PT, wrap=True)
+        gl.addWidget(common.label("Text sampled from the model at the last evaluation", common.TITLE_PT, bold=True))
+        gl.addWidget(self.sample_box, 1)
+        gl.addLayout(row)
+        gl.addWidget(hint)
+        self.stack.addWidget(gen)
+
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(self.caption)
+        layout.addWidget(self.stack, 1)
+        self.readout = common.label("")
+        layout.addWidget(self.readout)
+        self.hover = common.HoverReadout(self.view, self.readout, [(self.plot, self._bar_text)])
+        self.reset()
+
+    # ------------------------------------------------------------------------------------------ API
+    def set_temperature(self, t: float) -> None:
+        """Move the slider without emitting (e.g. to follow the trainer's temperature)."""
+        self.temp_slider.blockSignals(True)
+        self.temp_slider.setValue(int(round(np.clip(t, 0.0, 2.0) * 100)))
+        self.temp_slider.blockSignals(False)
+        self._show_temperature(self.temp_slider.value() / 100.0)
+
+    def reset(self) -> None:
+        self._classes: tuple[str, ...] = ()
+        self._probs = np.zeros(0)
+        self.bars.setOpts(x=[], height=[], width=0.7)
+        self.true_marker.setVisible(False)
+        self.table.setRowCount(0)
+        self.sample_box.setPlainText("")
+        self.caption.setText("No probe yet.")
+        self.readout.setText(self.hover.idle_text)
+
+    def render(self, snapshot) -> None:
+        page = PAGES.get(snapshot.task, 0)
+        if self.stack.currentIndex() != page:
+            self.stack.setCurrentIndex(page)
+        self.readout.setVisible(page == 0)
+        if page == 2:
+            self._render_generation(snapshot)
+            return
+        probe = snapshot.probe
+        if probe is None:
+            self.caption.setText("No probe: the validation set is empty.")
+            return
+        if page == 0:
+            self._render_classification(snapshot, probe)
+        else:
+            self._render_labelling(snapshot, probe)
+
+    def _theme_changed(self) -> None:
+        self.true_marker.setColor(self.theme.good)
+        self._classes = ()                       # bar colours and captions are redrawn at the next render
+
+    # ------------------------------------------------------------------------------------------ pages
+    def _render_classification(self, snapshot, probe) -> None:
+        th = self.theme
+        probs = np.asarray(probe.probs, dtype=np.float64).reshape(-1)
+        k = probs.size
+        classes = tuple(snapshot.classes[:k]) if len(snapshot.classes) >= k else tuple(map(str, range(k)))
+        if classes != self._classes:
+            self._classes = classes
+            per_char = common.FONT_PT * 0.75
+            width = max(self.plot.vb.width(), 300.0)
+            n = max(3, int(width / max(k, 1) / per_char) - 1)
+            self.plot.getAxis("bottom").setTicks(
+                [[(i, c if len(c) <= n else c[: n - 1] + "\u2026") for i, c in enumerate(classes)]])
+            self.plot.setXRange(-0.6, k - 0.4, padding=0)
+        self._probs = probs
+        pred = int(np.asarray(probe.predicted))
+        true = int(np.asarray(probe.target))
+        brushes = [pg.mkBrush(common.colour(0) if i == pred else th.faint) for i in range(k)]
+        pens = [pg.mkPen(th.good, width=3) if i == true else pg.mkPen(None) for i in range(k)]
+        self.bars.setOpts(x=np.arange(k, dtype=np.float64), height=np.nan_to_num(probs), width=0.7,
+                          brushes=brushes, pens=pens)
+        if 0 <= true < k:
+            self.true_marker.setPos(true, float(np.nan_to_num(probs[true])) + 0.01)
+            self.true_marker.setVisible(True)
+        else:
+            self.true_marker.setVisible(False)
+        toks = " ".join(common.display_token(t) for t in probe.tokens)
+        if len(toks) > 160:
+            toks = toks[:159] + "\u2026"
+        if 0 <= true < k:
+            ok = pred == true
+            verdict = (f"<span style='color:{th.good if ok else th.bad}'><b>{'correct' if ok else 'wrong'}</b></span>"
+                       f" &nbsp; true: <b>{classes[true]}</b>, predicted: <b>{classes[pred]}</b> "
+                       f"(p = {probs[pred]:.2f})")
+        else:
+            verdict = f"predicted: <b>{classes[pred]}</b> (p = {probs[pred]:.2f})"
+        self.caption.setText(f"<i>{probe.source}</i>: \u201c{_html(toks)}\u201d<br>{verdict}")
+
+    def _render_labelling(self, snapshot, probe) -> None:
+        th = self.theme
+        tokens = list(probe.tokens)
+        target = np.asarray(probe.target).reshape(-1)
+        pred = np.asarray(probe.predicted).reshape(-1)
+        probs = np.asarray(probe.probs, dtype=np.float64)
+        classes = snapshot.classes
+        T = len(tokens)
+        if self.table.rowCount() != T:
+            self.table.setRowCount(T)
+        bad_fg, bad_bg = QtGui.QColor(th.bad), QtGui.QColor(th.bad_background)
+        normal_fg = QtGui.QColor(th.foreground)
+        no_bg = QtGui.QBrush()
+        correct = total = 0
+        for t in range(T):
+            tgt = int(target[t]) if t < target.size else IGNORE
+            p = int(pred[t]) if t < pred.size else -1
+            has_target = tgt != IGNORE
+            wrong = has_target and p != tgt
+            total += has_target
+            correct += has_target and not wrong
+            pp = probs[t, p] if probs.ndim == 2 and 0 <= p < probs.shape[1] and t < probs.shape[0] else np.nan
+            values = (str(t + 1), common.display_token(tokens[t]),
+                      _name(classes, tgt) if has_target else "\u2013", _name(classes, p), common.fmt(pp, 2))
+            for c, text in enumerate(values):
+                item = self.table.item(t, c)
+                if item is None:
+                    item = QtWidgets.QTableWidgetItem()
+                    item.setTextAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
+                    self.table.setItem(t, c, item)
+                item.setText(text)
+                if c >= 3 and wrong:
+                    item.setForeground(bad_fg)
+                    item.setBackground(bad_bg)
+                    f = item.font()
+                    f.setBold(True)
+                    item.setFont(f)
+                else:
+                    item.setForeground(normal_fg)
+                    item.setBackground(no_bg)
+                    f = item.font()
+                    f.setBold(False)
+                    item.setFont(f)
+        score = f"{correct} / {total} tags correct" if total else "no tags to check"
+        colour = th.good if total and correct == total else (th.bad if total else th.foreground)
+        self.caption.setText(f"<i>{probe.source}</i>: <span style='color:{colour}'><b>{score}</b></span>"
+                             f" &nbsp; (wrong predictions in red)")
+
+    def _render_generation(self, snapshot) -> None:
+        text = snapshot.sample_text or ""
+        if self.sample_box.toPlainText() != text:
+            self.sample_box.setPlainText(text if text else "(no sample yet: one is drawn at each evaluation)")
+        if not self.temp_slider.isSliderDown():
+            self.set_temperature(float(snapshot.sample_temperature))
+        self.caption.setText(f"Sampled at temperature {snapshot.sample_temperature:.2f}, step {snapshot.step}")
+
+    # ------------------------------------------------------------------------------------------ helpers
+    def _slider_moved(self, value: int) -> None:
+        t = value / 100.0
+        self._show_temperature(t)
+        self.temperatureChanged.emit(t)
+
+    def _show_temperature(self, t: float) -> None:
+        self.temp_label.setText(f"temperature {t:.2f}" + ("  (greedy)" if t == 0 else ""))
+
+    def _bar_text(self, x: float, y: float) -> str | None:
+        i = int(round(x))
+        if not 0 <= i < self._probs.size or abs(x - i) > 0.4:
+            return None
+        name = self._classes[i] if i < len(self._classes) else str(i)
+        return f"class \u201c{name}\u201d: p = {self._probs[i]:.4f}"
+
+
+def _name(classes, i: int) -> str:
+    return classes[i] if 0 <= i < len(classes) else str(i)
+
+
+def _html(s: str) -> str:
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,0 +1,200 @@
+"""Weights panel: the recurrent matrix W (gate blocks labelled) and the eigenvalues of each d x d block in the
+complex plane with the unit circle: outside it, repeated multiplication by W grows (exploding); inside, it shrinks."""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from . import common
+from .common import Panel
+
+
+def block_name(gate: str, n_gates: int) -> str:
+    """'W' for a plain RNN, 'W_f' etc. for gated cells."""
+    return "W" if n_gates == 1 else f"W_{gate}"
+
+
+class WeightsPanel(Panel):
+    """Public API: ``render(snapshot)``, ``reset()``, ``set_theme(name)``.
+
+    Colour levels of W are symmetric, a "nice" number (1, 2, 2.5, 5 x 10^k) at or above max |W|, and only ever
+    grow (until ``reset``), so colours stay comparable while training.
+
+    Items (for tests): ``image`` (ImageItem, row-major (G*d, d)), ``colorbar``, ``levels``, ``gate_lines``
+    (InfiniteLines between gate blocks), ``eig_scatter`` (gate -> ScatterPlotItem), ``unit_circle``,
+    ``eig_plot`` (its title is the legend: names, colours and spectral radii), ``radius_label``.
+    """
+
+    title = "Weights"
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        th = self.theme
+        self.view = self._register(common.graphics_layout(th))
+        self.plot: pg.PlotItem = self.view.addPlot(row=0, col=0)
+        self.eig_plot: pg.PlotItem = self.view.addPlot(row=0, col=1)
+        layout = self.view.ci.layout
+        layout.setColumnStretchFactor(0, 1)
+        layout.setColumnStretchFactor(1, 1)
+        common.style_plot(self.plot, "Recurrent weights W", left="row: unit receiving (gate block)",
+                          bottom="column: unit of s\u209c\u208b\u2081", grid=False, th=th)
+        common.style_plot(self.eig_plot, "Eigenvalues of W", left="imaginary part", bottom="real part", th=th)
+        self.plot.invertY(True)
+        self.cmap = common.diverging_cmap()
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.image.setColorMap(self.cmap)
+        self.image.setNanPolicy("omit")
+        self.plot.addItem(self.image)
+        self.levels = (-1.0, 1.0)
+        self.colorbar = common.make_colorbar(self.image, self.plot, self.cmap, self.levels, "weight", th)
+        self.gate_lines: list[pg.InfiniteLine] = []
+
+        self.eig_plot.setAspectLocked(True)
+        self.eig_plot.setMouseEnabled(x=False, y=False)
+        phi = np.linspace(0.0, 2 * np.pi, 361)
+        self.unit_circle = self.eig_plot.plot(np.cos(phi), np.sin(phi),
+                                              pen=pg.mkPen(th.foreground, width=1.5, style=QtCore.Qt.PenStyle.DashLine))
+        self.eig_plot.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen(th.faint, width=1)))
+        self.eig_plot.addItem(pg.InfiniteLine(pos=0, angle=90, pen=pg.mkPen(th.faint, width=1)))
+        self.eig_scatter: dict[str, pg.ScatterPlotItem] = {}
+        self.radius_label = common.label("", common.FONT_PT, wrap=True)
+        self.radius_label.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        self.readout = common.label("")
+        box = QtWidgets.QVBoxLayout(self)
+        box.setContentsMargins(2, 2, 2, 2)
+        box.addWidget(self.view, 1)
+        box.addWidget(self.radius_label)
+        box.addWidget(self.readout)
+        self.hover = common.HoverReadout(self.view, self.readout, [(self.plot, self._w_text),
+                                                                   (self.eig_plot, self._eig_text)])
+        self.reset()
+
+    # ------------------------------------------------------------------------------------------ drawing
+    def reset(self) -> None:
+        self._W = np.zeros((0, 0))
+        self._rho: dict[str, float] = {}
+        self._gates: tuple[str, ...] = ()
+        self._eigs: dict[str, np.ndarray] = {}
+        self._shape = None
+        self._eig_extent = 1.25
+        self.levels = (-1.0, 1.0)
+        self.colorbar.setLevels(self.levels)
+        self.image.setImage(np.zeros((1, 1)), autoLevels=False, levels=self.levels)
+        self.image.setVisible(False)
+        self._set_gates((), 0)
+        self._eig_title({})
+        self.eig_plot.setRange(xRange=(-self._eig_extent, self._eig_extent),
+                               yRange=(-self._eig_extent, self._eig_extent), padding=0)
+        self.radius_label.setText("")
+        self.readout.setText(self.hover.idle_text)
+
+    def render(self, snapshot) -> None:
+        W = np.asarray(snapshot.W, dtype=np.float64)
+        if W.ndim != 2 or W.size == 0:
+            self.image.setVisible(False)
+            return
+        rows, d = W.shape
+        gates = tuple(snapshot.gate_names) or ("s",)
+        finite = np.abs(W[np.isfinite(W)])
+        level = common.nice_ceil(float(finite.max())) if finite.size else self.levels[1]
+        if level > self.levels[1]:
+            self.levels = (-level, level)
+            self.colorbar.setLevels(self.levels)
+        self._W = W
+        self.image.setImage(W, autoLevels=False, levels=self.levels)
+        self.image.setRect(QtCore.QRectF(-0.5, -0.5, d, rows))     # W[r, j] centred on x = j, y = r
+        self.image.setVisible(True)
+        if self._shape != W.shape or gates != self._gates:
+            self._shape = W.shape
+            self._set_gates(gates, d)
+            self.plot.setRange(xRange=(-0.5, d - 0.5), yRange=(-0.5, rows - 0.5), padding=0)
+
+        self._eigs = {g: np.asarray(snapshot.eigenvalues.get(g, np.zeros(0, complex))) for g in gates}
+        extent = self._eig_extent
+        for g, ev in self._eigs.items():
+            scatter = self.eig_scatter[g]
+            scatter.setData(ev.real.astype(np.float64), ev.imag.astype(np.float64))
+            if ev.size and np.isfinite(ev).all():
+                extent = max(extent, common.nice_ceil(1.1 * float(np.abs(ev).max())))
+        if extent > self._eig_extent:         # grows only: points never jump because the axes rescaled
+            self._eig_extent = extent
+            self.eig_plot.setRange(xRange=(-extent, extent), yRange=(-extent, extent), padding=0)
+        self._rho = {g: float(snapshot.spectral_radius.get(g, float("nan"))) for g in gates}
+        self._eig_title(self._rho)
+        over = [block_name(g, len(gates)) for g, r in self._rho.items() if np.isfinite(r) and r > 1.0]
+        warn = (f" &nbsp;<span style='color:{self.theme.bad}'><b>\u03c1 &gt; 1: {', '.join(over)}</b></span>"
+                if over else "")
+        self.radius_label.setText("\u03c1 = spectral radius, the largest |eigenvalue|: above 1 the state can grow "
+                                  "step after step (exploding), well below 1 it fades (vanishing)." + warn)
+
+    def _eig_title(self, rho: dict) -> None:
+        """The eigenvalue plot's title is its legend: each block's colour, name and spectral radius."""
+        G = len(self._gates) if self._gates else 1
+        parts = [f"<span style='color:{common.colour(i)}'>\u25cf <b>{block_name(g, G)}</b></span>&nbsp;"
+                 f"\u03c1={common.fmt(rho.get(g, float('nan')), 3)}" for i, g in enumerate(self._gates)]
+        lines = [" &nbsp; ".join(parts[i:i + 2]) for i in range(0, len(parts), 2)]
+        title = "<br>".join(["Eigenvalues of W"] + lines)
+        common.set_title(self.eig_plot, title, common.FONT_PT + 1, self.theme)
+
+    def _theme_changed(self) -> None:
+        th = self.theme
+        self.unit_circle.setPen(pg.mkPen(th.foreground, width=1.5, style=QtCore.Qt.PenStyle.DashLine))
+        for line in self.gate_lines:
+            line.setPen(pg.mkPen(th.foreground, width=2))
+        for scatter in self.eig_scatter.values():
+            scatter.setPen(pg.mkPen(th.background, width=0.8))
+        self._eig_title(self._rho)
+
+    def _set_gates(self, gates: tuple[str, ...], d: int) -> None:
+        """Block separators, gate labels and one scatter per gate: rebuilt only when the cell changes."""
+        th = self.theme
+        for line in self.gate_lines:
+            self.plot.removeItem(line)
+        self.gate_lines = []
+        for g, scatter in self.eig_scatter.items():
+            self.eig_plot.removeItem(scatter)
+        self.eig_scatter = {}
+        self._gates = gates
+        left = self.plot.getAxis("left")
+        if not gates or d == 0:
+            left.setTicks(None)
+            return
+        G = len(gates)
+        for g in range(1, G):
+            line = pg.InfiniteLine(pos=g * d - 0.5, angle=0, pen=pg.mkPen(th.foreground, width=2))
+            self.plot.addItem(line)
+            self.gate_lines.append(line)
+        if G > 1:
+            left.setTicks([[(g * d + (d - 1) / 2, block_name(gates[g], G)) for g in range(G)], []])
+        else:
+            left.setTicks(None)
+        for i, g in enumerate(gates):
+            scatter = pg.ScatterPlotItem(size=9, pen=pg.mkPen(th.background, width=0.8),
+                                         brush=pg.mkBrush(common.colour(i)), symbol="o")
+            self.eig_plot.addItem(scatter)
+            self.eig_scatter[g] = scatter
+
+    # ------------------------------------------------------------------------------------------ hover
+    def _w_text(self, x: float, y: float) -> str | None:
+        r, j = int(round(y)), int(round(x))
+        if self._W.ndim != 2 or not (0 <= r < self._W.shape[0] and 0 <= j < self._W.shape[1]):
+            return None
+        d = self._W.shape[1]
+        G = max(1, len(self._gates))
+        name = block_name(self._gates[r // d], G) if self._gates and r // d < len(self._gates) else "W"
+        return f"{name}[{r % d}, {j}] = {self._W[r, j]:+.4f}   (row {r} of W: unit {r % d} of block {name})"
+
+    def _eig_text(self, x: float, y: float) -> str | None:
+        best, where = None, None
+        for g, ev in self._eigs.items():
+            if ev.size:
+                dist = np.abs(ev - complex(x, y))
+                i = int(np.argmin(dist))
+                if best is None or dist[i] < best:
+                    best, where = dist[i], (g, ev[i])
+        if where is None or best > 0.1 * self._eig_extent:
+            return None
+        g, lam = where
+        return (f"{block_name(g, len(self._gates))}: \u03bb = {lam.real:+.4f} {'+' if lam.imag >= 0 else '-'} "
+                f"{abs(lam.imag):.4f}i,  |\u03bb| = {abs(lam):.4f}")

@@ -1,0 +1,495 @@
+"""Training off the GUI thread: a worker on a QThread owns the training and talks to the window only by signals.
+
+Two backends share one command set and one training loop (``TrainingLoop``, Qt-free):
+
+``"process"`` (the default)
+    The QThread drives a training *subprocess* (multiprocessing, spawn, one BLAS thread). The Trainer lives in the
+    child, so training and painting run on different cores and do not fight over the GIL: with every panel live the
+    window keeps most of the headless speed. The QThread only relays commands to the child and snapshots back.
+``"thread"``
+    The Trainer lives in the QThread itself. Simpler, and the tests use it to compare the screen with the
+    Trainer's own arrays, but Python's GIL makes training and painting take turns.
+
+Commands reach the loop through a thread-safe queue (``Worker.send``), drained between steps; nothing ever blocks
+the GUI. The loop emits a Snapshot on its own clock (at most every ``interval`` seconds, and right after a pause,
+a single step or a reset), so the event queue never floods however fast training is.
+
+Commands (tuples): ``("run", bool)``, ``("toggle",)``, ``("step", n)``, ``("epoch",)``, ``("reset",)``,
+``("configure", config, dataset)``, ``("lr", x)``, ``("set", key, value)`` (clip, epochs), ``("temperature", x)``, ``("probe", i)``,
+``("interval", seconds)``, ``("snapshot",)``, ``("stop",)``.
+
+Events (``kind, payload``): ``snapshot`` (Snapshot), ``state`` (dict: running, done, step, epoch),
+``configured`` (dict: config, n_params, steps_per_epoch), ``fault`` (str), ``rejected`` (dict: config, message), ``error`` (str), ``stopped`` (None).
+"""
+from __future__ import annotations
+
+import importlib
+import multiprocessing
+import os
+import queue
+import sys
+import threading
+import types
+import time
+import traceback
+import warnings
+import weakref
+from typing import Any, Callable
+
+import numpy as np
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+DEFAULT_INTERVAL = 1 / 30          # seconds between snapshots, at most ~30 per second
+DEFAULT_FACTORY = "rnnviz.core.trainer:Trainer"
+BACKENDS = ("process", "thread")
+SNAPSHOT_BUDGET = 0.06             # at most this share of the training time goes into making snapshots
+
+# every QThread this module starts, so tests can prove none is left running
+LIVE_THREADS: "weakref.WeakSet[QThread]" = weakref.WeakSet()
+
+_ONE_THREAD_ENV = {
+    "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+    "VECLIB_MAXIMUM_THREADS": "1", "NUMEXPR_NUM_THREADS": "1",
+}
+_ENV_LOCK = threading.Lock()
+
+
+def load_factory(path: str) -> Callable[..., Any]:
+    """``"package.module:Name"`` -> the object (the Trainer class, or a test's stand-in)."""
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def _is_fault(exc: BaseException) -> bool:
+    from rnnviz.core.errors import TrainingFault
+
+    return isinstance(exc, (TrainingFault, FloatingPointError))
+
+
+class TrainingLoop:
+    """The Qt-free loop that owns a Trainer: run it by calling ``handle`` for each command and ``tick`` often.
+
+    ``send(kind, payload)`` reports events; it is a Qt signal emit in the thread backend and a pipe in the
+    process backend.
+    """
+
+    def __init__(self, send: Callable[[str, Any], None], factory: str = DEFAULT_FACTORY,
+                 interval: float = DEFAULT_INTERVAL, budget: float = SNAPSHOT_BUDGET):
+        self.send = send
+        self.factory_path = factory
+        self._factory: Callable[..., Any] | None = None
+        self.trainer: Any = None
+        self.config: Any = None
+        self.dataset: Any = None
+        self.running = False
+        self.pending = 0                # batches still to run for "step" / "epoch"
+        self.interval = float(interval)
+        self.budget = float(budget)
+        self.snapshot_cost = 0.0        # moving average of Trainer.snapshot() time
+        self.last_emit = 0.0
+        self.dirty = False              # trained since the last snapshot
+        self.stopped = False
+        self.faulted = False
+
+    # --- commands -----------------------------------------------------------------------------------
+    @property
+    def busy(self) -> bool:
+        return self.trainer is not None and (self.running or self.pending > 0)
+
+    def handle(self, cmd: tuple) -> None:
+        kind, args = cmd[0], cmd[1:]
+        try:
+            getattr(self, "_cmd_" + kind)(*args)
+        except Exception as exc:  # a command must never kill the loop
+            self.send("error", f"{kind}: {exc}")
+
+    def _cmd_stop(self) -> None:
+        self.stopped = True
+        self.running = False
+        self.pending = 0
+
+    def _cmd_configure(self, config: Any, dataset: Any = None) -> None:
+        """Build a new Trainer; on failure keep the old one and report the error."""
+        if self._factory is None:
+            self._factory = load_factory(self.factory_path)
+        try:
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                trainer = self._factory(config) if dataset is None else self._factory(config, dataset=dataset)
+        except Exception as exc:
+            self.send("rejected", {"config": config, "message": str(exc) or type(exc).__name__})
+            return
+        self.trainer, self.config, self.dataset = trainer, config, dataset
+        self.running = False
+        self.pending = 0
+        self.faulted = False
+        self.send("configured", {
+            "config": config, "n_params": int(getattr(getattr(trainer, "model", None), "n_params", 0) or 0),
+            "steps_per_epoch": int(getattr(trainer, "steps_per_epoch", 0) or 0),
+        })
+        self._send_state()
+        self.emit_snapshot()
+
+    def _cmd_reset(self) -> None:
+        """A fresh Trainer with the same settings: the same seed gives the same initial weights."""
+        if self.config is not None:
+            self._cmd_configure(self.config, self.dataset)
+
+    def _cmd_run(self, on: bool) -> None:
+        if self.trainer is None:
+            return
+        if on and self.faulted:
+            self._clear_fault()
+        on = bool(on) and not self.faulted and not self.trainer.done
+        if on == self.running:
+            self._send_state()
+            return
+        self.running = on
+        self.pending = 0
+        self._send_state()
+        if not on:
+            self.emit_snapshot()
+
+    def _cmd_toggle(self) -> None:
+        self._cmd_run(not self.running)
+
+    def _clear_fault(self) -> None:
+        """Try again from the last good weights (after the user lowered the learning rate, say)."""
+        restore = getattr(self.trainer, "restore_last_good", None)
+        if restore is not None:
+            restore()
+            self.faulted = False
+
+    def _cmd_step(self, n: int = 1) -> None:
+        if self.trainer is None:
+            return
+        if self.faulted:
+            self._clear_fault()
+            if self.faulted:
+                return
+        self.running = False
+        self.pending = max(0, int(n))
+        self._send_state()
+
+    def _cmd_epoch(self) -> None:
+        """Run to the end of the current epoch (a whole epoch when at a boundary)."""
+        if self.trainer is None:
+            return
+        spe = max(1, int(self.trainer.steps_per_epoch))
+        self._cmd_step(spe - int(self.trainer.step_count) % spe)
+
+    def _cmd_lr(self, lr: float) -> None:
+        if self.trainer is not None:
+            self.trainer.set_lr(float(lr))
+            self.config = self.config.replace(lr=float(lr)) if self.config is not None else None
+            self.dirty = True
+
+    def _cmd_set(self, key: str, value: Any) -> None:
+        """A live setting other than lr/temperature (clip, epochs)."""
+        if self.trainer is None:
+            return
+        if key == "clip" and hasattr(self.trainer, "set_clip"):
+            self.trainer.set_clip(float(value))
+        else:
+            self.trainer.config = self.trainer.config.replace(**{key: value})
+        self.config = self.config.replace(**{key: value}) if self.config is not None else None
+        self._send_state()
+        self.dirty = True
+
+    def _cmd_temperature(self, t: float) -> None:
+        if self.trainer is not None:
+            self.trainer.set_temperature(float(t))
+            self.config = self.config.replace(temperature=float(t)) if self.config is not None else None
+            self.emit_snapshot()
+
+    def _cmd_probe(self, index: int) -> None:
+        if self.trainer is not None:
+            self.trainer.set_probe(int(index))
+            self.emit_snapshot()
+
+    def _cmd_interval(self, seconds: float) -> None:
+        self.interval = max(0.0, float(seconds))
+
+    def _cmd_snapshot(self) -> None:
+        self.emit_snapshot()
+
+    # --- work ---------------------------------------------------------------------------------------
+    def _send_state(self) -> None:
+        t = self.trainer
+        self.send("state", {
+            "running": self.running or self.pending > 0, "done": bool(t is not None and t.done),
+            "step": int(t.step_count) if t is not None else 0, "epoch": int(t.epoch) if t is not None else 0,
+            "faulted": self.faulted,
+        })
+
+    def emit_snapshot(self) -> None:
+        if self.trainer is None:
+            return
+        start = time.perf_counter()
+        try:
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                snap = self.trainer.snapshot()
+        except Exception as exc:
+            self.send("error", f"snapshot: {exc}\n{traceback.format_exc(limit=3)}")
+            return
+        now = time.perf_counter()
+        cost = now - start
+        self.snapshot_cost = cost if self.snapshot_cost == 0.0 else 0.8 * self.snapshot_cost + 0.2 * cost
+        self.last_emit = now
+        self.dirty = False
+        self.send("snapshot", snap)
+
+    def _due(self, now: float) -> bool:
+        # the snapshot clock: never faster than `interval`, and slower when snapshots cost a big share of the time
+        wait = max(self.interval, self.snapshot_cost / self.budget if self.budget > 0 else 0.0)
+        return now - self.last_emit >= wait
+
+    def tick(self) -> bool:
+        """Train one batch when running or stepping; emit a snapshot when due. True when it did some work."""
+        if not self.busy:
+            if self.dirty:
+                self.emit_snapshot()
+            return False
+        trainer = self.trainer
+        try:
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                trainer.step()
+        except Exception as exc:
+            self.running = False
+            self.pending = 0
+            if _is_fault(exc):
+                self.faulted = True
+                self.send("fault", str(getattr(trainer, "fault", None) or exc))
+            else:
+                self.send("error", f"training step failed: {exc}\n{traceback.format_exc(limit=4)}")
+            self._send_state()
+            self.emit_snapshot()
+            return False
+        self.dirty = True
+        finished = False
+        if self.pending > 0:
+            self.pending -= 1
+            finished = self.pending == 0
+        if trainer.done and self.running:    # free running stops at `epochs`; asked-for steps still run
+            self.running = False
+            self.pending = 0
+            finished = True
+        if finished:
+            self._send_state()
+            self.emit_snapshot()
+        elif self._due(time.perf_counter()):
+            self.emit_snapshot()
+        return True
+
+
+# --- the process backend's child ------------------------------------------------------------------------
+def _child_main(conn: Any, factory: str, interval: float, budget: float) -> None:
+    """Runs in the training subprocess: the same loop, commands and events over a pipe."""
+    def send(kind: str, payload: Any) -> None:
+        try:
+            conn.send((kind, payload))
+        except (BrokenPipeError, EOFError, OSError):
+            loop.stopped = True
+
+    loop = TrainingLoop(send, factory=factory, interval=interval, budget=budget)
+    try:
+        while not loop.stopped:
+            timeout = 0.0 if loop.busy else 0.1
+            while not loop.stopped and conn.poll(timeout):
+                loop.handle(conn.recv())
+                timeout = 0.0
+            if not loop.stopped:
+                loop.tick()
+    except (EOFError, BrokenPipeError, OSError, KeyboardInterrupt):
+        pass  # the window went away: just end
+    finally:
+        try:
+            conn.send(("stopped", None))
+        except Exception:
+            pass
+        conn.close()
+
+
+def _freeze_snapshot(snap: Any) -> Any:
+    """Arrays that crossed a pipe come back writable: make them read-only again, as the contract says."""
+    def freeze(value: Any) -> None:
+        if isinstance(value, np.ndarray):
+            value.setflags(write=False)
+        elif isinstance(value, dict):
+            for v in value.values():
+                freeze(v)
+    for value in vars(snap).values():
+        freeze(value)
+    probe = getattr(snap, "probe", None)
+    if probe is not None:
+        for value in vars(probe).values():
+            freeze(value)
+    return snap
+
+
+class Worker(QObject):
+    """Owns the training (in this thread or in a child process). Lives on a QThread; only signals leave it.
+
+    ``send(*cmd)`` and ``stop()`` are thread-safe plain methods: call them from the GUI thread.
+    """
+
+    snapshotReady = Signal(object)     # Snapshot
+    stateChanged = Signal(object)      # dict(running, done, step, epoch, faulted)
+    configured = Signal(object)        # dict(config, n_params, steps_per_epoch)
+    faulted = Signal(str)              # NaN/Inf: the explanation
+    rejected = Signal(object)          # dict(config, message): settings no model could be built from
+    failed = Signal(str)               # any other error (a crash in the child)
+    finished = Signal()                # the loop has ended; the thread may quit
+
+    def __init__(self, config: Any, dataset: Any = None, backend: str = "process",
+                 interval: float = DEFAULT_INTERVAL, factory: str = DEFAULT_FACTORY,
+                 budget: float = SNAPSHOT_BUDGET):
+        super().__init__()
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+        self.backend = backend
+        self.interval = interval
+        self.factory = factory
+        self.budget = budget
+        self._queue: "queue.SimpleQueue[tuple]" = queue.SimpleQueue()
+        self._stop = threading.Event()
+        self.process: multiprocessing.process.BaseProcess | None = None
+        self._conn: Any = None
+        self.loop: TrainingLoop | None = None   # thread backend: the loop (and its Trainer), for tests
+        self.send("configure", config, dataset)
+
+    # --- called from the GUI thread -----------------------------------------------------------------
+    def send(self, *cmd: Any) -> None:
+        """Queue a command; the loop takes it between two training steps."""
+        self._queue.put(tuple(cmd))
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._queue.put(("stop",))
+
+    # --- runs in the worker thread ------------------------------------------------------------------
+    def _emit(self, kind: str, payload: Any) -> None:
+        if kind == "snapshot":
+            self.snapshotReady.emit(payload)
+        elif kind == "state":
+            self.stateChanged.emit(payload)
+        elif kind == "configured":
+            self.configured.emit(payload)
+        elif kind == "fault":
+            self.faulted.emit(payload)
+        elif kind == "rejected":
+            self.rejected.emit(payload)
+        elif kind == "error":
+            self.failed.emit(payload)
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            if self.backend == "thread":
+                self._run_here()
+            else:
+                self._run_child()
+        except Exception as exc:  # never let an exception escape into Qt
+            self.failed.emit(f"worker stopped: {exc}\n{traceback.format_exc(limit=4)}")
+        finally:
+            self.finished.emit()
+
+    def _drain(self, handle: Callable[[tuple], None], timeout: float) -> None:
+        try:
+            cmd = self._queue.get(timeout=timeout) if timeout > 0 else self._queue.get_nowait()
+        except queue.Empty:
+            return
+        while True:
+            handle(cmd)
+            try:
+                cmd = self._queue.get_nowait()
+            except queue.Empty:
+                return
+
+    def _run_here(self) -> None:
+        loop = self.loop = TrainingLoop(self._emit, factory=self.factory, interval=self.interval,
+                                        budget=self.budget)
+        while not (loop.stopped or self._stop.is_set()):
+            self._drain(loop.handle, 0.0 if loop.busy else 0.05)
+            if not (loop.stopped or self._stop.is_set()):
+                loop.tick()
+
+    def launch(self) -> None:
+        """Start the training subprocess (process backend). Call from the GUI thread before the QThread starts.
+
+        The child gets one BLAS thread (no oversubscription against the GUI) and does not re-import the
+        caller's ``__main__`` (``python -m rnnviz`` would otherwise open a second window in the child).
+        """
+        if self.backend != "process" or self.process is not None:
+            return
+        ctx = multiprocessing.get_context("spawn")
+        parent, child = ctx.Pipe(duplex=True)
+        proc = ctx.Process(target=_child_main, args=(child, self.factory, self.interval, self.budget),
+                           name="rnnviz-training", daemon=True)
+        with _ENV_LOCK:
+            saved = {k: os.environ.get(k) for k in _ONE_THREAD_ENV}
+            main = sys.modules.get("__main__")
+            os.environ.update(_ONE_THREAD_ENV)
+            sys.modules["__main__"] = types.ModuleType("__main__")
+            try:
+                proc.start()
+            finally:
+                if main is not None:
+                    sys.modules["__main__"] = main
+                for k, v in saved.items():
+                    if v is None:
+                        os.environ.pop(k, None)
+                    else:
+                        os.environ[k] = v
+        child.close()
+        self.process, self._conn = proc, parent
+
+    def _run_child(self) -> None:
+        self.launch()
+        proc, parent = self.process, self._conn
+        alive = True
+        try:
+            while alive and not self._stop.is_set():
+                try:
+                    while True:
+                        cmd = self._queue.get_nowait()
+                        if cmd[0] == "stop":
+                            self._stop.set()
+                            break
+                        parent.send(cmd)
+                except queue.Empty:
+                    pass
+                if self._stop.is_set():
+                    break
+                # wait for the child's next message (or a short while, to look at the queue again)
+                while parent.poll(0.01):
+                    kind, payload = parent.recv()
+                    if kind == "snapshot":
+                        payload = _freeze_snapshot(payload)
+                    elif kind == "stopped":
+                        alive = False
+                        break
+                    self._emit(kind, payload)
+                    if not self._queue.empty():
+                        break
+                if alive and not proc.is_alive():
+                    alive = False
+                    self.failed.emit(f"the training process ended unexpectedly (exit code {proc.exitcode})")
+        except (EOFError, BrokenPipeError, OSError) as exc:
+            if not self._stop.is_set():
+                self.failed.emit(f"lost the training process: {exc}")
+        finally:
+            try:
+                parent.send(("stop",))
+            except Exception:
+                pass
+            proc.join(0.5)
+            if proc.is_alive():
+                proc.terminate()
+                proc.join(0.3)
+            if proc.is_alive():
+                proc.kill()
+                proc.join(0.2)
+            parent.close()

@@ -1,0 +1,53 @@
+"""Helpers for the window tests: a fixture that fails any test leaving a training thread or process running,
+small configs, and waiting for the worker."""
+from __future__ import annotations
+
+import multiprocessing
+import time
+
+import pytest
+
+from rnnviz.core.config import Config
+
+
+def small_config(**changes) -> Config:
+    """The default lesson (negation), small enough to train in a blink."""
+    try:
+        from rnnviz.core.presets import load_preset
+
+        base = load_preset("negation").config
+    except Exception:
+        base = Config()
+    values = {"hidden": 16, "n_examples": 300, "epochs": 50}
+    values.update(changes)
+    return base.replace(**values)
+
+
+@pytest.fixture
+def no_leaks():
+    """Fail the test if it leaves a worker QThread or a training subprocess running (and clean up after it)."""
+    from rnnviz.gui.worker import LIVE_THREADS
+
+    yield
+    time.sleep(0)  # let finished signals land
+    running = [t for t in list(LIVE_THREADS) if t.isRunning()]
+    children = [p for p in multiprocessing.active_children() if p.name == "rnnviz-training"]
+    for t in running:
+        t.quit()
+        t.wait(2000)
+    for p in children:
+        p.terminate()
+        p.join(1)
+    if running or children:
+        pytest.fail(f"test left {len(running)} QThread(s) and {len(children)} training process(es) running")
+
+
+def wait_for(qtbot, predicate, timeout: float = 10.0) -> None:
+    qtbot.waitUntil(predicate, timeout=int(timeout * 1000))
+
+
+def wait_snapshot(qtbot, controller, predicate=lambda s: True, timeout: float = 10.0):
+    """Wait until the controller holds a Snapshot that satisfies ``predicate``; return it."""
+    qtbot.waitUntil(lambda: controller.latest is not None and predicate(controller.latest),
+                    timeout=int(timeout * 1000))
+    return controller.latest
