@@ -3,6 +3,8 @@ import os
 import pathlib
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):  # as the CLI does: small matrices
+    os.environ.setdefault(_var, "1")
 
 import pytest
 
