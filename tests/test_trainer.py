@@ -169,3 +169,11 @@ def test_chars_preset_learns_to_spell():
     assert last < 4.0 < first   # from ~vocabulary-size guessing to a few plausible characters
     words = set(t.sample_text.split())
     assert words & {"the", "dog", "my", "a", "cat"}
+
+
+def test_sampled_text_has_no_special_tokens():
+    t = Trainer(Config(dataset="chars", task="generation", tokenize="char", hidden=8, window=16, n_examples=300))
+    t.set_temperature(2.0)   # a flat distribution would pick specials if they were allowed
+    assert t.sample_text
+    for special in ("<pad>", "<unk>", "<sos>", "<eos>"):
+        assert special not in t.sample_text

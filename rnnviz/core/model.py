@@ -397,9 +397,10 @@ class RNNModel:
         A = cache.pre if cache.pre is not None else cache.A
         return A.transpose(1, 0, 2).copy()
 
-    def generate(self, start_ids: list[int], n: int, temperature: float, rng: np.random.Generator) -> list[int]:
-        """Sample ``n`` token ids after ``start_ids`` (temperature 0 = greedy). Re-runs the prefix each step for
-        clarity; fine for the few hundred tokens the window shows."""
+    def generate(self, start_ids: list[int], n: int, temperature: float, rng: np.random.Generator,
+                 exclude: tuple[int, ...] = ()) -> list[int]:
+        """Sample ``n`` token ids after ``start_ids`` (temperature 0 = greedy), never one of ``exclude`` (e.g. the
+        specials <pad>, <unk>, <sos>). Re-runs the last ``window`` tokens each step, as in training."""
         if self.task != "generation":
             raise ValueError("generate() needs a generation model")
         seq = list(start_ids)
@@ -407,6 +408,7 @@ class RNNModel:
         for _ in range(n):
             ctx = np.array([seq[-window:]], dtype=np.int64)
             p = self.predict(ctx, np.array([ctx.shape[1]]))[0, -1].astype(np.float64)
+            p[list(exclude)] = 0.0
             if temperature <= 0:
                 nxt = int(np.argmax(p))
             else:

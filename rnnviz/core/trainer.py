@@ -236,7 +236,8 @@ class Trainer:
         vocab = self.dataset.vocab
         prompt = list(self.dataset.val.ids[0][:8]) if len(self.dataset.val) else [vocab.unk_id]
         with np.errstate(all="ignore"):
-            out = self.model.generate(prompt, n, self.temperature, self.sample_rng)
+            specials = (vocab.pad_id, vocab.unk_id, vocab.sos_id, vocab.eos_id)
+            out = self.model.generate(prompt, n, self.temperature, self.sample_rng, exclude=specials)
         join = "" if self.dataset.tokenizer == "char" else " "
         self.sample_text = join.join(vocab.decode(list(prompt) + out))
 

@@ -127,7 +127,9 @@ def set_axis_label(axis: pg.AxisItem, text: str, th: Theme | None = None) -> Non
 
 def style_axis(axis: pg.AxisItem, th: Theme | None = None) -> None:
     th = theme(th)
-    axis.setStyle(tickFont=font(FONT_PT), tickTextOffset=4)
+    # major ticks only: fewer marks to read from the back row, and pyqtgraph's grid lines for minor ticks cost
+    # ~30 ms a frame to paint when the x range grows every frame
+    axis.setStyle(tickFont=font(FONT_PT), tickTextOffset=4, maxTickLevel=0)
     axis.enableAutoSIPrefix(False)       # never "(x1e-3)" next to a label
     axis.setPen(th.foreground)
     axis.setTextPen(th.foreground)
@@ -152,6 +154,15 @@ def relax_label(label: pg.LabelItem) -> pg.LabelItem:
     label.updateMin = types.MethodType(_relaxed_update_min, label)
     label.updateMin()
     return label
+
+
+def fit_axis_width(axis: pg.AxisItem, labels: list[str]) -> None:
+    """Make a vertical axis wide enough for ``labels`` now (pyqtgraph widens it only after a paint, and until then
+    hides the labels that do not fit: the first frame showed every third class name)."""
+    metrics = QtGui.QFontMetricsF(axis.style["tickFont"] or font())
+    widest = max((metrics.horizontalAdvance(s) for s in labels), default=0.0)
+    label_space = metrics.height() + 6 if axis.label.isVisible() else 0
+    axis.setWidth(int(np.ceil(widest + axis.style["tickTextOffset"][0] + abs(axis.style["tickLength"]) + label_space + 6)))
 
 
 def style_plot(plot: pg.PlotItem, title: str | None = None, left: str | None = None, bottom: str | None = None,
@@ -282,11 +293,12 @@ class LogAxis(pg.AxisItem):
         max_labels = max(2, int(size / label_px))
         lo, hi = math.floor(minVal), math.ceil(maxVal)
         decades = np.arange(lo, hi + 1, dtype=np.float64)
-        n_inside = max(1, math.floor(maxVal) - math.ceil(minVal) + 1)
-        step = max(1, math.ceil(n_inside / max_labels))
-        major = [d for d in decades if minVal - 1e-9 <= d <= maxVal + 1e-9 and int(d) % step == 0]
-        mults = np.log10(np.arange(2, 10))
         margin = 0.5 * FONT_PT * (maxVal - minVal) / size        # a label this close to an end is not drawn
+        drawable = [d for d in decades if minVal + margin <= d <= maxVal - margin]
+        step = max(1, math.ceil(len(drawable) / max_labels))
+        first = 0.0 if 0.0 in drawable else (drawable[0] if drawable else lo)   # keep "1" when it is in view
+        major = [d for d in decades if minVal - 1e-9 <= d <= maxVal + 1e-9 and int(d - first) % step == 0]
+        mults = np.log10(np.arange(2, 10))
         for mults_try in ((2, 5), (2, 3, 5, 7)):
             inside = [d for d in major if minVal + margin <= d <= maxVal - margin]
             if len(inside) >= 2 or maxVal - minVal >= 2.0:
@@ -296,7 +308,7 @@ class LogAxis(pg.AxisItem):
         self._labelled = np.array(major)
         px_per_decade = size / (maxVal - minVal)
         minor = []
-        if step == 1 and px_per_decade > 40:
+        if step == 1 and px_per_decade > 40 and self.style["maxTickLevel"] >= 1:
             minor = [d + m for d in decades for m in mults if minVal <= d + m <= maxVal
                      and not np.isclose(self._labelled, d + m).any()]
         return [(float(step), major), (None, minor)]

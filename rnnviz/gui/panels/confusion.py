@@ -47,13 +47,13 @@ class ConfusionPanel(Panel):
         self.view.ci.layout.setColumnStretchFactor(1, 1)
         common.style_plot(self.plot, "Validation confusion matrix", left="true class",
                           bottom="predicted class", grid=False, th=th)
-        common.style_plot(self.bar_plot, "Per-class accuracy", bottom="accuracy", th=th)
+        common.style_plot(self.bar_plot, "Per class", bottom="accuracy", th=th)
         self.plot.invertY(True)
         self.plot.setMouseEnabled(x=False, y=False)
         self.bar_plot.setMouseEnabled(x=False, y=False)
         self.bar_plot.invertY(True)                  # rows line up with the matrix's rows
         self.bar_plot.setYLink(self.plot)
-        self.bar_plot.getAxis("left").setStyle(showValues=False)
+        self.bar_plot.getAxis("left").setStyle(showValues=False, tickLength=0)
         self.bar_plot.getAxis("left").setWidth(4)
         self.bar_plot.setXRange(-0.06, 1.08, padding=0)
         self.bar_plot.getAxis("bottom").setTicks([[(v, f"{v:g}") for v in (0.0, 0.5, 1.0)],
@@ -98,6 +98,7 @@ class ConfusionPanel(Panel):
         self.cell_text: list[list[pg.TextItem]] = []
         self.bar_text: list[pg.TextItem] = []
         self._numbered = False
+        self._left_labels: list[str] = []
         self.reset()
 
     # ------------------------------------------------------------------------------------------ API
@@ -226,6 +227,7 @@ class ConfusionPanel(Panel):
         if k == 0:
             for name in ("left", "bottom"):
                 self.plot.getAxis(name).setTicks([[]])
+            self._left_labels = []
             return
         vb = self.plot.vb
         w, h = vb.width(), vb.height()
@@ -250,10 +252,14 @@ class ConfusionPanel(Panel):
         numbered = any(len(c) > x_chars for c in names)
         if numbered:      # names do not fit under the columns: number them, and name the numbers on the left
             bottom.setTicks([[(j, str(j)) for j in range(k)]])
-            left.setTicks([[(i, f"{_short(c, 14)}  {i}") for i, c in enumerate(names)]])
+            left_labels = [f"{_short(c, 14)}  {i}" for i, c in enumerate(names)]
         else:
             bottom.setTicks([[(j, c) for j, c in enumerate(names)]])
-            left.setTicks([[(i, _short(c, 14)) for i, c in enumerate(names)]])
+            left_labels = [_short(c, 14) for c in names]
+        if left_labels != self._left_labels:
+            self._left_labels = left_labels
+            left.setTicks([list(enumerate(left_labels))])
+            common.fit_axis_width(left, left_labels)
         if numbered != self._numbered:
             self._numbered = numbered
             common.set_axis_label(bottom, "predicted class (numbered as on the left)" if numbered

@@ -116,6 +116,7 @@ class DataPanel(Panel):
 
         self.heading = common.label("How text becomes numbers", common.TITLE_PT, bold=True)
         self.explain = common.label("", common.FONT_PT, wrap=True)
+        self.explain.setTextFormat(QtCore.Qt.TextFormat.RichText)
         self.token_table = _table()
         self.id_table = _table()
         self.lengths_label = common.label("", common.FONT_PT + 1, wrap=True)
@@ -220,10 +221,10 @@ class DataPanel(Panel):
         pad = self._pad_id()
         pad_tok = self._tokens[pad] if 0 <= pad < len(self._tokens) else "<pad>"
         self.explain.setText(
-            f"Each token is replaced by its id in the vocabulary. Sequences in a batch have different lengths, so "
-            f"shorter ones are padded with {pad_tok} (id {pad}) up to the longest; the lengths vector tells the model "
-            f"where each sequence really ends, so its output is read at the true last step and the padding adds "
-            f"nothing to the loss. Click a token to see its one-hot vector.")
+            f"Each token becomes its id in the vocabulary. A batch pads shorter sequences with "
+            f"{_html(pad_tok)} (id {pad}) up to the longest; the lengths vector says where each one really ends, so "
+            f"the output is read at the true last step and padding adds nothing to the loss. "
+            f"Click a token to see its one-hot vector.")
         self.show_batch(0)
 
     def next_batch(self) -> None:
@@ -246,7 +247,7 @@ class DataPanel(Panel):
         batch = make_batch(split, index, self._pad_id(), ds.task)
         self.batch = batch
         B, T = batch.ids.shape
-        self.batch_title.setText(f"A padded batch of {B} {name} examples: the tokens \u2026")
+        self.batch_title.setText(f"A padded batch ({B} {name} examples): the tokens \u2026")
         classify = ds.task == common.TASK_CLASSIFICATION
         pad_tok = self._token(self._pad_id())
         faint = QtGui.QColor("#9aa0a6")

@@ -47,7 +47,7 @@ class GradientFlowPanel(Panel):
             ci.layout.setRowStretchFactor(r, 1)
         common.style_plot(self.norm_plot, None, left="norm", th=th)
         common.style_plot(self.flow_plot, None, left="step", bottom="timestep t", grid=False, th=th)
-        common.set_title(self.flow_plot, "\u2026 and how it developed during training (rows: training steps)",
+        common.set_title(self.flow_plot, "\u2026 over training (a row per recorded step)",
                          common.TITLE_PT - 1, th)
         common.style_plot(self.param_plot, None, left="norm", bottom="training step", th=th)
         for p in (self.norm_plot, self.flow_plot, self.param_plot):
@@ -133,7 +133,7 @@ class GradientFlowPanel(Panel):
                                for n, c in self.param_curves.items())
         clip = (f" &nbsp;<span style='color:{self.theme.bad}'>\u2504 clip {self._clip:g} (total)</span>"
                 if self._clip > 0 else "")
-        self.param_plot.setTitle(f"\u2016\u2202L/\u2202\u03b8\u2016 per parameter: &nbsp;{names}{clip}",
+        self.param_plot.setTitle(f"\u2016\u2202L/\u2202\u03b8\u2016 for \u03b8 = &nbsp;{names}{clip}",
                                  size=f"{common.TITLE_PT - 1}pt", color=self.theme.foreground)
 
     # ------------------------------------------------------------------------------------------ drawing
@@ -188,6 +188,15 @@ class GradientFlowPanel(Panel):
             if clip > 0:
                 line.setValue(np.log10(clip))          # log axes: the view holds log10 values
                 line.label.setFormat(line._rnnviz_fmt.format(c=f"{clip:g}"))
+        finite = norms[np.isfinite(norms)]
+        if finite.size > 1:                            # the label goes over the end where the curve is lower
+            left = finite[0] <= finite[-1]
+            anchor = (0, 0) if left else (1, 0)
+            label = self.clip_line.label
+            if label.anchors[0] != anchor:
+                label.anchors = [anchor, anchor]
+                label.orthoPos = 0.01 if left else 0.99
+                label.updatePosition()
 
         # middle
         flow = np.asarray(snapshot.grad_flow, dtype=np.float64)

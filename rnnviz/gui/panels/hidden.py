@@ -14,12 +14,14 @@ BOUNDED = (-1.0, 1.0)     # tanh, sigmoid, LSTM and GRU states all lie in [-1, 1
 MAX_TOKEN_CHARS = 10      # longer tokens are shortened on the axis (the hover shows them whole)
 
 
-def tick_stride(n: int, max_chars: int, pixels: float) -> int:
-    """Label every ``stride``-th of ``n`` positions so labels of ``max_chars`` characters do not overlap."""
-    char_px = common.FONT_PT * 0.75      # average glyph width of an 11 pt font, in pixels
-    per_label = (max_chars + 1.5) * char_px
-    fit = max(1, int(pixels // max(per_label, 1.0)))
-    return max(1, int(np.ceil(n / fit)))
+def tick_stride(labels: list[str], pixels: float, font: QtGui.QFont | None = None) -> int:
+    """Label every ``stride``-th position so that no two labels overlap on an axis ``pixels`` long."""
+    if not labels:
+        return 1
+    metrics = QtGui.QFontMetricsF(font or common.font())
+    widest = max(metrics.horizontalAdvance(s) for s in labels) + metrics.horizontalAdvance("  ")
+    per_step = pixels / len(labels)
+    return max(1, int(np.ceil(widest / max(per_step, 1e-6))))
 
 
 def short(tok: str, n: int = MAX_TOKEN_CHARS) -> str:
@@ -167,7 +169,7 @@ class HiddenStatesPanel(Panel):
         if width < 50:
             width = max(self.width() - 140, 300)
         labels = [short(t) for t in tokens]
-        stride = tick_stride(len(labels), max(len(s) for s in labels), width)
+        stride = tick_stride(labels, width)
         axis.setTicks([[(t + 1, labels[t]) for t in range(0, len(labels), stride)]])
 
     def _text_at(self, x: float, y: float) -> str | None:

@@ -9,7 +9,15 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from . import common
 from .common import Panel
 
-SMOOTHING = 0.03   # EMA weight of the newest batch loss (about the last 1/0.03 = 33 batches dominate)
+def smoothing_weight(n: int) -> float:
+    """EMA weight of the newest point for a curve of ``n`` points.
+
+    An EMA lags by about 1/alpha points; a fixed alpha = 0.03 made the smoothed curve trail 33 steps behind the
+    batch losses in a 300-step lesson. So the window is about 1 % of the history (a lag no one sees), rounded to a
+    power of two so it changes rarely (then the curve is recomputed), and at least 4 points.
+    """
+    window = max(4, 2 ** int(np.floor(np.log2(max(n, 1) / 100.0))) if n >= 400 else 4)
+    return 2.0 / (window + 1.0)
 
 
 class LossPanel(Panel):
@@ -29,7 +37,7 @@ class LossPanel(Panel):
         self.metric_plot: pg.PlotItem = self.view.addPlot(row=1, col=0)
         self.view.ci.layout.setRowStretchFactor(0, 3)
         self.view.ci.layout.setRowStretchFactor(1, 2)
-        common.style_plot(self.loss_plot, None, left="loss (nats)", th=th)
+        common.style_plot(self.loss_plot, None, left="cross-entropy (nats)", th=th)
         common.style_plot(self.metric_plot, None, left="val. accuracy", bottom="training step", th=th)
         self.metric_plot.setXLink(self.loss_plot)
         for p in (self.loss_plot, self.metric_plot):
@@ -74,6 +82,7 @@ class LossPanel(Panel):
         self._steps = np.zeros(0)
         self._loss = np.zeros(0)
         self._smooth = np.zeros(0)
+        self._alpha = 0.0
         self._val_steps = np.zeros(0)
         self._val_loss = np.zeros(0)
         self._metric = np.zeros(0)
@@ -106,15 +115,18 @@ class LossPanel(Panel):
         self.metric_curve.setData(self._val_steps, self._metric)
 
     def _smoothed(self, steps: np.ndarray, loss: np.ndarray) -> np.ndarray:
-        """EMA of the loss, extended incrementally while the history only grows (recomputed after decimation)."""
+        """EMA of the loss, extended incrementally while the history only grows (recomputed after decimation
+        or when the smoothing window changes)."""
+        alpha = smoothing_weight(steps.size)
         n = self._steps.size
-        if 0 < n <= steps.size and self._smooth.size == n and steps[0] == self._steps[0] \
+        if alpha == self._alpha and 0 < n <= steps.size and self._smooth.size == n and steps[0] == self._steps[0] \
                 and steps[n - 1] == self._steps[n - 1] and loss[n - 1] == self._loss[n - 1]:
             if steps.size == n:
                 return self._smooth
-            tail = common.ema(loss[n:], SMOOTHING, start=self._smooth[-1])
+            tail = common.ema(loss[n:], alpha, start=self._smooth[-1])
             return np.concatenate([self._smooth, tail])
-        return common.ema(loss, SMOOTHING)
+        self._alpha = alpha
+        return common.ema(loss, alpha)
 
     def _set_metric_axis(self, accuracy: bool) -> None:
         self._metric_is_accuracy = accuracy
@@ -144,7 +156,7 @@ class LossPanel(Panel):
     def _title(self) -> None:
         spans = [(self.theme.faint, "\u2501 per batch"), (common.colour(0), "\u2501 smoothed"),
                  (common.colour(1), "\u25cf validation")]
-        common.set_title(self.loss_plot, "Cross-entropy loss: &nbsp;" + " &nbsp;".join(
+        common.set_title(self.loss_plot, "Loss: &nbsp;" + " &nbsp;".join(
             f"<span style='color:{c}'>{t}</span>" for c, t in spans), common.TITLE_PT - 1, self.theme)
 
     # ------------------------------------------------------------------------------------------ hover

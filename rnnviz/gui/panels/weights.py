@@ -10,6 +10,10 @@ from . import common
 from .common import Panel
 
 
+def _rho_text(rho: float) -> str:
+    return f"{rho:.2f}" if np.isfinite(rho) else "n/a"
+
+
 def block_name(gate: str, n_gates: int) -> str:
     """'W' for a plain RNN, 'W_f' etc. for gated cells."""
     return "W" if n_gates == 1 else f"W_{gate}"
@@ -122,19 +126,24 @@ class WeightsPanel(Panel):
             self.eig_plot.setRange(xRange=(-extent, extent), yRange=(-extent, extent), padding=0)
         self._rho = {g: float(snapshot.spectral_radius.get(g, float("nan"))) for g in gates}
         self._eig_title(self._rho)
-        over = [block_name(g, len(gates)) for g, r in self._rho.items() if np.isfinite(r) and r > 1.0]
-        warn = (f" &nbsp;<span style='color:{self.theme.bad}'><b>\u03c1 &gt; 1: {', '.join(over)}</b></span>"
-                if over else "")
-        self.radius_label.setText("\u03c1 = spectral radius, the largest |eigenvalue|: above 1 the state can grow "
-                                  "step after step (exploding), well below 1 it fades (vanishing)." + warn)
+        if snapshot.cell == "rnn":
+            over = [block_name(g, len(gates)) for g, r in self._rho.items() if np.isfinite(r) and round(r, 2) > 1.0]
+            warn = (f" &nbsp;<span style='color:{self.theme.bad}'><b>\u03c1 &gt; 1: {', '.join(over)}</b></span>"
+                    if over else "")
+            text = ("\u03c1 = spectral radius, the largest |eigenvalue| (points outside the circle): above 1 the "
+                    "state can grow step after step (exploding), well below 1 it fades (vanishing)." + warn)
+        else:   # in gated cells the sigmoid gates, not W alone, decide whether the state grows or fades
+            text = ("\u03c1 = spectral radius of each gate's block of W. In an LSTM or GRU the gates, not \u03c1 "
+                    "alone, decide whether the state grows or fades: read \u03c1 as a hint.")
+        self.radius_label.setText(text)
 
     def _eig_title(self, rho: dict) -> None:
         """The eigenvalue plot's title is its legend: each block's colour, name and spectral radius."""
         G = len(self._gates) if self._gates else 1
         parts = [f"<span style='color:{common.colour(i)}'>\u25cf <b>{block_name(g, G)}</b></span>&nbsp;"
-                 f"\u03c1={common.fmt(rho.get(g, float('nan')), 3)}" for i, g in enumerate(self._gates)]
-        lines = [" &nbsp; ".join(parts[i:i + 2]) for i in range(0, len(parts), 2)]
-        title = "<br>".join(["Eigenvalues of W"] + lines)
+                 f"{_rho_text(rho.get(g, float('nan')))}" for i, g in enumerate(self._gates)]
+        lines = [" &nbsp; ".join(parts[i:i + 2]) for i in range(0, len(parts), 2)]     # two gates a line
+        title = "<br>".join(["Eigenvalues of W, spectral radius \u03c1"] + lines)
         common.set_title(self.eig_plot, title, common.FONT_PT + 1, self.theme)
 
     def _theme_changed(self) -> None:
@@ -167,8 +176,10 @@ class WeightsPanel(Panel):
             self.gate_lines.append(line)
         if G > 1:
             left.setTicks([[(g * d + (d - 1) / 2, block_name(gates[g], G)) for g in range(G)], []])
+            common.fit_axis_width(left, [block_name(g, G) for g in gates])
         else:
             left.setTicks(None)
+            common.fit_axis_width(left, [str(d)])
         for i, g in enumerate(gates):
             scatter = pg.ScatterPlotItem(size=9, pen=pg.mkPen(th.background, width=0.8),
                                          brush=pg.mkBrush(common.colour(i)), symbol="o")
