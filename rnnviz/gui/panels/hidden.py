@@ -19,9 +19,15 @@ def tick_stride(labels: list[str], pixels: float, font: QtGui.QFont | None = Non
     if not labels:
         return 1
     metrics = QtGui.QFontMetricsF(font or common.font())
-    widest = max(metrics.horizontalAdvance(s) for s in labels) + metrics.horizontalAdvance("  ")
-    per_step = pixels / len(labels)
-    return max(1, int(np.ceil(widest / max(per_step, 1e-6))))
+    widths = np.array([metrics.horizontalAdvance(s) for s in labels])
+    gap = metrics.horizontalAdvance("  ")
+    per_step = max(pixels / len(labels), 1e-6)
+    # labels are centred on their timestep: neighbours i and i+stride fit when half of each plus a gap fits between
+    for stride in range(1, len(labels)):
+        need = (widths[:-stride] + widths[stride:]) / 2 + gap
+        if need.size == 0 or need.max() <= stride * per_step:
+            return stride
+    return max(1, len(labels))
 
 
 def short(tok: str, n: int = MAX_TOKEN_CHARS) -> str:
@@ -63,6 +69,8 @@ class HiddenStatesPanel(Panel):
         self.split_line.setVisible(False)
         self.plot.addItem(self.split_line)
         self.plot.vb.sigResized.connect(self._update_ticks)
+        # token labels never overlap (tick_stride sees to that); let the last one reach past the plot's edge
+        self.plot.getAxis("bottom").setStyle(hideOverlappingLabels=False)
 
         self.probe_spin = QtWidgets.QSpinBox()
         self.probe_spin.setRange(0, 9999)
