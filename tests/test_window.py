@@ -227,3 +227,18 @@ def test_closing_while_training_is_quick_and_clean(qtbot, make_window, backend, 
         assert not ctl.worker.process.is_alive()
     out, err = capfd.readouterr()
     assert "Destroyed while thread" not in err and "Traceback" not in err
+
+
+def test_learning_rate_box_reads_scientific_notation(qtbot):
+    from rnnviz.gui.controls import ScientificSpinBox
+
+    box = ScientificSpinBox()
+    qtbot.addWidget(box)
+    box.setRange(1e-6, 10.0)
+    box.lineEdit().selectAll()
+    qtbot.keyClicks(box.lineEdit(), "1e-3")
+    box.interpretText()
+    assert box.value() == pytest.approx(1e-3)
+    assert box.textFromValue(0.0005) == "0.0005"
+    box.stepBy(1)
+    assert box.value() == pytest.approx(2e-3)

@@ -173,3 +173,25 @@ def test_training_stops_at_epochs_but_steps_still_work(qtbot, controller):
     assert ctl.latest.step == spe and not ctl.running
     ctl.step_batch(2)                     # but asked-for steps run
     wait_snapshot(qtbot, ctl, lambda s: s.step == spe + 2)
+
+
+def test_speed_limit_paces_training_without_spinning():
+    """The Speed box: a limit of 20 steps/s gives about 20 steps a second, and the loop sleeps between steps."""
+    import time as _time
+
+    events = []
+    loop = TrainingLoop(lambda kind, payload: events.append(kind))
+    loop.handle(("configure", small_config().replace(epochs=1000), None))
+    loop.handle(("speed", 20.0))
+    loop.handle(("run", True))
+    start = _time.perf_counter()
+    ticks = 0
+    while _time.perf_counter() - start < 1.0:
+        _time.sleep(loop.wait_time())
+        loop.tick()
+        ticks += 1
+    steps = loop.trainer.step_count
+    assert 15 <= steps <= 25, steps
+    assert ticks < 200, ticks           # waited instead of spinning
+    loop.handle(("speed", 0.0))
+    assert loop.wait_time() == 0.0

@@ -6,6 +6,8 @@ from typing import Any
 
 from rnnviz.core.config import Config
 
+LECTURE_SPEED = 50.0  # training steps per second when the window opens
+
 
 def run(config: Config | None = None, title: str | None = None, preset: Any = None,
         backend: str = "process") -> int:
@@ -30,5 +32,6 @@ def run(config: Config | None = None, title: str | None = None, preset: Any = No
     apply_theme(app)
     window = MainWindow(config, preset=preset, title=title, backend=backend)
     app.aboutToQuit.connect(window.controller.shutdown)
+    window.set_speed(LECTURE_SPEED)   # slow enough to watch every panel move; the Speed box changes it
     window.show()
     return int(app.exec())

@@ -91,6 +91,7 @@ class Controller(QObject):
         self.paint_seconds = 0.0
         self.gui_share = 0.0                # GUI-thread CPU seconds per wall second, last measured
         self.interval = interval
+        self.speed = 0.0                  # training steps per second, 0 = full speed (see set_speed)
         self._tick: tuple[float, float] | None = None
 
         self.thread = QThread()
@@ -149,6 +150,12 @@ class Controller(QObject):
     def reset(self) -> None:
         """A fresh model with the same settings (same seed => same initial weights)."""
         self.worker.send("reset")
+
+    @Slot(float)
+    def set_speed(self, steps_per_second: float) -> None:
+        """Limit training to this many steps per second (0 = as fast as possible)."""
+        self.speed = float(steps_per_second)
+        self.worker.send("speed", self.speed)
 
     @Slot(float)
     def set_lr(self, lr: float) -> None:

@@ -65,6 +65,53 @@ TASK_BY_EXTENSION = {".conllu": "labelling", ".txt": "generation", ".tsv": "clas
                      ".csv": "classification"}
 
 
+SPEEDS = (("full speed", 0.0), ("200 steps/s", 200.0), ("50 steps/s", 50.0), ("10 steps/s", 10.0),
+          ("2 steps/s", 2.0))
+
+
+class ScientificSpinBox(QDoubleSpinBox):
+    """A number box for learning rates: accepts 0.001, 1e-3 and 1E-3; the arrows multiply or divide by 2."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setDecimals(12)            # the value is kept exactly; the text is formatted below
+
+    def textFromValue(self, value: float) -> str:
+        return f"{value:.6g}"
+
+    def valueFromText(self, text: str) -> float:
+        try:
+            return float(text.replace(",", "."))
+        except ValueError:
+            return self.value()
+
+    def validate(self, text: str, pos: int):
+        from PySide6.QtGui import QValidator
+
+        stripped = text.strip().replace(",", ".")
+        if not stripped:
+            return QValidator.State.Intermediate, text, pos
+        try:
+            value = float(stripped)
+        except ValueError:
+            ok_partial = all(c in "0123456789.eE+-" for c in stripped)
+            return (QValidator.State.Intermediate if ok_partial else QValidator.State.Invalid), text, pos
+        if self.minimum() <= value <= self.maximum():
+            return QValidator.State.Acceptable, text, pos
+        return QValidator.State.Intermediate, text, pos
+
+    def stepBy(self, steps: int) -> None:
+        self.setValue(min(self.maximum(), max(self.minimum(), self.value() * (2.0 ** steps))))
+
+
+def set_speed_choice(box: QComboBox, rate: float) -> None:
+    """Show ``rate`` in the speed box without emitting."""
+    index = max(0, box.findData(float(rate)))
+    box.blockSignals(True)
+    box.setCurrentIndex(index)
+    box.blockSignals(False)
+
+
 def _combo(items: tuple[str, ...] | list[str]) -> QComboBox:
     box = QComboBox()
     box.addItems(list(items))
@@ -78,6 +125,7 @@ class ControlsPanel(QWidget):
 
     settingChanged = Signal(str, object)   # a Config field and its new value
     openFileRequested = Signal()           # the user picked "Open file…"
+    speedChanged = Signal(float)           # training steps per second, 0 = as fast as possible
 
     def __init__(self, config: Config | None = None, actions: dict[str, QAction] | None = None,
                  parent: QWidget | None = None):
@@ -119,6 +167,15 @@ class ControlsPanel(QWidget):
         self.params_label.setToolTip("Number of trainable numbers (weights and biases) of the model these "
                                      "settings build; it updates as you change the settings")
         grid.addWidget(self.params_label, 2, 0, 1, 2)
+        self.speed = QComboBox()
+        for text, rate in SPEEDS:
+            self.speed.addItem(text, rate)
+        self.speed.setToolTip("How fast training runs. Slow it down to follow the panels step by step in a "
+                              "lecture; 'full speed' trains as fast as this computer can.")
+        self.speed.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.speed.activated.connect(lambda _i: self.speedChanged.emit(float(self.speed.currentData())))
+        grid.addWidget(QLabel("Speed"), 3, 0)
+        grid.addWidget(self.speed, 3, 1)
         layout.addWidget(run)
 
         # --- data ------------------------------------------------------------------------------------
@@ -166,8 +223,8 @@ class ControlsPanel(QWidget):
         opt = _combo(OPTIMIZERS)
         opt.activated.connect(lambda _i: self._emit("optimizer", opt.currentText()))
         self._add(form, "optimizer", "Optimiser", opt)
-        lr = self._dspin(0.00001, 100.0, 0.001, decimals=5)
-        lr.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
+        lr = ScientificSpinBox()
+        lr.setRange(1e-6, 10.0)
         self._add(form, "lr", "Learning rate", lr)
         self._add(form, "batch_size", "Batch size", self._spin(1, 100000))
         self._add(form, "clip", "Clip gradients", self._dspin(0.0, 1e6, 0.5, decimals=2, special="off"))

@@ -46,9 +46,10 @@ PANELS = {
 DEFAULT_ORDER = ("loss", "hidden", "gradients", "confusion", "predictions", "weights", "data")
 N_FIXED = 3   # panels with a place of their own; the others share the tab widget
 MIN_PANEL_SIZE = (200, 150)
-STATUS_TEMPLATES = {"state": "Finished — raise Epochs or Reset", "epoch": "Epoch 0000/0000", "step": "Step 0000000",
-                    "speed": "00000 steps/s (headless)", "loss": "Loss 00.0000",
-                    "val": "Val loss 00.000, acc 100.0%"}
+# widths of the status-bar fields: the longest text each shows, plus a margin (bold or wider fonts must not clip)
+STATUS_TEMPLATES = {"state": "Finished — raise Epochs or Reset    ", "epoch": "Epoch 0000/0000  ",
+                    "step": "Step 0000000  ", "speed": "00000 steps/s (headless)  ", "loss": "Loss 0000.000  ",
+                    "val": "Val loss 000.000 per sequence, perplexity 00.00 per token  "}
 
 
 class MissingPanel(QLabel):
@@ -231,6 +232,7 @@ class MainWindow(QMainWindow):
         self.controls = ControlsPanel(self.controller.config, actions=self.actions_by_name)
         self.controls.settingChanged.connect(self._on_setting)
         self.controls.openFileRequested.connect(self.open_file)
+        self.controls.speedChanged.connect(self.set_speed)
         self.dock = QDockWidget("Settings", self)
         self.dock.setObjectName("settingsDock")
         self.dock.setWidget(self.controls)
@@ -308,6 +310,13 @@ class MainWindow(QMainWindow):
         self.controller.toggle()
 
     @Slot()
+    def set_speed(self, steps_per_second: float) -> None:
+        """Training speed limit in steps per second (0 = full speed); the Speed box shows it."""
+        from .controls import set_speed_choice
+
+        self.controller.set_speed(steps_per_second)
+        set_speed_choice(self.controls.speed, steps_per_second)
+
     def step_batch(self) -> None:
         self.controller.step_batch()
 
@@ -385,14 +394,14 @@ class MainWindow(QMainWindow):
         labels["step"].setText(f"Step {snap.step}")
         labels["speed"].setText(f"{snap.steps_per_second:.0f} steps/s" if self.controller.running else "– steps/s")
         loss = float(snap.train_loss[-1]) if len(snap.train_loss) else float("nan")
-        labels["loss"].setText(f"Loss {loss:.4f}" if loss == loss else "Loss –")
+        labels["loss"].setText(f"Loss {loss:.4g}" if loss == loss else "Loss –")
         if len(snap.val_loss):
             acc = float(snap.val_accuracy[-1]) if len(snap.val_accuracy) else float("nan")
             text = f"Val loss {float(snap.val_loss[-1]):.3f}"
             if acc == acc:
                 text += f", acc {acc:.1%}"
             elif len(snap.val_perplexity) and snap.val_perplexity[-1] == snap.val_perplexity[-1]:
-                text += f", ppl {float(snap.val_perplexity[-1]):.1f}"
+                text += f" per sequence, perplexity {float(snap.val_perplexity[-1]):.2f} per token"
             labels["val"].setText(text)
         else:
             labels["val"].setText("Val –")

@@ -90,6 +90,8 @@ class TrainingLoop:
         self.dirty = False              # trained since the last snapshot
         self.stopped = False
         self.faulted = False
+        self.max_rate = 0.0             # training steps per second; 0 = as fast as the machine goes
+        self._next_step = 0.0           # perf_counter time before which no step is taken (speed limit)
 
     # --- commands -----------------------------------------------------------------------------------
     @property
@@ -207,6 +209,19 @@ class TrainingLoop:
             self.trainer.set_probe(int(index))
             self.emit_snapshot()
 
+    def _cmd_speed(self, steps_per_second: float) -> None:
+        """Limit training to ``steps_per_second`` (0 = no limit), so a lecture can follow it step by step."""
+        self.max_rate = max(0.0, float(steps_per_second))
+        self._next_step = 0.0
+
+    def wait_time(self) -> float:
+        """How long the caller may wait for commands before the next ``tick`` has work (0 = now)."""
+        if not self.busy:
+            return 0.1
+        if self.max_rate <= 0:
+            return 0.0
+        return min(0.1, max(0.0, self._next_step - time.perf_counter()))
+
     def _cmd_interval(self, seconds: float) -> None:
         self.interval = max(0.0, float(seconds))
 
@@ -251,6 +266,13 @@ class TrainingLoop:
             if self.dirty:
                 self.emit_snapshot()
             return False
+        if self.max_rate > 0:
+            now = time.perf_counter()
+            if now < self._next_step:
+                if self.dirty and self._due(now):
+                    self.emit_snapshot()
+                return False
+            self._next_step = now + 1.0 / self.max_rate
         trainer = self.trainer
         try:
             with np.errstate(all="ignore"), warnings.catch_warnings():
@@ -296,7 +318,7 @@ def _child_main(conn: Any, factory: str, interval: float, budget: float) -> None
     loop = TrainingLoop(send, factory=factory, interval=interval, budget=budget)
     try:
         while not loop.stopped:
-            timeout = 0.0 if loop.busy else 0.1
+            timeout = loop.wait_time()
             while not loop.stopped and conn.poll(timeout):
                 loop.handle(conn.recv())
                 timeout = 0.0
@@ -412,7 +434,7 @@ class Worker(QObject):
         loop = self.loop = TrainingLoop(self._emit, factory=self.factory, interval=self.interval,
                                         budget=self.budget)
         while not (loop.stopped or self._stop.is_set()):
-            self._drain(loop.handle, 0.0 if loop.busy else 0.05)
+            self._drain(loop.handle, min(loop.wait_time(), 0.05))
             if not (loop.stopped or self._stop.is_set()):
                 loop.tick()
 

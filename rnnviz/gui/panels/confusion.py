@@ -131,7 +131,9 @@ class ConfusionPanel(Panel):
         self.stack.setCurrentIndex(0)
         acc = np.asarray(snapshot.per_class_accuracy, dtype=np.float64)
         val_acc = np.asarray(snapshot.val_accuracy, dtype=np.float64)
-        key = (conf.tobytes(), conf.shape, acc.tobytes(), val_acc[-1:].tobytes(), tuple(snapshot.classes))
+        val_steps = np.asarray(snapshot.val_steps)
+        key = (conf.tobytes(), conf.shape, acc.tobytes(), val_acc[-1:].tobytes(), val_steps[-1:].tobytes(),
+               tuple(snapshot.classes))
         if key == self._key:        # the matrix changes only at an evaluation: nothing to redraw in between
             return
         self._key = key

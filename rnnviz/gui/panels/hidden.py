@@ -20,7 +20,7 @@ def tick_stride(labels: list[str], pixels: float, font: QtGui.QFont | None = Non
         return 1
     metrics = QtGui.QFontMetricsF(font or common.font())
     widths = np.array([metrics.horizontalAdvance(s) for s in labels])
-    gap = metrics.horizontalAdvance("  ")
+    gap = metrics.horizontalAdvance(" ")
     per_step = max(pixels / len(labels), 1e-6)
     # labels are centred on their timestep: neighbours i and i+stride fit when half of each plus a gap fits between
     for stride in range(1, len(labels)):
