@@ -242,3 +242,22 @@ def test_learning_rate_box_reads_scientific_notation(qtbot):
     assert box.textFromValue(0.0005) == "0.0005"
     box.stepBy(1)
     assert box.value() == pytest.approx(2e-3)
+
+
+def test_opening_a_good_file_retitles_and_hides_the_lesson(qtbot, make_window, monkeypatch, tmp_path):
+    from rnnviz.core.presets import load_preset
+
+    win = make_window()
+    win.preset = load_preset("negation")
+    win.lesson.setText(win.preset.text)
+    win.lesson.setVisible(True)
+    good = tmp_path / "reviews.tsv"
+    good.write_text("".join(f"film {i} was good\tpos\nfilm {i} was bad\tneg\n" for i in range(20)),
+                    encoding="utf-8")
+    monkeypatch.setattr(win, "ask_open_file", lambda: str(good))
+    monkeypatch.setattr(win, "ask_task", lambda path: "classification")
+    monkeypatch.setattr(win, "confirm", lambda q: True)
+    win.actions_by_name["open"].trigger()
+    assert win.controller.config.dataset == str(good)
+    assert win.windowTitle() == "rnnviz — reviews.tsv"
+    assert win.lesson.isHidden()

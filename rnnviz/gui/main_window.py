@@ -13,6 +13,8 @@ visible panels are redrawn; a tab is drawn when it comes to the front.
 """
 from __future__ import annotations
 
+import os
+
 import importlib
 import sys
 import time
@@ -353,9 +355,19 @@ class MainWindow(QMainWindow):
             ok = ctl.apply_config(new, confirm=self.confirm)
         except RnnvizError as exc:
             self.show_error(error_title, str(exc))
+        if ok and "dataset" in changes:
+            self._retitle(str(changes["dataset"]))
         self.controls.set_config(ctl.config)
         self.controls.set_param_count(ctl.n_params)
         return ok
+
+    def _retitle(self, dataset: str) -> None:
+        """A new dataset: the lesson text belongs to the preset's dataset only, the title names what is open."""
+        preset_dataset = getattr(getattr(self.preset, "config", None), "dataset", None)
+        if dataset == preset_dataset:
+            return
+        self.lesson.setVisible(False)
+        self.setWindowTitle(f"rnnviz — {os.path.basename(dataset) or dataset}")
 
     # --- from the controller --------------------------------------------------------------------------
     @Slot(object)
