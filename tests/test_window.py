@@ -105,7 +105,7 @@ def test_space_trains_and_panels_show_the_trainers_numbers(qtbot, make_window):
 
     # status bar and epoch progress
     assert win.status_labels["step"].text() == f"Step {snap.step}"
-    assert win.status_labels["epoch"].text().startswith(f"Epoch {snap.epoch}")
+    assert win.status_labels["epoch"].text().startswith(f"Epochs done {snap.epoch}")
     assert win.progress.value() == round(1000 * snap.epoch_progress)
 
 

@@ -49,7 +49,7 @@ DEFAULT_ORDER = ("loss", "hidden", "gradients", "confusion", "predictions", "wei
 N_FIXED = 3   # panels with a place of their own; the others share the tab widget
 MIN_PANEL_SIZE = (200, 150)
 # widths of the status-bar fields: the longest text each shows, plus a margin (bold or wider fonts must not clip)
-STATUS_TEMPLATES = {"state": "Finished — raise Epochs or Reset    ", "epoch": "Epoch 0000/0000  ",
+STATUS_TEMPLATES = {"state": "Finished — raise Epochs or Reset    ", "epoch": "Epochs done 0000/0000  ",
                     "step": "Step 0000000  ", "speed": "00000 steps/s (headless)  ", "loss": "Loss 0000.000  ",
                     "val": "Val loss 000.000 per sequence, perplexity 00.00 per token  "}
 
@@ -402,7 +402,7 @@ class MainWindow(QMainWindow):
     def _show_status(self, snap: Any) -> None:
         labels = self.status_labels
         epochs = int(snap.config.get("epochs", 0)) if isinstance(snap.config, dict) else 0
-        labels["epoch"].setText(f"Epoch {snap.epoch}/{epochs}" if epochs else f"Epoch {snap.epoch}")
+        labels["epoch"].setText(f"Epochs done {snap.epoch}/{epochs}" if epochs else f"Epochs done {snap.epoch}")
         labels["step"].setText(f"Step {snap.step}")
         labels["speed"].setText(f"{snap.steps_per_second:.0f} steps/s" if self.controller.running else "– steps/s")
         loss = float(snap.train_loss[-1]) if len(snap.train_loss) else float("nan")
@@ -418,7 +418,8 @@ class MainWindow(QMainWindow):
         else:
             labels["val"].setText("Val –")
         self.progress.setValue(int(round(1000 * min(1.0, max(0.0, float(snap.epoch_progress))))))
-        self.progress.setFormat(f"epoch {snap.epoch + 1}: %p%")
+        finished = bool(epochs) and snap.epoch >= epochs
+        self.progress.setFormat("all epochs done" if finished else f"epoch {snap.epoch + 1}: %p%")
         if snap.fault and not self.banner.isVisible():
             self.show_fault(snap.fault)
 
