@@ -201,6 +201,55 @@ def load_classification(path: str | Path, mode: str = "word", lowercase: bool = 
                                 csv=path.suffix.lower() == ".csv")
 
 
+# ------------------------------------------------------------------------------------------- labelling
+class _Sentences:
+    """Collects (token, tag) lines into sentences, keeping at most ``max_len`` tokens of each and counting cuts."""
+
+    def __init__(self, name: str, max_len: int, lowercase: bool):
+        self.name, self.max_len, self.lowercase = name, max_len, lowercase
+        self.tokens: list[list[str]] = []
+        self.tags: list[list[str]] = []
+        self.lines: list[int] = []          # first line of each sentence
+        self.n_cut = self.longest = self.longest_line = 0
+        self._tok: list[str] = []
+        self._tag: list[str] = []
+        self._len = self._start = 0
+
+    def add(self, token: str, tag: str, line: int) -> None:
+        if self._len == 0:
+            self._start = line
+        self._len += 1
+        if self._len <= self.max_len:
+            self._tok.append(token.lower() if self.lowercase else token)
+            self._tag.append(tag)
+
+    def close(self) -> None:
+        """End the current sentence (a blank line or the end of the file)."""
+        if self._len:
+            self.tokens.append(self._tok)
+            self.tags.append(self._tag)
+            self.lines.append(self._start)
+            if self._len > self.max_len:
+                self.n_cut += 1
+                if self._len > self.longest:
+                    self.longest, self.longest_line = self._len, self._start
+        self._tok, self._tag, self._len = [], [], 0
+
+    def result(self) -> RawExamples:
+        """The sentences as labelling examples; errors for no sentences or a single tag."""
+        self.close()
+        if not self.tokens:
+            raise DataError("no sentences: the file has no token lines", self.name)
+        distinct = {t for sent in self.tags for t in sent}
+        if len(distinct) < 2:
+            raise DataError(f"only one tag ({next(iter(distinct))!r}); labelling needs at least two", self.name)
+        raw = RawExamples("labelling", self.tokens, self.tags, self.name, self.lines)
+        if self.n_cut:
+            raw.notes.append(_cut_note(self.n_cut, len(self.tokens), self.longest, self.longest_line, self.max_len,
+                                       "tokens"))
+        return raw
+
+
 # ------------------------------------------------------------------------------------------- CoNLL-U
 def parse_conllu(text: str, name: str, column: int = 4, lowercase: bool = False,
                  max_len: int = 400) -> RawExamples:
@@ -211,29 +260,12 @@ def parse_conllu(text: str, name: str, column: int = 4, lowercase: bool = False,
     if not 2 <= column <= 10:
         raise DataError(f"the tag column must be 2..10, got {column}", name)
     col_name = CONLLU_COLUMNS[column - 1]
-    tokens: list[list[str]] = []
-    tags: list[list[str]] = []
-    lines: list[int] = []
-    cur_tok: list[str] = []
-    cur_tag: list[str] = []
-    cur_len, start, expected = 0, 0, 1
-    n_cut, longest, longest_line = 0, 0, 0
-
-    def close() -> None:
-        nonlocal cur_tok, cur_tag, cur_len, expected, n_cut, longest, longest_line
-        if cur_len:
-            tokens.append(cur_tok)
-            tags.append(cur_tag)
-            lines.append(start)
-            if cur_len > max_len:
-                n_cut += 1
-                if cur_len > longest:
-                    longest, longest_line = cur_len, start
-        cur_tok, cur_tag, cur_len, expected = [], [], 0, 1
-
+    sentences = _Sentences(name, max_len, lowercase)
+    expected = 1                             # the next word id of the sentence
     for no, line in enumerate(split_lines(text, name), start=1):
         if _is_blank(line):
-            close()
+            sentences.close()
+            expected = 1
             continue
         if line.startswith("#"):
             continue
@@ -258,26 +290,8 @@ def parse_conllu(text: str, name: str, column: int = 4, lowercase: bool = False,
             raise DataError("the word form (column 2) is empty", name, no)
         if not tag or (tag == "_" and column in (4, 5)):
             raise DataError(f"no tag in column {column} ({col_name})", name, no)
-        if cur_len == 0:
-            start = no
-        cur_len += 1
-        if cur_len <= max_len:
-            cur_tok.append(form.lower() if lowercase else form)
-            cur_tag.append(tag)
-    close()
-    return _labelling_result(tokens, tags, lines, name, n_cut, longest, longest_line, max_len)
-
-
-def _labelling_result(tokens, tags, lines, name, n_cut, longest, longest_line, max_len) -> RawExamples:
-    if not tokens:
-        raise DataError("no sentences: the file has no token lines", name)
-    distinct = {t for sent in tags for t in sent}
-    if len(distinct) < 2:
-        raise DataError(f"only one tag ({next(iter(distinct))!r}); labelling needs at least two", name)
-    raw = RawExamples("labelling", tokens, tags, name, lines)
-    if n_cut:
-        raw.notes.append(_cut_note(n_cut, len(tokens), longest, longest_line, max_len, "tokens"))
-    return raw
+        sentences.add(form, tag, no)
+    return sentences.result()
 
 
 def load_conllu(path: str | Path, column: int = 4, lowercase: bool = False, max_len: int = 400) -> RawExamples:
@@ -302,25 +316,11 @@ def parse_two_column(text: str, name: str, lowercase: bool = False, max_len: int
 
     ``-DOCSTART-`` lines (CoNLL-2003) are skipped. More than two columns: first = token, last = tag (noted).
     """
-    tokens: list[list[str]] = []
-    tags: list[list[str]] = []
-    lines: list[int] = []
-    cur_tok: list[str] = []
-    cur_tag: list[str] = []
-    cur_len, start = 0, 0
-    n_cut, longest, longest_line = 0, 0, 0
+    sentences = _Sentences(name, max_len, lowercase)
     wide_line = spaced_line = n_spaced = 0
     for no, line in enumerate(split_lines(text, name), start=1):
         if _is_blank(line) or line.split("\t", 1)[0].strip() == "-DOCSTART-":
-            if cur_len:
-                tokens.append(cur_tok)
-                tags.append(cur_tag)
-                lines.append(start)
-                if cur_len > max_len:
-                    n_cut += 1
-                    if cur_len > longest:
-                        longest, longest_line = cur_len, start
-            cur_tok, cur_tag, cur_len = [], [], 0
+            sentences.close()
             continue
         if "\t" not in line:
             hint = " (this line has spaces but no tab)" if " " in line.strip() else ""
@@ -336,21 +336,8 @@ def parse_two_column(text: str, name: str, lowercase: bool = False, max_len: int
         if " " in token:
             n_spaced += 1
             spaced_line = spaced_line or no
-        if cur_len == 0:
-            start = no
-        cur_len += 1
-        if cur_len <= max_len:
-            cur_tok.append(token.lower() if lowercase else token)
-            cur_tag.append(tag)
-    if cur_len:
-        tokens.append(cur_tok)
-        tags.append(cur_tag)
-        lines.append(start)
-        if cur_len > max_len:
-            n_cut += 1
-            if cur_len > longest:
-                longest, longest_line = cur_len, start
-    raw = _labelling_result(tokens, tags, lines, name, n_cut, longest, longest_line, max_len)
+        sentences.add(token, tag, no)
+    raw = sentences.result()
     if spaced_line:
         raw.notes.append(f"{n_spaced} tokens contain spaces (first at line {spaced_line}): is this a "
                          "text<TAB>label file for classification?")
