@@ -141,9 +141,9 @@ class WeightsPanel(Panel):
         """The eigenvalue plot's title is its legend: each block's colour, name and spectral radius."""
         G = len(self._gates) if self._gates else 1
         parts = [f"<span style='color:{common.colour(i)}'>\u25cf <b>{block_name(g, G)}</b></span>&nbsp;"
-                 f"{_rho_text(rho.get(g, float('nan')))}" for i, g in enumerate(self._gates)]
+                 f"\u03c1&nbsp;{_rho_text(rho.get(g, float('nan')))}" for i, g in enumerate(self._gates)]
         lines = [" &nbsp; ".join(parts[i:i + 2]) for i in range(0, len(parts), 2)]     # two gates a line
-        title = "<br>".join(["Eigenvalues of W, spectral radius \u03c1"] + lines)
+        title = "<br>".join(["Eigenvalues of W"] + lines)   # the text below explains \u03c1
         common.set_title(self.eig_plot, title, common.FONT_PT + 1, self.theme)
 
     def _theme_changed(self) -> None:
