@@ -261,3 +261,14 @@ def test_opening_a_good_file_retitles_and_hides_the_lesson(qtbot, make_window, m
     assert win.controller.config.dataset == str(good)
     assert win.windowTitle() == "rnnviz — reviews.tsv"
     assert win.lesson.isHidden()
+
+
+def test_status_speed_is_the_achieved_rate(make_window):
+    """With a 50 steps/s limit the status bar must not show the trainer's raw compute speed."""
+    win = make_window()
+    win._rate_mark = None                              # forget the window's own snapshots so far
+    assert np.isnan(win._throughput(10, now=100.0))   # the first snapshot only sets the mark
+    assert win._throughput(40, now=100.6) == pytest.approx(30 / 0.6)
+    assert win._throughput(45, now=100.8) == pytest.approx(30 / 0.6)   # under half a second: unchanged
+    assert win._throughput(70, now=101.2) == pytest.approx(30 / 0.6)
+    assert np.isnan(win._throughput(0, now=102.0))    # a reset starts again

@@ -399,12 +399,25 @@ class MainWindow(QMainWindow):
             if panel is self.tabs.widget(index) and self._drawn.get(key) != self._frame_id:
                 self._draw(key, panel, snap)
 
+    def _throughput(self, step: int, now: float | None = None) -> float:
+        """Training steps per second actually achieved (Speed limit and window included), from the step counts
+        of snapshots at least half a second apart; NaN until there are two such snapshots."""
+        now = time.perf_counter() if now is None else now
+        mark = getattr(self, "_rate_mark", None)
+        if mark is None or step < mark[1]:
+            self._rate_mark, self._rate = (now, step), float("nan")
+        elif now - mark[0] >= 0.5:
+            self._rate = (step - mark[1]) / (now - mark[0])
+            self._rate_mark = (now, step)
+        return self._rate
+
     def _show_status(self, snap: Any) -> None:
         labels = self.status_labels
         epochs = int(snap.config.get("epochs", 0)) if isinstance(snap.config, dict) else 0
         labels["epoch"].setText(f"Epochs done {snap.epoch}/{epochs}" if epochs else f"Epochs done {snap.epoch}")
         labels["step"].setText(f"Step {snap.step}")
-        labels["speed"].setText(f"{snap.steps_per_second:.0f} steps/s" if self.controller.running else "– steps/s")
+        rate = self._throughput(snap.step)
+        labels["speed"].setText(f"{rate:.0f} steps/s" if self.controller.running and rate == rate else "– steps/s")
         loss = float(snap.train_loss[-1]) if len(snap.train_loss) else float("nan")
         labels["loss"].setText(f"Loss {loss:.4g}" if loss == loss else "Loss –")
         if len(snap.val_loss):
