@@ -52,8 +52,6 @@ def atomic_save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
 
 def save_checkpoint(path, trainer) -> Path:
     """Save the trainer's model, optimiser state, config, vocabulary and classes."""
-    from .trainer import Trainer  # noqa: F401  (type only)
-
     model = trainer.model
     arrays = {
         "meta.json": _text({"format": FORMAT, "version": VERSION, "step": trainer.step_count,

@@ -109,19 +109,14 @@ class Worker(QObject):
         self._queue.put(("stop",))
 
     # --- runs in the worker thread ------------------------------------------------------------------
+    _SIGNAL_OF = {"snapshot": "snapshotReady", "state": "stateChanged", "configured": "configured",
+                  "fault": "faulted", "rejected": "rejected", "error": "failed"}
+
     def _emit(self, kind: str, payload: Any) -> None:
-        if kind == "snapshot":
-            self.snapshotReady.emit(payload)
-        elif kind == "state":
-            self.stateChanged.emit(payload)
-        elif kind == "configured":
-            self.configured.emit(payload)
-        elif kind == "fault":
-            self.faulted.emit(payload)
-        elif kind == "rejected":
-            self.rejected.emit(payload)
-        elif kind == "error":
-            self.failed.emit(payload)
+        """Turn a loop event into the matching Qt signal (events without one, e.g. "stopped", are dropped)."""
+        name = self._SIGNAL_OF.get(kind)
+        if name is not None:
+            getattr(self, name).emit(payload)
 
     @Slot()
     def run(self) -> None:

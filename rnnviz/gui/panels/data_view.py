@@ -5,7 +5,6 @@ Driven by ``set_dataset(dataset)``, not by snapshots.
 """
 from __future__ import annotations
 
-import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from rnnviz.core.batch import IGNORE, make_batch
