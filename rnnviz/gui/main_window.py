@@ -49,6 +49,10 @@ DEFAULT_ORDER = ("loss", "hidden", "gradients", "confusion", "predictions", "wei
 N_FIXED = 3   # panels with a place of their own; the others share the tab widget
 MIN_PANEL_SIZE = (200, 150)
 # widths of the status-bar fields: the longest text each shows, plus a margin (bold or wider fonts must not clip)
+# Feature modules under rnnviz.gui that add their own menus, docks and shortcuts: each has ``install(window)``,
+# called once the window is built (one line each, so features stay out of this file).
+EXTENSIONS: tuple[str, ...] = (
+)
 STATUS_TEMPLATES = {"state": "Finished — raise Epochs or Reset    ", "epoch": "Epochs done 0000/0000  ",
                     "step": "Step 0000000  ", "speed": "00000 steps/s (headless)  ", "loss": "Loss 0000.000  ",
                     "val": "Val loss 000.000 per sequence, perplexity 00.00 per token  "}
@@ -126,6 +130,8 @@ class MainWindow(QMainWindow):
         ctl.errorRaised.connect(self._on_worker_error)
         self._on_dataset(ctl.dataset)
         self._on_config(ctl.config)
+        for module in EXTENSIONS:
+            importlib.import_module(f"rnnviz.gui.{module}").install(self)
         if start:
             ctl.start()
 
@@ -276,8 +282,15 @@ class MainWindow(QMainWindow):
         train = menu.addMenu("&Training")
         for key in ("start", "step", "epoch", "reset"):
             train.addAction(self.actions_by_name[key])
-        view = menu.addMenu("&View")
+        view = self.menu("&View")
         view.addAction(self.dock.toggleViewAction())
+
+    def menu(self, title: str) -> Any:
+        """The menu-bar menu called ``title`` (e.g. "&File"), made at the end of the bar when there is none."""
+        for action in self.menuBar().actions():
+            if action.menu() is not None and action.text() == title:
+                return action.menu()
+        return self.menuBar().addMenu(title)
 
     # --- dialogs (instance attributes, so tests can replace them) -------------------------------------
     def confirm(self, question: str) -> bool:
