@@ -23,6 +23,9 @@ from .snapshot import Probe, Snapshot, frozen_array
 
 LOSS_CAP = 20000        # training-loss and parameter-gradient history rows kept (decimated beyond)
 GRAD_FLOW_CAP = 400     # gradient-flow heatmap rows kept
+MARKER_CAP = 200        # setting-change markers kept (oldest dropped)
+MARKED_SETTINGS = ("lr", "clip", "epochs")   # live settings whose change during training leaves a marker
+EVAL_CAP = 2000         # evaluations kept in eval_history (every second old one dropped when full; newest always kept)
 EVAL_BATCH = 256
 
 FAULT_ADVICE = ("Exploding gradients: the products of dS_t/dS_(t-1) along the sequence grew without bound. "
@@ -63,11 +66,16 @@ class Trainer:
         self._order = self.rng.permutation(n_train)
         self._pos = 0
         self.fault: str | None = None
+        self.markers: list[tuple[int, str]] = []     # (step, "lr 0.01→0.001"): live changes during training
         self.temperature = config.temperature
         self.last_grad_norm = 0.0
         self.last_loss = float("nan")
         self._step_seconds = 0.0
-        self._last_good = self.model.flat.copy()
+        self._last_good = self.model.flat.copy()          # weights and optimiser state before the current step
+        self._good_m = self.optimizer.m.copy()
+        self._good_v = self.optimizer.v.copy()
+        self._good_t = self.optimizer.t
+        self.eval_cap = EVAL_CAP
         names = self.model.param_names
         self.loss_history = History(1, LOSS_CAP)
         self.param_grad_history = History(len(names), LOSS_CAP)
@@ -85,6 +93,36 @@ class Trainer:
 
     # ---------------------------------------------------------------------------------------- settings
     @property
+    def config(self) -> Config:
+        return self._config
+
+    @config.setter
+    def config(self, new: Config) -> None:
+        """Replacing the settings between steps: a changed lr, clip or epochs after step 0 leaves a marker."""
+        old = getattr(self, "_config", None)
+        self._config = new
+        if old is not None:
+            for key in MARKED_SETTINGS:
+                if getattr(old, key) != getattr(new, key):
+                    self.add_marker(key, getattr(old, key), getattr(new, key))
+
+    def add_marker(self, key: str, old: float, new: float) -> None:
+        """Record "key old→new" at the current step (only once training has started; at most MARKER_CAP kept).
+
+        Several changes of one setting between the same two steps (a slider dragged while paused) make one
+        marker from the first old value to the last new one, and none when it ends where it began."""
+        if getattr(self, "step_count", 0) <= 0:
+            return
+        if self.markers and self.markers[-1][0] == self.step_count and self.markers[-1][1].startswith(key + " "):
+            old_text = self.markers.pop()[1][len(key) + 1:].split("\u2192")[0]
+            if old_text == f"{new:g}":
+                return
+            self.markers.append((self.step_count, f"{key} {old_text}\u2192{new:g}"))
+        else:
+            self.markers.append((self.step_count, f"{key} {old:g}\u2192{new:g}"))
+        del self.markers[:-MARKER_CAP]
+
+    @property
     def lr(self) -> float:
         return self.optimizer.lr
 
@@ -97,6 +135,8 @@ class Trainer:
         self.config = self.config.replace(clip=float(clip))
 
     def set_temperature(self, temperature: float) -> None:
+        if max(0.0, float(temperature)) != self.temperature:
+            self.add_marker("temperature", self.temperature, max(0.0, float(temperature)))
         self.temperature = max(0.0, float(temperature))
         if self.dataset.task == "generation":
             self._sample()
@@ -125,26 +165,39 @@ class Trainer:
     def step(self) -> float:
         """One training batch: forward, BPTT, clipping, optimiser update. Returns the batch loss.
 
-        Raises TrainingFault (and sets ``fault``) when the loss, the gradient or the new weights are not finite;
-        the weights then stay those of the last good step.
+        Raises TrainingFault (and sets ``fault``) in the very step where the loss, the gradient (its norm) or the
+        new weights stop being finite, or a floating-point error/overflow warning escapes NumPy. The Trainer is
+        then exactly as before that step: weights, optimiser state (Adam m, v, t) and data position (the same
+        batch comes again), and no history row was written.
         """
         if self.fault:
             raise TrainingFault(self.fault)
         start = time.perf_counter()
+        pos = self._pos
         batch = self._next_batch()
-        model, cfg = self.model, self.config
-        with np.errstate(all="ignore"):
-            res = model.loss_and_grads(batch)
-            grad = model.grad
-            self.optimizer.add_weight_decay(grad)
-            norm = clip_global_norm(grad, cfg.clip)
-            if not (math.isfinite(res.loss) and math.isfinite(norm)):
-                self._fail("the loss" if not math.isfinite(res.loss) else "the gradient", norm)
-            np.copyto(self._last_good, model.flat)
-            self.optimizer.step(grad)
-            if not np.isfinite(model.flat).all():
-                np.copyto(model.flat, self._last_good)
-                self._fail("the weights", norm)
+        model, cfg, opt = self.model, self.config, self.optimizer
+        norm, stepped = float("nan"), False
+        try:
+            with np.errstate(all="ignore"):
+                res = model.loss_and_grads(batch)
+                grad = model.grad
+                opt.add_weight_decay(grad)
+                norm = clip_global_norm(grad, cfg.clip)
+                if not math.isfinite(res.loss):
+                    self._fail("the loss", norm, pos)
+                if not math.isfinite(norm):
+                    self._fail("the gradient", norm, pos)
+                np.copyto(self._last_good, model.flat)
+                np.copyto(self._good_m, opt.m)
+                np.copyto(self._good_v, opt.v)
+                self._good_t, stepped = opt.t, True
+                opt.step(grad)
+                if not np.isfinite(model.flat).all():
+                    self._fail("the weights", norm, pos, rollback=True)
+        except TrainingFault:
+            raise
+        except (FloatingPointError, OverflowError, RuntimeWarning) as exc:   # np.seterr/warnings set to raise
+            self._fail(f"a value ({type(exc).__name__}: {exc})", norm, pos, rollback=stepped)
         self.step_count += 1
         self.last_loss, self.last_grad_norm = res.loss, norm
         self.loss_history.append(self.step_count, res.loss)
@@ -160,9 +213,20 @@ class Trainer:
             self._end_epoch()
         return res.loss
 
-    def _fail(self, what: str, norm: float) -> None:
+    def _fail(self, what: str, norm: float, pos: int | None = None, rollback: bool = False) -> None:
+        """Enter the fault state: put back the state from before the step (weights and optimiser when
+        ``rollback``, the data position ``pos``), explain what went wrong, raise TrainingFault."""
+        if rollback:
+            np.copyto(self.model.flat, self._last_good)
+            np.copyto(self.optimizer.m, self._good_m)
+            np.copyto(self.optimizer.v, self._good_v)
+            self.optimizer.t = self._good_t
+        if pos is not None:
+            self._pos = pos
+        self.last_grad_norm = norm
         self.fault = (f"Training paused at step {self.step_count + 1}: {what} became NaN or infinite "
-                      f"(gradient norm before clipping: {norm:.3g}). {FAULT_ADVICE}")
+                      f"(gradient norm before clipping: {norm:.3g}, learning rate {self.lr:.3g}, "
+                      f"clip {self.config.clip:.3g}). {FAULT_ADVICE}")
         raise TrainingFault(self.fault)
 
     def _end_epoch(self) -> None:
@@ -186,7 +250,10 @@ class Trainer:
             self.step()
 
     def restore_last_good(self) -> None:
-        """Clear a fault and keep the weights of the last good step (e.g. after lowering the learning rate)."""
+        """Clear a fault and go on from the last good step (e.g. after lowering the learning rate).
+
+        ``step`` already put the weights, the optimiser state and the data position back when it faulted, so
+        the next step retries the faulty batch from exactly the state before it."""
         self.fault = None
 
     # ------------------------------------------------------------------------------------------ measures
@@ -225,6 +292,8 @@ class Trainer:
             "train_loss": self.last_loss,
         }
         self.last_eval = result
+        if len(self.eval_history) >= self.eval_cap:     # bounded: thin the old ones, the newest always stays
+            del self.eval_history[1::2]
         self.eval_history.append(result)
         if ds.task == "generation":
             self._sample()
@@ -315,4 +384,5 @@ class Trainer:
             spectral_radius={g: float(np.max(np.abs(e))) if e.size else nan for g, e in eigs.items()},
             probe=self.probe() if len(ds.val) else None,
             sample_text=self.sample_text, sample_temperature=self.temperature,
+            markers=tuple(self.markers),
         )
