@@ -95,6 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=int, required=True, help="training steps before the picture")
     p.add_argument("--out", required=True, metavar="FILE.png", help="where to save the picture")
     p.add_argument("--size", default="1600x1000", metavar="WxH", help="window size in pixels (1600x1000)")
+    from .explore_cli import add_parsers as _add_explore   # sweep, race
+
+    _add_explore(sub, _add_source)
     return parser
 
 
@@ -237,6 +240,8 @@ def cmd_window(args) -> int:
 
 
 COMMANDS = {"presets": cmd_presets, "train": cmd_train, "gradcheck": cmd_gradcheck, "render": cmd_render}
+COMMANDS["sweep"] = lambda args: __import__("rnnviz.explore_cli", fromlist=["cmd_sweep"]).cmd_sweep(args)
+COMMANDS["race"] = lambda args: __import__("rnnviz.explore_cli", fromlist=["cmd_race"]).cmd_race(args)
 
 
 def main(argv: list[str] | None = None) -> int:
