@@ -43,6 +43,9 @@ class Probe:
     grad_norms: np.ndarray
     preact: np.ndarray
     source: str = ""
+    target_from: str = "label"     # where grad_norms' targets came from: "label", "next token" (typed, generation),
+                                   # "predicted" (typed, no label: the model's own prediction), "" (none)
+    bptt: Any = None               # core.bptt_trace.BPTTTrace of this probe when slow-motion BPTT was asked for
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,9 @@ class Snapshot:
     sample_text: str = ""          # generation: text sampled at the last evaluation
     sample_temperature: float = 1.0
     extra: dict = field(default_factory=dict)
+    confusion_examples: dict = field(default_factory=dict)  # core.confusion_cells: which validation examples
+                                                            # (and positions) make each confusion count
+    markers: tuple = ()            # ((step, text), ...): live setting changes, e.g. (120, "lr 0.01→0.001")
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The top-level array fields by name (for tests and exports)."""

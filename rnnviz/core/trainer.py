@@ -25,6 +25,7 @@ LOSS_CAP = 20000        # training-loss and parameter-gradient history rows kept
 GRAD_FLOW_CAP = 400     # gradient-flow heatmap rows kept
 MARKER_CAP = 200        # setting-change markers kept (oldest dropped)
 MARKED_SETTINGS = ("lr", "clip", "epochs")   # live settings whose change during training leaves a marker
+WEIGHT_LIMIT = 1e6      # a step that leaves any |weight| above this has exploded: fault (tanh/sigmoid saturate, relu overflows)
 EVAL_CAP = 2000         # evaluations kept in eval_history (every second old one dropped when full; newest always kept)
 EVAL_BATCH = 256
 
@@ -166,7 +167,8 @@ class Trainer:
         """One training batch: forward, BPTT, clipping, optimiser update. Returns the batch loss.
 
         Raises TrainingFault (and sets ``fault``) in the very step where the loss, the gradient (its norm) or the
-        new weights stop being finite, or a floating-point error/overflow warning escapes NumPy. The Trainer is
+        new weights stop being finite (or grow past WEIGHT_LIMIT), or a floating-point error/overflow warning
+        escapes NumPy. The Trainer is
         then exactly as before that step: weights, optimiser state (Adam m, v, t) and data position (the same
         batch comes again), and no history row was written.
         """
@@ -192,8 +194,11 @@ class Trainer:
                 np.copyto(self._good_v, opt.v)
                 self._good_t, stepped = opt.t, True
                 opt.step(grad)
-                if not np.isfinite(model.flat).all():
-                    self._fail("the weights", norm, pos, rollback=True)
+                peak = float(np.max(np.abs(model.flat)))     # NaN when any weight is NaN
+                if not peak <= WEIGHT_LIMIT:
+                    what = ("the weights" if not math.isfinite(peak) else
+                            f"the weights grew past {WEIGHT_LIMIT:.0e} (largest |weight| {peak:.3g}) and")
+                    self._fail(what, norm, pos, rollback=True)
         except TrainingFault:
             raise
         except (FloatingPointError, OverflowError, RuntimeWarning) as exc:   # np.seterr/warnings set to raise
@@ -224,7 +229,8 @@ class Trainer:
         if pos is not None:
             self._pos = pos
         self.last_grad_norm = norm
-        self.fault = (f"Training paused at step {self.step_count + 1}: {what} became NaN or infinite "
+        verb = "are about to become" if what.endswith(" and") else "became"
+        self.fault = (f"Training paused at step {self.step_count + 1}: {what} {verb} NaN or infinite "
                       f"(gradient norm before clipping: {norm:.3g}, learning rate {self.lr:.3g}, "
                       f"clip {self.config.clip:.3g}). {FAULT_ADVICE}")
         raise TrainingFault(self.fault)
