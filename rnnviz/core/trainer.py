@@ -20,6 +20,8 @@ from .history import History
 from .model import RNNModel
 from .optim import Optimizer, clip_global_norm
 from .snapshot import Probe, Snapshot, frozen_array
+from . import bptt_trace, confusion_cells
+from .typed_probe import typed_targets
 
 LOSS_CAP = 20000        # training-loss and parameter-gradient history rows kept (decimated beyond)
 GRAD_FLOW_CAP = 400     # gradient-flow heatmap rows kept
@@ -90,6 +92,7 @@ class Trainer:
         self.monitor_norms_last = self.monitor_norms
         self.probe_index = 0
         self.probe_tokens: list[str] | None = None
+        self.trace_bptt = False         # add the slow-motion BPTT trace (core.bptt_trace) to each probe
         self._record_monitor()
 
     # ---------------------------------------------------------------------------------------- settings
@@ -279,6 +282,7 @@ class Trainer:
         ds, k = self.dataset, self.dataset.n_classes
         loss_sum, n_targets = 0.0, 0
         confusion = np.zeros((k, k), dtype=np.int64)
+        cells = []      # which examples (and positions) make each count: core.confusion_cells
         with np.errstate(all="ignore"):
             for batch in iterate_batches(ds.val, EVAL_BATCH, self.pad_id, ds.task):
                 s, n, probs = self.model.evaluate(batch)
@@ -286,6 +290,8 @@ class Trainer:
                 n_targets += n
                 if ds.task != "generation":
                     confusion += metrics.confusion_matrix(batch.targets, probs.argmax(axis=-1), k)
+                    cells.append(confusion_cells.collect(batch, probs.argmax(axis=-1)))
+        self.last_cells = confusion_cells.merge(cells) if ds.task != "generation" else {}
         n_val = len(ds.val)
         result = {
             "step": self.step_count,
@@ -331,22 +337,29 @@ class Trainer:
             target = np.asarray(ds.val.targets[i])
             source = f"validation #{i}"
         T = len(ids)
-        batch = Batch(ids=ids[None, :], lengths=np.array([T]),
-                      targets=(target[None] if target.ndim else np.array([int(target)])), index=np.array([0]))
         with np.errstate(all="ignore"):
-            fw = model.forward(batch.ids, batch.lengths)
+            fw = model.forward(ids[None, :], np.array([T]))
             states = fw.top[:, 0, :]
             cache = fw.caches[-1][0].cell
             pre = (cache.pre if cache.pre is not None else cache.A)[:, 0, :]
-            if (target != IGNORE).any():
+            grad_target, target_from = target, "label"
+            if source == "typed":   # no label: see core.typed_probe for what the gradient is taken against
+                target, grad_target, target_from = typed_targets(ds.task, ids, model.predict(ids[None, :],
+                                                                                             np.array([T]))[0])
+            batch = Batch(ids=ids[None, :], lengths=np.array([T]), index=np.array([0]),
+                          targets=(grad_target[None] if grad_target.ndim else np.array([int(grad_target)])))
+            if (grad_target != IGNORE).any():
                 res = model.loss_and_grads(batch)
                 probs, norms = res.probs[0], res.grad_norms
             else:
-                probs, norms = model.predict(batch.ids, batch.lengths)[0], np.full(T, np.nan)
+                probs, norms, target_from = model.predict(batch.ids, batch.lengths)[0], np.full(T, np.nan), ""
+            slow = (bptt_trace.trace(model, ids, grad_target)
+                    if getattr(self, "trace_bptt", False) and target_from else None)
         predicted = probs.argmax(axis=-1)
         return Probe(tokens=tuple(tokens), ids=frozen_array(ids), states=frozen_array(states),
                      probs=frozen_array(probs), target=frozen_array(target), predicted=frozen_array(predicted),
-                     grad_norms=frozen_array(norms), preact=frozen_array(pre), source=source)
+                     grad_norms=frozen_array(norms), preact=frozen_array(pre), source=source,
+                     target_from=target_from, bptt=slow)
 
     @property
     def steps_per_second(self) -> float:
@@ -390,5 +403,6 @@ class Trainer:
             spectral_radius={g: float(np.max(np.abs(e))) if e.size else nan for g, e in eigs.items()},
             probe=self.probe() if len(ds.val) else None,
             sample_text=self.sample_text, sample_temperature=self.temperature,
+            confusion_examples=dict(getattr(self, "last_cells", {}) or {}),
             markers=tuple(self.markers),
         )

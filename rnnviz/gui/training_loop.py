@@ -25,9 +25,23 @@ def load_factory(path: str) -> Callable[..., Any]:
 
 
 def _is_fault(exc: BaseException) -> bool:
+    """NaN/Inf trouble: the Trainer's own fault, or a floating-point error / overflow warning raised as an
+    exception (np.seterr(all="raise"), ``-W error``) by a trainer that does not catch it itself."""
     from rnnviz.core.errors import TrainingFault
 
-    return isinstance(exc, (TrainingFault, FloatingPointError))
+    return isinstance(exc, (TrainingFault, FloatingPointError, OverflowError, RuntimeWarning))
+
+
+def fault_message(trainer: Any, exc: BaseException) -> str:
+    """The explanation shown in the banner: the Trainer's own when it has one, else one built from ``exc``."""
+    own = getattr(trainer, "fault", None)
+    if own:
+        return str(own)
+    from rnnviz.core.trainer import FAULT_ADVICE
+
+    step = int(getattr(trainer, "step_count", 0) or 0) + 1
+    return (f"Training paused at step {step}: a numeric error inside the step "
+            f"({type(exc).__name__}: {exc}). {FAULT_ADVICE}")
 
 
 class TrainingLoop:
@@ -247,7 +261,7 @@ class TrainingLoop:
             self.pending = 0
             if _is_fault(exc):
                 self.faulted = True
-                self.send("fault", str(getattr(trainer, "fault", None) or exc))
+                self.send("fault", fault_message(trainer, exc))
             else:
                 self.send("error", f"training step failed: {exc}\n{traceback.format_exc(limit=4)}")
             self._send_state()
@@ -268,6 +282,75 @@ class TrainingLoop:
         elif self._due(time.perf_counter()):
             self.emit_snapshot()
         return True
+
+
+    # --- exploring: typed probe, slow-motion BPTT (issue 5) -------------------------------------------
+    def _cmd_probe_text(self, tokens: list) -> None:
+        """Probe with typed tokens (empty: back to the validation probe); a snapshot shows it at once."""
+        if self.trainer is not None:
+            if tokens:
+                self.trainer.set_probe_text(list(tokens))
+            else:
+                self.trainer.set_probe(int(getattr(self.trainer, "probe_index", 0)))
+            self.emit_snapshot()
+
+    def _cmd_bptt_trace(self, on: bool) -> None:
+        """Carry the probe's slow-motion BPTT trace in every snapshot (``on``) or not."""
+        if self.trainer is not None:
+            self.trainer.trace_bptt = bool(on)
+            self.emit_snapshot()
+
+    # --- sessions (appended) --------------------------------------------------------------------------
+    def _cmd_save_session(self, path: str) -> None:
+        """Save the session between two steps, here where the Trainer lives; report a ``session`` event."""
+        if self.trainer is None:
+            self.send("session", {"action": "save", "ok": False, "path": str(path), "message": "no model yet"})
+            return
+        from rnnviz.core.session import save_session
+
+        try:
+            save_session(path, self.trainer)
+        except Exception as exc:
+            self.send("session", {"action": "save", "ok": False, "path": str(path),
+                                  "message": f"{path}: could not be saved ({exc})"})
+            return
+        self.send("session", {"action": "save", "ok": True, "path": str(path),
+                              "step": int(self.trainer.step_count)})
+
+    def _cmd_open_session(self, path: str, dataset: Any = None) -> None:
+        """A Trainer rebuilt from a session file (training paused). On any error the old Trainer stays and a
+        ``session`` event with ``ok=False`` says why."""
+        from rnnviz.core.session import load_session, restore_trainer
+
+        try:
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                trainer = restore_trainer(load_session(path), dataset)
+        except Exception as exc:
+            self.send("session", {"action": "open", "ok": False, "path": str(path),
+                                  "message": str(exc) or type(exc).__name__})
+            return
+        self.trainer, self.config, self.dataset = trainer, trainer.config, trainer.dataset
+        self.running = False
+        self.pending = 0
+        self.faulted = bool(trainer.fault)
+        self.send("configured", {"config": trainer.config, "n_params": int(trainer.model.n_params),
+                                 "steps_per_epoch": int(trainer.steps_per_epoch), "session": str(path)})
+        self.send("session", {"action": "open", "ok": True, "path": str(path), "step": int(trainer.step_count)})
+        self._send_state()
+        self.emit_snapshot()
+
+    # --- A/B race (appended) --------------------------------------------------------------------------
+    def _cmd_share_weights(self, donor: Any) -> None:
+        """A/B race: before the first step, take the initial weights the Config ``donor`` (A) would start from,
+        wherever a parameter's shape matches (``rnnviz.core.race``); a ``shared`` event names them."""
+        if self.trainer is None or int(getattr(self.trainer, "step_count", 0)) != 0:
+            return
+        from rnnviz.core.race import share_initial_weights
+
+        plan = share_initial_weights(self.trainer, donor)
+        self.send("shared", {"shared": plan.shared, "own": plan.own, "reason": plan.reason})
+        self.emit_snapshot()
 
 
 # --- the process backend's child ------------------------------------------------------------------------
