@@ -18,6 +18,7 @@ from typing import Any, Callable
 from PySide6.QtCore import QEventLoop, QObject, QThread, QTimer, Signal, Slot
 
 from rnnviz.core.config import STRUCTURAL, Config
+from rnnviz.core.replay import ReplayBuffer
 
 from .worker import DEFAULT_FACTORY, DEFAULT_INTERVAL, LIVE_THREADS, Worker
 
@@ -74,6 +75,7 @@ class Controller(QObject):
         self.backend = backend
         self.factory = factory
         self.latest: Any = None            # the newest Snapshot
+        self.replay = ReplayBuffer()       # recent Snapshots for the replay slider (bounded: see core.replay)
         self.frames = 0                    # redraws done
         self.snapshots = 0                 # snapshots received
         self.running = False
@@ -171,6 +173,19 @@ class Controller(QObject):
     def set_probe(self, index: int) -> None:
         self.worker.send("probe", int(index))
 
+    def set_probe_text(self, text: str) -> list[str]:
+        """Probe with a typed sentence, cut into tokens as the dataset's were (core.typed_probe); empty text
+        goes back to the validation probe. Returns the tokens sent."""
+        from rnnviz.core.typed_probe import probe_tokens
+
+        tokens = probe_tokens(text, self.dataset, self.config)
+        self.worker.send("probe_text", tokens)
+        return tokens
+
+    def set_bptt_trace(self, on: bool) -> None:
+        """Ask the Trainer for the slow-motion BPTT trace of the probe in every snapshot (costly: only when shown)."""
+        self.worker.send("bptt_trace", bool(on))
+
     def request_snapshot(self) -> None:
         self.worker.send("snapshot")
 
@@ -232,6 +247,7 @@ class Controller(QObject):
     @Slot(object)
     def _on_snapshot(self, snap: Any) -> None:
         self.latest = snap                 # keep only the newest; older ones are simply dropped
+        self.replay.add(snap)              # ...except the few the bounded replay buffer keeps
         self.snapshots += 1
         self._new = True
 
@@ -251,6 +267,7 @@ class Controller(QObject):
         if info.get("n_params"):
             self.n_params = int(info["n_params"])
         self.latest = None
+        self.replay.clear()                # a new model: the old moments belong to another run
         self._new = False
         self.faulted = False
         if info.get("config") is not None:
