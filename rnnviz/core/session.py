@@ -6,7 +6,7 @@ markers, the position in the epoch's data order and the states of both random ge
 takes the same batches in the same order with the same weights, so ``train N, save, open, train M`` gives the
 same numbers as ``train N + M`` (tested bit for bit).
 
-Layout (``np.savez`` through ``checkpoint.atomic_save_npz``; read with ``allow_pickle=False``):
+Layout (``np.savez`` through ``checkpoint.atomic_save_npz``; read by ``checkpoint.read_npz``, never pickle):
   meta.json, config.json, vocab.json, classes.json, state.json   uint8 bytes of JSON text
   param/<name>                       each parameter, in the shape users see
   optim/m, optim/v (P,), optim/t ()  the optimiser state
@@ -22,7 +22,7 @@ Every array member is checked (numeric dtype, sane size) from its header before 
 from __future__ import annotations
 
 import json
-import zipfile
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from . import checkpoint
-from .checkpoint import MAX_ARRAY_ELEMENTS, atomic_save_npz
+from .checkpoint import atomic_save_npz, json_from_array, json_to_array, read_npz
 from .config import Config, from_dict
 from .errors import CheckpointError, ConfigError, RnnvizError
 
@@ -39,15 +39,26 @@ VERSION = 1
 HISTORIES = ("loss", "param_grad", "grad_flow")
 _HISTORY_ATTR = {"loss": "loss_history", "param_grad": "param_grad_history", "grad_flow": "grad_flow"}
 _EVAL_SCALARS = ("step", "epoch", "val_loss", "val_accuracy", "val_perplexity", "train_loss")
-_MAX_JSON_BYTES = 50_000_000
+_NONFINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+_text = json_to_array
 
 
-def _text(obj: Any) -> np.ndarray:
-    return np.frombuffer(json.dumps(obj, allow_nan=True).encode("utf-8"), dtype=np.uint8)
+def _float(x: Any) -> float | str | None:
+    """A float for JSON, which has no NaN or infinity: those are written as the strings "nan", "inf", "-inf"."""
+    if x is None:
+        return None
+    x = float(x)
+    return x if math.isfinite(x) else repr(x)
 
 
-def _float(x: Any) -> float | None:
-    return None if x is None else float(x)
+def _unfloat(v: Any) -> float | None:
+    if v is None:
+        return None
+    if isinstance(v, str) and v in _NONFINITE:
+        return _NONFINITE[v]
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return float(v)
+    raise TypeError(f"not a number: {v!r}")
 
 
 # ----------------------------------------------------------------------------------------------- saving
@@ -57,8 +68,8 @@ def session_arrays(trainer: Any) -> dict[str, np.ndarray]:
     evals = list(trainer.eval_history)
     state = {
         "step_count": int(trainer.step_count), "epoch": int(trainer.epoch), "pos": int(trainer._pos),
-        "fault": trainer.fault, "temperature": float(trainer.temperature),
-        "last_grad_norm": float(trainer.last_grad_norm), "last_loss": float(trainer.last_loss),
+        "fault": trainer.fault, "temperature": _float(trainer.temperature),
+        "last_grad_norm": _float(trainer.last_grad_norm), "last_loss": _float(trainer.last_loss),
         "sample_text": trainer.sample_text, "probe_index": int(trainer.probe_index),
         "probe_tokens": list(trainer.probe_tokens) if trainer.probe_tokens is not None else None,
         "monitor_every": int(trainer.monitor_every),
@@ -123,43 +134,8 @@ class Session:
         return int(self.state["step_count"])
 
 
-def _check_members(path: Path) -> None:
-    """Look at every member's .npy header before NumPy reads it: numeric dtypes and sane sizes only."""
-    try:
-        with zipfile.ZipFile(path) as zf:
-            bad = zf.testzip()
-            if bad is not None:
-                raise CheckpointError(f"{path}: damaged session file (member {bad} fails its checksum)")
-            for info in zf.infolist():
-                if not info.filename.endswith(".npy"):
-                    raise CheckpointError(f"{path}: not an rnnviz session (unexpected member {info.filename})")
-                with zf.open(info) as fh:
-                    version = np.lib.format.read_magic(fh)
-                    read = (np.lib.format.read_array_header_1_0 if version == (1, 0)
-                            else np.lib.format.read_array_header_2_0)
-                    shape, _, dtype = read(fh)
-                name = info.filename[:-4]
-                if dtype.hasobject or dtype.kind not in "biuf":
-                    raise CheckpointError(f"{path}: {name} holds {dtype} data; a session has only plain numbers")
-                n = int(np.prod(shape, dtype=np.float64)) if shape else 1
-                if n > MAX_ARRAY_ELEMENTS or n * dtype.itemsize > info.file_size:
-                    raise CheckpointError(f"{path}: {name} claims shape {shape}: damaged or not a session")
-    except CheckpointError:
-        raise
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError) as exc:
-        raise CheckpointError(f"{path}: not a readable rnnviz session ({type(exc).__name__}: {exc})") from None
-
-
 def _json(arrays: dict, key: str, path: Path) -> Any:
-    if key not in arrays:
-        raise CheckpointError(f"{path}: not an rnnviz session (no {key})")
-    raw = arrays[key]
-    if raw.dtype != np.uint8 or raw.ndim != 1 or raw.size > _MAX_JSON_BYTES:
-        raise CheckpointError(f"{path}: {key} is damaged")
-    try:
-        return json.loads(raw.tobytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        raise CheckpointError(f"{path}: {key} is damaged (not valid JSON)") from None
+    return json_from_array(arrays, key, path, kind="rnnviz session")
 
 
 def _want(cond: bool, path: Path, what: str) -> None:
@@ -174,14 +150,7 @@ def load_session(path: str | Path) -> Session:
     from .text import Vocab
 
     path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"{path}: no such file")
-    _check_members(path)
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            arrays = {name: archive[name] for name in archive.files}
-    except (ValueError, OSError, zipfile.BadZipFile, EOFError, KeyError) as exc:
-        raise CheckpointError(f"{path}: not a readable rnnviz session ({type(exc).__name__})") from None
+    arrays = read_npz(path)      # every member checked (plain numbers, sane shapes) before it is read
     meta = _json(arrays, "meta.json", path)
     if isinstance(meta, dict) and meta.get("format") == checkpoint.FORMAT:
         raise CheckpointError(f"{path}: this is an rnnviz checkpoint (weights only), not a session; "
@@ -225,7 +194,11 @@ def _check_state(path: Path, state: dict, arrays: dict, config: Config, n_vocab:
     integer("probe_index")
     integer("monitor_every", 1)
     for name in ("temperature", "last_grad_norm", "last_loss"):
-        _want(isinstance(state.get(name), (int, float)) and not isinstance(state.get(name), bool), path, name)
+        try:
+            state[name] = _unfloat(state.get(name))
+        except TypeError:
+            state[name] = None
+        _want(state[name] is not None, path, name)
     _want(state.get("fault") is None or isinstance(state.get("fault"), str), path, "fault")
     _want(isinstance(state.get("sample_text"), str), path, "sample_text")
     tokens = state.get("probe_tokens")
@@ -272,6 +245,14 @@ def _check_state(path: Path, state: dict, arrays: dict, config: Config, n_vocab:
     evals = state.get("evals")
     _want(isinstance(evals, list) and all(isinstance(e, dict) and set(_EVAL_SCALARS) <= set(e) for e in evals),
           path, "evaluations")
+    try:
+        for e in evals:
+            _want(all(isinstance(e[x], int) and not isinstance(e[x], bool) for x in ("step", "epoch")), path,
+                  "evaluation steps")
+            for x in ("val_loss", "val_accuracy", "val_perplexity", "train_loss"):
+                e[x] = _unfloat(e[x])
+    except TypeError as exc:
+        raise CheckpointError(f"{path}: damaged session file: an evaluation ({exc})") from None
     conf, pca = arrays.get("eval/confusion"), arrays.get("eval/per_class")
     kk = 0 if config.task == "generation" else k
     _want(conf is not None and conf.shape == (len(evals), kk, kk) and conf.dtype.kind in "iu", path,

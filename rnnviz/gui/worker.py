@@ -81,6 +81,7 @@ class Worker(QObject):
     rejected = Signal(object)          # dict(config, message): settings no model could be built from
     failed = Signal(str)               # any other error (a crash in the child)
     finished = Signal()                # the loop has ended; the thread may quit
+    sessionEvent = Signal(object)      # dict(action "save"|"open", ok, path, step | message)
 
     def __init__(self, config: Any, dataset: Any = None, backend: str = "process",
                  interval: float = DEFAULT_INTERVAL, factory: str = DEFAULT_FACTORY,
@@ -110,7 +111,7 @@ class Worker(QObject):
 
     # --- runs in the worker thread ------------------------------------------------------------------
     _SIGNAL_OF = {"snapshot": "snapshotReady", "state": "stateChanged", "configured": "configured",
-                  "fault": "faulted", "rejected": "rejected", "error": "failed"}
+                  "fault": "faulted", "rejected": "rejected", "error": "failed", "session": "sessionEvent"}
 
     def _emit(self, kind: str, payload: Any) -> None:
         """Turn a loop event into the matching Qt signal (events without one, e.g. "stopped", are dropped)."""
