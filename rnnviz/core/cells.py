@@ -45,6 +45,17 @@ def _cut(t: int, bptt: int) -> bool:
     return bptt > 0 and t % bptt == 0
 
 
+def _gate_affine(G: int, d: int, sigmoid_gates, dtype) -> tuple[np.ndarray, np.ndarray]:
+    """(scale, offset) of length G*d so that act = scale * tanh(scale * a) + offset applies sigma to the gate
+    blocks in ``sigmoid_gates`` and tanh to the others, with ONE tanh over all gates:
+    sigma(a) = 0.5 * tanh(0.5 a) + 0.5 (exact identity; no overflow for any a)."""
+    scale = np.ones((G // d, d), dtype=dtype)
+    offset = np.zeros((G // d, d), dtype=dtype)
+    scale[list(sigmoid_gates)] = 0.5
+    offset[list(sigmoid_gates)] = 0.5
+    return scale.reshape(-1), offset.reshape(-1)
+
+
 @dataclass
 class Cache:
     """What the forward pass keeps for the backward pass (time-major)."""
@@ -59,35 +70,39 @@ class Cache:
 
 # ------------------------------------------------------------------------------------------------- vanilla RNN
 def rnn_forward(X: np.ndarray, W: np.ndarray, activation: str) -> Cache:
-    """s_t = g(X_t + W s_{t-1}), s_{-1} = 0.  X: (T, B, d), W: (d, d)."""
+    """s_t = g(X_t + W s_{t-1}), s_{-1} = 0.  X: (T, B, d), W: (d, d).
+
+    X is the caller's own buffer: it is overwritten with the pre-activations X_t + W s_{t-1} (``Cache.pre``)."""
     T, B, d = X.shape
     S = np.empty_like(X)          # (T, B, d)
-    pre = np.empty_like(X)        # (T, B, d)
+    pre = X                       # (T, B, d), filled in place
     WT = np.ascontiguousarray(W.T)
-    pre[0] = X[0]
+    h = np.empty((B, d), dtype=X.dtype)
+    act = {"tanh": np.tanh, "sigmoid": sigmoid}.get(activation)
     for t in range(T):
         if t > 0:
-            np.dot(S[t - 1], WT, out=pre[t])
-            pre[t] += X[t]
-        if activation == "tanh":
-            np.tanh(pre[t], out=S[t])
-        elif activation == "sigmoid":
-            sigmoid(pre[t], out=S[t])
+            np.dot(S[t - 1], WT, out=h)
+            np.add(pre[t], h, out=pre[t])
+        if act is not None:
+            act(pre[t], out=S[t])
         else:
             np.maximum(pre[t], 0, out=S[t])
     return Cache(S=S, A=S, pre=pre)
 
 
 def rnn_backward(dS: np.ndarray, cache: Cache, W: np.ndarray, activation: str, bptt: int = 0):
-    """BPTT for the vanilla cell. dS: (T, B, d) gradient arriving at each s_t from outside the recurrence."""
+    """BPTT for the vanilla cell. dS: (T, B, d) gradient arriving at each s_t from outside the recurrence.
+
+    dpre_t = (dS_t + W^T dpre_{t+1}) * g'(pre_t); g' is computed for all steps at once before the loop."""
     S = cache.S
     T = S.shape[0]
+    gprime = np.multiply(S, S)                  # (T, B, d)
     if activation == "tanh":
-        gprime = 1.0 - S * S                    # tanh'(pre) = 1 - s^2
+        np.subtract(1.0, gprime, out=gprime)    # tanh'(pre) = 1 - s^2
     elif activation == "sigmoid":
-        gprime = S * (1.0 - S)                  # sigma'(pre) = s (1 - s)
+        np.subtract(S, gprime, out=gprime)      # sigma'(pre) = s - s^2
     else:
-        gprime = (cache.pre > 0).astype(S.dtype)  # relu'(pre)
+        np.greater(cache.pre, 0, out=gprime)    # relu'(pre), as 0.0 / 1.0
     dPre = np.empty_like(S)                     # (T, B, d)
     dS_total = np.empty_like(S)                 # (T, B, d)
     carry = np.zeros_like(S[0])                 # (B, d) dL/ds_t arriving from step t+1
@@ -105,15 +120,21 @@ def rnn_backward(dS: np.ndarray, cache: Cache, W: np.ndarray, activation: str, b
 
 # ------------------------------------------------------------------------------------------------------- LSTM
 def lstm_forward(X: np.ndarray, W: np.ndarray) -> Cache:
-    """LSTM over the sequence. X: (T, B, 4d) = U x_t + b, W: (4d, d). Gate order i, f, g, o."""
+    """LSTM over the sequence. X: (T, B, 4d) = U x_t + b, W: (4d, d). Gate order i, f, g, o.
+
+    All four gates take one tanh per step: the sigmoid gates' columns of X and rows of W are pre-scaled by 1/2
+    and sigma(a) = 0.5 tanh(a / 2) + 0.5 (see ``_gate_affine``). X (the caller's buffer) is scaled in place."""
     T, B, G = X.shape
     d = G // 4
+    scale, offset = _gate_affine(G, d, (0, 1, 3), X.dtype)
+    X *= scale                                  # (T, B, 4d) a / 2 for i, f, o; a for g
+    WT = np.ascontiguousarray((W * scale[:, None]).T)   # (d, 4d)
     A = np.empty_like(X)                        # (T, B, 4d) activated gates
     C = np.empty((T, B, d), dtype=X.dtype)
     TC = np.empty_like(C)
     S = np.empty_like(C)
-    WT = np.ascontiguousarray(W.T)              # (d, 4d)
-    c_prev = np.zeros((B, d), dtype=X.dtype)
+    tmp = np.empty((B, d), dtype=X.dtype)
+    Ai, Af, Ag, Ao = A[:, :, :d], A[:, :, d : 2 * d], A[:, :, 2 * d : 3 * d], A[:, :, 3 * d :]
     for t in range(T):
         a = A[t]
         if t > 0:
@@ -121,41 +142,65 @@ def lstm_forward(X: np.ndarray, W: np.ndarray) -> Cache:
             a += X[t]
         else:
             a[...] = X[0]
-        sigmoid(a[:, : 2 * d], out=a[:, : 2 * d])       # i, f
-        np.tanh(a[:, 2 * d : 3 * d], out=a[:, 2 * d : 3 * d])  # g
-        sigmoid(a[:, 3 * d :], out=a[:, 3 * d :])       # o
-        i, f, g, o = a[:, :d], a[:, d : 2 * d], a[:, 2 * d : 3 * d], a[:, 3 * d :]
-        np.multiply(f, c_prev, out=C[t])
-        C[t] += i * g
+        np.tanh(a, out=a)
+        a *= scale
+        a += offset                              # i, f, o = sigma(a); g = tanh(a)
+        if t > 0:
+            np.multiply(Af[t], C[t - 1], out=C[t])
+            np.multiply(Ai[t], Ag[t], out=tmp)
+            C[t] += tmp                          # c_t = f c_{t-1} + i g
+        else:
+            np.multiply(Ai[0], Ag[0], out=C[0])
         np.tanh(C[t], out=TC[t])
-        np.multiply(o, TC[t], out=S[t])
-        c_prev = C[t]
+        np.multiply(Ao[t], TC[t], out=S[t])      # s_t = o tanh(c_t)
     return Cache(S=S, A=A, C=C, TC=TC)
 
 
 def lstm_backward(dS: np.ndarray, cache: Cache, W: np.ndarray, bptt: int = 0):
-    """BPTT through the LSTM, carrying dL/ds and dL/dc backwards."""
+    """BPTT through the LSTM, carrying dL/ds and dL/dc backwards.
+
+    Every factor that does not depend on the carried gradients is computed for all steps at once first:
+        dc_t   = ds_t * o (1 - tanh(c_t)^2) + f_{t+1} dc_{t+1}
+        da_i = dc_t * g i (1 - i),  da_f = dc_t * c_{t-1} f (1 - f),  da_g = dc_t * i (1 - g^2),
+        da_o = ds_t * tanh(c_t) o (1 - o),    ds_{t-1} += W^T da_t."""
     A, C, TC, S = cache.A, cache.C, cache.TC, cache.S
     T, B, d = S.shape
-    dA = np.empty_like(A)                       # (T, B, 4d) gradients w.r.t. gate pre-activations
+    i, f, g, o = A[:, :, :d], A[:, :, d : 2 * d], A[:, :, 2 * d : 3 * d], A[:, :, 3 * d :]
+    dA = np.empty_like(A)                       # (T, B, 4d): first the factors, then (in place) the gradients
+    Mi, Mf, Mg, Mo = dA[:, :, :d], dA[:, :, d : 2 * d], dA[:, :, 2 * d : 3 * d], dA[:, :, 3 * d :]
+    tmp = np.empty_like(S)                      # (T, B, d)
+    np.subtract(1.0, i, out=tmp)
+    np.multiply(tmp, i, out=Mi)
+    Mi *= g                                     # g i (1 - i)
+    np.subtract(1.0, f, out=tmp)
+    np.multiply(tmp, f, out=Mf)
+    Mf[1:] *= C[:-1]                            # c_{t-1} f (1 - f)
+    Mf[0] = 0.0                                 # c_{-1} = 0
+    np.multiply(g, g, out=tmp)
+    np.subtract(1.0, tmp, out=tmp)
+    np.multiply(tmp, i, out=Mg)                 # i (1 - g^2)
+    np.subtract(1.0, o, out=tmp)
+    np.multiply(tmp, o, out=Mo)
+    Mo *= TC                                    # tanh(c) o (1 - o)
+    P = np.multiply(TC, TC)
+    np.subtract(1.0, P, out=P)
+    P *= o                                      # o (1 - tanh(c)^2)
+    dA4 = dA.reshape(T, B, 4, d)
     dS_total = np.empty_like(S)
     carry_s = np.zeros((B, d), dtype=S.dtype)
     carry_c = np.zeros((B, d), dtype=S.dtype)
+    dc3 = np.empty((B, 1, d), dtype=S.dtype)
+    dc = dc3[:, 0, :]
     for t in range(T - 1, -1, -1):
-        a = A[t]
-        i, f, g, o = a[:, :d], a[:, d : 2 * d], a[:, 2 * d : 3 * d], a[:, 3 * d :]
-        ds = np.add(dS[t], carry_s, out=dS_total[t])
-        tc = TC[t]
-        dc = ds * o * (1.0 - tc * tc) + carry_c
-        da = dA[t]
-        c_prev = C[t - 1] if t > 0 else 0.0
-        da[:, :d] = dc * g * i * (1.0 - i)                      # d a_i
-        da[:, d : 2 * d] = dc * c_prev * f * (1.0 - f)          # d a_f
-        da[:, 2 * d : 3 * d] = dc * i * (1.0 - g * g)           # d a_g
-        da[:, 3 * d :] = ds * tc * o * (1.0 - o)                # d a_o
+        ds = dS_total[t]
+        np.add(dS[t], carry_s, out=ds)
+        np.multiply(ds, P[t], out=dc)
+        dc += carry_c
+        np.multiply(dA4[t, :, :3], dc3, out=dA4[t, :, :3])   # d a_i, d a_f, d a_g
+        np.multiply(Mo[t], ds, out=Mo[t])                     # d a_o
         if t > 0 and not _cut(t, bptt):
-            np.dot(da, W, out=carry_s)
-            np.multiply(dc, f, out=carry_c)
+            np.dot(dA[t], W, out=carry_s)
+            np.multiply(dc, f[t], out=carry_c)
         else:
             carry_s[...] = 0.0
             carry_c[...] = 0.0
@@ -165,64 +210,94 @@ def lstm_backward(dS: np.ndarray, cache: Cache, W: np.ndarray, bptt: int = 0):
 
 # -------------------------------------------------------------------------------------------------------- GRU
 def gru_forward(X: np.ndarray, W: np.ndarray, b_hn: np.ndarray) -> Cache:
-    """GRU over the sequence. X: (T, B, 3d) = U x_t + b, W: (3d, d), b_hn: (d,). Gate order r, z, n."""
+    """GRU over the sequence. X: (T, B, 3d) = U x_t + b, W: (3d, d), b_hn: (d,). Gate order r, z, n.
+
+    r and z take one tanh: their columns of X and rows of W are pre-scaled by 1/2, sigma(a) = 0.5 tanh(a/2) + 0.5.
+    X (the caller's buffer) is scaled in place."""
     T, B, G = X.shape
     d = G // 3
+    scale, offset = _gate_affine(G, d, (0, 1), X.dtype)
+    X *= scale
     A = np.empty_like(X)                        # (T, B, 3d): r, z, n after activation
     HN = np.empty((T, B, d), dtype=X.dtype)     # W_n s_{t-1} + b_hn
     S = np.empty_like(HN)
-    WT = np.ascontiguousarray(W.T)
+    WT = np.ascontiguousarray((W * scale[:, None]).T)   # (d, 3d), r and z columns halved
     h = np.empty((B, G), dtype=X.dtype)
-    s_prev = np.zeros((B, d), dtype=X.dtype)
+    half = scale[: 2 * d]
+    Xrz, Xn = X[:, :, : 2 * d], X[:, :, 2 * d :]
+    Arz, Az, An = A[:, :, : 2 * d], A[:, :, d : 2 * d], A[:, :, 2 * d :]
+    hrz, hn = h[:, : 2 * d], h[:, 2 * d :]
     for t in range(T):
-        a = A[t]
+        arz, z, n = Arz[t], Az[t], An[t]
         if t > 0:
-            np.dot(s_prev, WT, out=h)
+            np.dot(S[t - 1], WT, out=h)
+            np.add(Xrz[t], hrz, out=arz)
+            np.add(hn, b_hn, out=HN[t])
         else:
-            h[...] = 0.0
-        np.add(X[t, :, : 2 * d], h[:, : 2 * d], out=a[:, : 2 * d])
-        sigmoid(a[:, : 2 * d], out=a[:, : 2 * d])
-        r, z = a[:, :d], a[:, d : 2 * d]
-        np.add(h[:, 2 * d :], b_hn, out=HN[t])
-        n = a[:, 2 * d :]
-        np.multiply(r, HN[t], out=n)
-        n += X[t, :, 2 * d :]
-        np.tanh(n, out=n)
-        # s_t = n + z * (s_{t-1} - n)
-        np.subtract(s_prev, n, out=S[t])
-        S[t] *= z
-        S[t] += n
-        s_prev = S[t]
+            arz[...] = Xrz[0]
+            HN[0] = b_hn
+        np.tanh(arz, out=arz)
+        arz *= half
+        arz += half                              # r, z = sigma(a_r), sigma(a_z)
+        np.multiply(A[t, :, :d], HN[t], out=n)
+        n += Xn[t]
+        np.tanh(n, out=n)                        # n = tanh(X_n + r (W_n s + b_hn))
+        if t > 0:                                # s_t = n + z (s_{t-1} - n)
+            np.subtract(S[t - 1], n, out=S[t])
+            S[t] *= z
+            S[t] += n
+        else:
+            np.multiply(z, n, out=S[0])
+            np.subtract(n, S[0], out=S[0])
     return Cache(S=S, A=A, HN=HN)
 
 
 def gru_backward(dS: np.ndarray, cache: Cache, W: np.ndarray, bptt: int = 0):
-    """BPTT through the GRU (PyTorch formulation). Returns dX, dW, {"b_hn": ...}, dS_total."""
+    """BPTT through the GRU (PyTorch formulation). Returns dX, dW, {"b_hn": ...}, dS_total.
+
+    Every gate gradient is ds_t times a factor known from the forward pass, computed for all steps first:
+        d(X_n + r hn) = ds (1 - z)(1 - n^2) =: ds Pn,   d a_r = ds Pn hn r (1 - r),
+        d a_z = ds (s_{t-1} - n) z (1 - z),             d hn = ds Pn r,
+        ds_{t-1} = W^T [d a_r, d a_z, d hn] + ds z."""
     A, HN, S = cache.A, cache.HN, cache.S
     T, B, d = S.shape
-    dX = np.empty_like(A)                       # (T, B, 3d) d(X_r, X_z, X_n)
-    dH = np.empty_like(A)                       # (T, B, 3d) d(W s_{t-1}) for r, z, n
+    r, z, n = A[:, :, :d], A[:, :, d : 2 * d], A[:, :, 2 * d :]
+    M = np.empty((T, B, 4 * d), dtype=S.dtype)  # factors, then (in place) gradients: [a_r, a_z, hn, X_n]
+    Mr, Mz, Mh, Mn = M[:, :, :d], M[:, :, d : 2 * d], M[:, :, 2 * d : 3 * d], M[:, :, 3 * d :]
+    tmp = np.empty_like(S)
+    np.multiply(n, n, out=tmp)
+    np.subtract(1.0, tmp, out=tmp)
+    np.subtract(1.0, z, out=Mn)
+    Mn *= tmp                                   # Pn = (1 - z)(1 - n^2)
+    np.multiply(Mn, r, out=Mh)                  # Pn r
+    np.subtract(1.0, r, out=tmp)
+    tmp *= HN
+    np.multiply(Mh, tmp, out=Mr)                # Pn r (1 - r) hn
+    np.subtract(1.0, z, out=tmp)
+    tmp *= z
+    Mz[1:] = S[:-1]
+    Mz[0] = 0.0                                 # s_{-1} = 0
+    Mz -= n
+    Mz *= tmp                                   # (s_{t-1} - n) z (1 - z)
+    M4 = M.reshape(T, B, 4, d)
     dS_total = np.empty_like(S)
     carry = np.zeros((B, d), dtype=S.dtype)
-    zeros = np.zeros((B, d), dtype=S.dtype)
+    ds3 = np.empty((B, 1, d), dtype=S.dtype)
+    ds = ds3[:, 0, :]
+    dH = M[:, :, : 3 * d]                       # (T, B, 3d) d(W s_{t-1} + [0, 0, b_hn]) for r, z, n
     for t in range(T - 1, -1, -1):
-        a = A[t]
-        r, z, n = a[:, :d], a[:, d : 2 * d], a[:, 2 * d :]
-        s_prev = S[t - 1] if t > 0 else zeros
-        ds = np.add(dS[t], carry, out=dS_total[t])
-        dan = ds * (1.0 - z) * (1.0 - n * n)                     # d(X_n + r * hn)
-        dz = ds * (s_prev - n)
-        dxt, dht = dX[t], dH[t]
-        dxt[:, :d] = dan * HN[t] * r * (1.0 - r)                 # d a_r
-        dxt[:, d : 2 * d] = dz * z * (1.0 - z)                   # d a_z
-        dxt[:, 2 * d :] = dan
-        dht[:, : 2 * d] = dxt[:, : 2 * d]
-        dht[:, 2 * d :] = dan * r                                # d(W_n s_{t-1} + b_hn)
+        np.add(dS[t], carry, out=ds)
+        dS_total[t] = ds
+        np.multiply(M4[t], ds3, out=M4[t])
         if t > 0 and not _cut(t, bptt):
-            np.dot(dht, W, out=carry)
-            carry += ds * z
+            np.dot(dH[t], W, out=carry)
+            np.multiply(ds, z[t], out=ds)
+            carry += ds
         else:
             carry[...] = 0.0
     dW = dH[1:].reshape(-1, 3 * d).T @ S[:-1].reshape(-1, d)    # (3d, d)
-    db_hn = dH[:, :, 2 * d :].sum(axis=(0, 1))                   # (d,)
+    db_hn = Mh.sum(axis=(0, 1))                                  # (d,)
+    dX = np.empty((T, B, 3 * d), dtype=S.dtype)
+    dX[:, :, : 2 * d] = M[:, :, : 2 * d]
+    dX[:, :, 2 * d :] = Mn
     return dX, dW, {"b_hn": db_hn}, dS_total

@@ -78,10 +78,14 @@ class Optimizer:
         elif self.kind == "adam":
             b1, b2 = self.momentum, 0.999
             self.m *= b1
-            self.m += (1 - b1) * grad
+            np.multiply(grad, 1 - b1, out=tmp)
+            self.m += tmp
             self.v *= b2
-            self.v += (1 - b2) * grad * grad
-            np.sqrt(self.v / (1 - b2**self.t), out=tmp)
+            np.multiply(grad, grad, out=tmp)
+            tmp *= 1 - b2
+            self.v += tmp
+            np.sqrt(self.v, out=tmp)                  # sqrt(v / (1 - b2^t)) = sqrt(v) / sqrt(1 - b2^t)
+            tmp *= 1.0 / np.sqrt(1 - b2**self.t)
             tmp += self.eps
             np.divide(self.m, tmp, out=tmp)
             tmp *= lr / (1 - b1**self.t)
