@@ -12,6 +12,7 @@ from PySide6 import QtCore, QtWidgets
 
 from . import common
 from .common import Panel
+from .markers import HEATMAP_COLOUR, MarkerLines
 
 FLOW_LEVELS = (-8.0, 2.0)           # log10 of the gradient norm: 1e-8 (vanished) .. 1e2 (exploding)
 PARAM_ORDER = ("U", "W", "b", "V", "c")
@@ -86,6 +87,9 @@ class GradientFlowPanel(Panel):
         self.param_curves: dict[str, pg.PlotDataItem] = {}
         # here the curves run just below the line: its label goes in the title instead
         self.param_clip_line = self._clip_line(self.param_plot, "", in_bounds=True)
+        # live setting changes: labelled lines at their step on the parameter plot, the heatmap row they fall in
+        self.markers = MarkerLines(self.param_plot, th, heights=(0.98, 0.62, 0.26))     # a short plot
+        self.flow_markers = MarkerLines(self.flow_plot, th, labelled=False, angle=0, colour=HEATMAP_COLOUR)
         for p in (self.norm_plot, self.param_plot):      # data areas as wide as the heatmap's
             common.reserve_colorbar_space(p, self.flow_colorbar)
 
@@ -159,6 +163,8 @@ class GradientFlowPanel(Panel):
         self._norm_title(False)
         for line in (self.clip_line, self.param_clip_line):
             line.setVisible(False)
+        self.markers.clear()
+        self.flow_markers.clear()
         self.readout.setText(self.hover.idle_text)
 
     def render(self, snapshot) -> None:
@@ -226,6 +232,17 @@ class GradientFlowPanel(Panel):
             self._param_title()
         for name, curve in self.param_curves.items():
             curve.setData(self._param_steps, common.log_safe(self._params[name]))
+        markers = getattr(snapshot, "markers", ())
+        self.markers.set(markers)
+        self.flow_markers.set(markers, self._flow_row, extra_key=(self._flow_steps.size, float(
+            self._flow_steps[-1]) if self._flow_steps.size else 0.0))
+
+    def _flow_row(self, step: float) -> float:
+        """The heatmap's y (row index, fractional between recorded rows) of training step ``step``; NaN outside."""
+        steps = self._flow_steps
+        if steps.size < 2 or not steps[0] <= step <= steps[-1]:
+            return float("nan")
+        return float(np.interp(step, steps.astype(np.float64), np.arange(steps.size, dtype=np.float64)))
 
     @staticmethod
     def _ordered(params: dict) -> list[str]:

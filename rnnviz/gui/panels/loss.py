@@ -8,6 +8,7 @@ from PySide6 import QtCore, QtWidgets
 
 from . import common
 from .common import Panel
+from .markers import MarkerLines
 
 def smoothing_weight(n: int) -> float:
     """EMA weight of the newest point for a curve of ``n`` points.
@@ -57,6 +58,9 @@ class LossPanel(Panel):
         self._metric_is_accuracy = True
         self._set_metric_axis(accuracy=True)
         self._title()         # the title is the legend: a legend box covered the curves on small panels
+        # live setting changes: labelled lines on the loss plot, the same lines unlabelled below
+        self.markers = MarkerLines(self.loss_plot, th)
+        self.metric_markers = MarkerLines(self.metric_plot, th, labelled=False)
 
         self.log_check = QtWidgets.QCheckBox("log scale (loss)")
         self.log_check.setFont(common.font())
@@ -88,6 +92,8 @@ class LossPanel(Panel):
         self._metric = np.zeros(0)
         for c in (self.raw_curve, self.smooth_curve, self.val_curve, self.metric_curve):
             c.setData([], [])
+        self.markers.clear()
+        self.metric_markers.clear()
         self.readout.setText(self.hover.idle_text)
 
     def render(self, snapshot) -> None:
@@ -113,6 +119,8 @@ class LossPanel(Panel):
             self._set_metric_axis(accuracy)
         self._metric = np.asarray(snapshot.val_accuracy if accuracy else snapshot.val_perplexity, dtype=np.float64)
         self.metric_curve.setData(self._val_steps, self._metric)
+        self.markers.set(getattr(snapshot, "markers", ()))
+        self.metric_markers.set(getattr(snapshot, "markers", ()))
 
     def _smoothed(self, steps: np.ndarray, loss: np.ndarray) -> np.ndarray:
         """EMA of the loss, extended incrementally while the history only grows (recomputed after decimation
