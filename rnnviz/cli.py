@@ -43,6 +43,12 @@ def _add_source(p: argparse.ArgumentParser, required: bool = False) -> None:
                         "spectral_radius, init, bptt, epochs, dtype")
 
 
+def _add_look(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--presentation", action="store_true",
+                   help="presentation (projector) mode: large fonts, thick lines, no settings dock (F11 / Ctrl+P)")
+    p.add_argument("--theme", choices=("light", "dark"), default="light", help="colour theme (light)")
+
+
 def resolve_config(args) -> tuple[object, str]:
     """(Config, name) from --preset / --data / --set. Raises ConfigError for bad values."""
     from .core.config import Config, apply_sets
@@ -69,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "the gradients flowing back through time, the confusion matrix. With no command, opens the "
                     "window on the 'negation' preset; press Space to start training.")
     _add_source(parser)
+    _add_look(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     sub.add_parser("presets", help="list the built-in presets", description="List the built-in presets.")
@@ -95,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=int, required=True, help="training steps before the picture")
     p.add_argument("--out", required=True, metavar="FILE.png", help="where to save the picture")
     p.add_argument("--size", default="1600x1000", metavar="WxH", help="window size in pixels (1600x1000)")
+    _add_look(p)
     from .explore_cli import add_parsers as _add_explore   # sweep, race
 
     _add_explore(sub, _add_source)
@@ -227,7 +235,8 @@ def cmd_render(args) -> int:
         raise ConfigError("steps", "must be 0 or more")
     from .core.presets import load_preset
 
-    path = render(cfg, args.steps, Path(args.out), size=size, preset=None if args.data else load_preset(name))
+    path = render(cfg, args.steps, Path(args.out), size=size, preset=None if args.data else load_preset(name),
+                  presentation=args.presentation, theme=args.theme)
     print(f"wrote {path}")
     return 0
 
@@ -236,7 +245,8 @@ def cmd_window(args) -> int:
     from .gui.app import run
 
     cfg, name = resolve_config(args)
-    return run(cfg, preset=args.preset or (None if args.data else name))
+    return run(cfg, preset=args.preset or (None if args.data else name),
+               presentation=getattr(args, "presentation", False), theme=getattr(args, "theme", "light"))
 
 
 COMMANDS = {"presets": cmd_presets, "train": cmd_train, "gradcheck": cmd_gradcheck, "render": cmd_render}

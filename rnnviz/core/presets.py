@@ -8,8 +8,10 @@ Each preset is a TOML file in ``rnnviz/resources/presets``::
     text = "Two or three sentences shown in the window: what to do, what to watch."
     panels = ["loss", "hidden", "gradients", "confusion"]
     order = 1
+    action = "open-file"   # optional: what opening the lesson does besides loading the settings
+    controls = ["delay"]   # optional: lesson controls shown in the lesson bar (a slider for ``delay``)
 
-    [settings]          # any Config field
+    [settings]          # any Config field (may be empty: the lesson then keeps the Config defaults)
     dataset = "negation"
     cell = "rnn"
 """
@@ -24,6 +26,8 @@ from .config import Config, from_dict
 from .errors import ConfigError
 
 DEFAULT_PRESET = "negation"
+LESSON_ACTIONS = ("", "open-file")      # "open-file": the lesson asks for a data file of the user's own
+LESSON_CONTROLS = ("delay",)             # settings a lesson may put on a slider in the lesson bar
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,8 @@ class Preset:
     config: Config
     panels: tuple[str, ...] = field(default_factory=tuple)
     order: int = 100
+    action: str = ""                 # "" or one of LESSON_ACTIONS
+    controls: tuple[str, ...] = ()   # lesson-bar controls, names from LESSON_CONTROLS
 
 
 def _preset_dir() -> Path:
@@ -53,9 +59,18 @@ def parse_preset(name: str, text: str, source: str = "") -> Preset:
     if unknown:
         raise ConfigError("preset", f"{source or name}: unknown section(s) {', '.join(sorted(unknown))}")
     config = from_dict(settings)
+    action = str(lesson.get("action", ""))
+    if action not in LESSON_ACTIONS:
+        raise ConfigError("preset", f"{source or name}: [lesson] action must be one of "
+                                    f"{', '.join(repr(a) for a in LESSON_ACTIONS)}, got {action!r}")
+    controls = tuple(str(c) for c in lesson.get("controls", ()))
+    bad = [c for c in controls if c not in LESSON_CONTROLS]
+    if bad:
+        raise ConfigError("preset", f"{source or name}: [lesson] controls: unknown {', '.join(bad)}; "
+                                    f"allowed: {', '.join(LESSON_CONTROLS)}")
     return Preset(name=name, title=str(lesson.get("title", name)), description=str(lesson.get("description", "")),
                   text=str(lesson.get("text", "")), config=config, panels=tuple(lesson.get("panels", ())),
-                  order=int(lesson.get("order", 100)))
+                  order=int(lesson.get("order", 100)), action=action, controls=controls)
 
 
 def list_presets() -> list[Preset]:

@@ -10,7 +10,7 @@ LECTURE_SPEED = 50.0  # training steps per second when the window opens
 
 
 def run(config: Config | None = None, title: str | None = None, preset: Any = None,
-        backend: str = "process") -> int:
+        backend: str = "process", presentation: bool = False, theme: str = "light") -> int:
     """Create the QApplication and the window, show it, run the event loop; return its exit code.
 
     preset: a Preset or a preset name; it gives the title, the lesson text and the panel order
@@ -34,4 +34,9 @@ def run(config: Config | None = None, title: str | None = None, preset: Any = No
     app.aboutToQuit.connect(window.controller.shutdown)
     window.set_speed(LECTURE_SPEED)   # slow enough to watch every panel move; the Speed box changes it
     window.show()
+    if theme != "light":
+        window.presentation.set_theme(theme)
+    if presentation:
+        window.presentation.enter()
+    window.lessons.on_shown()          # a lesson with an action (Your own data: the file dialog)
     return int(app.exec())

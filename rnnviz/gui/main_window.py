@@ -52,6 +52,9 @@ MIN_PANEL_SIZE = (200, 150)
 # Feature modules under rnnviz.gui that add their own menus, docks and shortcuts: each has ``install(window)``,
 # called once the window is built (one line each, so features stay out of this file).
 EXTENSIONS: tuple[str, ...] = (
+    "lessons",
+    "help",
+    "presentation",
 )
 STATUS_TEMPLATES = {"state": "Finished — raise Epochs or Reset    ", "epoch": "Epochs done 0000/0000  ",
                     "step": "Step 0000000  ", "speed": "00000 steps/s (headless)  ", "loss": "Loss 0000.000  ",

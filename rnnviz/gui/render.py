@@ -49,10 +49,12 @@ def train_headless(config: Config, steps: int) -> Any:
 
 
 def render(config: Config, steps: int, out: str | os.PathLike, size: tuple[int, int] = (1600, 1000),
-           preset: Any = None, title: str | None = None) -> pathlib.Path:
+           preset: Any = None, title: str | None = None, presentation: bool = False,
+           theme: str = "light") -> pathlib.Path:
     """Train ``steps`` steps headless (the real Trainer, in this process), build the whole window offscreen,
     draw the final Snapshot in every panel and save ``window.grab()`` to the PNG ``out``. Returns its path.
 
+    ``presentation``: draw in presentation (projector) mode; ``theme``: "light" or "dark".
     Raises DataError / ConfigError for bad data or settings, OSError when the PNG cannot be written.
     """
     app = _application()
@@ -68,8 +70,16 @@ def render(config: Config, steps: int, out: str | os.PathLike, size: tuple[int, 
         window.show()
         _settle(app)
         window.controller.steps_per_epoch = trainer.steps_per_epoch
-        for _ in range(2):   # twice: the second time every plot has its final size
+        look = getattr(window, "presentation", None)
+        if look is not None and theme != look.theme:
+            look.set_theme(theme)
+        for i in range(3 if presentation else 2):   # twice: the second time every plot has its final size
             window.show_snapshot(snap, everything=True)
+            if presentation and look is not None:
+                if i == 0:
+                    look.fullscreen = False          # the picture keeps the size asked for
+                    look.enter()
+                look.refresh()
             window.status_labels["state"].setText(
                 "Paused: NaN/Inf" if trainer.fault else f"After {trainer.step_count} steps")
             window.status_labels["speed"].setText(f"{snap.steps_per_second:.0f} steps/s (headless)")
@@ -90,6 +100,11 @@ def render(config: Config, steps: int, out: str | os.PathLike, size: tuple[int, 
             raise OSError(f"{out}: could not write the PNG")
         return out
     finally:
+        look = getattr(window, "presentation", None)
+        if look is not None:            # module-wide settings (font sizes, default theme) go back as they were
+            look.leave()
+            if look.theme != "light":
+                look.set_theme("light")
         window.close()
         window.deleteLater()
         app.processEvents()

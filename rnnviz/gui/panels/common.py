@@ -91,6 +91,21 @@ def sequential_cmap() -> pg.ColorMap:
                        name="rnnviz-sequential")
 
 
+def projector_diverging_cmap() -> pg.ColorMap:
+    """The diverging map for a washed-out projector: the same ends, but white only very near zero, so a state
+    of +-0.1 is already a clear mid-tone and +-0.5 a strong colour (presentation mode)."""
+    return pg.ColorMap([0.0, 0.3, 0.45, 0.5, 0.55, 0.7, 1.0],
+                       [(5, 48, 97), (33, 102, 172), (90, 160, 205), (250, 250, 250), (235, 120, 85),
+                        (178, 24, 43), (103, 0, 31)], name="rnnviz-diverging-projector")
+
+
+def projector_sequential_cmap() -> pg.ColorMap:
+    """White (0) to dark blue (1) with small fractions already visible (presentation mode)."""
+    return pg.ColorMap([0.0, 0.02, 0.25, 0.6, 1.0],
+                       [(255, 255, 255), (170, 205, 232), (66, 146, 198), (8, 81, 156), (8, 38, 90)],
+                       name="rnnviz-sequential-projector")
+
+
 def log_cmap() -> pg.ColorMap:
     """Perceptually uniform map for log10 magnitudes (viridis: dark = vanishing, yellow = exploding)."""
     return pg.colormap.get("viridis")
