@@ -44,17 +44,21 @@ PANELS = {
     "predictions": ("predictions", "PredictionsPanel"),
     "weights": ("weights", "WeightsPanel"),
     "data": ("data_view", "DataPanel"),
+    "bptt": ("bptt", "BPTTPanel"),
 }
-DEFAULT_ORDER = ("loss", "hidden", "gradients", "confusion", "predictions", "weights", "data")
+DEFAULT_ORDER = ("loss", "hidden", "gradients", "confusion", "predictions", "weights", "data", "bptt")
 N_FIXED = 3   # panels with a place of their own; the others share the tab widget
 MIN_PANEL_SIZE = (200, 150)
 # widths of the status-bar fields: the longest text each shows, plus a margin (bold or wider fonts must not clip)
 # Feature modules under rnnviz.gui that add their own menus, docks and shortcuts: each has ``install(window)``,
 # called once the window is built (one line each, so features stay out of this file).
 EXTENSIONS: tuple[str, ...] = (
+    "session_actions",
+    "explore_tools",
     "lessons",
     "help",
     "presentation",
+    "race_sweep_menu",
 )
 STATUS_TEMPLATES = {"state": "Finished — raise Epochs or Reset    ", "epoch": "Epochs done 0000/0000  ",
                     "step": "Step 0000000  ", "speed": "00000 steps/s (headless)  ", "loss": "Loss 0000.000  ",

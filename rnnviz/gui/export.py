@@ -1,0 +1,140 @@
+"""Export what the window shows: a panel or the whole window as PNG or SVG, the metrics as CSV.
+
+PNG of a panel: pyqtgraph's ``ImageExporter`` on the panel's plot scene (the plots at their on-screen size, without
+the check boxes under them); panels without a plot scene, and the whole window, through ``QWidget.grab``.
+SVG: ``QSvgGenerator`` (QtSvg ships with PySide6-Essentials) painting the widget, so text stays text and curves
+stay vector paths; heatmaps are embedded images. pyqtgraph's own ``SVGExporter`` is not used: with pyqtgraph
+0.14 on PySide6 6.11 it raises on every plot of this app ("not enough values to unpack" in correctCoordinates).
+
+CSV: one row per training step kept in the Snapshot (``train_steps``, ``train_loss``) merged with one row per
+evaluation (``val_steps``: ``val_loss``, ``val_accuracy``, ``val_perplexity``) on the step, plus the markers;
+an empty cell where a row has no such value. Numbers are written with ``repr`` so they read back exactly.
+"""
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from rnnviz.core.errors import RnnvizError
+
+FORMATS = ("png", "svg")
+CSV_COLUMNS = ("step", "train_loss", "val_loss", "val_accuracy", "val_perplexity", "marker")
+
+
+class ExportError(RnnvizError):
+    """An export that could not be written (the message names the file)."""
+
+
+def _suffix(path: Path) -> str:
+    kind = path.suffix.lower().lstrip(".")
+    if kind not in FORMATS:
+        raise ExportError(f"{path}: choose a .png or .svg file name (got {path.suffix or 'no extension'})")
+    return kind
+
+
+def _plot_view(widget: QtWidgets.QWidget) -> Any:
+    """The panel's one pyqtgraph GraphicsView, when it has exactly one (the Panel base registers them)."""
+    views = getattr(widget, "_views", None) or []
+    return views[0] if len(views) == 1 else None
+
+
+def save_png(widget: QtWidgets.QWidget, path: str | Path, plots_only: bool = True) -> QtCore.QSize:
+    """``widget`` as a PNG at its on-screen size; for a panel, its plot scene. Returns the image size."""
+    path = Path(path)
+    view = _plot_view(widget) if plots_only else None
+    if view is not None and view.width() > 0 and view.height() > 0:
+        import pyqtgraph.exporters as exporters
+
+        exporter = exporters.ImageExporter(view.scene())
+        exporter.parameters()["width"] = view.width()      # the exporter keeps the aspect ratio
+        image = exporter.export(toBytes=True)
+    else:
+        image = widget.grab().toImage()
+    if image is None or image.isNull():
+        raise ExportError(f"{path}: nothing to draw (the widget has no size yet)")
+    if not image.save(str(path), "PNG"):
+        raise ExportError(f"{path}: could not be written (check the folder exists and is writable)")
+    return image.size()
+
+
+def save_svg(widget: QtWidgets.QWidget, path: str | Path, title: str = "") -> QtCore.QSize:
+    """``widget`` (children included) as an SVG of its on-screen size. Returns that size."""
+    from PySide6 import QtSvg
+
+    path = Path(path)
+    size = widget.size()
+    if size.width() <= 0 or size.height() <= 0:
+        raise ExportError(f"{path}: nothing to draw (the widget has no size yet)")
+    if not path.parent.is_dir():
+        raise ExportError(f"{path}: could not be written (no folder {path.parent})")
+    generator = QtSvg.QSvgGenerator()
+    generator.setFileName(str(path))
+    generator.setSize(size)
+    generator.setViewBox(QtCore.QRect(QtCore.QPoint(0, 0), size))
+    generator.setTitle(title or "rnnviz")
+    generator.setDescription("Exported from rnnviz")
+    painter = QtGui.QPainter()
+    if not painter.begin(generator):
+        raise ExportError(f"{path}: could not be written (check the folder is writable)")
+    try:
+        # QWidget.render, not the panel's own render(snapshot)
+        QtWidgets.QWidget.render(widget, painter, QtCore.QPoint(0, 0))
+    finally:
+        painter.end()
+    if not path.is_file() or path.stat().st_size == 0:
+        raise ExportError(f"{path}: could not be written")
+    return size
+
+
+def export_widget(widget: QtWidgets.QWidget, path: str | Path, title: str = "",
+                  plots_only: bool = True) -> QtCore.QSize:
+    """PNG or SVG by the file's extension."""
+    path = Path(path)
+    kind = _suffix(path)
+    return save_png(widget, path, plots_only) if kind == "png" else save_svg(widget, path, title)
+
+
+def _num(x: float) -> str:
+    x = float(x)
+    return "" if math.isnan(x) else repr(x)
+
+
+def metrics_rows(snapshot: Any) -> list[dict[str, str]]:
+    """The CSV rows of ``snapshot``: steps sorted, training and validation values merged on the step."""
+    rows: dict[int, dict[str, str]] = {}
+
+    def row(step: int) -> dict[str, str]:
+        return rows.setdefault(int(step), {c: "" for c in CSV_COLUMNS} | {"step": str(int(step))})
+
+    for step, loss in zip(np.asarray(snapshot.train_steps), np.asarray(snapshot.train_loss)):
+        row(step)["train_loss"] = _num(loss)
+    for i, step in enumerate(np.asarray(snapshot.val_steps)):
+        r = row(step)
+        r["val_loss"] = _num(snapshot.val_loss[i])
+        r["val_accuracy"] = _num(snapshot.val_accuracy[i])
+        r["val_perplexity"] = _num(snapshot.val_perplexity[i])
+    for step, text in getattr(snapshot, "markers", ()) or ():
+        r = row(step)
+        r["marker"] = f"{r['marker']}; {text}" if r["marker"] else str(text)
+    return [rows[s] for s in sorted(rows)]
+
+
+def write_metrics_csv(snapshot: Any, path: str | Path) -> int:
+    """Write the metrics of ``snapshot`` to ``path`` (header first). Returns the number of data rows."""
+    path = Path(path)
+    if snapshot is None:
+        raise ExportError(f"{path}: nothing to export yet (no training step has been drawn)")
+    rows = metrics_rows(snapshot)
+    try:
+        with open(path, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.DictWriter(fh, fieldnames=list(CSV_COLUMNS))
+            writer.writeheader()
+            writer.writerows(rows)
+    except OSError as exc:
+        raise ExportError(f"{path}: could not be written ({exc.strerror or exc})") from None
+    return len(rows)
