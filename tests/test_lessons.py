@@ -1,0 +1,208 @@
+"""Lessons: each preset reaches what its text promises (headless, through the Trainer), the Lessons menu opens
+them in the running window, the delay slider, and "Your own data" opens the (replaced) file dialog.
+
+The other lessons' promises are tested in tests/test_trainer.py (reused, not repeated): negation
+(test_negation_preset_learns), names and pos (test_labelling_presets_learn), delayed-recall at delay 50
+(test_delayed_recall_lesson_rnn_fails_lstm_learns, test_vanishing_gradient_lesson_at_delay_50), chars
+(test_chars_preset_learns_to_spell).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from qt_helpers import no_leaks, small_config, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
+from rnnviz.core.errors import ConfigError
+from rnnviz.core.presets import list_presets, load_preset, parse_preset
+from rnnviz.core.trainer import Trainer
+
+REQUIRED = ("Vanishing gradients", "Exploding gradients and clipping", "Sentiment with negation", "Name tagging",
+            "Part-of-speech tagging", "Generating characters", "Your own data")
+
+
+def test_every_required_lesson_exists_with_text_and_panels():
+    presets = list_presets()
+    titles = [p.title for p in presets]
+    for title in REQUIRED:
+        assert title in titles
+    from rnnviz.gui.main_window import PANELS
+
+    for p in presets:
+        sentences = [s for s in p.text.replace("?", ".").split(". ") if s.strip()]
+        assert 2 <= len(sentences) <= 6, (p.name, len(sentences))
+        assert p.panels and set(p.panels) <= set(PANELS), p.name
+    assert [p.order for p in presets] == sorted(p.order for p in presets)
+
+
+def test_vanishing_lesson_has_the_delay_slider_and_tells_to_switch_to_lstm():
+    p = load_preset("delayed-recall")
+    assert p.title == "Vanishing gradients" and p.controls == ("delay",)
+    assert "LSTM" in p.text and "Delay slider" in p.text
+    assert p.config.cell == "rnn" and p.config.activation == "tanh" and p.config.delay == 50
+
+
+def test_exploding_lesson_without_clipping_explodes_and_thrashes():
+    """The text: rho(W) = 1.5, ||dL/ds_t|| grows towards the first step before training, ||dL/dtheta|| jumps up to
+    about 10, the loss thrashes around ln 4 and the accuracy ends at chance (25%)."""
+    cfg = load_preset("exploding").config
+    assert cfg.clip == 0 and cfg.spectral_radius == 1.5
+    t = Trainer(cfg)
+    first = t.snapshot()
+    assert first.spectral_radius["s"] == pytest.approx(1.5, rel=1e-4)
+    norms = np.asarray(first.grad_norms)
+    assert norms[0] / norms[-1] > 5                        # grows towards the first timestep
+    assert norms[:5].mean() > 3 * norms[-5:].mean()        # the first steps get the largest gradients
+    t.train()
+    snap = t.snapshot()
+    peak = max(float(np.max(v)) for v in snap.param_grad_norms.values())
+    assert 5 < peak < 20, peak                             # "up to about 10"
+    late = np.asarray(snap.train_loss[-50:])
+    assert abs(late.mean() - math.log(4)) < 0.3            # thrashing around ln 4
+    assert snap.val_accuracy[-1] <= 0.3                    # chance, 4 classes
+    assert len(snap.classes) == 4
+
+
+def test_exploding_lesson_with_clipping_learns_in_the_first_epoch():
+    """The text: set Clip gradients to 1 and press R (same seed, same initial weights): 100% in the first epoch."""
+    cfg = load_preset("exploding").config.replace(clip=1.0)
+    t = Trainer(cfg)
+    t.run_epoch()
+    assert t.last_eval["val_accuracy"] >= 0.99
+
+
+def test_vanishing_lesson_short_delay_lets_the_rnn_learn():
+    """The text: drag the Delay slider down to 20 and even the tanh RNN learns (delay 50 fails: test_trainer)."""
+    t = Trainer(load_preset("delayed-recall").config.replace(delay=20))
+    t.train(epochs=3)
+    assert t.last_eval["val_accuracy"] > 0.95
+
+
+def test_your_own_data_has_no_dataset_and_opens_a_file():
+    p = load_preset("your-own-data")
+    assert p.action == "open-file"
+    for fmt in (".tsv", ".conllu", ".txt", "label", "tag"):
+        assert fmt in p.text
+
+
+@pytest.mark.parametrize("lesson, message", [
+    ('action = "dance"', "action must be one of"),
+    ('controls = ["hidden"]', "controls: unknown hidden; allowed: delay"),
+])
+def test_bad_lesson_fields_are_clear_errors(lesson, message):
+    with pytest.raises(ConfigError) as err:
+        parse_preset("bad", f"[lesson]\ntitle = 'x'\n{lesson}\n", "bad.toml")
+    assert "bad.toml" in str(err.value) and message in str(err.value)
+
+
+# --- in the window -----------------------------------------------------------------------------------------
+pytest.importorskip("pytestqt")
+
+
+@pytest.fixture
+def window(qtbot, no_leaks):
+    from rnnviz.gui.main_window import MainWindow
+
+    win = MainWindow(small_config(), backend="thread")
+    qtbot.addWidget(win)
+    win.resize(1400, 900)
+    win.show()
+    qtbot.waitExposed(win)
+    wait_snapshot(qtbot, win.controller)
+    yield win
+    win.close()
+
+
+def test_lessons_menu_lists_every_preset_in_order(window):
+    menu = window.menu("&Lessons")
+    titles = [a.text().split("  ", 1)[1] for a in menu.actions() if a.text()]
+    assert titles == [p.title for p in list_presets()]
+    assert all(a.toolTip() for a in menu.actions())
+
+
+def test_menu_opens_a_lesson_asking_first_when_trained(qtbot, window):
+    ctl = window.controller
+    ctl.step_batch(3)
+    wait_snapshot(qtbot, ctl, lambda s: s.step >= 3)
+    asked = []
+    window.confirm = lambda q: asked.append(q) or False
+    window.lessons.actions["exploding"].trigger()
+    assert asked and "Exploding gradients" in asked[0]
+    assert ctl.config.dataset == "negation"                         # said no: nothing changed
+
+    window.confirm = lambda q: asked.append(q) or True
+    window.lessons.actions["exploding"].trigger()
+    preset = load_preset("exploding")
+    assert ctl.config == preset.config
+    snap = wait_snapshot(qtbot, ctl, lambda s: s.config["dataset"] == "delayed-recall")
+    assert snap.step == 0 and snap.spectral_radius["s"] == pytest.approx(1.5, rel=1e-4)   # a new model
+    assert window.lesson.text() == preset.text and window.lesson.isVisible()
+    assert "Exploding" in window.windowTitle()
+    assert window.order[:3] == list(preset.panels[:3])
+    assert window.panels["gradients"].parentWidget().objectName() == "panelFrame"
+    assert window.tabs.indexOf(window.panels["hidden"]) >= 0
+    assert window.controls.widgets["clip"].value() == 0
+    assert not window.lessons.sliders["delay"].isVisible()           # this lesson has no slider
+
+
+def test_delay_slider_rebuilds_the_model_after_asking(qtbot, window):
+    ctl = window.controller
+    window.confirm = lambda q: True
+    window.lessons.open("delayed-recall")
+    slider = window.lessons.sliders["delay"]
+    wait_snapshot(qtbot, ctl, lambda s: s.config["delay"] == 50)
+    assert slider.isVisible() and slider.value() == 50
+    assert window.lessons.slider_labels["delay"].text() == "Delay L = 50"
+    ctl.step_batch(2)
+    wait_snapshot(qtbot, ctl, lambda s: s.step >= 2 and s.config["delay"] == 50)
+    asked = []
+    window.confirm = lambda q: asked.append(q) or False
+    slider.setValue(20)
+    assert asked and ctl.config.delay == 50 and slider.value() == 50   # declined: the slider goes back
+    window.confirm = lambda q: asked.append(q) or True
+    slider.setValue(20)
+    assert ctl.config.delay == 20 and window.controls.widgets["delay"].value() == 20
+    snap = wait_snapshot(qtbot, ctl, lambda s: s.config["delay"] == 20)
+    assert snap.grad_norms.shape[0] == 21                             # label token + 20 distractors
+
+
+def test_your_own_data_opens_the_replaced_dialog(qtbot, window, tmp_path):
+    data = tmp_path / "mine.tsv"
+    data.write_text("".join(f"{'good' if i % 2 else 'bad'} film number {i}\t{'pos' if i % 2 else 'neg'}\n"
+                            for i in range(60)), encoding="utf-8")
+    calls = []
+    window.lessons.ask_file = lambda: calls.append(1) or None          # cancelled: nothing changes
+    window.lessons.actions["your-own-data"].trigger()
+    assert calls and window.controller.config.dataset == "negation"
+    assert "CoNLL-U" in window.lesson.text()                           # the formats, explained in the bar
+    window.lessons.ask_file = lambda: (str(data), "classification")
+    window.confirm = lambda q: True
+    window.lessons.actions["your-own-data"].trigger()
+    assert window.controller.config.dataset == str(data)
+    snap = wait_snapshot(qtbot, window.controller, lambda s: set(s.classes) == {"neg", "pos"})
+    assert snap.task == "classification"
+
+
+def test_your_own_data_preset_opens_the_dialog_when_the_window_shows(qtbot, no_leaks):
+    """What ``rnnviz --preset your-own-data`` does: app.run calls lessons.on_shown() after show()."""
+    from rnnviz.gui.main_window import MainWindow
+
+    win = MainWindow(preset=load_preset("your-own-data"), backend="thread")
+    qtbot.addWidget(win)
+    calls = []
+    win.lessons.ask_file = lambda: calls.append(1) or None
+    win.show()
+    win.lessons.on_shown()
+    assert calls == [1]
+    win.close()
+
+
+def test_file_dialog_filters_explain_each_format_and_name_its_task():
+    from rnnviz.gui.lessons import FILE_FILTERS
+
+    tasks = {task for _f, task in FILE_FILTERS}
+    assert {"classification", "labelling", "generation"} <= tasks
+    text = " ".join(f for f, _t in FILE_FILTERS)
+    for fmt in ("text<TAB>label", "CoNLL-U", "token<TAB>tag", "plain text", "*.tsv", "*.conllu", "*.txt"):
+        assert fmt in text
