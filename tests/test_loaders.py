@@ -277,7 +277,8 @@ def test_generation_text(tmp_path):
     assert "".join(raw.tokens[0]) == "Hello,\nWorld\u0085!\n"
     assert load_generation(path, mode="word", lowercase=True).tokens[0] == ["hello", ",", "world", "!"]
     fails(load_generation, write(tmp_path, "w.txt", " \n\t\n"), None, "whitespace")
-    fails(load_generation, write(tmp_path, "b.txt", b"\x89PNG\r\n\x1a\n\x00\x00"), 3, "NUL")
+    fails(load_generation, write(tmp_path, "b.txt", b"\x89PNG\r\n\x1a\n\x00\x00"), None, "PNG image")
+    fails(load_generation, write(tmp_path, "n.txt", b"ab\ncd\nx\x00y"), 3, "NUL")
 
 
 # ------------------------------------------------------------------------------------------------ real corpora

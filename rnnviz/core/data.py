@@ -217,6 +217,10 @@ def load_dataset(config: Config) -> Dataset:
     if raw.task == "generation":
         return _generation_dataset(raw, config, name, notes)
 
+    if raw.task == "labelling" and len(raw.tokens) == 1:
+        hint = "".join(f"; {n}" for n in raw.notes if "classification?" in n)
+        raise DataError(f"the file is a single sentence of {len(raw.tokens[0])} tokens (no blank line between "
+                        f"sentences); labelling needs at least 2 sentences, one for validation{hint}", raw.source)
     rng = np.random.default_rng([config.seed, SPLIT_SALT])
     train_idx, val_idx, split_notes = stratified_split(
         _split_keys(raw), config.val_fraction, rng, "train" if raw.task == "classification" else "pool", raw.source)

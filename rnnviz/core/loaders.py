@@ -20,6 +20,7 @@ U+2028 and friends stay inside the text, where tokenizing treats them as spaces.
 from __future__ import annotations
 
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +28,20 @@ from .errors import DataError
 from .text import tokenize, tokenize_cut
 
 MAX_FILE_BYTES = 64 * 1024 * 1024  # larger files are refused: this app trains small models live
+MAX_EXAMPLES = 1_000_000           # classification rows / labelling sentences: more is refused (with the line)
+MAX_TOKENS = 5_000_000             # tokens kept from one file (after cutting at max_len): more is refused
+MAX_STREAM_TOKENS = 2_000_000      # generation: a longer text is cut here, with a note
+MAX_CLASSES = 1000                 # distinct labels / tags: more is refused (the confusion matrix is k x k)
+# the first bytes of files people drop in by mistake
+SIGNATURES = (
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"GIF8", "a GIF image"),
+    (b"%PDF-", "a PDF document"), (b"PK\x03\x04", "a ZIP archive (an Excel .xlsx, Word .docx or .npz file is one)"),
+    (b"PK\x05\x06", "an empty ZIP archive"), (b"\x1f\x8b", "a gzip-compressed file (unpack it first)"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Microsoft Office file (.xls / .doc)"),
+    (b"\x93NUMPY", "a NumPy .npy array"), (b"BZh", "a bzip2-compressed file (unpack it first)"),
+    (b"\xfd7zXZ\x00", "an xz-compressed file (unpack it first)"), (b"\x7fELF", "a program (ELF binary)"),
+    (b"SQLite format 3\x00", "an SQLite database"), (b"RIFF", "a RIFF media file (WAV / AVI / WebP)"),
+)
 
 HEADER_TEXT = {"text", "sentence", "sentences", "review", "document", "tweet", "comment", "utterance", "content"}
 HEADER_LABEL = {"label", "labels", "class", "category", "sentiment", "polarity", "target", "tag", "y"}
@@ -64,10 +79,17 @@ def decode_bytes(data: bytes, name: str) -> str:
     """UTF-8 text of ``data`` (a BOM is dropped); binary, UTF-16/32 and invalid UTF-8 are DataErrors."""
     if not data:
         raise DataError("the file is empty", name)
+    for magic, what in SIGNATURES:
+        if data.startswith(magic):
+            raise DataError(f"this is {what}, not a text file; rnnviz reads UTF-8 text (.tsv, .csv, .conllu, "
+                            ".txt)", name)
     if data[:2] in (b"\xff\xfe", b"\xfe\xff") or data[:4] in (b"\x00\x00\xfe\xff",):
         raise DataError("the file is UTF-16 or UTF-32 text (it starts with a byte-order mark); "
                         "save it as UTF-8", name)
     nul = data.find(b"\x00")
+    if nul >= 0 and _looks_like_utf16(data):
+        raise DataError("the file is UTF-16 text without a byte-order mark (every other byte is 0); save it as "
+                        "UTF-8", name)
     if nul >= 0:
         line = data.count(b"\n", 0, nul) + 1
         raise DataError("binary content (a NUL byte): not a text file (UTF-16 text without a BOM looks like "
@@ -79,8 +101,17 @@ def decode_bytes(data: bytes, name: str) -> str:
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise DataError(f"not UTF-8 text: byte 0x{data[exc.start]:02x} at column {column} cannot be decoded; "
-                        "save the file as UTF-8", name, line) from None
+        raise DataError(f"not UTF-8 text: byte 0x{data[exc.start]:02x} at column {column} cannot be decoded "
+                        "(Latin-1 or Windows-1252 text?); save the file as UTF-8", name, line) from None
+
+
+def _looks_like_utf16(data: bytes) -> bool:
+    """ASCII-range text as UTF-16 without a BOM: zeros fill every other byte (odd ones: LE, even ones: BE)."""
+    head = data[:4096]
+    if len(head) < 4:
+        return False
+    even, odd = head[0::2], head[1::2]
+    return max(even.count(0) / len(even), odd.count(0) / len(odd)) > 0.9 and min(even.count(0), odd.count(0)) == 0
 
 
 def read_text(path: str | Path) -> str:
@@ -92,11 +123,18 @@ def read_text(path: str | Path) -> str:
     if path.is_dir():
         raise DataError("is a folder, not a file", name)
     try:
-        size = path.stat().st_size
+        st = path.stat()                  # follows symlinks: a link to /dev/zero or a pipe would never end
+        if not stat.S_ISREG(st.st_mode):
+            raise DataError("not a regular file (a device, pipe or socket)", name)
+        size = st.st_size
         if size > MAX_FILE_BYTES:
-            raise DataError(f"the file is {size / 2**20:.0f} MB; rnnviz reads files up to "
+            raise DataError(f"the file is {size / 2**20:.1f} MB; rnnviz reads files up to "
                             f"{MAX_FILE_BYTES // 2**20} MB", name)
-        data = path.read_bytes()
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:
+            raise DataError(f"the file is larger than {MAX_FILE_BYTES // 2**20} MB (it grew while being read)",
+                            name)
     except OSError as exc:
         raise DataError(f"cannot read the file ({exc.strerror or exc.__class__.__name__})", name) from None
     return decode_bytes(data, name)
@@ -134,6 +172,13 @@ def parse_classification(text: str, name: str, mode: str = "word", lowercase: bo
     n_cut, longest, longest_line = 0, 0, 0
     c1_rows = 0
     first = True
+    header: tuple[str, str] | None = None
+    header_line = repeated_headers = n_kept = 0
+    distinct: set[str] = set()
+    conllu_line = _conllu_line(text)
+    if conllu_line:
+        raise DataError("this looks like CoNLL-U (10 tab-separated columns starting with a word id), not "
+                        "text<TAB>label: use task=labelling", name, conllu_line)
     for no, line in enumerate(split_lines(text, name), start=1):
         if _is_blank(line):
             continue
@@ -143,11 +188,19 @@ def parse_classification(text: str, name: str, mode: str = "word", lowercase: bo
             body, label = line.rsplit(",", 1)
         else:
             sep = "a tab or a comma" if csv else "a tab"
-            raise DataError(f"no separator: expected text, {sep}, then a label", name, no)
+            hint = ""
+            if first and line.lstrip()[:1] in ("{", "["):
+                hint = " (this looks like JSON: export the data as text<TAB>label lines)"
+            raise DataError(f"no separator: expected text, {sep}, then a label{hint}", name, no)
+        key = (body.strip().lower(), label.strip().lower())
         if first:
             first = False
             if _looks_like_header(body, label):
+                header, header_line = key, no
                 continue
+        elif key == header:
+            repeated_headers += 1
+            continue
         body, label = body.strip(), label.strip()
         if not label:
             raise DataError("the label (after the last separator) is empty", name, no)
@@ -162,16 +215,33 @@ def parse_classification(text: str, name: str, mode: str = "word", lowercase: bo
                 longest, longest_line = n, no
         if C1_RE.search(body):
             c1_rows += 1
+        if len(tokens) >= MAX_EXAMPLES:
+            raise DataError(f"more than {MAX_EXAMPLES:,} examples; rnnviz trains small models live: use a "
+                            "sample of the file", name, no)
+        n_kept += len(toks)
+        if n_kept > MAX_TOKENS:
+            raise DataError(f"more than {MAX_TOKENS:,} tokens by this line; rnnviz trains small models live: use "
+                            "a sample of the file or a smaller max_len", name, no)
+        if label not in distinct:
+            distinct.add(label)
+            if len(distinct) > MAX_CLASSES:
+                raise DataError(f"more than {MAX_CLASSES} different labels by this line: is the label really "
+                                "the last column?", name, no)
         tokens.append(toks)
         labels.append(label)
         lines.append(no)
     if not tokens:
+        if header is not None:
+            raise DataError(f"no examples: only a header row (line {header_line})", name)
+        if first:
+            raise DataError("no examples: the file holds only blank lines or whitespace", name)
         raise DataError("no examples: the file has no text<TAB>label rows", name)
-    distinct = set(labels)
     if len(distinct) < 2:
         raise DataError(f"only one class ({labels[0]!r}) in the label column; classification needs at least two",
                         name)
     raw = RawExamples("classification", tokens, labels, name, lines, tokenizer=mode)
+    if repeated_headers:
+        raw.notes.append(f"{repeated_headers} more header row(s) like line {header_line} were skipped")
     unit = "characters" if mode == "char" else "tokens"
     if n_cut:
         raw.notes.append(_cut_note(n_cut, len(tokens), longest, longest_line, max_len, unit))
@@ -214,14 +284,28 @@ class _Sentences:
         self._tok: list[str] = []
         self._tag: list[str] = []
         self._len = self._start = 0
+        self.n_kept = 0
+        self.distinct: set[str] = set()
 
     def add(self, token: str, tag: str, line: int) -> None:
         if self._len == 0:
             self._start = line
+            if len(self.tokens) >= MAX_EXAMPLES:
+                raise DataError(f"more than {MAX_EXAMPLES:,} sentences; rnnviz trains small models live: use a "
+                                "sample of the file", self.name, line)
         self._len += 1
         if self._len <= self.max_len:
             self._tok.append(token.lower() if self.lowercase else token)
             self._tag.append(tag)
+            self.n_kept += 1
+            if self.n_kept > MAX_TOKENS:
+                raise DataError(f"more than {MAX_TOKENS:,} tokens by this line; rnnviz trains small models live: "
+                                "use a sample of the file or a smaller max_len", self.name, line)
+            if tag not in self.distinct:
+                self.distinct.add(tag)
+                if len(self.distinct) > MAX_CLASSES:
+                    raise DataError(f"more than {MAX_CLASSES} different tags by this line: is the tag really in "
+                                    "this column?", self.name, line)
 
     def close(self) -> None:
         """End the current sentence (a blank line or the end of the file)."""
@@ -301,13 +385,18 @@ def load_conllu(path: str | Path, column: int = 4, lowercase: bool = False, max_
 
 def looks_like_conllu(text: str) -> bool:
     """True when the first non-comment, non-blank line has 10 tab columns and a numeric id."""
-    for line in text.split("\n", 200)[:200]:
+    return _conllu_line(text) > 0
+
+
+def _conllu_line(text: str) -> int:
+    """The 1-based line of the first word line when the text looks like CoNLL-U (see above), else 0."""
+    for no, line in enumerate(text.split("\n", 200)[:200], start=1):
         line = line.rstrip("\r")
         if _is_blank(line) or line.startswith("#"):
             continue
         cols = line.split("\t")
-        return len(cols) == 10 and cols[0].split("-")[0].split(".")[0].isdigit()
-    return False
+        return no if len(cols) == 10 and cols[0].split("-")[0].split(".")[0].isdigit() else 0
+    return 0
 
 
 # ------------------------------------------------------------------------------------------- two columns
@@ -362,15 +451,21 @@ def load_labelling(path: str | Path, column: int = 4, lowercase: bool = False, m
 
 
 # ------------------------------------------------------------------------------------------- generation
-def parse_generation(text: str, name: str, mode: str = "char", lowercase: bool = False) -> RawExamples:
-    """The whole text as one token stream (CRLF and CR line ends become ``\\n``)."""
+def parse_generation(text: str, name: str, mode: str = "char", lowercase: bool = False,
+                     max_tokens: int = MAX_STREAM_TOKENS) -> RawExamples:
+    """The whole text as one token stream (CRLF and CR line ends become ``\\n``), cut at ``max_tokens``."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise DataError("no text: the file holds only whitespace", name)
-    toks = tokenize(text, mode, lowercase)
+    toks, n = tokenize_cut(text, mode, lowercase, max_tokens)
     if len(toks) < 2:
-        raise DataError(f"the text has only {len(toks)} token; generation needs at least two", name)
-    return RawExamples("generation", [toks], [], name, [1], tokenizer=mode)
+        unit = "character" if mode == "char" else "token"
+        raise DataError(f"the text has only {len(toks)} {unit}; generation needs at least two", name)
+    raw = RawExamples("generation", [toks], [], name, [1], tokenizer=mode)
+    if n > max_tokens:
+        raw.notes.append(f"the text has {n:,} {'characters' if mode == 'char' else 'tokens'}; only the first "
+                         f"{max_tokens:,} are used")
+    return raw
 
 
 def load_generation(path: str | Path, mode: str = "char", lowercase: bool = False) -> RawExamples:
