@@ -133,15 +133,33 @@ def _data(config: Any) -> str:
             "padded steps is masked out for the same reason.")
 
 
+def _bptt(config: Any) -> str:
+    gate = {"lstm": "the gates i, f, g, o", "gru": "the gates r, z, n"}.get(config.cell, "the pre-activation "
+                                                                              "a<sub>t</sub> = U x<sub>t</sub> + W s<sub>t-1</sub> + b")
+    return ("<b>Slow-motion BPTT</b><br>The probe's forward pass, t = 1 ... T: " + _cell(config) + "<br>then its "
+            "backward pass, t = T ... 1: &part;L/&part;s<sub>t-1</sub> = (&part;s<sub>t</sub>/&part;s<sub>t-1</sub>)"
+            "<sup>T</sup> &part;L/&part;s<sub>t</sub> + (the output's own term at t-1).<br>"
+            "Left: s<sub>t</sub> and &part;L/&part;s<sub>t</sub> as heatmaps (units &times; timesteps), filled in as each "
+            "pass reaches a step, the current column framed; below, ||&part;L/&part;s<sub>t</sub>|| and the one-step "
+            "factor ||&part;s<sub>t</sub>/&part;s<sub>t-1</sub>|| on a log axis. Right: the current step's vectors, "
+            f"s<sub>t</sub> or &part;L/&part;s<sub>t</sub>, and {gate}.<br>"
+            "<b>Look for:</b> a one-step factor below 1 at every step multiplies into a gradient that vanishes "
+            "on its way back; above 1, one that explodes.")
+
+
 TEXTS: dict[str, Callable[[Any], str]] = {
     "loss": _loss, "hidden": _hidden, "gradients": _gradients, "confusion": _confusion, "weights": _weights,
-    "predictions": _predictions, "data": _data,
+    "predictions": _predictions, "data": _data, "bptt": _bptt,
 }
 
 
-def help_text(key: str, config: Any) -> str:
-    """The "?" text (HTML) of panel ``key`` for the settings ``config``."""
-    return TEXTS[key](config)
+def help_text(key: str, config: Any, panel: Any = None) -> str:
+    """The "?" text (HTML) of panel ``key`` for the settings ``config``; a panel not listed in TEXTS may carry its
+    own ``HELP`` (a string, or a function of the config)."""
+    if key in TEXTS:
+        return TEXTS[key](config)
+    own = getattr(panel, "HELP", "")
+    return own(config) if callable(own) else str(own)
 
 
 class _Corner(QObject):
@@ -174,7 +192,7 @@ class Help:
         self.box: QMessageBox | None = None
         self.show: Callable[[str, str], None] = self._message_box     # replaceable in tests
         for key, panel in window.panels.items():
-            if key not in TEXTS:
+            if key not in TEXTS and not getattr(panel, "HELP", ""):
                 continue
             button = QToolButton(panel)
             button.setObjectName(f"help_{key}")
@@ -188,7 +206,7 @@ class Help:
 
     def explain(self, key: str) -> str:
         """Show the help of panel ``key`` for the settings in force; returns the text shown."""
-        text = help_text(key, self.window.controller.config)
+        text = help_text(key, self.window.controller.config, self.window.panels[key])
         title = str(getattr(self.window.panels[key], "title", key))
         self.show(title, text)
         return text
