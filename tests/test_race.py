@@ -128,6 +128,10 @@ def test_window_draws_both_sides_with_the_trainers_numbers(qtbot):
     assert np.array_equal(na.model.params["V"], nb.model.params["V"])
     assert np.array_equal(na.model.params["V"], race.initial_model(a, na.dataset).params["V"])
     assert na.step_count == 0
+    # choosing a probe on one side shows the same example on both
+    win.panels[("hidden", "A")].probe_spin.setValue(3)
+    assert win.panels[("hidden", "B")].probe_spin.value() == 3
+    qtbot.waitUntil(lambda: na.probe_index == 3 and nb.probe_index == 3, timeout=5000)
     win.close()
     assert win.close_seconds < 3.0
 
@@ -172,3 +176,44 @@ def test_cli_race_render_and_errors(tmp_path, capsys):
         assert main(["race", *argv]) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and words in err
+
+
+@pytest.mark.usefixtures("no_leaks")
+def test_explore_menu_opens_a_race_and_closing_the_main_window_stops_it(qtbot):
+    from rnnviz.gui.main_window import MainWindow
+    from rnnviz.gui.race_sweep_menu import open_race
+
+    win = MainWindow(small_config(), backend="thread")
+    qtbot.addWidget(win)
+    wait_snapshot(qtbot, win.controller)
+    texts = [a.text() for a in win.menu("&Explore").actions()]
+    assert "A/B race…" in texts and "Sweep…" in texts
+    shown = []
+    win.show_error = lambda title, message: shown.append(message)
+    assert open_race(win, "cell=cnn") is None and "'cell'" in shown[-1]
+    assert open_race(win, "hidden=16") is None and "at least one setting" in shown[-1]
+    race_win = open_race(win, "cell=lstm, lr=0.001")
+    qtbot.addWidget(race_win)
+    assert race_win.configs["A"] == win.controller.config
+    assert race.differences_text(race_win.configs["A"], race_win.configs["B"]) == "cell: rnn → lstm, lr: 0.01 → 0.001"
+    for ctl in race_win.controllers.values():
+        wait_snapshot(qtbot, ctl)
+    win.close()
+    assert not race_win.isVisible()
+    assert all(not c.thread.isRunning() for c in race_win.controllers.values())
+
+
+@pytest.mark.ondemand
+def test_classic_race_lstm_beats_tanh_rnn_at_delay_50(tmp_path):
+    """The lecture's story, trained for real (about 10 s): tanh RNN stays near chance, the LSTM learns."""
+    from rnnviz.core.presets import load_preset
+    from rnnviz.gui.race import render_race
+
+    a = load_preset("delayed-recall").config          # delay 50 (at delay 30 the tanh RNN often learns too)
+    ta, tb, sharing = race.make_pair(a, race.b_config(a, ["cell=lstm"]))
+    for t in (ta, tb):
+        for _ in range(400):
+            t.step()
+    assert tb.last_eval["val_accuracy"] > ta.last_eval["val_accuracy"] + 0.3
+    out = render_race(ta.config, tb.config, 400, tmp_path / "race.png")
+    assert out.exists()

@@ -171,7 +171,9 @@ class RaceWindow(QMainWindow):
             split = QSplitter(Qt.Orientation.Vertical)
             grad, hidden = GradientFlowPanel(), HiddenStatesPanel()
             hidden.set_probe_count(len(ds.val))
-            hidden.probeChanged.connect(self.controllers[side].set_probe)
+            hidden.probeChanged.connect(self.set_probe)          # both sides look at the same example
+            if hasattr(hidden, "probeTextChanged") and hasattr(Controller, "set_probe_text"):
+                hidden.probeTextChanged.connect(self.set_probe_text)
             for p in (grad, hidden):
                 p.setMinimumSize(200, 150)
                 split.addWidget(p)
@@ -205,6 +207,23 @@ class RaceWindow(QMainWindow):
         for ctl in self.controllers.values():
             ctl.reset()
         self._share()
+
+    @Slot(int)
+    def set_probe(self, index: int) -> None:
+        """Both A and B show validation example ``index`` (so their hidden states can be compared)."""
+        for side, ctl in self.controllers.items():
+            spin = self.panels[("hidden", side)].probe_spin
+            if spin.value() != index:
+                spin.blockSignals(True)
+                spin.setValue(index)
+                spin.blockSignals(False)
+            ctl.set_probe(index)
+
+    @Slot(str)
+    def set_probe_text(self, text: str) -> None:
+        """A typed probe sentence goes to both sides."""
+        for ctl in self.controllers.values():
+            ctl.set_probe_text(text)
 
     def set_speed(self, steps_per_second: float) -> None:
         for ctl in self.controllers.values():
