@@ -216,3 +216,30 @@ def test_bad_session_files_change_nothing(qtbot, make_window, tmp_path):
     _train(qtbot, win, 1)
     assert (ctl.worker.loop.trainer, ctl.config, win.windowTitle(), ctl.dataset) == before
     assert ctl.latest.step == 6
+
+
+def test_sessions_with_the_process_backend(qtbot, tmp_path):
+    """Save and open run in the training subprocess, between two steps, and report back."""
+    from rnnviz.core.session import load_session
+    from rnnviz.gui.main_window import MainWindow
+
+    win = MainWindow(small_config(), backend="process")
+    qtbot.addWidget(win)
+    win.show()
+    try:
+        ctl, actions = win.controller, win.session_actions
+        wait_snapshot(qtbot, ctl, timeout=30)
+        ctl.step_batch(7)
+        at7 = wait_snapshot(qtbot, ctl, lambda s: s.step == 7, timeout=30)
+        with qtbot.waitSignal(actions.saved, timeout=10000):
+            actions.save_session(str(tmp_path / "child.npz"))
+        assert load_session(tmp_path / "child.npz").step == 7
+        ctl.step_batch(5)
+        wait_snapshot(qtbot, ctl, lambda s: s.step == 12, timeout=30)
+        win.confirm = lambda question: True                 # "replace the model trained here?"
+        with qtbot.waitSignal(actions.opened, timeout=10000):
+            assert actions.open_session(str(tmp_path / "child.npz"))
+        back = wait_snapshot(qtbot, ctl, lambda s: s.step == 7, timeout=30)
+        assert np.array_equal(back.train_loss, at7.train_loss) and np.array_equal(back.W, at7.W)
+    finally:
+        win.close()
