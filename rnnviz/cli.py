@@ -76,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "window on the 'negation' preset; press Space to start training.")
     _add_source(parser)
     _add_look(parser)
+    parser.add_argument("--session", metavar="FILE", help="open the window on a saved session (File > Save session)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     sub.add_parser("presets", help="list the built-in presets", description="List the built-in presets.")
@@ -87,6 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int, help="number of epochs (overrides the preset)")
     p.add_argument("--out", metavar="DIR", help="folder for metrics.csv and checkpoint.npz (default runs/NAME)")
     p.add_argument("--json", action="store_true", help="end with one JSON line of the final metrics")
+    p.add_argument("--session", metavar="FILE", help="go on training a saved session exactly where it stopped "
+                   "(its own settings; --epochs N: the total to reach); writes session.npz to --out as well")
 
     p = sub.add_parser("gradcheck", help="check BPTT against finite differences",
                        description="Compare every parameter's BPTT gradient with central finite differences in "
@@ -139,7 +142,13 @@ def cmd_train(args) -> int:
     if args.epochs is not None:
         cfg = cfg.replace(epochs=args.epochs)
     out = Path(args.out) if args.out else Path("runs") / name
-    trainer = Trainer(cfg)
+    if getattr(args, "session", None):      # a saved session: its settings, weights and place in the data
+        from .core.session import resume_for_cli
+
+        trainer, cfg, name = resume_for_cli(args.session, args.epochs)
+        out = Path(args.out) if args.out else Path("runs") / name
+    else:
+        trainer = Trainer(cfg)
     for note in trainer.dataset.notes:
         print(f"note: {note}", file=sys.stderr)
     ds = trainer.dataset
@@ -165,6 +174,10 @@ def cmd_train(args) -> int:
         writer.writeheader()
         writer.writerows(rows)
     save_checkpoint(out / "checkpoint.npz", trainer)
+    if getattr(args, "session", None):
+        from .core.session import save_session
+
+        print(f"wrote {save_session(out / 'session.npz', trainer)}", flush=True)
     last_batch = None
     for last_batch in iterate_batches(ds.val, cfg.batch_size, ds.vocab.pad_id, ds.task):
         pass
@@ -244,6 +257,12 @@ def cmd_render(args) -> int:
 def cmd_window(args) -> int:
     from .gui.app import run
 
+    if getattr(args, "session", None):      # check the file first: a bad one is one line and exit 2, no window
+        from .core.session import load_session
+
+        session = load_session(args.session)
+        return run(session.config, title=Path(args.session).name, session=args.session,
+                   presentation=getattr(args, "presentation", False), theme=getattr(args, "theme", "light"))
     cfg, name = resolve_config(args)
     return run(cfg, preset=args.preset or (None if args.data else name),
                presentation=getattr(args, "presentation", False), theme=getattr(args, "theme", "light"))

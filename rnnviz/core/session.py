@@ -371,3 +371,16 @@ def settings_toml(config: Config, title: str | None = None) -> str:
         escaped = title.replace("\\", "\\\\").replace('"', '\\"')
         lesson = f'[lesson]\ntitle = "{escaped}"\n\n'
     return head + lesson + "[settings]\n" + to_toml(config.to_dict())
+
+
+def resume_for_cli(path: str | Path, epochs: int | None = None) -> tuple[Any, Config, str]:
+    """``rnnviz train --session FILE``: (trainer, config, run name). ``epochs`` is the total to train to."""
+    trainer = open_session(path)
+    if epochs is not None:
+        trainer.config = trainer.config.replace(epochs=int(epochs))
+    if trainer.done:
+        raise ConfigError("epochs", f"{path}: the session has already trained {trainer.epoch} of "
+                                    f"{trainer.config.epochs} epochs; ask for more with --epochs N "
+                                    f"(N > {trainer.epoch})")
+    name = Path(path).name.split(".")[0] or "session"
+    return trainer, trainer.config, name

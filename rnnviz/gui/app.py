@@ -10,11 +10,12 @@ LECTURE_SPEED = 50.0  # training steps per second when the window opens
 
 
 def run(config: Config | None = None, title: str | None = None, preset: Any = None,
-        backend: str = "process", presentation: bool = False, theme: str = "light") -> int:
+        backend: str = "process", presentation: bool = False, theme: str = "light",
+        session: str | None = None) -> int:
     """Create the QApplication and the window, show it, run the event loop; return its exit code.
 
     preset: a Preset or a preset name; it gives the title, the lesson text and the panel order
-    (``config`` still decides the settings when given).
+    (``config`` still decides the settings when given). session: a saved session file to open at once.
     """
     from PySide6.QtWidgets import QApplication
 
@@ -39,4 +40,6 @@ def run(config: Config | None = None, title: str | None = None, preset: Any = No
     if presentation:
         window.presentation.enter()
     window.lessons.on_shown()          # a lesson with an action (Your own data: the file dialog)
+    if session:
+        window.session_actions.open_session(session)
     return int(app.exec())
