@@ -79,6 +79,10 @@ def test_export_panels_window_and_metrics(qtbot, make_window, tmp_path):
     actions.ask_save_path = lambda *a: str(tmp_path / "menu.png")
     win.actions_by_name["export_gradients"].trigger()
     assert QImage(str(tmp_path / "menu.png")).width() == win.panels["gradients"].view.width()
+    actions.ask_save_path = lambda *a: str(tmp_path / "right-click.svg")
+    menu = win.panels["confusion"].view.scene().contextMenu
+    next(a for a in menu if a.text().startswith("Export this panel")).trigger()
+    assert "Validation confusion matrix" in (tmp_path / "right-click.svg").read_text(encoding="utf-8")
 
     # metrics: every training step and every evaluation, numbers equal to the snapshot's
     path = actions.export_metrics(str(tmp_path / "metrics.csv"))

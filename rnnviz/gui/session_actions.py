@@ -219,6 +219,7 @@ def install(window: Any) -> SessionActions:
         title = str(getattr(window.panels[key], "title", key))
         _add(window, sub, None, f"{title} panel (PNG or SVG)…", f"The {title} panel's plots as PNG or SVG",
              lambda k=key: actions.export_view(k), name=f"export_{key}")
+        _add_to_context_menus(window, key, actions)
     sub.addSeparator()
     _add(window, sub, None, "Metrics (CSV)…", "Training loss per step and validation loss / accuracy per "
          "evaluation, as a table", actions.export_metrics, name="export_metrics")
@@ -230,6 +231,17 @@ def install(window: Any) -> SessionActions:
     if _has_menu(window, "&Training"):              # File, Edit, Training, … as usual
         window.menuBar().insertMenu(window.menu("&Training").menuAction(), edit)
     return actions
+
+
+def _add_to_context_menus(window: Any, key: str, actions: SessionActions) -> None:
+    """Right-click on a panel's plots: "Export this panel (PNG or SVG)…" beside pyqtgraph's own Export."""
+    for view in getattr(window.panels[key], "_views", ()):
+        scene = view.scene()
+        if scene is None or not isinstance(getattr(scene, "contextMenu", None), list):
+            continue
+        action = QAction("Export this panel (PNG or SVG)…", scene)
+        action.triggered.connect(lambda checked=False, k=key: actions.export_view(k))
+        scene.contextMenu.insert(0, action)
 
 
 def _has_menu(window: Any, title: str) -> bool:
