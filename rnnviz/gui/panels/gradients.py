@@ -120,6 +120,7 @@ class GradientFlowPanel(Panel):
     def _theme_changed(self) -> None:
         self._norm_title(self._last_shown)
         self._param_title()
+        self.markers.set_theme(self.theme)
         for line in (self.clip_line, self.param_clip_line):
             line.setPen(pg.mkPen(self.theme.bad, width=1.5, style=QtCore.Qt.PenStyle.DashLine))
             line.label.setColor(self.theme.bad)

@@ -160,6 +160,7 @@ class LossPanel(Panel):
     def _theme_changed(self) -> None:
         self.raw_curve.setPen(pg.mkPen(self.theme.faint, width=1))
         self._title()
+        self.markers.set_theme(self.theme)
 
     def _title(self) -> None:
         spans = [(self.theme.faint, "\u2501 per batch"), (common.colour(0), "\u2501 smoothed"),
