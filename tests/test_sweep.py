@@ -221,7 +221,9 @@ def test_window_3x3_heatmap_minis_and_click(qtbot, no_leaks):
     assert not sweep_children()
 
 
-def test_window_bad_values_and_close_mid_sweep(qtbot):
+def test_window_bad_values_cancel_one_setting_and_close_mid_sweep(qtbot):
+    from PySide6.QtCore import Qt
+
     from rnnviz.gui.sweep_window import SweepWindow
 
     win = SweepWindow(load_preset("negation").config.replace(hidden=16, epochs=1000), processes=2)
@@ -232,7 +234,27 @@ def test_window_bad_values_and_close_mid_sweep(qtbot):
     win.set_grid("hidden", "0, 4")
     assert not win.start() and "'hidden'" in shown[-1] and win.runner is None
     win.set_grid("lr", "0.01, x")
-    assert not win.start() and "must be a number" in shown[-1]
+    assert not win.start() and "'lr'" in shown[-1] and "'x'" in shown[-1]
+    win.set_grid("lr", "0.01, 0.02", "batch_size", "16, 32")
+    assert win.start()
+    qtbot.waitUntil(lambda: bool(win.runner.fractions), timeout=30000)
+    start = time.perf_counter()
+    qtbot.mouseClick(win.cancel_button, Qt.MouseButton.LeftButton)        # the Cancel button
+    print(f"sweep Cancel button took {(time.perf_counter() - start) * 1000:.0f} ms")
+    assert time.perf_counter() - start < 3.0 and not sweep_children()
+    assert "Cancelled" in win.status.text() and win.run_button.isEnabled()
+    assert {win.texts[i].toPlainText() for i in range(4)} == {"cancelled"}
+    # one setting: a single column, the values on the rows
+    win.base = load_preset("negation").config.replace(hidden=8, n_examples=200)
+    win.epochs.setValue(1)
+    win.set_grid("lr", "0.01, 0.1")
+    _run_window(qtbot, win)
+    assert win.image.image.shape == (2, 1, 3)
+    for cell in win.cells:
+        trainer = Trainer(cell.config)
+        trainer.train()
+        assert win.texts[cell.index].toPlainText().split(" ")[0] == f"{trainer.last_eval['val_loss']:.3f}"
+    win.epochs.setValue(1000)
     win.set_grid("lr", "0.01, 0.02", "batch_size", "16, 32")
     assert win.start()
     qtbot.waitUntil(lambda: bool(win.runner.fractions), timeout=30000)

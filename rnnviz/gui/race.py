@@ -29,6 +29,7 @@ from .panels import common
 from .panels.gradients import GradientFlowPanel
 from .panels.hidden import HiddenStatesPanel
 from .panels.loss import smoothing_weight
+from .app import LECTURE_SPEED
 from .theme import apply_theme
 
 COLOURS = {"A": "#1f77b4", "B": "#ff7f0e"}      # blue, orange (the palette's first and fourth colours)
@@ -226,8 +227,12 @@ class RaceWindow(QMainWindow):
             ctl.set_probe_text(text)
 
     def set_speed(self, steps_per_second: float) -> None:
+        """Both train at most ``steps_per_second`` (0 = each as fast as it can); the Speed box shows it."""
+        from .controls import set_speed_choice
+
         for ctl in self.controllers.values():
             ctl.set_speed(steps_per_second)
+        set_speed_choice(self.speed, steps_per_second)
 
     @Slot(bool)
     def _on_running(self, _running: bool) -> None:
@@ -277,15 +282,6 @@ class RaceWindow(QMainWindow):
             ctl.shutdown(timeout=1.0)
         self.close_seconds = time.perf_counter() - start
         super().closeEvent(event)
-
-
-def open_race(window: Any, changes: dict) -> RaceWindow:
-    """A race from the main window: A = its current settings, B = A with ``changes`` (a dict)."""
-    a = window.controller.config
-    b = a.replace(**changes)
-    rw = RaceWindow(a, b, dataset=window.controller.dataset, title=getattr(window.preset, "title", None))
-    rw.show()
-    return rw
 
 
 def render_race(config_a: Config, config_b: Config, steps: int, out: Any, size: tuple[int, int] = (1600, 1000),
@@ -338,6 +334,7 @@ def run_race(config_a: Config, config_b: Config, title: str | None = None) -> in
     app.setApplicationName("rnnviz")
     apply_theme(app)
     window = RaceWindow(config_a, config_b, title=title)
+    window.set_speed(LECTURE_SPEED)       # as the main window opens: slow enough to follow both
     app.aboutToQuit.connect(lambda: [c.shutdown() for c in window.controllers.values()])
     window.show()
     return int(app.exec())

@@ -42,6 +42,7 @@ def open_race(window: Any, text: str | None = None) -> Any:
         return None
     title = getattr(window.preset, "title", None)
     race = RaceWindow(a, b, dataset=window.controller.dataset, title=title)
+    race.set_speed(float(getattr(window.controller, "speed", 0.0)))    # the main window's Speed box
     window._race_windows = [w for w in getattr(window, "_race_windows", []) if w.isVisible()] + [race]
     race.show()
     return race
