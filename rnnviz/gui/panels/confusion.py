@@ -36,6 +36,7 @@ class ConfusionPanel(Panel):
 
     title = "Confusion matrix"
     LEVELS = (0.0, 1.0)
+    exampleChosen = QtCore.Signal(int)   # validation example picked from a clicked cell's list (-> the probe)
 
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
@@ -85,6 +86,26 @@ class ConfusionPanel(Panel):
         page_layout.addLayout(controls)
         page_layout.addWidget(self.view, 1)
         page_layout.addWidget(self.readout)
+        # clicking a cell lists the validation examples behind its count (issue 5); one click makes one the probe
+        self.examples_title = common.label("", wrap=True)
+        self.examples_list = QtWidgets.QListWidget()
+        self.examples_list.setObjectName("confusionExamples")
+        self.examples_list.setFont(common.font())
+        self.examples_list.setToolTip("Click an example to make it the probe (Hidden states, Predictions, BPTT)")
+        self.examples_list.itemClicked.connect(self._example_clicked)
+        self.examples_list.itemActivated.connect(self._example_clicked)
+        self.examples_box = QtWidgets.QWidget()
+        box_layout = QtWidgets.QVBoxLayout(self.examples_box)
+        box_layout.setContentsMargins(0, 0, 0, 0)
+        box_layout.addWidget(self.examples_title)
+        box_layout.addWidget(self.examples_list, 1)
+        self.examples_box.setMaximumHeight(190)
+        self.examples_box.setVisible(False)
+        page_layout.addWidget(self.examples_box)
+        self._val_tokens: list = []
+        self._cells: dict = {}
+        self._open_cell: tuple[int, int] | None = None
+        self.view.scene().sigMouseClicked.connect(self._scene_clicked)
         self.message = common.label(NO_MATRIX, common.TITLE_PT, wrap=True)
         self.message.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
         self.stack = QtWidgets.QStackedWidget()
@@ -111,6 +132,8 @@ class ConfusionPanel(Panel):
 
     def reset(self) -> None:
         self._key = None
+        self._cells, self._open_cell = {}, None
+        self.examples_box.setVisible(False)
         self._classes: tuple[str, ...] = ()
         self._conf = np.zeros((0, 0), dtype=np.int64)
         self._frac = np.zeros((0, 0))
@@ -137,6 +160,7 @@ class ConfusionPanel(Panel):
         if key == self._key:        # the matrix changes only at an evaluation: nothing to redraw in between
             return
         self._key = key
+        self._cells = getattr(snapshot, "confusion_examples", {}) or {}
         k = conf.shape[0]
         classes = tuple(snapshot.classes[:k]) if len(snapshot.classes) >= k else tuple(str(i) for i in range(k))
         if classes != self._classes:
@@ -147,6 +171,8 @@ class ConfusionPanel(Panel):
         self.image.setRect(QtCore.QRectF(-0.5, -0.5, k, k))    # cell (i, j) centred on x = j, y = i
         self.image.setVisible(True)
         self._update_texts()
+        if self._open_cell is not None:
+            self.show_cell(*self._open_cell)
 
         self._per_class = acc
         self.bars.setOpts(x0=np.zeros(k), y=np.arange(k, dtype=np.float64), width=np.nan_to_num(acc[:k], nan=0.0),
@@ -286,3 +312,52 @@ class ConfusionPanel(Panel):
         a = self._per_class[i]
         acc = f"{100 * a:.1f} %" if np.isfinite(a) else "n/a (no validation examples of this class)"
         return f"class \u201c{self._classes[i]}\u201d: accuracy {acc}"
+
+    # ------------------------------------------------------------------------------------------ clicks
+    def set_examples(self, tokens: list) -> None:
+        """The validation examples' tokens (``dataset.val.tokens``), to list the sentences behind a cell."""
+        self._val_tokens = list(tokens)
+
+    def members(self, i: int, j: int) -> list[tuple[int, int]]:
+        """(validation example, position) of every target of true class i predicted as j, last evaluation."""
+        from rnnviz.core.confusion_cells import members
+
+        return members(self._cells, i, j)
+
+    def show_cell(self, i: int, j: int) -> None:
+        """List the examples behind cell (i, j): sentence, and for labelling the token's position."""
+        k = self._conf.shape[0]
+        if not (0 <= i < k and 0 <= j < k):
+            return
+        self._open_cell = (i, j)
+        rows = self.members(i, j)
+        self.examples_list.clear()
+        for ex, pos in rows:
+            toks = [common.display_token(t) for t in self._val_tokens[ex]] if ex < len(self._val_tokens) else []
+            if pos >= 0 and pos < len(toks):
+                word = toks[pos]
+                toks[pos] = f"[{word}]"
+                text = f"#{ex}, token {pos + 1} \u201c{word}\u201d: {' '.join(toks)}"
+            else:
+                text = f"#{ex}: {' '.join(toks)}"
+            item = QtWidgets.QListWidgetItem(text if len(text) <= 200 else text[:199] + "\u2026")
+            item.setData(QtCore.Qt.ItemDataRole.UserRole, (ex, pos))
+            self.examples_list.addItem(item)
+        what = "tokens" if rows and rows[0][1] >= 0 else "examples"
+        self.examples_title.setText(
+            f"true \u201c{self._classes[i]}\u201d, predicted \u201c{self._classes[j]}\u201d: "
+            f"{len(rows)} validation {what} (count {int(self._conf[i, j])}); click one to make it the probe")
+        self.examples_box.setVisible(True)
+
+    def _scene_clicked(self, event) -> None:
+        if self.stack.currentIndex() != 0 or self._conf.size == 0:
+            return
+        pos = event.scenePos()
+        if not self.plot.vb.sceneBoundingRect().contains(pos):
+            return
+        p = self.plot.vb.mapSceneToView(pos)
+        self.show_cell(int(round(p.y())), int(round(p.x())))
+
+    def _example_clicked(self, item) -> None:
+        ex, _pos = item.data(QtCore.Qt.ItemDataRole.UserRole)
+        self.exampleChosen.emit(int(ex))

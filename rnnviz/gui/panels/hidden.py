@@ -45,6 +45,7 @@ class HiddenStatesPanel(Panel):
 
     title = "Hidden states"
     probeChanged = QtCore.Signal(int)
+    probeTextChanged = QtCore.Signal(str)   # a typed probe sentence ("" = back to the validation example)
 
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
@@ -83,6 +84,16 @@ class HiddenStatesPanel(Panel):
         top = QtWidgets.QHBoxLayout()
         top.addWidget(common.label("Probe: validation example"))
         top.addWidget(self.probe_spin)
+        self.probe_text = QtWidgets.QLineEdit()     # typed probe (issue 5): Enter sends it, empty = validation
+        self.probe_text.setObjectName("probeText")
+        self.probe_text.setFont(common.font())
+        self.probe_text.setPlaceholderText("or type a sentence, Enter")
+        self.probe_text.setClearButtonEnabled(True)
+        self.probe_text.setToolTip("Type your own probe and press Enter: it is cut into tokens as the data was "
+                                   "(unknown words read as <unk>) and followed as training goes on. Empty + Enter "
+                                   "goes back to the validation example.")
+        self.probe_text.returnPressed.connect(self._text_entered)
+        top.addWidget(self.probe_text, 2)
         top.addSpacing(12)
         top.addWidget(self.source_label, 1)
         layout = QtWidgets.QVBoxLayout(self)
@@ -138,7 +149,7 @@ class HiddenStatesPanel(Panel):
         d = int(cfg.get("hidden", D))
         self.split_line.setVisible(bool(cfg.get("bidirectional", False)) and D == 2 * d)
         self.split_line.setValue(d - 0.5)
-        self._sync_source(probe.source)
+        self._sync_source(probe.source, getattr(probe, "target_from", "label"))
 
     def _theme_changed(self) -> None:
         th = self.theme
@@ -156,15 +167,25 @@ class HiddenStatesPanel(Panel):
             return (-self._relu_level, self._relu_level)
         return BOUNDED
 
-    def _sync_source(self, source: str) -> None:
-        self.source_label.setText(f"showing: {source or 'probe'}")
+    def _sync_source(self, source: str, target_from: str = "label") -> None:
+        note = {"predicted": " (no label: gradients w.r.t. the predicted class)",
+                "next token": " (gradients: next typed token)", "": " (no label: no gradient)"}.get(target_from, "")
+        self.source_label.setText(f"showing: {source or 'probe'}{note if source == 'typed' else ''}")
+        self.source_label.setToolTip("" if source != "typed" else
+                                     "A typed sentence has no true label: its gradient flow (Slow-motion BPTT tab) "
+                                     "is taken against the model's own prediction, or the next typed token for "
+                                     "generation.")
         m = re.search(r"#(\d+)", source or "")
         if m and not self.probe_spin.hasFocus():
             self.probe_spin.blockSignals(True)
             self.probe_spin.setValue(int(m.group(1)))
             self.probe_spin.blockSignals(False)
 
+    def _text_entered(self) -> None:
+        self.probeTextChanged.emit(self.probe_text.text())
+
     def _spin_changed(self, value: int) -> None:
+        self.probe_text.clear()         # a validation example replaces any typed probe
         self.probeChanged.emit(int(value))
 
     def _update_ticks(self, *args) -> None:
