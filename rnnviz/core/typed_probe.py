@@ -1,7 +1,7 @@
 """A sentence typed by the user, made into a probe exactly as the dataset's own examples were made.
 
 ``probe_tokens`` cuts the text with the dataset's tokenizer (``core.text.tokenize``: words and punctuation, or
-characters), lower-cases it when the config does, and adds ``<sos>`` / ``<eos>`` when the config does (not for
+characters), lower-cases it as the data was (``_lowercase``), and adds ``<sos>`` / ``<eos>`` when the config does (not for
 generation, which reads a continuous text). Tokens outside the vocabulary stay as typed here; the Trainer reads
 them as ``<unk>`` and shows them so.
 
@@ -25,12 +25,21 @@ def probe_tokens(text: str, dataset, config) -> list[str]:
     if not text:
         return []
     mode = getattr(dataset, "tokenizer", None) or getattr(config, "tokenize", "word")
-    tokens = tokenize(text, mode, bool(getattr(config, "lowercase", True)))[:MAX_TYPED_TOKENS]
+    tokens = tokenize(text, mode, _lowercase(dataset, config))[:MAX_TYPED_TOKENS]
     if not tokens:
         return []
     if getattr(dataset, "task", "") != "generation":
         tokens = ([SOS] if getattr(config, "sos", False) else []) + tokens + ([EOS] if getattr(config, "eos", False) else [])
     return tokens
+
+
+def _lowercase(dataset, config) -> bool:
+    """Files were lower-cased when the config said so; the built-in generated datasets ignore that setting, so
+    for them typed text is lower-cased exactly when their vocabulary has no upper-case letter."""
+    if str(getattr(dataset, "source", "")).startswith("generated:"):
+        vocab = getattr(getattr(dataset, "vocab", None), "tokens", [])
+        return not any(t.lower() != t for t in vocab if not (t.startswith("<") and t.endswith(">")))
+    return bool(getattr(config, "lowercase", True))
 
 
 def typed_targets(task: str, ids: np.ndarray, probs: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
