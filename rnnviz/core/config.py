@@ -6,6 +6,7 @@ below, every field is checked with a message that names it and its allowed value
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import math
 from dataclasses import dataclass, fields
 from typing import Any
@@ -36,7 +37,7 @@ class Config:
     sos: bool = False                # prepend <sos> to each sequence
     eos: bool = False                # append <eos> to each sequence
     val_fraction: float = 0.2        # fraction of examples held out for validation (stratified)
-    n_examples: int = 2000           # size of a generated dataset
+    n_examples: int = 2000           # size of a generated dataset (10..20000: more takes minutes to generate)
     delay: int = 10                  # delayed-recall: number of distractor tokens L after the label token
     window: int = 64                 # generation: tokens per training window
     column: int = 4                  # CoNLL-U: 1-based column of the tag (4 = UPOS, 5 = XPOS)
@@ -55,10 +56,10 @@ class Config:
     optimizer: str = "adam"          # sgd | momentum | rmsprop | adam | adagrad
     lr: float = 0.01                 # learning rate (changeable between steps)
     momentum: float = 0.9            # momentum (sgd with momentum) / beta1 (adam)
-    batch_size: int = 32
+    batch_size: int = 32             # larger than the training split is fine: one batch of all examples
     clip: float = 5.0                # global gradient-norm clipping threshold; 0 = off
     weight_decay: float = 0.0        # L2 on U, W, V (not biases)
-    bptt: int = 0                    # truncated BPTT length k; 0 = full BPTT
+    bptt: int = 0                    # truncated BPTT length k; 0 = full BPTT (k >= the sequence length: full)
     epochs: int = 10
     seed: int = 0
     temperature: float = 1.0         # generation: sampling temperature (0 = greedy)
@@ -86,7 +87,7 @@ _CHOICES = {
 # name: (low, high, low_inclusive) for numbers
 _RANGES = {
     "min_freq": (1, 10**9, True), "max_vocab": (5, 10**7, True), "val_fraction": (0.0, 0.9, False),
-    "n_examples": (10, 10**7, True), "delay": (0, 10000, True), "window": (2, 100000, True),
+    "n_examples": (10, 20000, True), "delay": (0, 10000, True), "window": (2, 100000, True),
     "column": (2, 10, True), "max_len": (1, 1000000, True), "hidden": (1, 4096, True), "layers": (1, 8, True),
     "spectral_radius": (0.0, 100.0, True), "forget_bias": (-100.0, 100.0, True), "lr": (0.0, 100.0, False),
     "momentum": (0.0, 0.9999, True), "batch_size": (1, 100000, True), "clip": (0.0, 1e9, True),
@@ -95,9 +96,43 @@ _RANGES = {
 }
 
 
+MAX_DATASET_CHARS = 4096             # a path longer than this is refused (the OS refuses it too)
+MAX_RECURRENT_WEIGHTS = 50_000_000   # G*d*d per layer and direction, summed: larger models cannot train live
+GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+
+
 def _range_text(name: str) -> str:
     lo, hi, inclusive = _RANGES[name]
     return f"from {lo} ({'inclusive' if inclusive else 'exclusive'}) to {hi}"
+
+
+def allowed(name: str) -> str:
+    """What field ``name`` accepts, in words: "a whole number from 1 (inclusive) to 4096", "one of rnn, lstm"..."""
+    want = FIELD_TYPES[name]
+    if want is bool:
+        return "true or false"
+    if name in _CHOICES:
+        return f"one of {', '.join(_CHOICES[name])}"
+    kind = {int: "a whole number", float: "a finite number", str: "text"}.get(want, want.__name__)
+    if name in _RANGES:
+        return f"{kind} {_range_text(name)}"
+    if name == "dataset":
+        return f"a built-in dataset ({', '.join(GENERATED)}) or a file path (one line, at most {MAX_DATASET_CHARS} " \
+               "characters)"
+    return kind
+
+
+def _show(value: Any) -> str:
+    """``repr(value)`` cut to one short line (a 5000-digit integer cannot even be printed)."""
+    try:
+        text = repr(value)
+    except ValueError:
+        return "a number with thousands of digits"
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _bad(name: str, value: Any) -> ConfigError:
+    return ConfigError(name, f"must be {allowed(name)}; got {_show(value)}")
 
 
 def validate(cfg: Config) -> Config:
@@ -107,33 +142,46 @@ def validate(cfg: Config) -> Config:
         want = FIELD_TYPES[f.name]
         if want is bool:
             if not isinstance(value, bool):
-                raise ConfigError(f.name, f"must be true or false, got {value!r}")
+                raise _bad(f.name, value)
         elif want is int:
             if isinstance(value, bool) or not isinstance(value, int):
-                raise ConfigError(f.name, f"must be a whole number, got {value!r}")
+                raise _bad(f.name, value)
         elif want is float:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-                raise ConfigError(f.name, f"must be a finite number, got {value!r}")
+                raise _bad(f.name, value)
         elif want is str and not isinstance(value, str):
-            raise ConfigError(f.name, f"must be text, got {value!r}")
+            raise _bad(f.name, value)
         if f.name in _CHOICES and value not in _CHOICES[f.name]:
-            raise ConfigError(f.name, f"must be one of {', '.join(_CHOICES[f.name])}; got {value!r}")
+            raise _bad(f.name, value)
         if f.name in _RANGES:
             lo, hi, inclusive = _RANGES[f.name]
             ok = (lo <= value <= hi) if inclusive else (lo < value <= hi)
             if not ok:
-                raise ConfigError(f.name, f"must be {_range_text(f.name)}; got {value!r}")
-    if not cfg.dataset.strip():
-        raise ConfigError("dataset", "must name a built-in dataset or a file")
+                raise _bad(f.name, value)
+    if not cfg.dataset.strip() or len(cfg.dataset) > MAX_DATASET_CHARS or any(
+            ord(ch) < 32 or ord(ch) == 127 for ch in cfg.dataset):
+        raise _bad("dataset", cfg.dataset)
     if cfg.bidirectional and cfg.task == "generation":
         raise ConfigError("bidirectional", "cannot be used for generation (the model would see the next token)")
+    weights = GATES[cfg.cell] * cfg.hidden * cfg.hidden * cfg.layers * (2 if cfg.bidirectional else 1)
+    if weights > MAX_RECURRENT_WEIGHTS:
+        raise ConfigError("hidden", f"cell={cfg.cell}, hidden={cfg.hidden}, layers={cfg.layers}"
+                                    f"{', bidirectional' if cfg.bidirectional else ''} make {weights:,} recurrent "
+                                    f"weights; at most {MAX_RECURRENT_WEIGHTS:,} train live: use a smaller hidden "
+                                    "size or fewer layers")
     return cfg
+
+
+def _unknown(name: str) -> ConfigError:
+    close = difflib.get_close_matches(name, list(FIELD_TYPES), n=1)
+    hint = f"did you mean '{close[0]}'? " if close else ""
+    return ConfigError(name, f"unknown setting; {hint}known settings: {', '.join(sorted(FIELD_TYPES))}")
 
 
 def parse_value(name: str, text: str) -> Any:
     """Turn the text of ``--set name=text`` into the field's type, with a clear error."""
     if name not in FIELD_TYPES:
-        raise ConfigError(name, f"unknown setting; known settings: {', '.join(sorted(FIELD_TYPES))}")
+        raise _unknown(name)
     want = FIELD_TYPES[name]
     text = text.strip()
     if want is bool:
@@ -142,29 +190,34 @@ def parse_value(name: str, text: str) -> Any:
             return True
         if low in ("0", "false", "no", "off"):
             return False
-        raise ConfigError(name, f"must be true or false, got {text!r}")
+        raise _bad(name, text)
     if want is int:
         try:
             return int(text)
         except ValueError:
-            raise ConfigError(name, f"must be a whole number, got {text!r}") from None
+            raise _bad(name, text) from None
     if want is float:
         try:
             return float(text)
         except ValueError:
-            raise ConfigError(name, f"must be a number, got {text!r}") from None
+            raise _bad(name, text) from None
     return text
 
 
 def from_dict(values: dict[str, Any], base: Config | None = None) -> Config:
     """Build a Config from a mapping (preset, session, JSON); unknown keys are an error."""
     base = base or Config()
+    if not isinstance(values, dict):
+        raise ConfigError("settings", f"must be a table of key = value pairs, got {_show(values)}")
     changes = {}
     for key, value in values.items():
-        if key not in FIELD_TYPES:
-            raise ConfigError(key, f"unknown setting; known settings: {', '.join(sorted(FIELD_TYPES))}")
+        if not isinstance(key, str) or key not in FIELD_TYPES:
+            raise _unknown(str(key))
         if FIELD_TYPES[key] is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
+            try:
+                value = float(value)
+            except OverflowError:
+                raise _bad(key, value) from None
         changes[key] = value
     return validate(dataclasses.replace(base, **changes))
 

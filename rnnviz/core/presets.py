@@ -28,6 +28,9 @@ from .errors import ConfigError
 DEFAULT_PRESET = "negation"
 LESSON_ACTIONS = ("", "open-file")      # "open-file": the lesson asks for a data file of the user's own
 LESSON_CONTROLS = ("delay",)             # settings a lesson may put on a slider in the lesson bar
+# every [lesson] key and its type (add new lesson fields here: unknown keys are refused, typos included)
+LESSON_KEYS = {"title": str, "description": str, "text": str, "panels": list, "order": int, "action": str,
+               "controls": list}
 
 
 @dataclass(frozen=True)
@@ -51,14 +54,18 @@ def parse_preset(name: str, text: str, source: str = "") -> Preset:
     """A Preset from TOML text; errors name the preset and the field."""
     try:
         data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, ValueError) as exc:   # ValueError: an integer of thousands of digits
         raise ConfigError("preset", f"{source or name}: not valid TOML ({exc})") from None
     lesson = data.get("lesson", {})
     settings = data.get("settings", {})
     unknown = set(data) - {"lesson", "settings"}
     if unknown:
         raise ConfigError("preset", f"{source or name}: unknown section(s) {', '.join(sorted(unknown))}")
-    config = from_dict(settings)
+    _check_lesson(lesson, source or name)
+    try:
+        config = from_dict(settings)
+    except ConfigError as exc:
+        raise ConfigError(exc.field, f"{exc.what} (in {source or name}, [settings])") from None
     action = str(lesson.get("action", ""))
     if action not in LESSON_ACTIONS:
         raise ConfigError("preset", f"{source or name}: [lesson] action must be one of "
@@ -71,6 +78,23 @@ def parse_preset(name: str, text: str, source: str = "") -> Preset:
     return Preset(name=name, title=str(lesson.get("title", name)), description=str(lesson.get("description", "")),
                   text=str(lesson.get("text", "")), config=config, panels=tuple(lesson.get("panels", ())),
                   order=int(lesson.get("order", 100)), action=action, controls=controls)
+
+
+def _check_lesson(lesson, where: str) -> None:
+    """[lesson] must be a table of known keys with the right types (ConfigError naming the key otherwise)."""
+    if not isinstance(lesson, dict):
+        raise ConfigError("lesson", f"{where}: [lesson] must be a table, got {type(lesson).__name__}")
+    for key, value in lesson.items():
+        want = LESSON_KEYS.get(key)
+        if want is None:
+            raise ConfigError(f"lesson.{key}", f"{where}: unknown [lesson] key; known keys: "
+                                               f"{', '.join(sorted(LESSON_KEYS))}")
+        if not isinstance(value, want) or isinstance(value, bool) or (
+                want is list and not all(isinstance(v, str) for v in value)):
+            kind = {str: "text", int: "a whole number", list: "a list of texts"}[want]
+            raise ConfigError(f"lesson.{key}", f"{where}: must be {kind}, got {value!r:.60}")
+    if not -10**6 <= lesson.get("order", 0) <= 10**6:
+        raise ConfigError("lesson.order", f"{where}: must be a whole number from -1000000 to 1000000")
 
 
 def list_presets() -> list[Preset]:

@@ -192,7 +192,7 @@ class ControlsPanel(QWidget):
         task = _combo(TASKS)
         task.activated.connect(lambda _i: self._emit("task", task.currentText()))
         self._add(form, "task", "Task", task)
-        self._add(form, "n_examples", "Examples", self._spin(10, 1_000_000, step=100))
+        self._add(form, "n_examples", "Examples", self._spin(10, 20_000, step=100))
         self._add(form, "delay", "Delay", self._spin(0, 1000))
         layout.addWidget(data)
 
