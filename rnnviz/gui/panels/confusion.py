@@ -97,7 +97,13 @@ class ConfusionPanel(Panel):
         self.examples_box = QtWidgets.QWidget()
         box_layout = QtWidgets.QVBoxLayout(self.examples_box)
         box_layout.setContentsMargins(0, 0, 0, 0)
-        box_layout.addWidget(self.examples_title)
+        self.close_list = QtWidgets.QPushButton("Close list")
+        self.close_list.setFont(common.font())
+        self.close_list.clicked.connect(self.hide_cell)
+        title_row = QtWidgets.QHBoxLayout()
+        title_row.addWidget(self.examples_title, 1)
+        title_row.addWidget(self.close_list, 0, QtCore.Qt.AlignmentFlag.AlignTop)
+        box_layout.addLayout(title_row)
         box_layout.addWidget(self.examples_list, 1)
         self.examples_box.setMaximumHeight(190)
         self.examples_box.setVisible(False)
@@ -348,6 +354,10 @@ class ConfusionPanel(Panel):
             f"true \u201c{self._classes[i]}\u201d, predicted \u201c{self._classes[j]}\u201d: "
             f"{len(rows)} validation {what} (count {int(self._conf[i, j])}); click one to make it the probe")
         self.examples_box.setVisible(True)
+
+    def hide_cell(self) -> None:
+        self._open_cell = None
+        self.examples_box.setVisible(False)
 
     def _scene_clicked(self, event) -> None:
         if self.stack.currentIndex() != 0 or self._conf.size == 0:
