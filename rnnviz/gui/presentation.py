@@ -99,7 +99,7 @@ class Presentation:
         th = common.theme(name)
         self.theme = th.name
         common.set_default_theme(th.name)
-        theme_mod.set_widget_theme(th.name, FONT_SCALE if self.on else 1.0)
+        theme_mod.set_widget_theme(th.name, FONT_SCALE if self.on else 1.0, window=self.window)
         for panel in self.window.panels.values():
             if hasattr(panel, "set_theme"):
                 panel.set_theme(th.name)
@@ -125,7 +125,7 @@ class Presentation:
         common.FONT_PT, common.TITLE_PT, common.SMALL_PT = (v * FONT_SCALE for v in self._saved["consts"])
         if app is not None:
             app.setFont(_scaled_font(app.font(), FONT_SCALE))
-        theme_mod.set_widget_theme(self.theme, FONT_SCALE)
+        theme_mod.set_widget_theme(self.theme, FONT_SCALE, window=w)
         w.dock.hide()
         self._scale_status()
         self._scale_all()
@@ -151,7 +151,7 @@ class Presentation:
         app = QApplication.instance()
         if app is not None and self._saved.get("app_font") is not None:
             app.setFont(self._saved["app_font"])
-        theme_mod.set_widget_theme(self.theme, 1.0)
+        theme_mod.set_widget_theme(self.theme, 1.0, window=w)
         self._swap_cmaps(strong=False)
         if self._saved["dock"]:
             w.dock.show()

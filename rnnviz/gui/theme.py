@@ -5,8 +5,10 @@ created); ``MainWindow`` calls it first thing. Calling it again does nothing new
 """
 from __future__ import annotations
 
+from typing import Any
+
 import pyqtgraph as pg
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication
 
 BACKGROUND = "#ffffff"
@@ -44,23 +46,11 @@ QTabBar::tab {{ padding: 5px 14px; font-size: {pt + 1:.0f}pt; }}
 QTabBar::tab:selected {{ font-weight: bold; }}
 QStatusBar QLabel {{ padding: 0 8px; font-size: {pt:.0f}pt; }}
 """
-    if name == "dark":
+    if name == "dark":      # the generic widget colours come from the palette (a style-sheet rule per widget
+        # class made every theme switch restyle the whole window for seconds); only named widgets here
         sheet += f"""
-QWidget {{ background: {c['window']}; color: {c['text']}; }}
-QFrame#panelFrame, QFrame#panelFrame QWidget {{ background: {c['panel']}; }}
-QComboBox, QSpinBox, QDoubleSpinBox, QPlainTextEdit, QTableWidget, QTableView, QListView, QLineEdit {{
-    background: {c['base']}; color: {c['text']}; border: 1px solid {c['border']}; }}
-QHeaderView::section {{ background: {c['button']}; color: {c['text']}; border: 1px solid {c['border']}; }}
-QToolButton, QPushButton {{ background: {c['button']}; color: {c['text']}; border: 1px solid {c['border']};
-                            border-radius: 3px; padding: 3px 8px; }}
-QToolButton:hover, QPushButton:hover {{ border-color: {c['highlight']}; }}
-QMenuBar, QMenu {{ background: {c['panel']}; color: {c['text']}; }}
-QMenu::item:selected, QMenuBar::item:selected {{ background: {c['highlight']}; color: #000000; }}
-QTabBar::tab {{ background: {c['window']}; color: {c['text']}; }}
-QTabBar::tab:selected {{ background: {c['panel']}; }}
-QToolTip {{ background: {c['base']}; color: {c['text']}; border: 1px solid {c['border']}; }}
 QFrame#faultBanner, QFrame#faultBanner QLabel {{ background: {FAULT}; color: white; }}
-QLabel#lessonText {{ background: {c['lesson_bg']}; color: {c['lesson_fg']}; }}
+QTabBar::tab:selected {{ background: {c['panel']}; }}
 """
     return sheet
 
@@ -86,13 +76,45 @@ def apply_theme(app: QApplication | None = None) -> None:
     app.setStyleSheet(STYLE)
 
 
-def set_widget_theme(name: str, scale: float = 1.0, app: QApplication | None = None) -> None:
-    """Switch the Qt widgets to theme ``name`` ("light" or "dark") at font ``scale`` (1 = normal)."""
+def set_widget_theme(name: str, scale: float = 1.0, app: QApplication | None = None, window: Any = None) -> None:
+    """Switch the Qt widgets to theme ``name`` ("light" or "dark") at font ``scale`` (1 = normal).
+
+    The style sheet goes on ``window`` when given (restyling one window takes ~0.2 s here; the whole application
+    ~1 s, and seconds on a busy machine); the palette (cheap) on the application.
+    """
     from .panels import common
 
     th = common.theme(name)          # raises ValueError for an unknown name
     app = app or QApplication.instance()
     pg.setConfigOptions(background=th.background, foreground=th.foreground)
+    changed = th.name != current["theme"]
     current.update(theme=th.name, scale=float(scale))
-    if app is not None:
-        app.setStyleSheet(style_sheet(th.name, scale))
+    if app is not None and (changed or "palette" not in _saved):
+        _saved.setdefault("palette", QPalette(app.palette()))
+        app.setPalette(dark_palette() if th.name == "dark" else _saved["palette"])
+    sheet = "" if th.name == "light" and scale == 1.0 else style_sheet(th.name, scale)
+    if window is not None:
+        window.setStyleSheet(sheet)
+    elif app is not None:
+        app.setStyleSheet(sheet or STYLE)
+
+
+_saved: dict = {}
+
+
+def dark_palette() -> QPalette:
+    """Qt's colours for the dark theme (window, text, fields, buttons, selection, disabled text)."""
+    c = WIDGET_COLOURS["dark"]
+    pal = QPalette()
+    role = QPalette.ColorRole
+    for r, colour in ((role.Window, c["window"]), (role.WindowText, c["text"]), (role.Base, c["base"]),
+                      (role.AlternateBase, c["panel"]), (role.Text, c["text"]), (role.Button, c["button"]),
+                      (role.ButtonText, c["text"]), (role.ToolTipBase, c["base"]), (role.ToolTipText, c["text"]),
+                      (role.Highlight, c["highlight"]), (role.HighlightedText, "#000000"),
+                      (role.PlaceholderText, "#8a9099"), (role.BrightText, "#ffffff"), (role.Link, c["highlight"]),
+                      (role.Light, "#3a3f47"), (role.Midlight, "#2f343b"), (role.Mid, "#2a2e35"),
+                      (role.Dark, "#101216"), (role.Shadow, "#000000")):
+        pal.setColor(r, QColor(colour))
+    for r in (role.Text, role.ButtonText, role.WindowText):
+        pal.setColor(QPalette.ColorGroup.Disabled, r, QColor("#6b7280"))
+    return pal
