@@ -214,6 +214,10 @@ def test_folder_missing_and_special_files(tmp_path):
     dangling.symlink_to(tmp_path / "gone.tsv")
     with pytest.raises(DataError, match="no such file"):
         load(dangling, C)
+    too_long = tmp_path / ("a" * 300 + ".tsv")      # one name over the file system's 255 bytes
+    with pytest.raises(DataError) as info:
+        load(too_long, C)
+    check_error(info.value, too_long, None, "cannot use this path (File name too long)")
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads every file")

@@ -64,7 +64,7 @@ def _load_raw(config: Config, min_chars: int) -> tuple[RawExamples, list[str]]:
             _cut(raw, max_len)
         return raw, notes
     path = Path(config.dataset)
-    if not path.exists():
+    if not loaders.path_exists(path):
         raise DataError(f"no such file (and not a built-in dataset: {', '.join(GENERATED)})", str(path))
     ext = path.suffix.lower()
     if config.task == "classification":

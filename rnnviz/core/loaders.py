@@ -114,11 +114,20 @@ def _looks_like_utf16(data: bytes) -> bool:
     return max(even.count(0) / len(even), odd.count(0) / len(odd)) > 0.9 and min(even.count(0), odd.count(0)) == 0
 
 
+def path_exists(path: str | Path) -> bool:
+    """``Path.exists`` that turns an unusable path (a name too long, a NUL byte ...) into a DataError."""
+    try:
+        return Path(path).exists()
+    except (OSError, ValueError) as exc:
+        what = getattr(exc, "strerror", None) or str(exc)
+        raise DataError(f"cannot use this path ({what})", str(path)) from None
+
+
 def read_text(path: str | Path) -> str:
     """The file's text (see ``decode_bytes``); a missing, unreadable or huge file is a DataError."""
     path = Path(path)
     name = str(path)
-    if not path.exists():
+    if not path_exists(path):
         raise DataError("no such file", name)
     if path.is_dir():
         raise DataError("is a folder, not a file", name)
