@@ -20,7 +20,7 @@ from PySide6.QtCore import QEventLoop, QObject, QThread, QTimer, Signal, Slot
 from rnnviz.core.config import STRUCTURAL, Config
 from rnnviz.core.replay import ReplayBuffer
 
-from .worker import DEFAULT_FACTORY, DEFAULT_INTERVAL, LIVE_THREADS, Worker
+from .worker import DEFAULT_FACTORY, DEFAULT_INTERVAL, LIVE_THREADS, Worker, keep_until_finished
 
 # settings the running Trainer takes between two steps; every other change builds a new model
 LIVE = frozenset({"lr", "clip", "temperature", "epochs"})
@@ -123,14 +123,25 @@ class Controller(QObject):
         self.timer.start()
 
     def shutdown(self, timeout: float = 1.0) -> bool:
-        """Stop training and the thread: stop flag, quit(), wait(). True when the thread has finished."""
+        """Stop training and the thread: stop flag, quit(), wait(). True when the thread has finished.
+
+        Never blocks much longer than ``timeout``, even in the middle of a long step: the process backend's child
+        is killed when it cannot answer within half a second; the thread backend cannot interrupt its step, so
+        the thread is kept alive (``keep_until_finished``) and ends on its own when the step is over.
+        """
         if self._closed:
             return self.thread.isFinished() or not self.thread.isRunning()
         self._closed = True
         self.timer.stop()
         self.worker.stop()
         self.thread.quit()
-        ok = self.thread.wait(max(1, int(timeout * 1000)))
+        first = min(float(timeout), 0.5)
+        ok = self.thread.wait(max(1, int(first * 1000)))
+        if not ok and self.backend == "process":
+            self.worker.kill_process()
+            ok = self.thread.wait(max(50, int((float(timeout) - first) * 1000)))
+        if not ok:
+            keep_until_finished(self.thread, self.worker)
         return bool(ok)
 
     # --- commands (GUI thread) ------------------------------------------------------------------------

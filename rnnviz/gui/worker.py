@@ -23,6 +23,7 @@ Events (``kind, payload``): ``snapshot`` (Snapshot), ``state`` (dict: running, d
 """
 from __future__ import annotations
 
+import atexit
 import multiprocessing
 import os
 import queue
@@ -49,6 +50,38 @@ _ONE_THREAD_ENV = {
     "VECLIB_MAXIMUM_THREADS": "1", "NUMEXPR_NUM_THREADS": "1",
 }
 _ENV_LOCK = threading.Lock()
+
+# QThreads whose close timed out (the thread backend in the middle of a long step cannot be interrupted): kept
+# referenced with their worker until they finish, because destroying a running QThread aborts the program
+_ORPHANS: "set[tuple[QThread, QObject]]" = set()
+ORPHAN_EXIT_WAIT = 10.0      # seconds the interpreter waits at exit for such a thread before leaving anyway
+
+
+def reap_orphans() -> int:
+    """Forget the kept threads that have finished; return how many are still running."""
+    for pair in [p for p in _ORPHANS if p[0].isFinished() or not p[0].isRunning()]:
+        _ORPHANS.discard(pair)
+    return len(_ORPHANS)
+
+
+def keep_until_finished(thread: QThread, worker: QObject) -> None:
+    """Hold a still-running thread (and its worker) until it ends instead of letting it be destroyed."""
+    reap_orphans()
+    _ORPHANS.add((thread, worker))
+
+
+@atexit.register
+def _wait_for_orphans() -> None:
+    """At interpreter exit: let a thread still in its last step finish; past the limit leave without the abort
+    ("QThread: Destroyed while thread is still running") that destroying it would cause."""
+    if not reap_orphans():
+        return
+    for thread, _ in list(_ORPHANS):
+        thread.wait(int(ORPHAN_EXIT_WAIT * 1000))
+    if reap_orphans():
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 def _freeze_snapshot(snap: Any) -> Any:
@@ -108,6 +141,12 @@ class Worker(QObject):
     def stop(self) -> None:
         self._stop.set()
         self._queue.put(("stop",))
+
+    def kill_process(self) -> None:
+        """End the training subprocess now (it is busy in a long step and cannot answer); thread-safe."""
+        proc = self.process
+        if proc is not None and proc.is_alive():
+            proc.kill()
 
     # --- runs in the worker thread ------------------------------------------------------------------
     _SIGNAL_OF = {"snapshot": "snapshotReady", "state": "stateChanged", "configured": "configured",
@@ -220,7 +259,7 @@ class Worker(QObject):
                 parent.send(("stop",))
             except Exception:
                 pass
-            proc.join(0.5)
+            proc.join(0.2)          # an idle child answers "stop" in milliseconds; a busy one cannot answer
             if proc.is_alive():
                 proc.terminate()
                 proc.join(0.3)
