@@ -45,6 +45,17 @@ def _cut(t: int, bptt: int) -> bool:
     return bptt > 0 and t % bptt == 0
 
 
+def _buf(work: dict | None, key: str, shape: tuple, dtype) -> np.ndarray:
+    """An uninitialised array from ``work`` (reused across calls of the same shape: no fresh pages to fault in
+    on every step), or a new one when ``work`` is None. Its contents are valid until the next call."""
+    if work is None:
+        return np.empty(shape, dtype=dtype)
+    a = work.get(key)
+    if a is None or a.shape != shape or a.dtype != dtype:
+        a = work[key] = np.empty(shape, dtype=dtype)
+    return a
+
+
 def _gate_affine(G: int, d: int, sigmoid_gates, dtype) -> tuple[np.ndarray, np.ndarray]:
     """(scale, offset) of length G*d so that act = scale * tanh(scale * a) + offset applies sigma to the gate
     blocks in ``sigmoid_gates`` and tanh to the others, with ONE tanh over all gates:
@@ -90,21 +101,22 @@ def rnn_forward(X: np.ndarray, W: np.ndarray, activation: str) -> Cache:
     return Cache(S=S, A=S, pre=pre)
 
 
-def rnn_backward(dS: np.ndarray, cache: Cache, W: np.ndarray, activation: str, bptt: int = 0):
+def rnn_backward(dS: np.ndarray, cache: Cache, W: np.ndarray, activation: str, bptt: int = 0,
+                 work: dict | None = None):
     """BPTT for the vanilla cell. dS: (T, B, d) gradient arriving at each s_t from outside the recurrence.
 
     dpre_t = (dS_t + W^T dpre_{t+1}) * g'(pre_t); g' is computed for all steps at once before the loop."""
     S = cache.S
     T = S.shape[0]
-    gprime = np.multiply(S, S)                  # (T, B, d)
+    gprime = np.multiply(S, S, out=_buf(work, "gprime", S.shape, S.dtype))   # (T, B, d)
     if activation == "tanh":
         np.subtract(1.0, gprime, out=gprime)    # tanh'(pre) = 1 - s^2
     elif activation == "sigmoid":
         np.subtract(S, gprime, out=gprime)      # sigma'(pre) = s - s^2
     else:
         np.greater(cache.pre, 0, out=gprime)    # relu'(pre), as 0.0 / 1.0
-    dPre = np.empty_like(S)                     # (T, B, d)
-    dS_total = np.empty_like(S)                 # (T, B, d)
+    dPre = _buf(work, "dX", S.shape, S.dtype)           # (T, B, d)
+    dS_total = _buf(work, "dS_total", S.shape, S.dtype)  # (T, B, d)
     carry = np.zeros_like(S[0])                 # (B, d) dL/ds_t arriving from step t+1
     for t in range(T - 1, -1, -1):
         np.add(dS[t], carry, out=dS_total[t])
@@ -156,7 +168,7 @@ def lstm_forward(X: np.ndarray, W: np.ndarray) -> Cache:
     return Cache(S=S, A=A, C=C, TC=TC)
 
 
-def lstm_backward(dS: np.ndarray, cache: Cache, W: np.ndarray, bptt: int = 0):
+def lstm_backward(dS: np.ndarray, cache: Cache, W: np.ndarray, bptt: int = 0, work: dict | None = None):
     """BPTT through the LSTM, carrying dL/ds and dL/dc backwards.
 
     Every factor that does not depend on the carried gradients is computed for all steps at once first:
@@ -166,9 +178,9 @@ def lstm_backward(dS: np.ndarray, cache: Cache, W: np.ndarray, bptt: int = 0):
     A, C, TC, S = cache.A, cache.C, cache.TC, cache.S
     T, B, d = S.shape
     i, f, g, o = A[:, :, :d], A[:, :, d : 2 * d], A[:, :, 2 * d : 3 * d], A[:, :, 3 * d :]
-    dA = np.empty_like(A)                       # (T, B, 4d): first the factors, then (in place) the gradients
+    dA = _buf(work, "dX", A.shape, A.dtype)     # (T, B, 4d): first the factors, then (in place) the gradients
     Mi, Mf, Mg, Mo = dA[:, :, :d], dA[:, :, d : 2 * d], dA[:, :, 2 * d : 3 * d], dA[:, :, 3 * d :]
-    tmp = np.empty_like(S)                      # (T, B, d)
+    tmp = _buf(work, "tmp", S.shape, S.dtype)   # (T, B, d)
     np.subtract(1.0, i, out=tmp)
     np.multiply(tmp, i, out=Mi)
     Mi *= g                                     # g i (1 - i)
@@ -182,11 +194,11 @@ def lstm_backward(dS: np.ndarray, cache: Cache, W: np.ndarray, bptt: int = 0):
     np.subtract(1.0, o, out=tmp)
     np.multiply(tmp, o, out=Mo)
     Mo *= TC                                    # tanh(c) o (1 - o)
-    P = np.multiply(TC, TC)
+    P = np.multiply(TC, TC, out=_buf(work, "P", S.shape, S.dtype))
     np.subtract(1.0, P, out=P)
     P *= o                                      # o (1 - tanh(c)^2)
     dA4 = dA.reshape(T, B, 4, d)
-    dS_total = np.empty_like(S)
+    dS_total = _buf(work, "dS_total", S.shape, S.dtype)
     carry_s = np.zeros((B, d), dtype=S.dtype)
     carry_c = np.zeros((B, d), dtype=S.dtype)
     dc3 = np.empty((B, 1, d), dtype=S.dtype)
@@ -252,7 +264,7 @@ def gru_forward(X: np.ndarray, W: np.ndarray, b_hn: np.ndarray) -> Cache:
     return Cache(S=S, A=A, HN=HN)
 
 
-def gru_backward(dS: np.ndarray, cache: Cache, W: np.ndarray, bptt: int = 0):
+def gru_backward(dS: np.ndarray, cache: Cache, W: np.ndarray, bptt: int = 0, work: dict | None = None):
     """BPTT through the GRU (PyTorch formulation). Returns dX, dW, {"b_hn": ...}, dS_total.
 
     Every gate gradient is ds_t times a factor known from the forward pass, computed for all steps first:
@@ -262,9 +274,9 @@ def gru_backward(dS: np.ndarray, cache: Cache, W: np.ndarray, bptt: int = 0):
     A, HN, S = cache.A, cache.HN, cache.S
     T, B, d = S.shape
     r, z, n = A[:, :, :d], A[:, :, d : 2 * d], A[:, :, 2 * d :]
-    M = np.empty((T, B, 4 * d), dtype=S.dtype)  # factors, then (in place) gradients: [a_r, a_z, hn, X_n]
+    M = _buf(work, "M", (T, B, 4 * d), S.dtype)  # factors, then (in place) gradients: [a_r, a_z, hn, X_n]
     Mr, Mz, Mh, Mn = M[:, :, :d], M[:, :, d : 2 * d], M[:, :, 2 * d : 3 * d], M[:, :, 3 * d :]
-    tmp = np.empty_like(S)
+    tmp = _buf(work, "tmp", S.shape, S.dtype)
     np.multiply(n, n, out=tmp)
     np.subtract(1.0, tmp, out=tmp)
     np.subtract(1.0, z, out=Mn)
@@ -280,7 +292,7 @@ def gru_backward(dS: np.ndarray, cache: Cache, W: np.ndarray, bptt: int = 0):
     Mz -= n
     Mz *= tmp                                   # (s_{t-1} - n) z (1 - z)
     M4 = M.reshape(T, B, 4, d)
-    dS_total = np.empty_like(S)
+    dS_total = _buf(work, "dS_total", S.shape, S.dtype)
     carry = np.zeros((B, d), dtype=S.dtype)
     ds3 = np.empty((B, 1, d), dtype=S.dtype)
     ds = ds3[:, 0, :]
@@ -297,7 +309,7 @@ def gru_backward(dS: np.ndarray, cache: Cache, W: np.ndarray, bptt: int = 0):
             carry[...] = 0.0
     dW = dH[1:].reshape(-1, 3 * d).T @ S[:-1].reshape(-1, d)    # (3d, d)
     db_hn = Mh.sum(axis=(0, 1))                                  # (d,)
-    dX = np.empty((T, B, 3 * d), dtype=S.dtype)
+    dX = _buf(work, "dX", (T, B, 3 * d), S.dtype)
     dX[:, :, : 2 * d] = M[:, :, : 2 * d]
     dX[:, :, 2 * d :] = Mn
     return dX, dW, {"b_hn": db_hn}, dS_total

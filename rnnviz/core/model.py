@@ -156,6 +156,7 @@ class RNNModel:
         self.flat = np.zeros(self.n_params, dtype=self.dtype)   # (P,) every parameter
         self.grad = np.zeros(self.n_params, dtype=self.dtype)   # (P,) every gradient
         self._store, self.params, self._gstore, self.grads = {}, {}, {}, {}
+        self._work: dict = {}     # backward scratch buffers by layer/direction suffix, reused across steps
         for spec, lo, hi in zip(self.specs, self.offsets[:-1], self.offsets[1:]):
             stored = spec.shape[::-1] if spec.transposed else spec.shape
             for buf, store, public in ((self.flat, self._store, self.params), (self.grad, self._gstore, self.grads)):
@@ -307,12 +308,14 @@ class RNNModel:
 
     # -------------------------------------------------------------------------------------------- backward
     def _cell_backward(self, dS, cache, suffix):
+        """The cell's BPTT; its returned dX and dS_total live in this model's workspace (reused next call)."""
         W, bptt = self._store["W" + suffix], self.cfg.bptt
+        work = self._work.setdefault(suffix, {})
         if self.cfg.cell == "rnn":
-            return cells.rnn_backward(dS, cache, W, self.cfg.activation, bptt)
+            return cells.rnn_backward(dS, cache, W, self.cfg.activation, bptt, work=work)
         if self.cfg.cell == "lstm":
-            return cells.lstm_backward(dS, cache, W, bptt)
-        return cells.gru_backward(dS, cache, W, bptt)
+            return cells.lstm_backward(dS, cache, W, bptt, work=work)
+        return cells.gru_backward(dS, cache, W, bptt, work=work)
 
     def backward(self, fw: Forward, dTop: np.ndarray) -> np.ndarray:
         """Backpropagation through time from dL/d(top states) into ``self.grad`` (V and c excluded).
