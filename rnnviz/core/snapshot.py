@@ -5,6 +5,7 @@ keep it while training goes on in another thread. Panels only draw what is here.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -95,6 +96,8 @@ class Snapshot:
     confusion_examples: dict = field(default_factory=dict)  # core.confusion_cells: which validation examples
                                                             # (and positions) make each confusion count
     markers: tuple = ()            # ((step, text), ...): live setting changes, e.g. (120, "lr 0.01→0.001")
+    made_at: float = field(default_factory=time.perf_counter)  # when this Snapshot was built (perf_counter,
+                                                                # CLOCK_MONOTONIC: comparable across processes)
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The top-level array fields by name (for tests and exports)."""
