@@ -45,11 +45,13 @@ def _looks(win) -> dict:
     return {
         "tick_pt": axis.style["tickFont"].pointSizeF(),
         "tick_len": axis.style["tickLength"],
-        "label_pt": float(loss.loss_plot.getAxis("left").labelStyle["font-size"][:-2]),
+        "label_pt": float(loss.metric_plot.getAxis("bottom").labelStyle["font-size"][:-2]),
         "smooth_width": loss.smooth_curve.opts["pen"].widthF(),
         "raw_width": pg_width(loss.raw_curve),
         "readout_pt": loss.readout.font().pointSizeF(),
         "dock": not win.dock.isHidden(),
+        "bars": (not win.menuBar().isHidden(), not win.statusBar().isHidden()),
+        "readout": not loss.readout.isHidden(),
         "font_pt": common.FONT_PT,
         "status_width": win.status_labels["epoch"].width(),
         "hidden_mid": hidden.cmap.map(0.55, mode="qcolor").name(),
@@ -74,11 +76,12 @@ def test_presentation_mode_at_1920x1080_and_back(qtbot, window, tmp_path):
     on = _looks(win)
     k = pres.FONT_SCALE
     assert on["tick_pt"] == pytest.approx(before["tick_pt"] * k)
-    assert on["tick_pt"] >= 15 and on["label_pt"] >= 15 and on["readout_pt"] >= 15
+    assert on["tick_pt"] >= 14 and on["label_pt"] >= 14 and on["readout_pt"] >= 14
     assert abs(on["tick_len"]) > abs(before["tick_len"])
     assert on["smooth_width"] == pytest.approx(before["smooth_width"] * pres.LINE_SCALE)
     assert on["raw_width"] >= 2
     assert not on["dock"] and before["dock"]
+    assert on["bars"] == (False, False) and before["bars"] == (True, True)
     assert on["status_width"] > before["status_width"]
     # the diverging map: a state of +0.1 is a clear colour, not near-white
     assert QColor(on["hidden_mid"]).lightness() < QColor(before["hidden_mid"]).lightness() - 25

@@ -1,7 +1,7 @@
 """Presentation (projector) mode and the light / dark theme.
 
-F11 or Ctrl+P switches presentation mode on and off: every font and tick 1.4x larger, every line twice as thick,
-the settings dock hidden, full screen, and colour maps with stronger contrast near zero (a washed-out projector
+F11 or Ctrl+P switches presentation mode on and off: every font and tick 1.3x larger, every line twice as thick,
+the settings dock, menu bar and status bar hidden (the keys still work), full screen, and colour maps with stronger contrast near zero (a washed-out projector
 turns pale tints into white). The same key restores everything as it was. View ▸ Theme ▸ Light / Dark recolours
 every panel (``Panel.set_theme``) and the Qt widgets (the style sheet).
 
@@ -22,7 +22,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from .panels import common
 from . import theme as theme_mod
 
-FONT_SCALE = 1.4
+FONT_SCALE = 1.3
 SYMBOL_SCALE = 1.25
 LINE_SCALE = 2.0
 KEYS = ("F11", "Ctrl+P")
@@ -118,6 +118,7 @@ class Presentation:
         self._saved = {
             "consts": (common.FONT_PT, common.TITLE_PT, common.SMALL_PT),
             "dock": not w.dock.isHidden(),
+            "bars": (not w.menuBar().isHidden(), not w.statusBar().isHidden()),
             "app_font": QFont(app.font()) if app else None,
             "state": w.windowState(),
         }
@@ -127,6 +128,9 @@ class Presentation:
             app.setFont(_scaled_font(app.font(), FONT_SCALE))
         theme_mod.set_widget_theme(self.theme, FONT_SCALE, window=w)
         w.dock.hide()
+        w.menuBar().hide()          # the room for the plots; every key (Space, S, E, R, F11...) still works
+        w.statusBar().hide()
+        self._hide_readouts()
         self._scale_status()
         self._scale_all()
         self._swap_cmaps(strong=True)
@@ -155,6 +159,9 @@ class Presentation:
         self._swap_cmaps(strong=False)
         if self._saved["dock"]:
             w.dock.show()
+        menu_bar, status_bar = self._saved["bars"]
+        w.menuBar().setVisible(menu_bar)
+        w.statusBar().setVisible(status_bar)
         if self.fullscreen and w.isFullScreen():
             w.setWindowState(self._saved["state"])
         self.action.setChecked(False)
@@ -169,6 +176,18 @@ class Presentation:
             self._scale_widgets(panel)
             for view in panel.findChildren(pg.GraphicsView):
                 self._scale_scene(view)
+
+    def _hide_readouts(self) -> None:
+        """The hover read-outs ("Hover over a plot for exact values.") give their line to the plots: a room
+        cannot read a value under the lecturer's mouse anyway."""
+        from PySide6.QtWidgets import QLabel
+
+        idle = common.HoverReadout.__init__.__defaults__[-1]
+        for panel in self.window.panels.values():
+            for label in panel.findChildren(QLabel):
+                if label.text() == idle and not label.isHidden():
+                    label.hide()
+                    self._record(lambda lab=label: lab.show())
 
     def _scale_status(self) -> None:
         """The status-bar fields have fixed widths (measured at the normal font): widen them with the font."""
@@ -303,11 +322,33 @@ class Presentation:
                             item.titleLabel.setMaximumHeight(need)
                             item.layout.setRowFixedHeight(0, need)
 
+    def _fit_axis_labels(self) -> None:
+        """A vertical axis title longer than its (now shorter) plot would run into the next plot's: make it
+        smaller until it fits, never below the normal (unscaled) SMALL_PT; leaving restores the sizes with the
+        axis's other styles."""
+        floor = self._saved.get("consts", (0, 0, common.SMALL_PT))[2]
+        for panel in self.window.panels.values():
+            for view in panel.findChildren(pg.GraphicsView):
+                if view.scene() is None:
+                    continue
+                for axis in view.scene().items():
+                    if not (isinstance(axis, pg.AxisItem) and axis.orientation in ("left", "right")
+                            and axis.label.isVisible() and "font-size" in axis.labelStyle):
+                        continue
+                    room = axis.geometry().height() - 4
+                    width = axis.label.boundingRect().width()
+                    size = float(str(axis.labelStyle["font-size"])[:-2])
+                    if room > 0 and width > room and size > floor:
+                        new = max(floor, size * room / width)
+                        axis.labelStyle = {**axis.labelStyle, "font-size": f"{new:.1f}pt"}
+                        axis._updateLabel()
+
     def refresh(self, _snap: Any = None) -> None:
         """After the panels drew a frame: scale the items they have just made, give titles their height."""
         if self.on:
             self._scale_all()
             self._fit_titles()
+            self._fit_axis_labels()
 
     def _after_reset(self, _info: Any = None) -> None:
         if self.on:     # the panels made new items for the new model: scale them once they exist

@@ -51,6 +51,9 @@ QStatusBar QLabel {{ padding: 0 8px; font-size: {pt:.0f}pt; }}
         sheet += f"""
 QFrame#faultBanner, QFrame#faultBanner QLabel {{ background: {FAULT}; color: white; }}
 QTabBar::tab:selected {{ background: {c['panel']}; }}
+QCheckBox::indicator {{ width: 13px; height: 13px; border: 1px solid #9aa0a6; border-radius: 2px;
+                        background: {c['base']}; }}
+QCheckBox::indicator:checked {{ background: {c['highlight']}; border-color: {c['highlight']}; }}
 """
     return sheet
 
