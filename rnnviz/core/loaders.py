@@ -23,13 +23,14 @@ import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 from .errors import DataError
 from .text import tokenize, tokenize_cut
 
 MAX_FILE_BYTES = 64 * 1024 * 1024  # larger files are refused: this app trains small models live
-MAX_EXAMPLES = 1_000_000           # classification rows / labelling sentences: more is refused (with the line)
-MAX_TOKENS = 5_000_000             # tokens kept from one file (after cutting at max_len): more is refused
+MAX_EXAMPLES = 200_000             # classification rows / labelling sentences: more is refused (with the line)
+MAX_TOKENS = 3_000_000             # tokens kept from one file (after cutting at max_len): more is refused
 MAX_STREAM_TOKENS = 2_000_000      # generation: a longer text is cut here, with a note
 MAX_CLASSES = 1000                 # distinct labels / tags: more is refused (the confusion matrix is k x k)
 # the first bytes of files people drop in by mistake
@@ -149,13 +150,26 @@ def read_text(path: str | Path) -> str:
     return decode_bytes(data, name)
 
 
-def split_lines(text: str, name: str) -> list[str]:
-    """Lines split at ``\\n`` only, a trailing ``\\r`` removed (U+0085, U+2028 ... are not line breaks)."""
+def split_lines(text: str, name: str) -> Iterator[str]:
+    """Lines split at ``\\n`` only, a trailing ``\\r`` removed (U+0085, U+2028 ... are not line breaks).
+
+    One line at a time, so a loader that stops at a cap never splits the rest of a huge file.
+    """
     if "\n" not in text and "\r" in text.rstrip("\r"):
         raise DataError("lines end with a bare carriage return (old Mac format); save the file with "
                         "LF or CRLF line ends", name)
-    lines = text.split("\n")
-    return [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
+    return _lines(text)
+
+
+def _lines(text: str) -> Iterator[str]:
+    start = 0
+    while True:
+        end = text.find("\n", start)
+        line = text[start:] if end < 0 else text[start:end]
+        yield line[:-1] if line.endswith("\r") else line
+        if end < 0:
+            return
+        start = end + 1
 
 
 def _is_blank(line: str) -> bool:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from itertools import islice
+from itertools import islice, repeat
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
@@ -32,6 +32,7 @@ PAD, UNK, SOS, EOS = "<pad>", "<unk>", "<sos>", "<eos>"
 SPECIALS = (PAD, UNK, SOS, EOS)
 VOCAB_FORMAT = "rnnviz-vocab"
 VOCAB_VERSION = 1
+SHORT_TEXT = 100_000  # tokenize_cut: texts up to this many characters are tokenized in one regex call
 
 
 def iter_tokens(text: str, mode: str = "word", lowercase: bool = True) -> Iterator[str]:
@@ -57,6 +58,13 @@ def tokenize(text: str, mode: str = "word", lowercase: bool = True) -> list[str]
 
 def tokenize_cut(text: str, mode: str, lowercase: bool, max_len: int) -> tuple[list[str], int]:
     """(the first ``max_len`` tokens, the full token count), never holding more than ``max_len`` tokens."""
+    if len(text) <= SHORT_TEXT:                       # the common case: one call into the regex engine
+        if mode not in ("word", "char"):
+            raise ValueError(f"tokenize mode must be 'word' or 'char', got {mode!r}")
+        if lowercase:
+            text = text.lower()
+        toks = WORD_RE.findall(text) if mode == "word" else list(text)
+        return toks[:max_len], len(toks)
     it = iter_tokens(text, mode, lowercase)
     head = list(islice(it, max_len))
     rest = sum(1 for _ in it)
@@ -143,7 +151,9 @@ class Vocab:
     def encode(self, tokens: Iterable[str]) -> np.ndarray:
         """(T,) int64 ids; unknown tokens become ``unk_id``."""
         index, unk = self._index, self.unk_id
-        return np.fromiter((index.get(t, unk) for t in tokens), dtype=np.int64)
+        if not isinstance(tokens, (list, tuple)):
+            tokens = list(tokens)
+        return np.fromiter(map(index.get, tokens, repeat(unk)), dtype=np.int64, count=len(tokens))
 
     def decode(self, ids: Iterable[int]) -> list[str]:
         """The tokens of ``ids``; an id outside the vocabulary is a ValueError."""
