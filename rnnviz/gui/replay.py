@@ -28,13 +28,14 @@ class ReplayBar(QtWidgets.QFrame):
         self.window = window
         self.controller = ctl = window.controller
         self.replaying: Any = None
+        self._state_text: str | None = None      # the status field's text before replaying
         self.slider = QtWidgets.QSlider(Qt.Orientation.Horizontal)
         self.slider.setObjectName("replaySlider")
         self.slider.setRange(0, 0)
         self.slider.setPageStep(10)
         self.slider.setToolTip("Pause training, then drag to look back at earlier moments: every panel shows the "
                                "snapshot of that step. The right end is live.")
-        self.title = common.label("Replay", bold=True)
+        self.title = common.label("<b>Replay</b>")
         self.label = common.label("")
         self.label.setMinimumWidth(self.label.fontMetrics().horizontalAdvance(
             "step 0000000 of 0000000 · 1000 snapshots, 000.0 MB of 200 MB (at most 1000) ") + 12)
@@ -96,7 +97,15 @@ class ReplayBar(QtWidgets.QFrame):
         snap = self.buffer[i]
         self.replaying = snap
         self.window.show_snapshot(snap, everything=True)
-        self.window.statusBar().showMessage(f"Replaying step {snap.step} \u2014 press Space to continue")
+        message = f"Replaying step {snap.step} \u2014 press Space to continue"
+        self.window.statusBar().showMessage(message)
+        state = getattr(self.window, "status_labels", {}).get("state")
+        if state is not None:                  # the permanent fields leave the message area little room
+            if self._state_text is None:
+                self._state_text = state.text()
+            state.setText(f"Replaying step {snap.step}")
+            state.setToolTip(message)
+        self.title.setText(f"<b style='color:#c62828'>{message}</b>")
         self._sync()
 
     @Slot()
@@ -104,7 +113,7 @@ class ReplayBar(QtWidgets.QFrame):
         was = self.replaying is not None
         self.replaying = None
         if was:
-            self.window.statusBar().clearMessage()
+            self._leave_message()
             if self.controller.latest is not None:
                 self.window.show_snapshot(self.controller.latest, everything=True)
         self._sync()
@@ -130,9 +139,19 @@ class ReplayBar(QtWidgets.QFrame):
 
     @Slot(object)
     def _on_reset(self, info: Any) -> None:
-        self.replaying = None
-        self.window.statusBar().clearMessage()
+        if self.replaying is not None:
+            self.replaying = None
+            self._leave_message()
         self._sync()
+
+    def _leave_message(self) -> None:
+        self.window.statusBar().clearMessage()
+        self.title.setText("<b>Replay</b>")
+        state = getattr(self.window, "status_labels", {}).get("state")
+        if state is not None and self._state_text is not None:
+            state.setText(self._state_text)
+            state.setToolTip("Training state")
+        self._state_text = None
 
     @Slot(int)
     def _tab_changed(self, index: int) -> None:

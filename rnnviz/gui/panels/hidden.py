@@ -93,7 +93,10 @@ class HiddenStatesPanel(Panel):
                                    "(unknown words read as <unk>) and followed as training goes on. Empty + Enter "
                                    "goes back to the validation example.")
         self.probe_text.returnPressed.connect(self._text_entered)
+        self.probe_text.setMinimumWidth(200)
         top.addWidget(self.probe_text, 2)
+        # the source text may be cut on a narrow panel (its tooltip has it all), never the typing box
+        self.source_label.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
         top.addSpacing(12)
         top.addWidget(self.source_label, 1)
         layout = QtWidgets.QVBoxLayout(self)
@@ -171,10 +174,10 @@ class HiddenStatesPanel(Panel):
         note = {"predicted": " (no label: gradients w.r.t. the predicted class)",
                 "next token": " (gradients: next typed token)", "": " (no label: no gradient)"}.get(target_from, "")
         self.source_label.setText(f"showing: {source or 'probe'}{note if source == 'typed' else ''}")
-        self.source_label.setToolTip("" if source != "typed" else
-                                     "A typed sentence has no true label: its gradient flow (Slow-motion BPTT tab) "
-                                     "is taken against the model's own prediction, or the next typed token for "
-                                     "generation.")
+        self.source_label.setToolTip(self.source_label.text() + ("" if source != "typed" else
+                                     "\nA typed sentence has no true label: its gradient flow (Slow-motion BPTT "
+                                     "tab) is taken against the model's own prediction, or the next typed token "
+                                     "for generation."))
         m = re.search(r"#(\d+)", source or "")
         if m and not self.probe_spin.hasFocus():
             self.probe_spin.blockSignals(True)
