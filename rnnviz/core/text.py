@@ -58,12 +58,14 @@ def tokenize(text: str, mode: str = "word", lowercase: bool = True) -> list[str]
 
 def tokenize_cut(text: str, mode: str, lowercase: bool, max_len: int) -> tuple[list[str], int]:
     """(the first ``max_len`` tokens, the full token count), never holding more than ``max_len`` tokens."""
-    if len(text) <= SHORT_TEXT:                       # the common case: one call into the regex engine
+    if mode == "char" or len(text) <= SHORT_TEXT:     # one call into the regex engine, or plain characters
         if mode not in ("word", "char"):
             raise ValueError(f"tokenize mode must be 'word' or 'char', got {mode!r}")
         if lowercase:
             text = text.lower()
-        toks = WORD_RE.findall(text) if mode == "word" else list(text)
+        if mode == "char":
+            return list(text[:max_len]), len(text)
+        toks = WORD_RE.findall(text)
         return toks[:max_len], len(toks)
     it = iter_tokens(text, mode, lowercase)
     head = list(islice(it, max_len))
