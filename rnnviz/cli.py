@@ -109,6 +109,14 @@ def build_parser() -> argparse.ArgumentParser:
     from .explore_cli import add_parsers as _add_explore   # sweep, race
 
     _add_explore(sub, _add_source)
+    p = sub.add_parser("bench", help="time the training step against PyTorch CPU, and the window's cost",
+                       description="Time rnnviz's training step (RNN/LSTM/GRU, classification/labelling, a grid of "
+                                   "shapes, float32 and float64) against the same step in PyTorch CPU when it is "
+                                   "installed, the machine's matmul peak, and what the window costs training. "
+                                   "Interleaved runs, medians; a table, or one JSON object with --json.")
+    p.add_argument("--quick", action="store_true", help="a small subset that runs in seconds")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    p.add_argument("--no-window", action="store_true", help="skip the window figures")
     return parser
 
 
@@ -271,6 +279,7 @@ def cmd_window(args) -> int:
 COMMANDS = {"presets": cmd_presets, "train": cmd_train, "gradcheck": cmd_gradcheck, "render": cmd_render}
 COMMANDS["sweep"] = lambda args: __import__("rnnviz.explore_cli", fromlist=["cmd_sweep"]).cmd_sweep(args)
 COMMANDS["race"] = lambda args: __import__("rnnviz.explore_cli", fromlist=["cmd_race"]).cmd_race(args)
+COMMANDS["bench"] = lambda args: __import__("rnnviz.bench", fromlist=["cmd_bench"]).cmd_bench(args)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,190 @@
+"""The window's share of ``rnnviz bench``: what drawing costs training.
+
+  refresh_ms      one full refresh of each panel: ``panel.render(snapshot)`` + a synchronous ``repaint()``, median
+                  of N, alternating two real snapshots from real training (so no panel can skip an unchanged frame);
+                  "window" is ``show_snapshot`` of the whole window + ``repaint()`` (every visible panel).
+  speed           ``controller.measure_speed``: headless Trainer.step() steps/s against steps/s with the window
+                  shown and every visible panel live at the default redraw rate (process backend).
+  step_to_pixel   during that live run: from a Snapshot's ``made_at`` (stamped when the trainer built it, right
+                  after its step) to the first event-loop turn after the window's paint events for that frame.
+  stall           during that live run: a 10 ms heartbeat QTimer; stall = gap between beats minus 10 ms.
+Needs Qt (offscreen when there is no display).
+"""
+from __future__ import annotations
+
+import os
+import statistics
+import time
+from typing import Any
+
+HEARTBEAT_MS = 10
+
+
+def _app():
+    from PySide6.QtWidgets import QApplication
+
+    if QApplication.instance() is None and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    return QApplication.instance() or QApplication([])
+
+
+def real_snapshots(config, steps: int = 200) -> tuple[Any, Any]:
+    """Two snapshots of real training on ``config``: after ``steps`` and after ``steps`` + 20 more steps."""
+    from rnnviz.core.trainer import Trainer
+
+    trainer = Trainer(config)
+    for _ in range(steps):
+        trainer.step()
+    first = trainer.snapshot()
+    for _ in range(20):
+        trainer.step()
+    return first, trainer.snapshot()
+
+
+def refresh_costs(config, repeats: int = 10, size: tuple[int, int] = (1600, 1000),
+                  train_steps: int = 200) -> dict[str, float]:
+    """Median ms of one full refresh per panel, and of the whole window ("window")."""
+    from .main_window import MainWindow
+    from .theme import apply_theme
+
+    app = _app()
+    apply_theme(app)
+    snaps = real_snapshots(config, train_steps)
+    window = MainWindow(config, start=False)
+    window.resize(*size)
+    window.show()
+    app.processEvents()
+    out = {}
+    try:
+        for key, panel in window.panels.items():
+            if window.tabs.indexOf(panel) >= 0:
+                window.tabs.setCurrentWidget(panel)
+                app.processEvents()
+            times = []
+            for r in range(repeats + 1):
+                start = time.perf_counter()
+                panel.render(snaps[r % 2])
+                panel.repaint()
+                if r:                                   # the first call warms caches up
+                    times.append(time.perf_counter() - start)
+            out[key] = statistics.median(times) * 1e3
+        window.tabs.setCurrentIndex(0)
+        app.processEvents()
+        times = []
+        for r in range(repeats + 1):
+            start = time.perf_counter()
+            window.show_snapshot(snaps[r % 2])
+            window.repaint()
+            if r:
+                times.append(time.perf_counter() - start)
+        out["window"] = statistics.median(times) * 1e3
+    finally:
+        window.close()
+        window.deleteLater()
+        app.processEvents()
+    return out
+
+
+class LiveProbe:
+    """Heartbeat and paint watcher, attached to whichever MainWindow is training (found among top-level
+    widgets, since ``measure_speed`` builds its own window)."""
+
+    def __init__(self, app):
+        from PySide6.QtCore import QEvent, QObject, QTimer
+
+        self.app = app
+        self.beats: list[float] = []
+        self.delays: list[float] = []
+        self.window = None
+        self._pending = None          # made_at of a frame handed to the window, not yet painted
+        self._paint_seen = False
+        probe = self
+
+        class PaintFilter(QObject):
+            def eventFilter(self, obj, event):              # noqa: N802 (Qt name)
+                if (event.type() == QEvent.Type.Paint and probe._pending is not None and not probe._paint_seen
+                        and probe.window is not None and obj.isWidgetType() and probe.window.isAncestorOf(obj)):
+                    probe._paint_seen = True
+                    QTimer.singleShot(0, probe._painted)    # runs once this paint pass has finished
+                return False
+
+        self._filter = PaintFilter()
+        self.timer = QTimer()
+        self.timer.setInterval(HEARTBEAT_MS)
+        self.timer.timeout.connect(self._beat)
+
+    def start(self) -> None:
+        self.app.installEventFilter(self._filter)
+        self.timer.start()
+
+    def stop(self) -> None:
+        self.timer.stop()
+        self.app.removeEventFilter(self._filter)
+
+    def _training(self) -> bool:
+        ctl = getattr(self.window, "controller", None)
+        return bool(ctl is not None and ctl.running and ctl.latest is not None and ctl.latest.step >= 20)
+
+    def _beat(self) -> None:
+        if self.window is None:
+            from .main_window import MainWindow
+
+            found = [w for w in self.app.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
+            if found:
+                self.window = found[0]
+                self.window.controller.frameReady.connect(self._frame)
+            return
+        if self._training():
+            self.beats.append(time.perf_counter())
+
+    def _frame(self, snap) -> None:
+        if self._training() and self._pending is None:
+            self._pending = getattr(snap, "made_at", None)
+            self._paint_seen = False
+
+    def _painted(self) -> None:
+        if self._pending is not None:
+            self.delays.append(time.perf_counter() - self._pending)
+        self._pending = None
+
+    def stalls_ms(self) -> list[float]:
+        gaps = [(b - a) * 1e3 - HEARTBEAT_MS for a, b in zip(self.beats, self.beats[1:])]
+        return [max(0.0, g) for g in gaps]
+
+
+def run_window_bench(config=None, seconds: float = 5.0, repeats: int = 10, train_steps: int = 200) -> dict:
+    """Every window figure as one dict (see the module docstring)."""
+    import numpy as np
+
+    from rnnviz.core.config import Config
+
+    from .controller import headless_speed, load_dataset, measure_speed
+
+    app = _app()
+    config = config or Config()
+    refresh = refresh_costs(config, repeats=repeats, train_steps=train_steps)
+    live_config = config.replace(epochs=100000)
+    headless = headless_speed(live_config, seconds=seconds, dataset=load_dataset(live_config))
+    probe = LiveProbe(app)
+    probe.start()
+    try:
+        report = measure_speed(config, seconds=seconds, headless=headless)
+    finally:
+        probe.stop()
+    stalls = probe.stalls_ms()
+    delays = [d * 1e3 for d in probe.delays]
+    panels = {k: v for k, v in refresh.items() if k != "window"}
+    return {
+        "preset_config": {"dataset": config.dataset, "cell": config.cell, "hidden": config.hidden,
+                          "batch_size": config.batch_size},
+        "refresh_ms": refresh,
+        "refresh_worst_panel_ms": max(panels.values()) if panels else None,
+        "headless_steps_per_s": report.headless, "live_steps_per_s": report.live,
+        "live_over_headless": report.live / report.headless if report.headless else None,
+        "frames": report.frames, "snapshots": report.snapshots, "seconds": report.seconds,
+        "step_to_pixel_ms": {"n": len(delays), "median": float(np.median(delays)) if delays else None,
+                             "p99": float(np.percentile(delays, 99)) if delays else None,
+                             "max": max(delays) if delays else None},
+        "stall_ms": {"n": len(stalls), "p99": float(np.percentile(stalls, 99)) if stalls else None,
+                     "max": max(stalls) if stalls else None},
+    }

@@ -1,0 +1,176 @@
+"""rnnviz bench: the FLOP count and the fraction of peak for known shapes, the timing helpers' arithmetic, and a
+smoke run of `rnnviz bench --quick --json` (no timing assertions)."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from rnnviz.bench import core, flops, report
+from rnnviz.cli import main
+
+
+# ------------------------------------------------------------------------------------------- FLOP arithmetic
+def test_step_flops_vanilla_classification_by_hand():
+    # d=32, T=20, B=32, k=10, G=1: W s_{t-1} for t=1..19 is 19 products of (32x32)(32x32): 19*2*32*32*32 FLOPs,
+    # done 3 times (forward, dL/ds_{t-1}, dW); the head (32x32)(32x10) 3 times (forward, dL/ds, dV)
+    recurrent = 19 * 2 * 32 * 32 * 32          # 1,245,184
+    head = 2 * 32 * 32 * 10                    # 20,480
+    assert flops.step_flops("rnn", "classification", 32, 20, 32, 10) == 3 * recurrent + 3 * head == 3_796_992
+
+
+def test_step_flops_gated_labelling_by_hand():
+    # LSTM: 4 gates, so W is (128 x 32); labelling: the head runs at all T=5 steps for B=2 sequences
+    recurrent = 4 * 2 * 2 * (4 * 32) * 32      # (T-1)=4 products of (2x32)(32x128)
+    head = 5 * 2 * 2 * 32 * 7
+    assert flops.step_flops("lstm", "labelling", 32, 5, 2, 7) == 3 * (recurrent + head)
+    assert flops.step_flops("gru", "labelling", 32, 5, 2, 7) == 3 * (recurrent * 3 // 4 + head)
+    assert flops.step_flops("rnn", "labelling", 8, 1, 3, 2) == 3 * 2 * 3 * 8 * 2   # T=1: no recurrent product
+
+
+def test_step_flops_counts_the_products_the_model_makes(monkeypatch):
+    """Independent count: the per-step recurrent products the core really makes (np.dot in the cells, counted by
+    their shapes while one forward + BPTT runs), plus dW and the head by shape. Vocabulary look-ups are gathers."""
+    from rnnviz.core.batch import Batch
+    from rnnviz.core.config import Config
+    from rnnviz.core.model import RNNModel
+
+    counted = []
+    real_dot = np.dot
+
+    def counting_dot(a, b, out=None):
+        if np.ndim(a) == 2 and np.ndim(b) == 2:
+            counted.append(2 * a.shape[0] * a.shape[1] * b.shape[1])
+        return real_dot(a, b, out=out)
+
+    d, T, B, k = 16, 6, 3, core.CLASSES
+    model = RNNModel(Config(cell="lstm", task="classification", hidden=d, dtype="float64"), core.VOCAB, k)
+    ids, targets = core.make_data(core.Shape("lstm", "classification", d, T, B))
+    batch = Batch(ids=ids, lengths=np.full(B, T), targets=targets, index=np.arange(B))
+    monkeypatch.setattr(np, "dot", counting_dot)
+    model.loss_and_grads(batch)
+    monkeypatch.undo()
+    per_product = 2 * B * (4 * d) * d                   # (B x d)(d x 4d), or (B x 4d)(4d x d) backwards
+    assert counted == [per_product] * (2 * (T - 1))     # forward and backward, t = 1..T-1
+    dW = 2 * (4 * d) * ((T - 1) * B) * d                # dA^T S: (4d x (T-1)B)((T-1)B x d)
+    head = 3 * 2 * B * d * k                            # V s, dlogits V, dlogits^T s
+    assert flops.step_flops("lstm", "classification", d, T, B, k) == sum(counted) + dW + head
+
+
+def test_fraction_of_peak_and_gflops():
+    assert flops.gflops(3_000_000_000, 1.5) == pytest.approx(2.0)
+    # 2e9 FLOPs in 0.5 s is 4 GFLOP/s, half of an 8 GFLOP/s peak
+    assert flops.fraction_of_peak(2_000_000_000, 0.5, 8.0) == pytest.approx(0.5)
+
+
+def test_matmul_peak_is_a_plausible_rate():
+    peak = flops.matmul_peak("float64", n=64, repeats=2, min_seconds=0.002)
+    assert 0.01 < peak < 1e5      # GFLOP/s: positive and finite (no timing claim)
+
+
+def test_interleaved_medians_round_robin_and_median(monkeypatch):
+    order = []
+    fns = {"a": lambda: order.append("a"), "b": lambda: order.append("b")}
+    samples = iter([5.0, 1.0, 3.0, 2.0, 4.0, 9.0])        # a, b, a, b, a, b
+
+    def fake_time_per_call(fn, min_seconds):
+        fn()
+        return next(samples)
+
+    monkeypatch.setattr(flops, "time_per_call", fake_time_per_call)
+    med = flops.interleaved_medians(fns, rounds=3, min_seconds=0.0)
+    assert order == ["a", "b", "a", "b", "a", "b", "a", "b"]   # one warm-up each, then turns
+    assert med == {"a": 4.0, "b": 2.0}                         # medians of (5, 3, 4) and (1, 2, 9)
+
+
+def test_time_per_call_divides_by_the_call_count():
+    calls = []
+    t = flops.time_per_call(lambda: calls.append(1), min_seconds=0.01)
+    assert len(calls) >= 1 and 0 < t <= 0.01 * 10 / len(calls) + 0.05
+
+
+def test_targets_met_or_not_from_the_rows():
+    rows = [{"cell": "rnn", "numpy_over_torch": 0.4, "f64_over_f32": 2.0},
+            {"cell": "rnn", "numpy_over_torch": 0.6, "f64_over_f32": 2.3},
+            {"cell": "lstm", "numpy_over_torch": 1.0, "f64_over_f32": 1.5},
+            {"cell": "lstm", "numpy_over_torch": 1.6, "f64_over_f32": 1.5},
+            {"cell": "lstm", "numpy_over_torch": 1.1, "f64_over_f32": 1.5}]
+    window = {"live_over_headless": 0.85, "step_to_pixel_ms": {"median": 120.0}, "stall_ms": {"p99": 10.0},
+              "refresh_worst_panel_ms": 12.0}
+    got = {t["target"]: (t["value"], t["met"]) for t in report.targets(rows, window)}
+    assert got["rnn numpy/torch worst <= 0.5"] == (0.6, False)
+    assert got["lstm numpy/torch median <= 1.2"] == (1.1, True)
+    assert got["lstm numpy/torch worst <= 1.5"] == (1.6, False)
+    assert got["gru numpy/torch median <= 1.2"] == (None, None)          # no gru rows: not measured
+    assert got["float64/float32 worst <= 2.2"] == (2.3, False)
+    assert got["window live/headless >= 0.8"] == (0.85, True)
+    assert got["step-to-pixel median < 100 ms"] == (120.0, False)
+    assert got["stall p99 < 50 ms"] == (10.0, True)
+    assert got["slowest panel refresh <= 12 ms"] == (12.0, True)
+
+
+def test_stalls_from_heartbeats():
+    pytest.importorskip("PySide6")
+    from rnnviz.gui.bench_window import HEARTBEAT_MS, LiveProbe, _app
+
+    probe = LiveProbe(_app())
+    probe.beats = [0.0, HEARTBEAT_MS / 1e3, HEARTBEAT_MS / 1e3 + 0.030, HEARTBEAT_MS / 1e3 + 0.031]
+    assert probe.stalls_ms() == pytest.approx([0.0, 30.0 - HEARTBEAT_MS, 0.0])   # a beat early is no stall
+
+
+# ------------------------------------------------------------------------------------------------ smoke runs
+ROW_KEYS = {"cell", "task", "hidden", "T", "batch", "flops", "numpy_f32_ms", "numpy_f64_ms", "f64_over_f32",
+            "numpy_f32_peak", "numpy_f64_peak", "torch_f32_ms", "numpy_over_torch", "torch_f32_peak"}
+
+
+def _check_rows(rows, with_torch):
+    assert len(rows) == len(core.grid(quick=True)) == 6
+    for r in rows:
+        assert set(r) == ROW_KEYS
+        assert r["flops"] == flops.step_flops(r["cell"], r["task"], r["hidden"], r["T"], r["batch"], core.CLASSES)
+        assert r["numpy_f32_ms"] > 0 and r["numpy_f64_ms"] > 0
+        assert r["f64_over_f32"] == pytest.approx(r["numpy_f64_ms"] / r["numpy_f32_ms"])
+        if with_torch:
+            assert r["torch_f32_ms"] > 0
+            assert r["numpy_over_torch"] == pytest.approx(r["numpy_f32_ms"] / r["torch_f32_ms"])
+        else:
+            assert r["torch_f32_ms"] is r["numpy_over_torch"] is r["torch_f32_peak"] is None
+
+
+def test_bench_quick_json_runs(capsys):
+    pytest.importorskip("PySide6")
+    assert main(["bench", "--quick", "--json"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    try:
+        import torch  # noqa: F401
+        with_torch = True
+    except ImportError:
+        with_torch = False
+    _check_rows(res["rows"], with_torch)
+    peak = res["peak_gflops"]["float32"]
+    for r in res["rows"]:     # fraction of peak = FLOPs / time / peak
+        assert r["numpy_f32_peak"] == pytest.approx(r["flops"] / (r["numpy_f32_ms"] / 1e3) / (peak * 1e9))
+    w = res["window"]
+    assert set(w["refresh_ms"]) >= {"loss", "hidden", "window"} and all(v > 0 for v in w["refresh_ms"].values())
+    assert w["live_over_headless"] == pytest.approx(w["live_steps_per_s"] / w["headless_steps_per_s"])
+    assert {t["target"] for t in res["targets"]} >= {"rnn numpy/torch worst <= 0.5", "stall p99 < 50 ms"}
+
+
+def test_bench_without_torch_skips_its_rows(monkeypatch, capsys):
+    monkeypatch.setattr(core, "torch_available", lambda: (False, "PyTorch not importable (test); torch rows skipped"))
+    assert main(["bench", "--quick", "--json", "--no-window"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    _check_rows(res["rows"], with_torch=False)
+    assert res["machine"]["torch"] is None and res["window"] is None
+    assert any("torch rows skipped" in n for n in res["notes"])
+    met = {t["target"]: t["met"] for t in res["targets"]}
+    assert met["rnn numpy/torch worst <= 0.5"] is None and met["lstm numpy/torch median <= 1.2"] is None
+
+
+def test_bench_table_prints(capsys, monkeypatch):
+    monkeypatch.setattr(core, "grid", lambda quick=False: [core.Shape("rnn", "classification", 8, 4, 2)])
+    monkeypatch.setattr(core, "torch_available", lambda: (False, "no torch (test)"))
+    assert main(["bench", "--quick", "--no-window"]) == 0
+    out = capsys.readouterr().out
+    assert "matmul peak" in out and "rnn  class" in out and "targets:" in out and "not measured" in out
