@@ -56,6 +56,9 @@ CORPUS = [
     ("label_only_no_tab.tsv", C, ("error", 2, "no separator")),
     ("text_only_trailing_tab.tsv", C, ("error", 2, "the label (after the last separator) is empty")),
     ("duplicated_header.tsv", C, ("loads", "1 more header row(s) like line 1 were skipped")),
+    ("header_unknown.tsv", C, ("loads", "line 1 was read as a header row (its label 'score' appears nowhere else)")),
+    ("quoted_header.csv", C, ("loads", None)),
+    ("label_first.tsv", C, ("error", None, "all 12 labels are different")),
     ("spreadsheet.xlsx", C, ("error", None, "ZIP archive (an Excel .xlsx")),
     ("records.json", C, ("error", 1, "looks like JSON")),
     ("sentences.conllu", C, ("error", None, "use task=labelling")),
@@ -149,6 +152,8 @@ def test_corpus_file_loads_or_names_file_and_line(name, task, expected):
     if expected[0] == "loads":
         ds = load(path, task)
         check_dataset(ds)
+        if name in ("header_unknown.tsv", "quoted_header.csv", "duplicated_header.tsv"):
+            assert ds.classes == ["neg", "pos"] and len(ds.train) + len(ds.val) == 12   # headers are not examples
         if expected[1]:
             assert any(expected[1] in n for n in ds.notes), ds.notes
         return

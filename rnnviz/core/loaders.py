@@ -14,38 +14,28 @@ Formats (the caller picks one; ``rnnviz.core.data`` picks by extension and task)
 - labelling two columns: ``token<TAB>tag``, sentences end at a blank line. A token may start with ``#``.
 - generation: any UTF-8 text.
 
-Text: UTF-8 with or without a BOM. Lines end at ``\\n`` only (a trailing ``\\r`` is dropped), so U+0085 (NEL),
-U+2028 and friends stay inside the text, where tokenizing treats them as spaces.
+Text: UTF-8 with or without a BOM, read by ``rnnviz.core.textfile`` (which names binary, UTF-16 ... files). Lines end
+at ``\\n`` only, so U+0085 (NEL), U+2028 and friends stay inside the text, where tokenizing treats them as spaces.
+Stated caps (``MAX_*`` below): more examples, tokens or classes are refused at the line where the cap is passed.
 """
 from __future__ import annotations
 
 import re
-import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 from .errors import DataError
-from .text import tokenize, tokenize_cut
+from .text import tokenize_cut
+from .textfile import MAX_FILE_BYTES, decode_bytes, path_exists, read_text, split_lines  # noqa: F401
 
-MAX_FILE_BYTES = 64 * 1024 * 1024  # larger files are refused: this app trains small models live
 MAX_EXAMPLES = 200_000             # classification rows / labelling sentences: more is refused (with the line)
 MAX_TOKENS = 3_000_000             # tokens kept from one file (after cutting at max_len): more is refused
 MAX_STREAM_TOKENS = 2_000_000      # generation: a longer text is cut here, with a note
 MAX_CLASSES = 1000                 # distinct labels / tags: more is refused (the confusion matrix is k x k)
-# the first bytes of files people drop in by mistake
-SIGNATURES = (
-    (b"\x89PNG\r\n\x1a\n", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"GIF8", "a GIF image"),
-    (b"%PDF-", "a PDF document"), (b"PK\x03\x04", "a ZIP archive (an Excel .xlsx, Word .docx or .npz file is one)"),
-    (b"PK\x05\x06", "an empty ZIP archive"), (b"\x1f\x8b", "a gzip-compressed file (unpack it first)"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Microsoft Office file (.xls / .doc)"),
-    (b"\x93NUMPY", "a NumPy .npy array"), (b"BZh", "a bzip2-compressed file (unpack it first)"),
-    (b"\xfd7zXZ\x00", "an xz-compressed file (unpack it first)"), (b"\x7fELF", "a program (ELF binary)"),
-    (b"SQLite format 3\x00", "an SQLite database"), (b"RIFF", "a RIFF media file (WAV / AVI / WebP)"),
-)
-
-HEADER_TEXT = {"text", "sentence", "sentences", "review", "document", "tweet", "comment", "utterance", "content"}
-HEADER_LABEL = {"label", "labels", "class", "category", "sentiment", "polarity", "target", "tag", "y"}
+HEADER_TEXT = {"text", "sentence", "sentences", "review", "document", "tweet", "comment", "utterance", "content",
+               "phrase", "question", "title", "body", "message", "review_text", "input", "x", "sentence1", "query"}
+HEADER_LABEL = {"label", "labels", "class", "category", "sentiment", "polarity", "target", "tag", "y", "score",
+                "rating", "emotion", "intent", "topic", "output", "stance", "gold_label", "label_name"}
 C1_RE = re.compile("[\u0080-\u009f]")
 CONLLU_COLUMNS = ("ID", "FORM", "LEMMA", "UPOS", "XPOS", "FEATS", "HEAD", "DEPREL", "DEPS", "MISC")
 
@@ -75,103 +65,6 @@ class RawExamples:
         return len(self.tokens)
 
 
-# ------------------------------------------------------------------------------------------- bytes -> text
-def decode_bytes(data: bytes, name: str) -> str:
-    """UTF-8 text of ``data`` (a BOM is dropped); binary, UTF-16/32 and invalid UTF-8 are DataErrors."""
-    if not data:
-        raise DataError("the file is empty", name)
-    for magic, what in SIGNATURES:
-        if data.startswith(magic):
-            raise DataError(f"this is {what}, not a text file; rnnviz reads UTF-8 text (.tsv, .csv, .conllu, "
-                            ".txt)", name)
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or data[:4] in (b"\x00\x00\xfe\xff",):
-        raise DataError("the file is UTF-16 or UTF-32 text (it starts with a byte-order mark); "
-                        "save it as UTF-8", name)
-    nul = data.find(b"\x00")
-    if nul >= 0 and _looks_like_utf16(data):
-        raise DataError("the file is UTF-16 text without a byte-order mark (every other byte is 0); save it as "
-                        "UTF-8", name)
-    if nul >= 0:
-        line = data.count(b"\n", 0, nul) + 1
-        raise DataError("binary content (a NUL byte): not a text file (UTF-16 text without a BOM looks like "
-                        "this too; save it as UTF-8)", name, line)
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise DataError(f"not UTF-8 text: byte 0x{data[exc.start]:02x} at column {column} cannot be decoded "
-                        "(Latin-1 or Windows-1252 text?); save the file as UTF-8", name, line) from None
-
-
-def _looks_like_utf16(data: bytes) -> bool:
-    """ASCII-range text as UTF-16 without a BOM: zeros fill every other byte (odd ones: LE, even ones: BE)."""
-    head = data[:4096]
-    if len(head) < 4:
-        return False
-    even, odd = head[0::2], head[1::2]
-    return max(even.count(0) / len(even), odd.count(0) / len(odd)) > 0.9 and min(even.count(0), odd.count(0)) == 0
-
-
-def path_exists(path: str | Path) -> bool:
-    """``Path.exists`` that turns an unusable path (a name too long, a NUL byte ...) into a DataError."""
-    try:
-        return Path(path).exists()
-    except (OSError, ValueError) as exc:
-        what = getattr(exc, "strerror", None) or str(exc)
-        raise DataError(f"cannot use this path ({what})", str(path)) from None
-
-
-def read_text(path: str | Path) -> str:
-    """The file's text (see ``decode_bytes``); a missing, unreadable or huge file is a DataError."""
-    path = Path(path)
-    name = str(path)
-    if not path_exists(path):
-        raise DataError("no such file", name)
-    if path.is_dir():
-        raise DataError("is a folder, not a file", name)
-    try:
-        st = path.stat()                  # follows symlinks: a link to /dev/zero or a pipe would never end
-        if not stat.S_ISREG(st.st_mode):
-            raise DataError("not a regular file (a device, pipe or socket)", name)
-        size = st.st_size
-        if size > MAX_FILE_BYTES:
-            raise DataError(f"the file is {size / 2**20:.1f} MB; rnnviz reads files up to "
-                            f"{MAX_FILE_BYTES // 2**20} MB", name)
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_FILE_BYTES + 1)
-        if len(data) > MAX_FILE_BYTES:
-            raise DataError(f"the file is larger than {MAX_FILE_BYTES // 2**20} MB (it grew while being read)",
-                            name)
-    except OSError as exc:
-        raise DataError(f"cannot read the file ({exc.strerror or exc.__class__.__name__})", name) from None
-    return decode_bytes(data, name)
-
-
-def split_lines(text: str, name: str) -> Iterator[str]:
-    """Lines split at ``\\n`` only, a trailing ``\\r`` removed (U+0085, U+2028 ... are not line breaks).
-
-    One line at a time, so a loader that stops at a cap never splits the rest of a huge file.
-    """
-    if "\n" not in text and "\r" in text.rstrip("\r"):
-        raise DataError("lines end with a bare carriage return (old Mac format); save the file with "
-                        "LF or CRLF line ends", name)
-    return _lines(text)
-
-
-def _lines(text: str) -> Iterator[str]:
-    start = 0
-    while True:
-        end = text.find("\n", start)
-        line = text[start:] if end < 0 else text[start:end]
-        yield line[:-1] if line.endswith("\r") else line
-        if end < 0:
-            return
-        start = end + 1
-
-
 def _is_blank(line: str) -> bool:
     return not line.strip()
 
@@ -182,8 +75,20 @@ def _cut_note(n_cut: int, n_total: int, longest: int, line: int, max_len: int, u
 
 
 # ------------------------------------------------------------------------------------------- classification
+def _header_word(s: str) -> str:
+    return s.strip().strip("\"'").strip().lower()
+
+
 def _looks_like_header(text: str, label: str) -> bool:
-    return text.strip().lower() in HEADER_TEXT and label.strip().lower() in HEADER_LABEL
+    """Both columns are header words (``text<TAB>label``, ``"sentence","label"`` ...): skipped outright."""
+    return _header_word(text) in HEADER_TEXT and _header_word(label) in HEADER_LABEL
+
+
+def _may_be_header(text: str, label: str) -> bool:
+    """One column is a header word (``phrase<TAB>score``, pandas' ``,text,label``): a header when its label
+    appears nowhere else in the file."""
+    return (_header_word(text) in HEADER_TEXT or _header_word(text.rsplit(",", 1)[-1]) in HEADER_TEXT
+            or _header_word(label) in HEADER_LABEL)
 
 
 def parse_classification(text: str, name: str, mode: str = "word", lowercase: bool = True,
@@ -195,6 +100,7 @@ def parse_classification(text: str, name: str, mode: str = "word", lowercase: bo
     n_cut, longest, longest_line = 0, 0, 0
     c1_rows = 0
     first = True
+    guessed = 0                              # line of a first row that may be a header (decided at the end)
     header: tuple[str, str] | None = None
     header_line = repeated_headers = n_kept = 0
     distinct: set[str] = set()
@@ -221,6 +127,7 @@ def parse_classification(text: str, name: str, mode: str = "word", lowercase: bo
             if _looks_like_header(body, label):
                 header, header_line = key, no
                 continue
+            guessed = no if _may_be_header(body, label) else 0
         elif key == header:
             repeated_headers += 1
             continue
@@ -253,6 +160,15 @@ def parse_classification(text: str, name: str, mode: str = "word", lowercase: bo
         tokens.append(toks)
         labels.append(label)
         lines.append(no)
+    guess_note = ""
+    if guessed and labels.count(labels[0]) == 1 and len(tokens[0]) < max_len and not C1_RE.search(
+            " ".join(tokens[0])):
+        guess_note = (f"line {guessed} was read as a header row (its label {labels[0]!r} appears nowhere else) "
+                      "and skipped")
+        distinct.discard(labels[0])
+        n_kept -= len(tokens[0])
+        header, header_line = (" ".join(tokens[0]), labels[0]), guessed
+        del tokens[0], labels[0], lines[0]
     if not tokens:
         if header is not None:
             raise DataError(f"no examples: only a header row (line {header_line})", name)
@@ -262,7 +178,12 @@ def parse_classification(text: str, name: str, mode: str = "word", lowercase: bo
     if len(distinct) < 2:
         raise DataError(f"only one class ({labels[0]!r}) in the label column; classification needs at least two",
                         name)
+    if len(tokens) >= 10 and len(distinct) == len(tokens):
+        raise DataError(f"all {len(tokens)} labels are different: the label must be the last column "
+                        "(text<TAB>label); is it the first?", name)
     raw = RawExamples("classification", tokens, labels, name, lines, tokenizer=mode)
+    if guess_note:
+        raw.notes.append(guess_note)
     if repeated_headers:
         raw.notes.append(f"{repeated_headers} more header row(s) like line {header_line} were skipped")
     unit = "characters" if mode == "char" else "tokens"
