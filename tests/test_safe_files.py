@@ -417,3 +417,21 @@ def test_a_good_save_replaces_the_file_and_leaves_no_temp(good, tmp_path):
     assert _leftovers(target.parent, {"model.npz"}) == []
     assert load_checkpoint(target).meta["step"] == trainer.step_count
     assert ck.MAX_ARRAY_ELEMENTS >= 16 * 4096 * 64   # a legal LSTM with hidden=4096 still fits per array
+
+
+def test_vocabulary_save_is_atomic(tmp_path, monkeypatch):
+    from rnnviz.core.text import Vocab
+
+    path = tmp_path / "vocab.json"
+    Vocab(["a", "b"]).save(path)
+    before = path.read_bytes()
+
+    def boom(*a, **k):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", boom)
+    with pytest.raises(OSError):
+        Vocab(["c"]).save(path)
+    monkeypatch.undo()
+    assert path.read_bytes() == before and Vocab.load(path).tokens[4:] == ["a", "b"]
+    assert _leftovers(tmp_path, {"vocab.json"}) == []

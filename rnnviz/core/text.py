@@ -208,7 +208,11 @@ class Vocab:
         return cls.from_dict(data, path)
 
     def save(self, path: str | Path) -> None:
-        Path(path).write_text(self.to_json(), encoding="utf-8")
+        """Write the JSON through a temporary file and a rename: a crash never leaves half a vocabulary."""
+        from .checkpoint import atomic_write
+
+        data = self.to_json().encode("utf-8")
+        atomic_write(path, lambda fh: fh.write(data))
 
     @classmethod
     def load(cls, path: str | Path) -> "Vocab":

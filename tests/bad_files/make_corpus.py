@@ -32,8 +32,8 @@ def png() -> bytes:
 def xlsx() -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types/>')
-        z.writestr("xl/worksheets/sheet1.xml", "<worksheet><sheetData><row><c t='inlineStr'><is><t>good film"
+        z.writestr(zipfile.ZipInfo("[Content_Types].xml", (2020, 1, 1, 0, 0, 0)), '<?xml version="1.0"?><Types/>')
+        z.writestr(zipfile.ZipInfo("xl/worksheets/sheet1.xml", (2020, 1, 1, 0, 0, 0)), "<worksheet><sheetData><row><c t='inlineStr'><is><t>good film"
                    "</t></is></c><c t='inlineStr'><is><t>pos</t></is></c></row></sheetData></worksheet>")
     return buf.getvalue()
 
