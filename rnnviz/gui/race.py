@@ -171,6 +171,9 @@ class RaceWindow(QMainWindow):
             col.addWidget(title)
             split = QSplitter(Qt.Orientation.Vertical)
             grad, hidden = GradientFlowPanel(), HiddenStatesPanel()
+            # the race compares the flow through time; the per-parameter norms would squeeze it off a projector
+            grad.view.ci.removeItem(grad.param_plot)
+            grad.param_plot.setVisible(False)
             hidden.set_probe_count(len(ds.val))
             hidden.probeChanged.connect(self.set_probe)          # both sides look at the same example
             if hasattr(hidden, "probeTextChanged") and hasattr(Controller, "set_probe_text"):
@@ -178,8 +181,9 @@ class RaceWindow(QMainWindow):
             for p in (grad, hidden):
                 p.setMinimumSize(200, 150)
                 split.addWidget(p)
-            split.setStretchFactor(0, 3)
-            split.setStretchFactor(1, 2)
+            split.setStretchFactor(0, 1)
+            split.setStretchFactor(1, 1)
+            split.setSizes([500, 500])
             col.addWidget(split, 1)
             self.panels[("gradients", side)] = grad
             self.panels[("hidden", side)] = hidden
@@ -189,6 +193,7 @@ class RaceWindow(QMainWindow):
         grid.addWidget(sides)
         grid.setStretchFactor(0, 2)
         grid.setStretchFactor(1, 5)
+        grid.setSizes([280, 700])
         layout.addWidget(grid, 1)
         self.setCentralWidget(central)
 
