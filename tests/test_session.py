@@ -199,3 +199,32 @@ def test_cli_train_session_continues_the_run(tmp_path, capsys):
     assert main(["--session", str(tmp_path / "ck.npz")]) == 2       # no window opens for a bad file
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "not a session" in err
+
+
+def test_random_damage_never_escapes_as_another_error(saved, tmp_path):
+    """Flipped bytes anywhere, and every state field given a wrong value: always CheckpointError, one line."""
+    import json
+
+    trainer, good = saved
+    raw = good.read_bytes()
+    rng = np.random.default_rng(0)
+    p = tmp_path / "fuzz.npz"
+    for i in range(20):
+        data = bytearray(raw)
+        for j in rng.integers(0, len(data), size=int(rng.integers(1, 4))):
+            data[j] ^= int(rng.integers(1, 256))
+        p.write_bytes(bytes(data))
+        try:
+            S.open_session(p)
+        except CheckpointError as exc:
+            assert "\n" not in str(exc)
+    arrays = dict(np.load(good, allow_pickle=False))
+    state = json.loads(arrays["state.json"].tobytes())
+    for key in state:
+        for wrong in (None, "x", [1], 10**30):
+            bad = dict(state, **{key: wrong})
+            atomic_save_npz(p, {**arrays, "state.json": json_to_array(bad)})
+            try:
+                S.open_session(p)
+            except CheckpointError:
+                pass

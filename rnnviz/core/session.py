@@ -85,7 +85,8 @@ def session_arrays(trainer: Any) -> dict[str, np.ndarray]:
     arrays = {
         "meta.json": _text({"format": FORMAT, "version": VERSION, "step": int(trainer.step_count),
                             "epoch": int(trainer.epoch), "task": trainer.dataset.task}),
-        "config.json": _text(trainer.config.to_dict()),
+        # the sampling temperature lives on the Trainer (the slider): the settings saved carry the one in force
+        "config.json": _text(trainer.config.replace(temperature=float(trainer.temperature)).to_dict()),
         "vocab.json": _text(json.loads(trainer.dataset.vocab.to_json())),
         "classes.json": _text(list(trainer.dataset.classes)),
         "state.json": _text(state),
@@ -178,7 +179,12 @@ def load_session(path: str | Path) -> Session:
           "the class list")
     state = _json(arrays, "state.json", path)
     _want(isinstance(state, dict), path, "state.json is not a record")
-    _check_state(path, state, arrays, config, len(vocab), len(classes), RNNModel)
+    try:
+        _check_state(path, state, arrays, config, len(vocab), len(classes), RNNModel)
+    except CheckpointError:
+        raise
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError, OverflowError) as exc:
+        raise CheckpointError(f"{path}: damaged session file ({type(exc).__name__}: {exc})") from None
     return Session(path=path, meta=meta, config=config, vocab=vocab, classes=classes, state=state, arrays=arrays)
 
 
@@ -268,7 +274,16 @@ def _check_state(path: Path, state: dict, arrays: dict, config: Config, n_vocab:
 # -------------------------------------------------------------------------------------------- restoring
 def restore_trainer(session: Session, dataset: Any = None, trainer_cls: Any = None) -> Any:
     """A Trainer in exactly the state the session was saved in. ``dataset``: the data, already loaded from the
-    session's settings (else they are loaded here). Raises CheckpointError/DataError; builds nothing on error."""
+    session's settings (else they are loaded here). Raises CheckpointError; builds nothing on error."""
+    try:
+        return _restore(session, dataset, trainer_cls)
+    except RnnvizError:
+        raise
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError, OverflowError) as exc:
+        raise CheckpointError(f"{session.path}: damaged session file ({type(exc).__name__}: {exc})") from None
+
+
+def _restore(session: Session, dataset: Any, trainer_cls: Any) -> Any:
     from .history import History
     from .trainer import Trainer
 
