@@ -217,6 +217,12 @@ def test_bad_session_files_change_nothing(qtbot, make_window, tmp_path):
         win.actions_by_name["open_session"].trigger()
         assert len(shown) == 1 and shown[0].startswith(str(path)) and expect[name] in shown[0], (name, shown)
         shown.clear()
+    # a session that cannot be written (the name of a folder): the worker's message, shown once
+    with qtbot.waitSignal(win.session_actions.failed, timeout=10000) as failed:
+        win.session_actions.save_session(str(tmp_path))
+    assert failed.args[0].startswith(f"{tmp_path}: could not be saved") and shown == [failed.args[0]]
+    win.session_actions.ask_open_path = lambda: None                   # the dialog cancelled: nothing happens
+    assert win.session_actions.open_session() is False
     _train(qtbot, win, 1)
     assert (ctl.worker.loop.trainer, ctl.config, win.windowTitle(), ctl.dataset) == before
     assert ctl.latest.step == 6
