@@ -16,10 +16,12 @@ a single step or a reset), so the event queue never floods however fast training
 
 Commands (tuples): ``("run", bool)``, ``("toggle",)``, ``("step", n)``, ``("epoch",)``, ``("reset",)``,
 ``("configure", config, dataset)``, ``("lr", x)``, ``("set", key, value)`` (clip, epochs), ``("temperature", x)``, ``("probe", i)``,
-``("interval", seconds)``, ``("speed", steps_per_second)``, ``("snapshot",)``, ``("stop",)``.
+``("interval", seconds)``, ``("speed", steps_per_second)``, ``("snapshot",)``, ``("stop",)``,
+``("save_session", path)``, ``("open_session", path, dataset)`` (see ``rnnviz.core.session``).
 
 Events (``kind, payload``): ``snapshot`` (Snapshot), ``state`` (dict: running, done, step, epoch),
 ``configured`` (dict: config, n_params, steps_per_epoch), ``fault`` (str), ``rejected`` (dict: config, message), ``error`` (str), ``stopped`` (None).
+``session`` (dict: action "save" | "open", ok, path, then step or message; the ``sessionEvent`` signal).
 """
 from __future__ import annotations
 
