@@ -330,6 +330,8 @@ class TrainingLoop:
             self.send("session", {"action": "open", "ok": False, "path": str(path),
                                   "message": str(exc) or type(exc).__name__})
             return
+        if self.trainer is not None and hasattr(self.trainer, "trace_bptt"):
+            trainer.trace_bptt = self.trainer.trace_bptt        # a view option of the window, not of the run
         self.trainer, self.config, self.dataset = trainer, trainer.config, trainer.dataset
         self.running = False
         self.pending = 0
