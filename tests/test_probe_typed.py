@@ -118,4 +118,10 @@ def test_window_typed_probe_follows_training(qtbot, backend):
     qtbot.keyClick(hidden.probe_text, Qt.Key.Key_Return)
     snap3 = wait_snapshot(qtbot, ctl, lambda s: s.probe.source.startswith("validation"))
     assert snap3.probe.source == "validation #0"
+    # only spaces: one clear message, and the validation probe stays
+    from rnnviz.gui.explore_tools import NO_TOKENS
+
+    hidden.probe_text.setText("   ")
+    qtbot.keyClick(hidden.probe_text, Qt.Key.Key_Return)
+    assert win.statusBar().currentMessage() == NO_TOKENS
     win.close()

@@ -16,6 +16,8 @@ from PySide6.QtGui import QAction, QKeySequence
 
 from . import replay
 
+NO_TOKENS = "Typed probe: that text has no tokens (only spaces?) \u2014 showing the validation example again"
+
 
 class ExploreTools(QObject):
     """The connections between the window's panels and the controller for the exploring features."""
@@ -69,7 +71,7 @@ class ExploreTools(QObject):
         self.bar.go_live()
         tokens = self.controller.set_probe_text(self.typed)
         if self.typed and not tokens:
-            self.window.statusBar().showMessage("Typed probe: no tokens in that text", 5000)
+            self.window.statusBar().showMessage(NO_TOKENS, 8000)
 
     @Slot(int)
     def _probe_index(self, index: int) -> None:

@@ -184,6 +184,12 @@ class BPTTPanel(Panel):
                 "next token": "Typed probe: the targets are the next typed tokens.",
                 "": "This probe has no label, so it has no gradient: only the forward pass is shown."}
         text = note.get(getattr(probe, "target_from", "label"), "")
+        cfg = snapshot.config or {}
+        if int(cfg.get("layers", 1) or 1) > 1:
+            text += f" The top layer (layer {int(cfg['layers'])}) is shown."
+        if cfg.get("bidirectional"):
+            text += (" Bidirectional: s\u209c and \u2202L/\u2202s\u209c hold the forward units, then the backward "
+                     "ones (which are processed from the end); the one-step factor is the forward direction's.")
         if trace is None and getattr(probe, "target_from", "label"):
             text += " Waiting for the backward trace (it is computed while this tab is shown)."
         self.message.setText(text.strip())
