@@ -45,6 +45,10 @@ def cmd_sweep(args) -> int:
     cells = sweep.expand_grid(cfg, grid)
     if args.processes < 0:
         raise ConfigError("processes", f"must be 0 (automatic) or more, got {args.processes}")
+    if args.data:   # a bad file: one clear message now, not the same error in every cell
+        from .core.data import load_dataset
+
+        load_dataset(cells[0].config)
     keys = [k for k, _ in grid]
     out = Path(args.out)
     try:

@@ -76,6 +76,7 @@ def test_cli_3x3_with_failing_row_matches_direct_runs(tmp_path, capsys):
     out = capsys.readouterr().out
     assert rc == 0
     assert "9 rows, 3 failed" in out
+    table = out.split("\n")
     with open(tmp_path / "sweep.csv", newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) == 9
@@ -93,6 +94,9 @@ def test_cli_3x3_with_failing_row_matches_direct_runs(tmp_path, capsys):
             assert float(row["val_loss"]) == pytest.approx(ev["val_loss"], rel=1e-12)
             assert float(row["val_accuracy"]) == pytest.approx(ev["val_accuracy"], rel=1e-12)
             assert row["error"] == "" and row["val_perplexity"] == ""
+            key = [f"{float(row['spectral_radius']):g}", f"{float(row['lr']):g}"]
+            printed = [t for t in table if t.split()[:2] == key]
+            assert len(printed) == 1 and f"{ev['val_loss']:.4f}  {ev['val_accuracy']:.1%}" in printed[0]
         else:
             assert float(row["spectral_radius"]) == 100.0
             assert row["val_loss"] == "" and "NaN or infinite" in row["error"]
@@ -107,9 +111,13 @@ def test_cli_3x3_with_failing_row_matches_direct_runs(tmp_path, capsys):
     (["--grid", "hidden=0,4"], "'hidden'"),
     (["--grid", "lr=0.1", "--grid", "lr=0.2"], "more than one"),
     ([], "at least one --grid"),
+    (["--data", "missing.tsv", "--task", "classification", "--grid", "lr=0.1,0.2"], "missing.tsv"),
 ])
 def test_cli_errors_one_line_exit_2(tmp_path, capsys, argv, words):
-    rc = main(["sweep", "--preset", "negation", "--out", str(tmp_path / "o"), *argv])
+    if argv and argv[0] == "--data":
+        argv = [argv[0], str(tmp_path / argv[1]), *argv[2:]]
+    source = [] if argv and argv[0] == "--data" else ["--preset", "negation"]
+    rc = main(["sweep", *source, "--out", str(tmp_path / "o"), *argv])
     err = capsys.readouterr().err
     assert rc == 2
     assert err.count("\n") == 1 and err.startswith("rnnviz: error:") and words in err
