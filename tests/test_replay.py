@@ -116,6 +116,10 @@ def test_scrubbing_shows_that_snapshot_in_every_panel(qtbot):
     np.testing.assert_array_equal(loss.raw_curve.yData, np.asarray(old.train_loss, dtype=loss.raw_curve.yData.dtype))
     np.testing.assert_array_equal(loss.raw_curve.xData, np.asarray(old.train_steps, dtype=loss.raw_curve.xData.dtype))
     np.testing.assert_allclose(win.panels["hidden"].image.image, np.asarray(old.probe.states).T)
+    _, y = win.panels["gradients"].norm_curve.getData()
+    np.testing.assert_allclose(10 ** y, np.maximum(old.grad_norms, 1e-12), rtol=1e-9)
+    np.testing.assert_allclose(win.panels["weights"].image.image, np.asarray(old.W, dtype=np.float64), rtol=1e-6)
+    assert not np.allclose(np.asarray(old.W), np.asarray(ctl.latest.W))      # a different moment indeed
     assert win.status_labels["step"].text() == f"Step {old.step}"
     # a live snapshot arriving meanwhile (e.g. after a setting) does not pull the view away
     ctl.request_snapshot()
