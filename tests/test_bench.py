@@ -174,3 +174,31 @@ def test_bench_table_prints(capsys, monkeypatch):
     assert main(["bench", "--quick", "--no-window"]) == 0
     out = capsys.readouterr().out
     assert "matmul peak" in out and "rnn  class" in out and "targets:" in out and "not measured" in out
+
+
+# ------------------------------------------------------------------------ the optimised core's code paths agree
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+@pytest.mark.parametrize("bptt", [0, 3])
+def test_scatter_paths_give_the_same_gradients(monkeypatch, cell, bptt):
+    """The sorted scatter-add of dU (a large vocabulary's path) gives the gradients of the one-hot product (a small
+    vocabulary's path), to float64 rounding."""
+    from rnnviz.core import model as model_mod
+    from rnnviz.core.batch import Batch
+    from rnnviz.core.config import Config
+
+    shape = core.Shape(cell, "labelling", 6, 7, 3)
+    ids, targets = core.make_data(shape)
+    batch = Batch(ids=ids, lengths=np.array([7, 4, 5]), targets=targets, index=np.arange(3))
+
+    def grads():
+        m = model_mod.RNNModel(Config(cell=cell, task="labelling", hidden=6, dtype="float64", bptt=bptt, seed=3),
+                               core.VOCAB, core.CLASSES)
+        res = m.loss_and_grads(batch)
+        return m.grad.copy(), res.grad_norms.copy()
+
+    ref_g, ref_n = grads()
+    for one_hot_max in (0, 10):              # 0: always sorted; 10 < 50 ids: sorted as well, via the threshold
+        monkeypatch.setattr(model_mod, "ONE_HOT_MAX", one_hot_max)
+        g, n = grads()
+        np.testing.assert_allclose(g, ref_g, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(n, ref_n, rtol=1e-12, atol=1e-14)
