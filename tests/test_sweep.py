@@ -272,3 +272,12 @@ def test_window_bad_values_cancel_one_setting_and_close_mid_sweep(qtbot):
     print(f"sweep window closed mid-sweep in {win.close_seconds * 1000:.0f} ms")
     assert win.close_seconds < 3.0
     assert not sweep_children() and not win.runner.alive()
+
+
+def test_sweep_and_race_cores_do_not_import_qt():
+    import subprocess
+    import sys
+
+    code = ("import sys, rnnviz.core.sweep, rnnviz.core.race; "
+            "assert not any(m.startswith(('PySide6', 'pyqtgraph')) for m in sys.modules)")
+    subprocess.run([sys.executable, "-c", code], check=True)
