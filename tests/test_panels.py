@@ -541,21 +541,30 @@ def test_panels_are_destroyed_cleanly(qtbot):
     gc.collect()
 
 
-def test_render_cost_of_all_panels_is_small(qtbot):
-    """Realistic worst sizes (20k loss points, 400 x 64 gradient flow, LSTM d = 128, 20 classes)."""
+def test_rendering_again_reuses_the_plot_items(qtbot):
+    """Realistic worst sizes (20k loss points, 400 x 64 gradient flow, LSTM d = 128, 20 classes). A frame must only
+    update existing items (setData / setImage), never add new ones: the scene holds as many items after ten frames
+    as after the first. (Refresh cost in milliseconds is measured by `rnnviz bench`, not asserted here.)"""
     kw = dict(T=64, d=128, k=20, cell="lstm", step=20000, n_train=20000, flow_rows=400)
     snaps = [make_snapshot("classification", seed=s, **kw) for s in range(2)]
     panels = [show(qtbot, cls) for cls in PANELS]
+
+    def scene_items() -> list[int]:
+        return [sum(len(v.scene().items()) for v in p.findChildren(pg.GraphicsView)) for p in panels]
+
     for p in panels:
         p.render(snaps[0])
     QtWidgets.QApplication.processEvents()
-    n = 10
-    t0 = time.perf_counter()
-    for i in range(n):
+    for p in panels:
+        p.render(snaps[1])
+    QtWidgets.QApplication.processEvents()
+    first = scene_items()
+    for i in range(10):
         for p in panels:
-            p.render(snaps[(i + 1) % 2])        # every frame a new confusion matrix: the worst case
-    per_frame = (time.perf_counter() - t0) / n * 1000
-    assert per_frame < 60, f"all seven panels took {per_frame:.1f} ms to render"
+            p.render(snaps[i % 2])        # every frame a new confusion matrix: the worst case
+    QtWidgets.QApplication.processEvents()
+    assert scene_items() == first
+    assert all(n > 0 for n in first)
 
 
 def test_every_panel_handles_a_snapshot_before_training(qtbot):
