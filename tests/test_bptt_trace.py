@@ -185,6 +185,17 @@ def test_panel_steps_through_the_traces_numbers(qtbot):
     # the last position is backward t = 1, clamped there
     panel.set_position(10 * T)
     assert panel.current() == ("backward", 0) and panel.position == 2 * T - 1
+    # keys when the panel has focus
+    from PySide6.QtCore import Qt
+
+    panel.set_position(3)
+    qtbot.keyClick(panel, Qt.Key.Key_Right)
+    assert panel.position == 4
+    qtbot.keyClick(panel, Qt.Key.Key_Left)
+    qtbot.keyClick(panel, Qt.Key.Key_Left)
+    assert panel.position == 2
+    qtbot.keyClick(panel, Qt.Key.Key_Home)
+    assert panel.position == 0
     # speed and playing
     panel.speed_box.setCurrentIndex(panel.speed_box.findData(8))
     assert panel.timer.interval() == 125

@@ -129,11 +129,12 @@ class BPTTPanel(Panel):
         layout.addWidget(self.view, 1)
         layout.addWidget(self.phase_label)
         layout.addWidget(self.readout)
-        for key, slot in ((QtCore.Qt.Key.Key_Left, self._back), (QtCore.Qt.Key.Key_Right, self._next),
-                          (QtCore.Qt.Key.Key_Home, self._restart), (QtCore.Qt.Key.Key_P, self._toggle_play)):
-            sc = QtGui.QShortcut(QtGui.QKeySequence(key), self)
-            sc.setContext(QtCore.Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            sc.activated.connect(slot)
+        self._keys = {QtCore.Qt.Key.Key_Left: self._back, QtCore.Qt.Key.Key_Right: self._next,
+                      QtCore.Qt.Key.Key_Home: self._restart, QtCore.Qt.Key.Key_P: self._toggle_play}
+        for b in (self.start_button, self.back_button, self.play_button, self.next_button):
+            b.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)     # the keys stay with the panel
+        self.view.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
+        self.view.scene().sigMouseClicked.connect(self._take_focus)
         self.timer = QtCore.QTimer(self)
         self.timer.timeout.connect(self._tick)
         self._speed_changed()
@@ -333,6 +334,22 @@ class BPTTPanel(Panel):
         self.readout.setText(text)
 
     # ------------------------------------------------------------------------------------------ controls
+    def keyPressEvent(self, event: QtGui.QKeyEvent) -> None:
+        """Left / Right: one timestep; Home: the first; P: play / pause (when the panel has the focus)."""
+        slot = self._keys.get(QtCore.Qt.Key(event.key())) if not event.modifiers() else None
+        if slot is None:
+            super().keyPressEvent(event)
+            return
+        slot()
+        event.accept()
+
+    def _take_focus(self, *args) -> None:
+        self.setFocus()
+
+    def mousePressEvent(self, event) -> None:
+        self.setFocus()
+        super().mousePressEvent(event)
+
     def _tick(self) -> None:
         if self.position >= self._last():
             self.play(False)
