@@ -202,3 +202,27 @@ def test_scatter_paths_give_the_same_gradients(monkeypatch, cell, bptt):
         g, n = grads()
         np.testing.assert_allclose(g, ref_g, rtol=1e-12, atol=1e-14)
         np.testing.assert_allclose(n, ref_n, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_subnormal_flush_changes_gradients_by_less_than_float32_tiny(cell):
+    """float32 gradients that vanish below 1e-20 switch on the flush of subnormals (a speed path); the gradients
+    stay those of the plain path to within a few float32-tiny (1.2e-38) in absolute value."""
+    from rnnviz.core.batch import Batch
+    from rnnviz.core.config import Config
+    from rnnviz.core.model import RNNModel
+
+    model = RNNModel(Config(cell=cell, task="classification", hidden=8, dtype="float32"), core.VOCAB, core.CLASSES)
+    model.set("W", model.params["W"] * 0.05)                    # contracting: ||dL/ds_t|| vanishes going back
+    if cell == "lstm":
+        model.params["b"][8:16] = -6.0                            # forget gate ~0: the cell path forgets too
+    ids, targets = core.make_data(core.Shape(cell, "classification", 8, 80, 2))
+    batch = Batch(ids=ids, lengths=np.array([80, 80]), targets=targets, index=np.arange(2))
+    assert model._flush_subnormal is False
+    plain = model.loss_and_grads(batch)
+    g_plain = model.grad.copy()
+    assert model._flush_subnormal is True and (plain.grad_norms < 1e-20).any()
+    flushed = model.loss_and_grads(batch)
+    np.testing.assert_allclose(model.grad, g_plain, rtol=0, atol=1e-35)
+    np.testing.assert_allclose(flushed.grad_norms, plain.grad_norms, rtol=0, atol=1e-35)
+    assert np.abs(g_plain).max() > 1e-3                         # the comparison is not between zeros

@@ -56,6 +56,14 @@ def _buf(work: dict | None, key: str, shape: tuple, dtype) -> np.ndarray:
     return a
 
 
+def _flush_subnormal(a: np.ndarray) -> None:
+    """Set the entries of a float32 gradient below float32's smallest normal number (1.2e-38) to 0. A vanishing
+    gradient otherwise turns subnormal and every product it enters runs many times slower on x86 (measured: a
+    whole classification step 6x slower); no gradient changes by more than 1.2e-38. The model switches this on
+    (``flush=True``) only after a backward pass whose gradient norms fell below 1e-20 somewhere."""
+    np.copyto(a, 0.0, where=np.abs(a) < np.finfo(np.float32).tiny)
+
+
 def _gate_affine(G: int, d: int, sigmoid_gates, dtype) -> tuple[np.ndarray, np.ndarray]:
     """(scale, offset) of length G*d so that act = scale * tanh(scale * a) + offset applies sigma to the gate
     blocks in ``sigmoid_gates`` and tanh to the others, with ONE tanh over all gates:
@@ -102,7 +110,7 @@ def rnn_forward(X: np.ndarray, W: np.ndarray, activation: str) -> Cache:
 
 
 def rnn_backward(dS: np.ndarray, cache: Cache, W: np.ndarray, activation: str, bptt: int = 0,
-                 work: dict | None = None):
+                 work: dict | None = None, flush: bool = False):
     """BPTT for the vanilla cell. dS: (T, B, d) gradient arriving at each s_t from outside the recurrence.
 
     dpre_t = (dS_t + W^T dpre_{t+1}) * g'(pre_t); g' is computed for all steps at once before the loop."""
@@ -121,8 +129,12 @@ def rnn_backward(dS: np.ndarray, cache: Cache, W: np.ndarray, activation: str, b
     for t in range(T - 1, -1, -1):
         np.add(dS[t], carry, out=dS_total[t])
         np.multiply(dS_total[t], gprime[t], out=dPre[t])
+        if flush:
+            _flush_subnormal(dPre[t])
         if t > 0 and not _cut(t, bptt):
             np.dot(dPre[t], W, out=carry)
+            if flush:
+                _flush_subnormal(carry)
         else:
             carry[...] = 0.0
     d = S.shape[2]
@@ -168,7 +180,8 @@ def lstm_forward(X: np.ndarray, W: np.ndarray) -> Cache:
     return Cache(S=S, A=A, C=C, TC=TC)
 
 
-def lstm_backward(dS: np.ndarray, cache: Cache, W: np.ndarray, bptt: int = 0, work: dict | None = None):
+def lstm_backward(dS: np.ndarray, cache: Cache, W: np.ndarray, bptt: int = 0, work: dict | None = None,
+                  flush: bool = False):
     """BPTT through the LSTM, carrying dL/ds and dL/dc backwards.
 
     Every factor that does not depend on the carried gradients is computed for all steps at once first:
@@ -210,6 +223,9 @@ def lstm_backward(dS: np.ndarray, cache: Cache, W: np.ndarray, bptt: int = 0, wo
         dc += carry_c
         np.multiply(dA4[t, :, :3], dc3, out=dA4[t, :, :3])   # d a_i, d a_f, d a_g
         np.multiply(Mo[t], ds, out=Mo[t])                     # d a_o
+        if flush:
+            _flush_subnormal(dA[t])
+            _flush_subnormal(dc)
         if t > 0 and not _cut(t, bptt):
             np.dot(dA[t], W, out=carry_s)
             np.multiply(dc, f[t], out=carry_c)
@@ -264,7 +280,8 @@ def gru_forward(X: np.ndarray, W: np.ndarray, b_hn: np.ndarray) -> Cache:
     return Cache(S=S, A=A, HN=HN)
 
 
-def gru_backward(dS: np.ndarray, cache: Cache, W: np.ndarray, bptt: int = 0, work: dict | None = None):
+def gru_backward(dS: np.ndarray, cache: Cache, W: np.ndarray, bptt: int = 0, work: dict | None = None,
+                 flush: bool = False):
     """BPTT through the GRU (PyTorch formulation). Returns dX, dW, {"b_hn": ...}, dS_total.
 
     Every gate gradient is ds_t times a factor known from the forward pass, computed for all steps first:
@@ -301,6 +318,9 @@ def gru_backward(dS: np.ndarray, cache: Cache, W: np.ndarray, bptt: int = 0, wor
         np.add(dS[t], carry, out=ds)
         dS_total[t] = ds
         np.multiply(M4[t], ds3, out=M4[t])
+        if flush:
+            _flush_subnormal(M[t])
+            _flush_subnormal(ds)
         if t > 0 and not _cut(t, bptt):
             np.dot(dH[t], W, out=carry)
             np.multiply(ds, z[t], out=ds)

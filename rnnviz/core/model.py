@@ -157,6 +157,7 @@ class RNNModel:
         self.grad = np.zeros(self.n_params, dtype=self.dtype)   # (P,) every gradient
         self._store, self.params, self._gstore, self.grads = {}, {}, {}, {}
         self._work: dict = {}     # backward scratch buffers by layer/direction suffix, reused across steps
+        self._flush_subnormal = False  # float32: set after a backward pass whose gradients vanished (cells docs)
         for spec, lo, hi in zip(self.specs, self.offsets[:-1], self.offsets[1:]):
             stored = spec.shape[::-1] if spec.transposed else spec.shape
             for buf, store, public in ((self.flat, self._store, self.params), (self.grad, self._gstore, self.grads)):
@@ -311,11 +312,12 @@ class RNNModel:
         """The cell's BPTT; its returned dX and dS_total live in this model's workspace (reused next call)."""
         W, bptt = self._store["W" + suffix], self.cfg.bptt
         work = self._work.setdefault(suffix, {})
+        flush = self._flush_subnormal
         if self.cfg.cell == "rnn":
-            return cells.rnn_backward(dS, cache, W, self.cfg.activation, bptt, work=work)
+            return cells.rnn_backward(dS, cache, W, self.cfg.activation, bptt, work=work, flush=flush)
         if self.cfg.cell == "lstm":
-            return cells.lstm_backward(dS, cache, W, bptt, work=work)
-        return cells.gru_backward(dS, cache, W, bptt, work=work)
+            return cells.lstm_backward(dS, cache, W, bptt, work=work, flush=flush)
+        return cells.gru_backward(dS, cache, W, bptt, work=work, flush=flush)
 
     def backward(self, fw: Forward, dTop: np.ndarray) -> np.ndarray:
         """Backpropagation through time from dL/d(top states) into ``self.grad`` (V and c excluded).
@@ -356,6 +358,8 @@ class RNNModel:
                     d_inputs = d_in if d_inputs is None else d_inputs + d_in
             norms[layer] = np.sqrt((total_sq * fw.mask).sum(axis=1))
             dTop = d_inputs
+        # vanishing float32 gradients turn subnormal (slow on x86): flush them to 0 from the next pass on
+        self._flush_subnormal = self.dtype == np.float32 and bool((norms < 1e-20).any())
         return norms
 
     # -------------------------------------------------------------------------------------------- public API
