@@ -149,3 +149,16 @@ def test_render_in_presentation_mode_dark_writes_1920x1080_and_restores(tmp_path
     assert np.median(pixels) < 80
     assert (common.FONT_PT, common.TITLE_PT, common.SMALL_PT) == before
     assert common.theme().name == "light"
+
+
+def test_f11_and_ctrl_p_both_toggle(qtbot, window):
+    from PySide6.QtCore import Qt
+
+    win = window
+    win.raise_()
+    win.activateWindow()
+    qtbot.waitUntil(win.isActiveWindow, timeout=3000)
+    qtbot.keyClick(win, Qt.Key.Key_F11)
+    assert win.presentation.on and win.dock.isHidden()
+    qtbot.keyClick(win, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
+    assert not win.presentation.on and not win.dock.isHidden()
