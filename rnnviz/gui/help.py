@@ -58,7 +58,7 @@ def _hidden(config: Any) -> str:
              "gru": " The GRU's s<sub>t</sub> mixes n (in [&minus;1, 1]) and s<sub>t-1</sub>, so it stays in [&minus;1, 1]."}
     return (f"<b>Hidden states</b><br>{_cell(config)}<br>"
             "Each column is one timestep t of the probe sequence (its tokens under the axis), each row one hidden "
-            "unit of s<sub>t</sub> (d rows); the colour is the unit's value on a fixed scale: blue negative, white 0, "
+            "unit of s<sub>t</sub> (d rows, 2d when bidirectional); the colour is the unit's value on a fixed scale: blue negative, white 0, "
             f"red positive.{gates.get(config.cell, '')}<br>"
             "<b>Look for:</b> units that change colour at an important token (after 'not', at a name) and keep it "
             "- that is memory; units stuck at the ends of the scale are saturated and pass little gradient back.")
@@ -103,8 +103,8 @@ def _weights(config: Any) -> str:
             ", as a heatmap (blue negative, red positive).<br>Right: the eigenvalues &lambda; of W (of each block) in "
             "the complex plane, the unit circle |&lambda;| = 1, and the spectral radius &rho; = max |&lambda;|.<br>"
             "<b>Look for:</b> &rho; well above 1: repeated multiplication by W makes signals and gradients grow "
-            "(explode); &rho; well below 1: they shrink (vanish). tanh' &le; 1, so for a tanh RNN &rho; &lt; 1 means "
-            "the gradient must vanish over long sequences.")
+            "(explode); &rho; well below 1: they shrink (vanish). For a tanh RNN (tanh' &le; 1) the gradient must "
+            "shrink at every step once even the largest singular value of W (never below &rho;) is under 1.")
 
 
 def _predictions(config: Any) -> str:
