@@ -185,12 +185,12 @@ def controller_sequence(rng, qtbot, stats: Stats, backend: str = "thread", max_o
 
 
 def window_sequence(rng, qtbot, stats: Stats, backend: str = "thread") -> None:
-    from PySide6.QtCore import Qt
+    from PySide6.QtCore import QEvent, Qt
+    from PySide6.QtWidgets import QApplication
 
     from rnnviz.gui.main_window import MainWindow
 
-    win = MainWindow(base_config(), backend=backend)
-    qtbot.addWidget(win)
+    win = MainWindow(base_config(), backend=backend)   # not qtbot.addWidget: it would keep every window alive
     win.show()
     ctl = win.controller
     ctl.errorRaised.connect(stats.errors.append)
@@ -208,18 +208,20 @@ def window_sequence(rng, qtbot, stats: Stats, backend: str = "thread") -> None:
     stats.closes.append(time.perf_counter() - start)
     assert ctl.thread.isFinished()
     win.deleteLater()
-    process_events(qtbot, 0)
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     stats.sequences += 1
 
 
-def run_stress(qtbot, capfd, seed: int, n_thread: int, n_process: int, n_window: int, warmup: int = 4) -> dict:
+def run_stress(qtbot, capfd, seed: int, n_thread: int, n_process: int, n_window: int, warmup: int = 4,
+               warmup_windows: int = 3) -> dict:
     rng = np.random.default_rng(seed)
     stats = Stats()
     faulthandler.dump_traceback_later(WATCHDOG_SECONDS, repeat=True, exit=True)
     try:
         for _ in range(warmup):                 # imports, caches, first-use allocations
             controller_sequence(rng, qtbot, stats)
-        window_sequence(rng, qtbot, stats)
+        for _ in range(warmup_windows):         # pyqtgraph/font caches fill over the first ~10 windows
+            window_sequence(rng, qtbot, stats)
         before = Usage.now()
         capfd.readouterr()
         start = time.perf_counter()
@@ -262,7 +264,8 @@ def test_stress_ci(qtbot, capfd):
 
 @pytest.mark.ondemand
 def test_stress_full(qtbot, capfd):
-    report = run_stress(qtbot, capfd, seed=2026, n_thread=900, n_process=40, n_window=60)
+    report = run_stress(qtbot, capfd, seed=2026, n_thread=900, n_process=40, n_window=60,
+                        warmup_windows=10)
     with capfd.disabled():
         print("\nlifecycle stress (full):", report, file=sys.stderr)
     assert report["sequences"] >= 1000
