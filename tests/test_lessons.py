@@ -206,3 +206,25 @@ def test_file_dialog_filters_explain_each_format_and_name_its_task():
     text = " ".join(f for f, _t in FILE_FILTERS)
     for fmt in ("text<TAB>label", "CoNLL-U", "token<TAB>tag", "plain text", "*.tsv", "*.conllu", "*.txt"):
         assert fmt in text
+
+
+def test_exploding_lesson_in_the_window_clip_then_r_learns(qtbot, window):
+    """The lesson's last sentence, done the way a student does it: Clip gradients 1 in the dock, then R."""
+    from PySide6.QtCore import Qt
+
+    ctl = window.controller
+    window.confirm = lambda q: True
+    window.lessons.open("exploding")
+    wait_snapshot(qtbot, ctl, lambda s: s.config["dataset"] == "delayed-recall")
+    ctl.step_epoch()                                          # first without clipping: stuck
+    stuck = wait_snapshot(qtbot, ctl, lambda s: s.epoch >= 1 and len(s.val_accuracy) > 0, timeout=30)
+    assert stuck.val_accuracy[-1] <= 0.3
+    window.controls.widgets["clip"].setValue(1.0)            # a live change: no new model yet
+    assert ctl.config.clip == 1.0
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=3000)
+    qtbot.keyClick(window, Qt.Key.Key_R)
+    wait_snapshot(qtbot, ctl, lambda s: s.step == 0, timeout=10)   # the same initial weights again
+    ctl.step_epoch()
+    snap = wait_snapshot(qtbot, ctl, lambda s: s.epoch >= 1 and len(s.val_accuracy) > 0, timeout=30)
+    assert snap.clip == 1.0 and snap.val_accuracy[-1] >= 0.99
