@@ -186,8 +186,10 @@ class Presentation:
         for panel in self.window.panels.values():
             for label in panel.findChildren(QLabel):
                 if label.text() == idle and not label.isHidden():
-                    label.hide()
-                    self._record(lambda lab=label: lab.show())
+                    label.hide()            # again after a panel re-shows it (the Predictions page switch)
+                    if not getattr(label, "_rnnviz_readout_hidden", False):
+                        label._rnnviz_readout_hidden = True
+                        self._record(lambda lab=label: (lab.show(), delattr(lab, "_rnnviz_readout_hidden")))
 
     def _scale_status(self) -> None:
         """The status-bar fields have fixed widths (measured at the normal font): widen them with the font."""
@@ -347,6 +349,7 @@ class Presentation:
         """After the panels drew a frame: scale the items they have just made, give titles their height."""
         if self.on:
             self._scale_all()
+            self._hide_readouts()
             self._fit_titles()
             self._fit_axis_labels()
 
