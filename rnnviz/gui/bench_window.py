@@ -6,7 +6,8 @@
   speed           ``controller.measure_speed``: headless Trainer.step() steps/s against steps/s with the window
                   shown and every visible panel live at the default redraw rate (process backend).
   step_to_pixel   during that live run: from a Snapshot's ``made_at`` (stamped when the trainer built it, right
-                  after its step) to the first event-loop turn after the window's paint events for that frame.
+                  after its step) to the first event-loop turn after the first paint event of a fixed panel's plot
+                  that follows the frame (Qt paints every dirty widget in one pass, so that turn comes after it).
   stall           during that live run: a 10 ms heartbeat QTimer; stall = gap between beats minus 10 ms.
 Needs Qt (offscreen when there is no display).
 """
@@ -98,12 +99,12 @@ class LiveProbe:
         self.window = None
         self._pending = None          # made_at of a frame handed to the window, not yet painted
         self._paint_seen = False
+        self._watched: list = []
         probe = self
 
         class PaintFilter(QObject):
             def eventFilter(self, obj, event):              # noqa: N802 (Qt name)
-                if (event.type() == QEvent.Type.Paint and probe._pending is not None and not probe._paint_seen
-                        and probe.window is not None and obj.isWidgetType() and probe.window.isAncestorOf(obj)):
+                if event.type() == QEvent.Type.Paint and probe._pending is not None and not probe._paint_seen:
                     probe._paint_seen = True
                     QTimer.singleShot(0, probe._painted)    # runs once this paint pass has finished
                 return False
@@ -114,12 +115,31 @@ class LiveProbe:
         self.timer.timeout.connect(self._beat)
 
     def start(self) -> None:
-        self.app.installEventFilter(self._filter)
         self.timer.start()
 
     def stop(self) -> None:
         self.timer.stop()
-        self.app.removeEventFilter(self._filter)
+        for w in self._watched:
+            try:
+                w.removeEventFilter(self._filter)
+            except RuntimeError:         # already deleted with the window
+                pass
+
+    def _watch(self, window) -> None:
+        """Watch the paint events of the plot viewports of the window's fixed panels (not of every widget: a
+        Python filter on every event of the application would slow the window it measures)."""
+        from PySide6.QtWidgets import QGraphicsView
+
+        self._watched = []
+        for key in window.order[:3]:
+            panel = window.panels[key]
+            views = panel.findChildren(QGraphicsView) or ([panel] if not isinstance(panel, QGraphicsView) else [])
+            if isinstance(panel, QGraphicsView):
+                views.append(panel)
+            for v in views:
+                target = v.viewport() if isinstance(v, QGraphicsView) else v
+                target.installEventFilter(self._filter)
+                self._watched.append(target)
 
     def _training(self) -> bool:
         ctl = getattr(self.window, "controller", None)
@@ -133,6 +153,7 @@ class LiveProbe:
             if found:
                 self.window = found[0]
                 self.window.controller.frameReady.connect(self._frame)
+                self._watch(self.window)
             return
         if self._training():
             self.beats.append(time.perf_counter())
