@@ -1,6 +1,7 @@
 """The window's share of ``rnnviz bench``: what drawing costs training.
 
-  refresh_ms      one full refresh of each panel: ``panel.render(snapshot)`` + a synchronous ``repaint()``, median
+  refresh_ms      one full refresh of each panel: ``panel.render(snapshot)``, the event pass that delivers the
+                  scenes' queued updates and paints them, and a synchronous ``repaint()``; median
                   of N, alternating two real snapshots from real training (so no panel can skip an unchanged frame);
                   "window" is ``show_snapshot`` of the whole window + ``repaint()`` (every visible panel).
   speed           ``controller.measure_speed``: headless Trainer.step() steps/s against steps/s with the window
@@ -65,6 +66,7 @@ def refresh_costs(config, repeats: int = 10, size: tuple[int, int] = (1600, 1000
             for r in range(repeats + 1):
                 start = time.perf_counter()
                 panel.render(snaps[r % 2])
+                app.processEvents()                     # the scenes' queued updates and their paint pass
                 panel.repaint()
                 if r:                                   # the first call warms caches up
                     times.append(time.perf_counter() - start)
@@ -75,6 +77,7 @@ def refresh_costs(config, repeats: int = 10, size: tuple[int, int] = (1600, 1000
         for r in range(repeats + 1):
             start = time.perf_counter()
             window.show_snapshot(snaps[r % 2])
+            app.processEvents()
             window.repaint()
             if r:
                 times.append(time.perf_counter() - start)
