@@ -17,6 +17,7 @@ from .markers import HEATMAP_COLOUR, MarkerLines
 FLOW_LEVELS = (-8.0, 2.0)           # log10 of the gradient norm: 1e-8 (vanished) .. 1e2 (exploding)
 PARAM_ORDER = ("U", "W", "b", "V", "c")
 SYMBOLS_UP_TO = 60                  # draw markers on the per-timestep curve when T is at most this
+COMPACT_BELOW = 420                 # panel height (px) below which the ||dL/dtheta|| plot makes room for the others
 
 
 def _log_image(a: np.ndarray) -> np.ndarray:
@@ -140,6 +141,22 @@ class GradientFlowPanel(Panel):
                 if self._clip > 0 else "")
         self.param_plot.setTitle(f"\u2016\u2202L/\u2202\u03b8\u2016 for \u03b8 = &nbsp;{names}{clip}",
                                  size=f"{common.TITLE_PT - 1}pt", color=self.theme.foreground)
+
+    @property
+    def compact(self) -> bool:
+        """On a short panel (a 1280x800 projector) the ||dL/dtheta|| plot is taken out so that ||dL/ds_t|| and its
+        history, the point of the panel, keep a readable height; it comes back when the panel is tall enough."""
+        return self.param_plot.scene() is None
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        want = self.height() < COMPACT_BELOW
+        if want != self.compact:
+            if want:
+                self.view.ci.removeItem(self.param_plot)
+            else:
+                self.view.ci.addItem(self.param_plot, row=2, col=0)
+                self.view.ci.layout.setRowStretchFactor(2, 1)
 
     # ------------------------------------------------------------------------------------------ drawing
     def reset(self) -> None:

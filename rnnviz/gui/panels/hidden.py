@@ -95,13 +95,12 @@ class HiddenStatesPanel(Panel):
         self.probe_text.returnPressed.connect(self._text_entered)
         self.probe_text.setMinimumWidth(200)
         top.addWidget(self.probe_text, 2)
-        # the source text may be cut on a narrow panel (its tooltip has it all), never the typing box
-        self.source_label.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
-        top.addSpacing(12)
-        top.addWidget(self.source_label, 1)
+        # what is shown, on a line of its own (wrapped, never cut); hidden when the spin box already says it
+        self.source_label.setWordWrap(True)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addLayout(top)
+        layout.addWidget(self.source_label)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.readout)
         self.hover = common.HoverReadout(self.view, self.readout, [(self.plot, self._text_at)])
@@ -125,6 +124,7 @@ class HiddenStatesPanel(Panel):
         self.colorbar.setLevels(self.levels)
         self.plot.getAxis("bottom").setTicks([[]])
         self.source_label.setText("no probe yet")
+        self.source_label.setVisible(True)
         self.readout.setText(self.hover.idle_text)
 
     def render(self, snapshot) -> None:
@@ -132,6 +132,7 @@ class HiddenStatesPanel(Panel):
         if probe is None or np.asarray(probe.states).size == 0:
             self.image.setVisible(False)
             self.source_label.setText("no probe: the validation set is empty")
+            self.source_label.setVisible(True)
             return
         states = np.asarray(probe.states, dtype=np.float64)     # (T, D)
         T, D = states.shape
@@ -174,6 +175,7 @@ class HiddenStatesPanel(Panel):
         note = {"predicted": " (no label: gradients w.r.t. the predicted class)",
                 "next token": " (gradients: next typed token)", "": " (no label: no gradient)"}.get(target_from, "")
         self.source_label.setText(f"showing: {source or 'probe'}{note if source == 'typed' else ''}")
+        self.source_label.setVisible(not (source or "").startswith("validation #"))
         self.source_label.setToolTip(self.source_label.text() + ("" if source != "typed" else
                                      "\nA typed sentence has no true label: its gradient flow (Slow-motion BPTT "
                                      "tab) is taken against the model's own prediction, or the next typed token "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from . import common
 from .common import Panel
@@ -56,7 +56,10 @@ class LossPanel(Panel):
         self.metric_curve = self.metric_plot.plot(pen=pg.mkPen(common.colour(2), width=2), symbol="o",
                                                   symbolSize=8, symbolBrush=common.colour(2), symbolPen=None)
         self._metric_is_accuracy = True
+        self._metric_names = ("val. accuracy", "accuracy", "acc.")
         self._set_metric_axis(accuracy=True)
+        for p in (self.loss_plot, self.metric_plot):    # a short panel: shorter axis titles, never overlapping
+            p.vb.sigResized.connect(self._fit_axis_titles)
         self._title()         # the title is the legend: a legend box covered the curves on small panels
         # live setting changes: labelled lines on the loss plot, the same lines unlabelled below
         self.markers = MarkerLines(self.loss_plot, th)
@@ -140,14 +143,29 @@ class LossPanel(Panel):
         self._metric_is_accuracy = accuracy
         axis = self.metric_plot.getAxis("left")
         if accuracy:
-            common.set_axis_label(axis, "val. accuracy", self.theme)
+            self._metric_names = ("val. accuracy", "accuracy", "acc.")
+            self._fit_axis_titles()
             self.metric_plot.enableAutoRange(y=False)
             self.metric_plot.setYRange(-0.1, 1.1, padding=0)
             axis.setTicks([[(v, f"{v:g}") for v in (0.0, 0.25, 0.5, 0.75, 1.0)]])
         else:
-            common.set_axis_label(axis, "val. perplexity", self.theme)
+            self._metric_names = ("val. perplexity", "perplexity", "ppl.")
+            self._fit_axis_titles()
             axis.setTicks(None)
             self.metric_plot.enableAutoRange(y=True)
+
+    def _fit_axis_titles(self, *args) -> None:
+        """The longest of each axis's names that fits beside its plot (the vertical titles of the two stacked
+        plots ran into each other on a 1280x800 screen)."""
+        for plot, names in ((self.loss_plot, ("cross-entropy (nats)", "loss (nats)", "loss")),
+                            (self.metric_plot, self._metric_names)):
+            axis = plot.getAxis("left")
+            room = plot.vb.height()
+            metrics = QtGui.QFontMetricsF(common.font())
+            fits = [n for n in names if metrics.horizontalAdvance(n) + 8 <= room] if room > 0 else []
+            name = fits[0] if fits else names[-1]
+            if axis.labelText != name:
+                common.set_axis_label(axis, name, self.theme)
 
     def set_log_y(self, on: bool) -> None:
         """Log-scale the loss axis (the accuracy plot stays linear)."""
