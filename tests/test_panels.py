@@ -12,10 +12,11 @@ import weakref
 import numpy as np
 import pyqtgraph as pg
 import pytest
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from rnnviz.core.batch import IGNORE
 from rnnviz.gui.panels.loss import smoothing_weight
+from rnnviz.gui.panels import common
 from rnnviz.gui.panels import (PANELS, ConfusionPanel, DataPanel, GradientFlowPanel, HiddenStatesPanel, LossPanel,
                                PredictionsPanel, WeightsPanel, common)
 from snapshot_factory import make_dataset, make_snapshot
@@ -582,3 +583,36 @@ def test_every_panel_handles_a_snapshot_before_training(qtbot):
         panel.reset()
         panel.render(snap)
         grab(panel, f"{cls.__name__.replace('Panel', '').lower()}_step0")
+
+
+def test_short_panels_keep_their_main_plot_and_titles_that_fit(qtbot):
+    """A 1280x800 projector leaves a panel ~260 px: the gradient panel drops its dL/dtheta plot (and takes it back
+    when tall again) and the loss panel's stacked vertical axis titles shorten instead of running into each other."""
+    from rnnviz.gui.panels.gradients import COMPACT_BELOW, GradientFlowPanel
+    from rnnviz.gui.panels.loss import LossPanel
+
+    snap = make_snapshot("classification", T=20)
+    grad = show(qtbot, GradientFlowPanel)
+    grad.render(snap)
+    assert not grad.compact and grad.param_plot.scene() is grad.view.scene()
+    grad.resize(SIZE[0], COMPACT_BELOW - 160)
+    QtWidgets.QApplication.processEvents()
+    assert grad.compact and grad.param_plot.scene() is None
+    assert grad.norm_plot.vb.height() > 40                       # the point of the panel stays readable
+    grad.render(snap)                                             # drawing while compact is fine
+    grad.resize(*SIZE)
+    QtWidgets.QApplication.processEvents()
+    assert not grad.compact
+    np.testing.assert_allclose(grad.param_curves["W"].yData, snap.param_grad_norms["W"])
+
+    loss = show(qtbot, LossPanel)
+    loss.render(snap)
+    QtWidgets.QApplication.processEvents()
+    assert loss.metric_plot.getAxis("left").labelText == "val. accuracy"
+    loss.resize(SIZE[0], 230)
+    QtWidgets.QApplication.processEvents()
+    metrics = QtGui.QFontMetricsF(common.font())
+    for plot in (loss.loss_plot, loss.metric_plot):
+        text = plot.getAxis("left").labelText
+        assert metrics.horizontalAdvance(text) <= plot.vb.height() or text in ("loss", "acc."), text
+    assert loss.metric_plot.getAxis("left").labelText != "val. accuracy"
