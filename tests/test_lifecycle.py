@@ -121,6 +121,7 @@ class Stats:
     closes: list = field(default_factory=list)     # seconds each close took
     closed_while_running: int = 0
     errors: list = field(default_factory=list)
+    late: list = field(default_factory=list)       # seconds until a thread kept past its close ended
 
 
 def process_events(qtbot, ms: int) -> None:
@@ -176,7 +177,11 @@ def controller_sequence(rng, qtbot, stats: Stats, backend: str = "thread", max_o
     start = time.perf_counter()
     ok = ctl.shutdown(timeout=1.0)
     stats.closes.append(time.perf_counter() - start)
-    assert ok and ctl.thread.isFinished(), "the worker thread did not stop"
+    if not ok:   # thread backend busy past the close budget (a long step on a loaded machine): kept, must end
+        assert backend == "thread"
+        assert ctl.thread.wait(20000), "the worker thread never ended: deadlock"
+        stats.late.append(time.perf_counter() - start)
+    assert ctl.thread.isFinished(), "the worker thread did not stop"
     if backend == "process":
         assert not ctl.worker.process.is_alive()
     for _ in range(3):         # commands after closing are ignored, not a crash
@@ -252,7 +257,7 @@ def run_stress(qtbot, capfd, seed: int, n_thread: int, n_process: int, n_window:
     return {"sequences": stats.sequences, "ops": stats.ops, "seconds": round(seconds, 1),
             "closed_while_running": stats.closed_while_running, "close_ms_median": round(1000 * float(np.median(closes)), 1),
             "close_ms_max": round(1000 * float(closes.max()), 1), "growth": {k: round(v, 1) for k, v in growth.items()},
-            "stderr_bytes": len(err), "rss_mb_every_100": trend}
+            "stderr_bytes": len(err), "late_threads_s": [round(x, 2) for x in stats.late], "rss_mb_every_100": trend}
 
 
 def test_stress_ci(qtbot, capfd):
