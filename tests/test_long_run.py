@@ -131,7 +131,7 @@ def test_headless_100k_steps():
                "evals_kept": len(trainer.eval_history), "epochs": trainer.epoch}
     print("\nheadless 100k:", json.dumps(figures))
     assert trainer.loss_history.n <= LOSS_CAP and trainer.grad_flow.n <= GRAD_FLOW_CAP
-    assert len(trainer.eval_history) <= EVAL_CAP < trainer.epoch
+    assert len(trainer.eval_history) <= EVAL_CAP <= trainer.epoch
     assert max(rss[10:]) - rss[9] < 20.0        # MB: nothing grows once the caps are full
     assert last >= 0.6 * first
 
