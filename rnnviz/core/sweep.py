@@ -16,11 +16,8 @@ import math
 import multiprocessing
 import os
 import queue
-import sys
-import threading
 import time
 import traceback
-import types
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -28,16 +25,12 @@ import numpy as np
 
 from .config import FIELD_TYPES, Config, parse_value
 from .errors import ConfigError
+from .spawn import child_environment
 
 PROCESS_NAME = "rnnviz-sweep"
 MAX_CELLS = 400
 CURVE_POINTS = 300          # training-loss points kept per cell for the small multiples
 PROGRESS_EVERY = 0.1        # seconds between progress messages of one worker
-ONE_THREAD_ENV = {
-    "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-    "VECLIB_MAXIMUM_THREADS": "1", "NUMEXPR_NUM_THREADS": "1",
-}
-_ENV_LOCK = threading.Lock()
 CSV_METRICS = ("val_loss", "val_accuracy", "val_perplexity", "train_loss", "epochs", "steps", "seconds",
                "status", "error")
 
@@ -237,25 +230,12 @@ class SweepRunner:
         for _ in range(self.processes):
             self._tasks.put(None)
         self.started_at = time.perf_counter()
-        with _ENV_LOCK:   # the children get one BLAS thread and do not re-run the caller's __main__
-            saved = {k: os.environ.get(k) for k in ONE_THREAD_ENV}
-            main = sys.modules.get("__main__")
-            os.environ.update(ONE_THREAD_ENV)
-            sys.modules["__main__"] = types.ModuleType("__main__")
-            try:
-                for _ in range(self.processes):
-                    proc = ctx.Process(target=_worker_main, name=PROCESS_NAME, daemon=True,
-                                       args=(self._tasks, self._results, self._cancel, self.cells))
-                    proc.start()
-                    self._procs.append(proc)
-            finally:
-                if main is not None:
-                    sys.modules["__main__"] = main
-                for k, v in saved.items():
-                    if v is None:
-                        os.environ.pop(k, None)
-                    else:
-                        os.environ[k] = v
+        with child_environment():   # the children get one BLAS thread and do not re-run the caller's __main__
+            for _ in range(self.processes):
+                proc = ctx.Process(target=_worker_main, name=PROCESS_NAME, daemon=True,
+                                   args=(self._tasks, self._results, self._cancel, self.cells))
+                proc.start()
+                self._procs.append(proc)
 
     def poll(self, timeout: float = 0.0) -> list[tuple[str, Any]]:
         """Events that have arrived (waiting up to ``timeout`` seconds for the first)."""

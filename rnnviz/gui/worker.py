@@ -31,13 +31,14 @@ import os
 import queue
 import sys
 import threading
-import types
 import traceback
 import weakref
 from typing import Any, Callable
 
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from rnnviz.core.spawn import child_environment
 
 from .training_loop import (DEFAULT_FACTORY, DEFAULT_INTERVAL, SNAPSHOT_BUDGET, TrainingLoop,  # noqa: F401
                             _child_main)
@@ -47,11 +48,6 @@ BACKENDS = ("process", "thread")
 # every QThread this module starts, so tests can prove none is left running
 LIVE_THREADS: "weakref.WeakSet[QThread]" = weakref.WeakSet()
 
-_ONE_THREAD_ENV = {
-    "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-    "VECLIB_MAXIMUM_THREADS": "1", "NUMEXPR_NUM_THREADS": "1",
-}
-_ENV_LOCK = threading.Lock()
 
 # QThreads whose close timed out (the thread backend in the middle of a long step cannot be interrupted): kept
 # referenced with their worker until they finish, because destroying a running QThread aborts the program
@@ -204,21 +200,8 @@ class Worker(QObject):
         parent, child = ctx.Pipe(duplex=True)
         proc = ctx.Process(target=_child_main, args=(child, self.factory, self.interval, self.budget),
                            name="rnnviz-training", daemon=True)
-        with _ENV_LOCK:
-            saved = {k: os.environ.get(k) for k in _ONE_THREAD_ENV}
-            main = sys.modules.get("__main__")
-            os.environ.update(_ONE_THREAD_ENV)
-            sys.modules["__main__"] = types.ModuleType("__main__")
-            try:
-                proc.start()
-            finally:
-                if main is not None:
-                    sys.modules["__main__"] = main
-                for k, v in saved.items():
-                    if v is None:
-                        os.environ.pop(k, None)
-                    else:
-                        os.environ[k] = v
+        with child_environment():
+            proc.start()
         child.close()
         self.process, self._conn = proc, parent
 
