@@ -262,6 +262,20 @@ class Checkpoint:
     optim_state: dict
 
 
+def check_format(meta: object, path, fmt: str, version: int, what: str, error=CheckpointError) -> int:
+    """``meta`` must be ``{"format": fmt, "version": 1..version, ...}``; returns the version, or raises ``error``
+    naming the file: not this kind of file, a damaged version, or one written by a newer rnnviz."""
+    if not isinstance(meta, dict) or meta.get("format") != fmt:
+        raise error(f"{path}: not an rnnviz {what}")
+    found = meta.get("version")
+    if not isinstance(found, int) or isinstance(found, bool) or found < 1:
+        raise error(f"{path}: its {what} format version {found!r} is damaged")
+    if found > version:
+        raise error(f"{path}: made by a newer rnnviz ({what} format version {found}); this one reads version "
+                    f"{version}")
+    return found
+
+
 def load_checkpoint(path) -> Checkpoint:
     """Read a checkpoint; any damaged, foreign or newer file raises CheckpointError and builds nothing."""
     from .text import Vocab
@@ -269,14 +283,7 @@ def load_checkpoint(path) -> Checkpoint:
     path = Path(path)
     archive = read_npz(path)
     meta = json_from_array(archive, "meta.json", path)
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise CheckpointError(f"{path}: not an rnnviz checkpoint")
-    version = meta.get("version")
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise CheckpointError(f"{path}: its format version {version!r} is damaged")
-    if version > VERSION:
-        raise CheckpointError(f"{path}: made by a newer rnnviz (format version {version}); "
-                              f"this one reads version {VERSION}")
+    check_format(meta, path, FORMAT, VERSION, "checkpoint")
     for key in ("step", "epoch"):
         value = meta.get(key, 0)
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:

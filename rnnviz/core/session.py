@@ -156,14 +156,7 @@ def load_session(path: str | Path) -> Session:
     if isinstance(meta, dict) and meta.get("format") == checkpoint.FORMAT:
         raise CheckpointError(f"{path}: this is an rnnviz checkpoint (weights only), not a session; "
                               f"`rnnviz train` writes checkpoints, File ▸ Save session writes sessions")
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise CheckpointError(f"{path}: not an rnnviz session")
-    version = meta.get("version")
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise CheckpointError(f"{path}: damaged session file (format version {version!r})")
-    if version > VERSION:
-        raise CheckpointError(f"{path}: made by a newer rnnviz (session format version {version}); "
-                              f"this one reads version {VERSION}")
+    checkpoint.check_format(meta, path, FORMAT, VERSION, "session")
     try:
         config = from_dict(_json(arrays, "config.json", path))
     except (ConfigError, TypeError, AttributeError) as exc:
