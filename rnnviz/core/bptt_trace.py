@@ -111,12 +111,7 @@ def _backward(cell: str, cache, W: np.ndarray, dS_out: np.ndarray, bptt: int, ac
         dS[t] = ds
         go_on = t > 0 and not (bptt > 0 and t % bptt == 0)
         if cell == "rnn":
-            if activation == "tanh":
-                gp = 1.0 - S[t] ** 2
-            elif activation == "sigmoid":
-                gp = S[t] * (1.0 - S[t])
-            else:
-                gp = (np.asarray(cache.pre[t, 0]) > 0).astype(np.float64)
+            gp = _slope(activation, S[t], cache.pre[t, 0])
             da = ds * gp
             carry_s = da @ W if go_on else np.zeros(d)
         elif cell == "lstm":
@@ -141,6 +136,15 @@ def _backward(cell: str, cache, W: np.ndarray, dS_out: np.ndarray, bptt: int, ac
     return dS, dA
 
 
+def _slope(activation: str, s_t: np.ndarray, pre_t: np.ndarray) -> np.ndarray:
+    """g'(a_t) of the vanilla cell, from s_t = g(a_t): tanh 1 - s^2, sigmoid s(1 - s), relu [a_t > 0]."""
+    if activation == "tanh":
+        return 1.0 - s_t ** 2
+    if activation == "sigmoid":
+        return s_t * (1.0 - s_t)
+    return (np.asarray(pre_t) > 0).astype(np.float64)
+
+
 def _jacobians(cell: str, cache, W: np.ndarray, activation: str) -> np.ndarray:
     """(T-1, n, n) one-step Jacobians for t = 1..T-1 (processing order); n = d, or 2d for the LSTM's (s, c)."""
     S = np.asarray(cache.S[:, 0], dtype=np.float64)
@@ -149,12 +153,7 @@ def _jacobians(cell: str, cache, W: np.ndarray, activation: str) -> np.ndarray:
     out = []
     for t in range(1, T):
         if cell == "rnn":
-            if activation == "tanh":
-                gp = 1.0 - S[t] ** 2
-            elif activation == "sigmoid":
-                gp = S[t] * (1.0 - S[t])
-            else:
-                gp = (np.asarray(cache.pre[t, 0]) > 0).astype(np.float64)
+            gp = _slope(activation, S[t], cache.pre[t, 0])
             out.append(gp[:, None] * W)
         elif cell == "lstm":
             i, f, g, o = A[t, :d], A[t, d:2 * d], A[t, 2 * d:3 * d], A[t, 3 * d:]
