@@ -51,3 +51,16 @@ def wait_snapshot(qtbot, controller, predicate=lambda s: True, timeout: float = 
     qtbot.waitUntil(lambda: controller.latest is not None and predicate(controller.latest),
                     timeout=int(timeout * 1000))
     return controller.latest
+
+
+def open_window(qtbot, config=None, size=(1400, 900)):
+    """A shown MainWindow on ``config`` (small_config() by default), thread backend, with its first Snapshot."""
+    from rnnviz.gui.main_window import MainWindow
+
+    win = MainWindow(config or small_config(), backend="thread")
+    qtbot.addWidget(win)
+    win.resize(*size)
+    win.show()
+    qtbot.waitExposed(win)
+    wait_snapshot(qtbot, win.controller)
+    return win

@@ -13,7 +13,7 @@ import math
 import numpy as np
 import pytest
 
-from qt_helpers import no_leaks, small_config, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
+from qt_helpers import no_leaks, open_window, small_config, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
 from rnnviz.core.errors import ConfigError
 from rnnviz.core.presets import list_presets, load_preset, parse_preset
 from rnnviz.core.trainer import Trainer
@@ -102,14 +102,7 @@ pytest.importorskip("pytestqt")
 
 @pytest.fixture
 def window(qtbot, no_leaks):
-    from rnnviz.gui.main_window import MainWindow
-
-    win = MainWindow(small_config(), backend="thread")
-    qtbot.addWidget(win)
-    win.resize(1400, 900)
-    win.show()
-    qtbot.waitExposed(win)
-    wait_snapshot(qtbot, win.controller)
+    win = open_window(qtbot)
     yield win
     win.close()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qt_helpers import no_leaks, small_config, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
+from qt_helpers import no_leaks, open_window, small_config, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
 from rnnviz.core.trainer import MARKER_CAP, Trainer
 
 
@@ -36,14 +36,7 @@ def test_trainer_records_changes_after_the_first_step_only():
 
 @pytest.fixture
 def window(qtbot):
-    from rnnviz.gui.main_window import MainWindow
-
-    win = MainWindow(small_config(), backend="thread")
-    qtbot.addWidget(win)
-    win.resize(1400, 900)
-    win.show()
-    qtbot.waitExposed(win)
-    wait_snapshot(qtbot, win.controller)
+    win = open_window(qtbot)
     yield win
     win.close()
 
