@@ -17,6 +17,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from . import common
 from .common import Panel
+from .ranges import FollowRange, set_ticks_once, set_title_once
 
 SPEEDS = (0.5, 1, 2, 4, 8, 16)          # timesteps per second the lecturer can choose
 SHORT_VALUE_LABELS = {"rnn": "pre-activation a\u209c", "lstm": "gates i f g o", "gru": "gates r z n"}
@@ -92,6 +93,10 @@ class BPTTPanel(Panel):
         for plot in (self.vec_plot, self.pre_plot):
             plot.addItem(pg.InfiniteLine(pos=0.0, angle=0, pen=pg.mkPen(th.faint)))
             plot.setMouseEnabled(x=False, y=False)
+        # ranges that follow the data in steps, not at every frame of the animation (see ranges.py)
+        self.norm_range = FollowRange(self.norm_plot, "y")
+        self.vec_range = FollowRange(self.vec_plot, "y")
+        self.pre_range = FollowRange(self.pre_plot, "y")
 
         # controls: play / pause, step, speed
         def button(text, tip, slot):
@@ -196,8 +201,8 @@ class BPTTPanel(Panel):
         self.message.setText(text.strip())
         self.message.setVisible(bool(text.strip()))
         if trace is not None:
-            self.pre_plot.setTitle(SHORT_VALUE_LABELS.get(trace.cell, "a\u209c"), size=f"{common.TITLE_PT}pt",
-                                   color=self.theme.foreground)
+            set_title_once(self.pre_plot, SHORT_VALUE_LABELS.get(trace.cell, "a\u209c"), size=f"{common.TITLE_PT}pt",
+                           color=self.theme.foreground)
             if trace.factor_label != self._factor_name:
                 self._factor_name = trace.factor_label
                 self.norm_plot.setTitle(
@@ -264,15 +269,17 @@ class BPTTPanel(Panel):
             self.grad_image.setImage(gshown.T, autoLevels=False, levels=(-g_lim, g_lim))
             self.grad_image.setRect(QtCore.QRectF(0.5, -0.5, T, D))
             self.grad_image.setVisible(True)
-            self.grad_plot.setTitle(f"backward: \u2202L/\u2202s\u209c (colour scale \u00b1{g_lim:.2g})",
-                                    size=f"{common.TITLE_PT}pt", color=self.theme.foreground)
+            set_title_once(self.grad_plot, f"backward: \u2202L/\u2202s\u209c (colour scale \u00b1{g_lim:.2g})",
+                           size=f"{common.TITLE_PT}pt", color=self.theme.foreground)
             norms = np.asarray(trace.norms, dtype=np.float64)
             factors = np.asarray(trace.factors, dtype=np.float64)
             lo = t if phase == "backward" else T
             x = np.arange(lo, T) + 1.0
-            self.norm_curve.setData(x, common.log_safe(norms[lo:]))
             ok = np.isfinite(factors[lo:])
-            self.factor_curve.setData(x[ok], common.log_safe(factors[lo:][ok]))
+            shown = common.log_safe(norms[lo:]), common.log_safe(factors[lo:][ok])
+            self.norm_curve.setData(x, shown[0])
+            self.factor_curve.setData(x[ok], shown[1])
+            self.norm_range.follow(*shown, [1.0])             # and the grey line at 1
         else:
             self.grad_image.setVisible(False)
             self.norm_curve.setData([], [])
@@ -283,21 +290,24 @@ class BPTTPanel(Panel):
         units = np.arange(D, dtype=np.float64)
         if phase == "backward" and trace is not None:
             vec = np.asarray(trace.dS[t], dtype=np.float64)
-            self.vec_plot.setTitle(f"\u2202L/\u2202s\u209c at t = {t + 1}", size=f"{common.TITLE_PT}pt",
-                                   color=self.theme.foreground)
+            set_title_once(self.vec_plot, f"\u2202L/\u2202s\u209c at t = {t + 1}", size=f"{common.TITLE_PT}pt",
+                           color=self.theme.foreground)
             brush = common.colour(3)
         else:
             vec = S[t]
-            self.vec_plot.setTitle(f"s\u209c at t = {t + 1}", size=f"{common.TITLE_PT}pt", color=self.theme.foreground)
+            set_title_once(self.vec_plot, f"s\u209c at t = {t + 1}", size=f"{common.TITLE_PT}pt",
+                           color=self.theme.foreground)
             brush = common.colour(0)
         self.vector_bars.setOpts(x=units, height=np.nan_to_num(vec), width=0.8, brush=brush)
+        self.vec_range.follow(np.nan_to_num(vec), [0.0])
         pre = np.asarray(probe.preact, dtype=np.float64)
         if pre.ndim == 2 and t < pre.shape[0]:
             self.pre_bars.setOpts(x=np.arange(pre.shape[1], dtype=np.float64), height=np.nan_to_num(pre[t]),
                                   width=0.8)
+            self.pre_range.follow(np.nan_to_num(pre[t]), [0.0])
             names = {"lstm": "ifgo", "gru": "rzn"}.get(self._cell, "")
             hidden = pre.shape[1] // max(1, len(names)) if names else pre.shape[1]
-            self.pre_plot.getAxis("bottom").setTicks(
+            set_ticks_once(self.pre_plot.getAxis("bottom"),
                 [[(k * hidden + (hidden - 1) / 2, n) for k, n in enumerate(names)]] if names else None)
         self._readout(phase, t)
 

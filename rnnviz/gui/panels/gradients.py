@@ -13,6 +13,7 @@ from PySide6 import QtCore, QtWidgets
 from . import common
 from .common import Panel
 from .markers import HEATMAP_COLOUR, MarkerLines
+from .ranges import FollowRange, set_ticks_once
 
 FLOW_LEVELS = (-8.0, 2.0)           # log10 of the gradient norm: 1e-8 (vanished) .. 1e2 (exploding)
 PARAM_ORDER = ("U", "W", "b", "V", "c")
@@ -93,6 +94,11 @@ class GradientFlowPanel(Panel):
         self.flow_markers = MarkerLines(self.flow_plot, th, labelled=False, angle=0, colour=HEATMAP_COLOUR)
         for p in (self.norm_plot, self.param_plot):      # data areas as wide as the heatmap's
             common.reserve_colorbar_space(p, self.flow_colorbar)
+
+        # ranges that follow the data in steps, not every frame (see ranges.py)
+        self.norm_range = FollowRange(self.norm_plot, "y")
+        self.param_x_range = FollowRange(self.param_plot, "x", grows=("hi",))
+        self.param_y_range = FollowRange(self.param_plot, "y")
 
         self.readout = common.label("")
         layout = QtWidgets.QVBoxLayout(self)
@@ -194,10 +200,12 @@ class GradientFlowPanel(Panel):
         if norms.size != self._T:                   # timesteps are fixed per model: a fixed x range, no jitter
             self._T = norms.size
             self.norm_plot.setXRange(0.5, max(self._T, 1) + 0.5, padding=0.01)
-        self.norm_curve.setData(t, common.log_safe(norms))
+        shown_norms = common.log_safe(norms)
+        self.norm_curve.setData(t, shown_norms)
         self.norm_curve.setSymbol("o" if norms.size <= SYMBOLS_UP_TO else None)
         differs = last.shape == norms.shape and not np.allclose(last, norms, equal_nan=True)
-        self.last_curve.setData(t if differs else [], common.log_safe(last) if differs else [])
+        shown_last = common.log_safe(last) if differs else np.zeros(0)
+        self.last_curve.setData(t if differs else [], shown_last)
         self.last_curve.setVisible(differs)
         if differs != self._last_shown:
             self._last_shown = differs
@@ -221,6 +229,8 @@ class GradientFlowPanel(Panel):
                 label.anchors = [anchor, anchor]
                 label.orthoPos = 0.01 if left else 0.99
                 label.updatePosition()
+        clip_view = [clip] if clip > 0 else []         # the clip lines count in the y ranges
+        self.norm_range.follow(shown_norms, shown_last, clip_view)
 
         # middle
         flow = np.asarray(snapshot.grad_flow, dtype=np.float64)
@@ -248,8 +258,13 @@ class GradientFlowPanel(Panel):
             for name in self._ordered(self._params):
                 self._add_param_curve(name)
             self._param_title()
+        shown_params = []
         for name, curve in self.param_curves.items():
-            curve.setData(self._param_steps, common.log_safe(self._params[name]))
+            shown_params.append(common.log_safe(self._params[name]))
+            curve.setData(self._param_steps, shown_params[-1])
+        if self._param_steps.size:
+            self.param_x_range.follow(self._param_steps)
+            self.param_y_range.follow(*shown_params, clip_view)
         markers = getattr(snapshot, "markers", ())
         self.markers.set(markers)
         self.flow_markers.set(markers, self._flow_row, extra_key=(self._flow_steps.size, float(
@@ -278,11 +293,11 @@ class GradientFlowPanel(Panel):
         steps = self._flow_steps
         R = steps.size
         if R == 0:
-            self.flow_plot.getAxis("left").setTicks([[]])
+            set_ticks_once(self.flow_plot.getAxis("left"), [[]])
             return
         n = int(np.clip(self.flow_plot.vb.height() // 30, 2, 6))
         idx = np.unique(np.linspace(0, R - 1, min(R, n)).round().astype(int))
-        self.flow_plot.getAxis("left").setTicks([[(float(i), f"{int(steps[i])}") for i in idx]])
+        set_ticks_once(self.flow_plot.getAxis("left"), [[(float(i), f"{int(steps[i])}") for i in idx]])
 
     # ------------------------------------------------------------------------------------------ hover
     def _norm_text(self, x: float, y: float) -> str | None:

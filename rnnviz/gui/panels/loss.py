@@ -9,6 +9,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from . import common
 from .common import Panel
 from .markers import MarkerLines
+from .ranges import FollowRange
 
 def smoothing_weight(n: int) -> float:
     """EMA weight of the newest point for a curve of ``n`` points.
@@ -41,6 +42,12 @@ class LossPanel(Panel):
         common.style_plot(self.loss_plot, None, left="cross-entropy (nats)", th=th)
         common.style_plot(self.metric_plot, None, left="val. accuracy", bottom="training step", th=th)
         self.metric_plot.setXLink(self.loss_plot)
+        self.metric_plot.enableAutoRange(x=False)      # the shared step axis follows the loss plot's data only
+        # ranges that follow the data in steps, not every frame (see ranges.py): the step axis grows to the right,
+        # the loss and the perplexity mostly fall
+        self.x_range = FollowRange(self.loss_plot, "x", grows=("hi",))
+        self.y_range = FollowRange(self.loss_plot, "y", grows=("lo",))
+        self.metric_range = FollowRange(self.metric_plot, "y", grows=("lo",))
         for p in (self.loss_plot, self.metric_plot):
             p.getAxis("left").setWidth(78)            # both plots' data areas line up
         self.loss_plot.getAxis("bottom").setStyle(showValues=False)
@@ -110,18 +117,28 @@ class LossPanel(Panel):
                 self.loss_plot.enableAutoRange(x=True)
         self._smooth = self._smoothed(steps, loss)
         self._steps, self._loss = steps, loss
-        self.raw_curve.setData(steps, common.log_safe(loss))
-        self.smooth_curve.setData(steps, common.log_safe(self._smooth))
+        shown = common.log_safe(loss), common.log_safe(self._smooth)
+        self.raw_curve.setData(steps, shown[0])
+        self.smooth_curve.setData(steps, shown[1])
 
         self._val_steps = np.asarray(snapshot.val_steps, dtype=np.float64)
         self._val_loss = np.asarray(snapshot.val_loss, dtype=np.float64)
-        self.val_curve.setData(self._val_steps, common.log_safe(self._val_loss))
+        shown += (common.log_safe(self._val_loss),)
+        self.val_curve.setData(self._val_steps, shown[2])
 
         accuracy = snapshot.task != common.TASK_GENERATION
         if accuracy != self._metric_is_accuracy:
             self._set_metric_axis(accuracy)
         self._metric = np.asarray(snapshot.val_accuracy if accuracy else snapshot.val_perplexity, dtype=np.float64)
         self.metric_curve.setData(self._val_steps, self._metric)
+        if self.metric_plot.vb.state["autoRange"][0] is not False:    # its "A" button: the shared axis follows
+            self.metric_plot.enableAutoRange(x=False)
+            self.loss_plot.enableAutoRange(x=True)
+        if steps.size:
+            self.x_range.follow(steps, self._val_steps)
+        self.y_range.follow(*shown)
+        if not accuracy:
+            self.metric_range.follow(self._metric)
         self.markers.set(getattr(snapshot, "markers", ()))
         self.metric_markers.set(getattr(snapshot, "markers", ()))
 

@@ -1,0 +1,126 @@
+"""Cheap live redraws: axis ranges that follow the data in steps, and titles and ticks set only when they change.
+
+Why: pyqtgraph's auto-range sets a plot's range to the exact data bounds on every redraw. While training, the
+bounds move a little every frame, so every frame re-ran the auto-range pass, rebuilt each axis's ticks and text
+(about 0.7 ms per axis), and re-laid the curves; with 2-3 plots per panel this was most of a 15-20 ms refresh.
+``FollowRange`` keeps the data in view with some headroom and changes the range only when the data leaves it
+(or fills less than ``refit_below`` of it), so most frames repaint the curves and nothing else.
+
+The user keeps control: zooming or panning a plot (pyqtgraph then switches its auto-range off and the range is no
+longer the one set here) stops the following; the plot's "A" button (auto-range on) starts it again.
+"""
+from __future__ import annotations
+
+from typing import Iterable
+
+import numpy as np
+import pyqtgraph as pg
+
+HEADROOM = 0.12      # room added beyond the data on a side it crossed, as a share of the data's span
+PAD = 0.03           # margin on both sides at a refit, as a share of the span
+REFIT_BELOW = 0.55   # refit when the data spans less than this share of the range (it shrank a lot)
+
+
+def view_bounds(arrays: Iterable, log: bool = False) -> tuple[float, float] | None:
+    """(min, max) of the finite values of ``arrays`` in view coordinates (log10 of the positive values on a
+    log axis, as pyqtgraph draws them); None when there is none."""
+    lo, hi = np.inf, -np.inf
+    for a in arrays:
+        a = np.asarray(a, dtype=np.float64).ravel()
+        if log:
+            a = a[a > 0]
+            if a.size == 0:
+                continue
+            with np.errstate(divide="ignore"):
+                a = np.log10(a)
+        a = a[np.isfinite(a)]
+        if a.size:
+            lo, hi = min(lo, float(a.min())), max(hi, float(a.max()))
+    return (lo, hi) if lo <= hi else None
+
+
+class FollowRange:
+    """One axis ("x" or "y") of a plot that follows the data in steps (see the module docstring).
+
+    ``follow(*arrays)`` after each ``setData``: returns True when it changed the range. ``grows`` names the
+    side(s) the data is expected to grow toward ("hi" for a training-step axis), which get headroom at a refit.
+    """
+
+    def __init__(self, plot: pg.PlotItem, axis: str, grows: tuple[str, ...] = ("lo", "hi"),
+                 min_span: float = 1e-6, headroom: float = HEADROOM, pad: float = PAD,
+                 refit_below: float = REFIT_BELOW):
+        self.vb = plot.vb
+        self.axis = axis
+        self.index = 0 if axis == "x" else 1
+        self.grows = grows
+        self.min_span = min_span
+        self.headroom, self.pad, self.refit_below = headroom, pad, refit_below
+        self.shown: tuple[float, float] | None = None     # the range this object last set
+
+    @property
+    def log(self) -> bool:
+        return bool(self.vb.state["logMode"][self.index])
+
+    def following(self) -> bool:
+        """True when the range is this object's to set: auto-range is on, or the range is still the one set
+        here (nobody zoomed, panned or fixed it since)."""
+        if self.vb.state["autoRange"][self.index] is not False:
+            return True
+        if self.shown is None:
+            return False
+        current = self.vb.viewRange()[self.index]
+        return bool(np.allclose(current, self.shown, rtol=1e-9, atol=1e-12))
+
+    def follow(self, *arrays) -> bool:
+        if not self.following():
+            return False
+        bounds = view_bounds(arrays, self.log)
+        if bounds is None:
+            return False
+        lo, hi = bounds
+        span = max(hi - lo, self.min_span, abs(hi) * 1e-3, 0.5 if self.log else 0.0)
+        auto = self.vb.state["autoRange"][self.index] is not False
+        if not auto and self.shown is not None:
+            shown_lo, shown_hi = self.shown
+            inside = shown_lo <= lo and hi <= shown_hi
+            if inside and (hi - lo) >= self.refit_below * (shown_hi - shown_lo):
+                return False                                   # the common case: nothing to do
+            if not inside and (hi - lo) >= self.refit_below * (max(hi, shown_hi) - min(lo, shown_lo)):
+                # the data crossed a side: move only that side, with headroom
+                new_lo = lo - self.headroom * span if lo < shown_lo else shown_lo
+                new_hi = hi + self.headroom * span if hi > shown_hi else shown_hi
+                return self._set(new_lo, new_hi)
+        new_lo = lo - self.pad * span - (self.headroom * span if "lo" in self.grows else 0.0)
+        new_hi = hi + self.pad * span + (self.headroom * span if "hi" in self.grows else 0.0)
+        return self._set(new_lo, new_hi)
+
+    def _set(self, lo: float, hi: float) -> bool:
+        if self.vb.state["autoRange"][self.index] is not False:
+            self.vb.enableAutoRange(axis=self.axis, enable=False)
+        if self.axis == "x":
+            self.vb.setXRange(lo, hi, padding=0)
+        else:
+            self.vb.setYRange(lo, hi, padding=0)
+        self.shown = tuple(float(v) for v in self.vb.viewRange()[self.index])
+        return True
+
+
+def set_title_once(plot: pg.PlotItem, html: str, **style) -> bool:
+    """``plot.setTitle(html, **style)`` unless that exact title is already shown (a title change re-lays the
+    plot out). True when it was set."""
+    key = (html, tuple(sorted(style.items())))
+    if getattr(plot, "_rnnviz_title", None) == key:
+        return False
+    plot.setTitle(html, **style)
+    plot._rnnviz_title = key
+    return True
+
+
+def set_ticks_once(axis: pg.AxisItem, ticks) -> bool:
+    """``axis.setTicks(ticks)`` unless the same ticks are set already (setTicks rebuilds the axis picture)."""
+    key = None if ticks is None else tuple(tuple((float(v), str(s)) for v, s in level) for level in ticks)
+    if getattr(axis, "_rnnviz_ticks", ()) == key:
+        return False
+    axis.setTicks(ticks)
+    axis._rnnviz_ticks = key
+    return True
