@@ -9,6 +9,8 @@
   step_to_pixel   during that live run: from a Snapshot's ``made_at`` (stamped when the trainer built it, right
                   after its step) to the first event-loop turn after the first paint event of a fixed panel's plot
                   that follows the frame (Qt paints every dirty widget in one pass, so that turn comes after it).
+  step_to_window  the same to the event-loop turn after the last visible panel drew that frame (the window draws
+                  a live frame one panel per turn, ``MainWindow.show_live_frame``) and was painted.
   stall           during that live run: a 10 ms heartbeat QTimer; stall = gap between beats minus 10 ms.
 Needs Qt (offscreen when there is no display).
 """
@@ -99,6 +101,7 @@ class LiveProbe:
         self.app = app
         self.beats: list[float] = []
         self.delays: list[float] = []
+        self.window_delays: list[float] = []
         self.window = None
         self._pending = None          # made_at of a frame handed to the window, not yet painted
         self._paint_seen = False
@@ -156,6 +159,7 @@ class LiveProbe:
             if found:
                 self.window = found[0]
                 self.window.controller.frameReady.connect(self._frame)
+                self.window.frameDrawn.connect(self._frame_drawn)
                 self._watch(self.window)
             return
         if self._training():
@@ -165,6 +169,13 @@ class LiveProbe:
         if self._training() and self._pending is None:
             self._pending = getattr(snap, "made_at", None)
             self._paint_seen = False
+
+    def _frame_drawn(self, snap) -> None:
+        from PySide6.QtCore import QTimer
+
+        made = getattr(snap, "made_at", None)
+        if self._training() and made is not None:
+            QTimer.singleShot(0, lambda: self.window_delays.append(time.perf_counter() - made))   # after its paint
 
     def _painted(self) -> None:
         if self._pending is not None:
@@ -197,6 +208,7 @@ def run_window_bench(config=None, seconds: float = 5.0, repeats: int = 10, train
         probe.stop()
     stalls = probe.stalls_ms()
     delays = [d * 1e3 for d in probe.delays]
+    whole = [d * 1e3 for d in probe.window_delays]
     panels = {k: v for k, v in refresh.items() if k != "window"}
     return {
         "preset_config": {"dataset": config.dataset, "cell": config.cell, "hidden": config.hidden,
@@ -209,6 +221,9 @@ def run_window_bench(config=None, seconds: float = 5.0, repeats: int = 10, train
         "step_to_pixel_ms": {"n": len(delays), "median": float(np.median(delays)) if delays else None,
                              "p99": float(np.percentile(delays, 99)) if delays else None,
                              "max": max(delays) if delays else None},
+        "step_to_window_ms": {"n": len(whole), "median": float(np.median(whole)) if whole else None,
+                              "p99": float(np.percentile(whole, 99)) if whole else None,
+                              "max": max(whole) if whole else None},
         "stall_ms": {"n": len(stalls), "p99": float(np.percentile(stalls, 99)) if stalls else None,
                      "max": max(stalls) if stalls else None},
     }

@@ -1,7 +1,8 @@
 """The GUI side of training: owns the QThread and its Worker, keeps only the newest Snapshot, redraws on a timer.
 
-The worker emits Snapshots on its own clock; ``Controller`` stores the newest and, on a GUI-thread QTimer, hands
-it to the window (``frameReady``) only when a new one arrived. The redraw rate adapts: when the GUI thread's CPU
+The worker emits Snapshots on its own clock; ``Controller`` stores the newest and hands it to the window
+(``frameReady``) at once when the last frame is at least ~one redraw interval old (so a step reaches the screen
+without waiting for a timer tick), else on the next tick of a GUI-thread QTimer. The redraw rate adapts: when the GUI thread's CPU
 use (drawing plus the paint events that follow) passes ``paint_budget`` of a core, the timer slows down (to 1 Hz
 at worst) and the worker's snapshot clock follows, so painting never starves training.
 
@@ -91,6 +92,7 @@ class Controller(QObject):
         # where painting holds the GIL that training needs
         self.paint_budget = paint_budget if paint_budget is not None else (0.25 if backend == "process" else 0.15)
         self.paint_seconds = 0.0
+        self._last_frame = 0.0              # perf_counter of the last frameReady
         self.gui_share = 0.0                # GUI-thread CPU seconds per wall second, last measured
         self.interval = interval
         self.speed = 0.0                  # training steps per second, 0 = full speed (see set_speed)
@@ -261,6 +263,10 @@ class Controller(QObject):
         self.replay.add(snap)              # ...except the few the bounded replay buffer keeps
         self.snapshots += 1
         self._new = True
+        # draw at once when the last frame is old enough (0.8: snapshots come on the worker's clock, which follows
+        # the redraw interval, and may arrive a little early); otherwise the timer's next tick draws it
+        if self.timer.isActive() and time.perf_counter() - self._last_frame >= 0.8e-3 * self.timer.interval():
+            self._redraw()
 
     @Slot(object)
     def _on_state(self, state: dict) -> None:
@@ -313,7 +319,7 @@ class Controller(QObject):
         if not self._new or self.latest is None:
             return
         self._new = False
-        start = time.perf_counter()
+        start = self._last_frame = time.perf_counter()
         self.frameReady.emit(self.latest)
         spent = time.perf_counter() - start
         self.frames += 1

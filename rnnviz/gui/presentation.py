@@ -91,7 +91,7 @@ class Presentation:
             self.theme_actions[name] = a
         window.actions_by_name["presentation"] = act
         window.controller.modelReset.connect(self._after_reset)
-        window.controller.frameReady.connect(self.refresh)
+        window.frameDrawn.connect(self.refresh)
 
     # --- theme --------------------------------------------------------------------------------------
     def set_theme(self, name: str) -> None:

@@ -50,7 +50,7 @@ class ReplayBar(QtWidgets.QFrame):
         row.addWidget(self.live_button)
         self.slider.valueChanged.connect(self._scrub)
         self.live_button.clicked.connect(self.go_live)
-        ctl.frameReady.disconnect(window.show_snapshot)
+        ctl.frameReady.disconnect(window.show_live_frame)
         ctl.frameReady.connect(self._on_frame)
         ctl.runningChanged.connect(self._on_running)
         ctl.modelReset.connect(self._on_reset)
@@ -128,7 +128,7 @@ class ReplayBar(QtWidgets.QFrame):
     @Slot(object)
     def _on_frame(self, snap: Any) -> None:
         if self.replaying is None:
-            self.window.show_snapshot(snap)
+            self.window.show_live_frame(snap)
         self._sync()
 
     @Slot(bool)
