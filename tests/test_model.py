@@ -465,3 +465,27 @@ def test_loss_is_exact_when_the_target_probability_underflows(dtype, gap, task):
     np.testing.assert_allclose(model.grads["c"], [1.0, -1.0], rtol=1e-6)   # softmax - onehot: fine
     assert res.loss == pytest.approx(gap, rel=1e-6)
     assert model.loss(batch) == pytest.approx(gap, rel=1e-6)
+
+
+@pytest.mark.parametrize("cell,activation", [("rnn", "relu"), ("lstm", "tanh"), ("gru", "tanh")])
+@pytest.mark.parametrize("task", ["classification", "labelling"])
+@pytest.mark.parametrize("bidirectional,layers", [(False, 1), (True, 2)])
+def test_training_workspace_reuse_across_batch_shapes(cell, activation, task, bidirectional, layers):
+    """loss_and_grads keeps its big arrays in a workspace reused across calls (growing, never shrinking): batches
+    of other lengths and sizes in between must leave every gradient exactly as a fresh model computes it."""
+    kw = dict(cell=cell, activation=activation, task=task, bidirectional=bidirectional, layers=layers)
+    long_batch = make_batch(task, lengths=np.array([9, 4, 7, 2, 9, 5]), seed=3)
+    short_batch = make_batch(task, seed=1)
+    model = make_model(**kw)
+    first = model.loss_and_grads(short_batch)
+    g_first = model.grad.copy()
+    model.loss_and_grads(long_batch)
+    g_long = model.grad.copy()
+    again = model.loss_and_grads(short_batch)
+    np.testing.assert_array_equal(model.grad, g_first)
+    np.testing.assert_array_equal(again.probs, first.probs)
+    np.testing.assert_array_equal(again.grad_norms, first.grad_norms)
+    fresh = make_model(**kw)
+    fresh.loss_and_grads(long_batch)
+    np.testing.assert_array_equal(fresh.grad, g_long)
+    assert first.probs is not again.probs            # results handed out are not workspace buffers

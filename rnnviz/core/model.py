@@ -214,16 +214,19 @@ class RNNModel:
         return {name: W[g * d : (g + 1) * d] for g, name in enumerate(cells.GATES[self.cfg.cell])}
 
     # --------------------------------------------------------------------------------------------- forward
-    def _cell_forward(self, X: np.ndarray, suffix: str) -> cells.Cache:
+    def _cell_forward(self, X: np.ndarray, suffix: str, work: dict | None) -> cells.Cache:
         W = self._store["W" + suffix]
         if self.cfg.cell == "rnn":
-            return cells.rnn_forward(X, W, self.cfg.activation)
+            return cells.rnn_forward(X, W, self.cfg.activation, work=work)
         if self.cfg.cell == "lstm":
-            return cells.lstm_forward(X, W)
-        return cells.gru_forward(X, W, self._store["b_hn" + suffix])
+            return cells.lstm_forward(X, W, work=work)
+        return cells.gru_forward(X, W, self._store["b_hn" + suffix], work=work)
 
-    def forward(self, ids: np.ndarray, lengths: np.ndarray) -> Forward:
-        """Run every layer and direction. ids: (B, T) int, lengths: (B,). Returns time-major states."""
+    def forward(self, ids: np.ndarray, lengths: np.ndarray, reuse: bool = False) -> Forward:
+        """Run every layer and direction. ids: (B, T) int, lengths: (B,). Returns time-major states.
+
+        ``reuse``: the large arrays (U x_t + b and the cell caches) live in this model's workspace, so the result
+        is valid only until the next ``reuse`` pass (the training step, which consumes it at once, uses this)."""
         ids = np.asarray(ids)
         lengths = np.asarray(lengths)
         B, T = ids.shape
@@ -238,17 +241,22 @@ class RNNModel:
             for direction in self.directions:
                 suffix = tag + direction
                 flip = direction == "_rev"
+                work = self._work.setdefault(suffix, {}) if reuse else None
+                X = cells._buf(work, "f_X", (T, B, self.G * self.d), self.dtype)   # (T, B, G*d)
                 if layer == 0:
                     ids_dir = ids_t[rev, cols] if flip else ids_t           # (T, B)
                     table = self._store["U" + suffix] + self._store["b" + suffix]  # (n, G*d) rows U[:, id] + b
-                    X = table[ids_dir]                                         # (T, B, G*d): U x_t + b
+                    if ids_dir.size and 0 <= ids_dir.min() and ids_dir.max() < len(table):
+                        np.take(table, ids_dir, axis=0, out=X, mode="clip")    # U x_t + b (ids checked: no clip)
+                    else:
+                        X[...] = table[ids_dir]                                # (IndexError as before)
                     inputs = None
                 else:
                     ids_dir = None
                     inputs = np.ascontiguousarray(inp[rev, cols]) if flip else inp  # (T, B, D)
-                    X = inputs @ self._store["U" + suffix].T                 # (T, B, G*d)
+                    np.matmul(inputs, self._store["U" + suffix].T, out=X)
                     X += self._store["b" + suffix]
-                cache = self._cell_forward(X, suffix)
+                cache = self._cell_forward(X, suffix, work)
                 layer_caches.append(LayerCache(inputs=inputs, ids=ids_dir, cell=cache))
                 outs.append(cache.S[rev, cols] if flip else cache.S)
             caches.append(layer_caches)
@@ -265,11 +273,13 @@ class RNNModel:
             feats[:, self.d :] = fw.top[0, :, self.d :]
         return feats
 
-    def _head(self, fw: Forward, lengths: np.ndarray, targets: np.ndarray | None, only_last: bool = False):
+    def _head(self, fw: Forward, lengths: np.ndarray, targets: np.ndarray | None, only_last: bool = False,
+              reuse: bool = False):
         """Output probabilities, loss, and the gradient arriving at the top states. Returns
-        (probs, loss_sum, n_targets, dTop or None, dV, dc)."""
+        (probs, loss_sum, n_targets, dTop or None, dV, dc); with ``reuse`` dTop is a workspace buffer."""
         V, c = self.params["V"], self.params["c"]
         B = len(lengths)
+        work = self._work.setdefault("head", {}) if reuse else None
         if self.task == "classification":
             feats = self._last_features(fw, lengths)                 # (B, D)
             logp = log_softmax(feats @ V.T + c)                      # (B, k)
@@ -282,7 +292,8 @@ class RNNModel:
             dlogits[rows, targets] -= 1.0
             dlogits /= B                                             # (B, k)
             dfeats = dlogits @ V                                     # (B, D)
-            dTop = np.zeros_like(fw.top)
+            dTop = cells._buf(work, "dTop", fw.top.shape, self.dtype)   # (T, B, D)
+            dTop[...] = 0.0
             dTop[lengths - 1, rows, : self.d] = dfeats[:, : self.d]
             if len(self.directions) > 1:
                 dTop[0, :, self.d :] = dfeats[:, self.d :]
@@ -303,7 +314,7 @@ class RNNModel:
         dlogits[t_idx, b_idx, tgt[t_idx, b_idx]] -= 1.0
         dlogits /= B                                                 # (T, B, k)
         k, D = V.shape
-        dTop = dlogits @ V                                           # (T, B, D)
+        dTop = np.matmul(dlogits, V, out=cells._buf(work, "dTop", fw.top.shape, self.dtype))   # (T, B, D)
         dV = dlogits.reshape(-1, k).T @ fw.top.reshape(-1, D)
         return probs, loss_sum, int(len(t_idx)), dTop, dV, dlogits.sum(axis=(0, 1))
 
@@ -369,8 +380,8 @@ class RNNModel:
         ``only_last``: the loss of each sequence's last real step alone (labelling / generation), for the
         long-range view of gradient flow; the loss reported is then that partial loss.
         """
-        fw = self.forward(batch.ids, batch.lengths)
-        probs, loss_sum, n, dTop, dV, dc = self._head(fw, batch.lengths, batch.targets, only_last)
+        fw = self.forward(batch.ids, batch.lengths, reuse=True)
+        probs, loss_sum, n, dTop, dV, dc = self._head(fw, batch.lengths, batch.targets, only_last, reuse=True)
         self.grad[...] = 0.0
         norms = self.backward(fw, dTop)
         self.grads["V"][...] = dV
