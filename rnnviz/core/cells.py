@@ -100,7 +100,8 @@ def rnn_forward(X: np.ndarray, W: np.ndarray, activation: str, work: dict | None
     T, B, d = X.shape
     S = _buf(work, "f_S", X.shape, X.dtype)   # (T, B, d)
     pre = X                       # (T, B, d), filled in place
-    WT = np.ascontiguousarray(W.T)
+    WT = _buf(work, "f_WT", (d, d), X.dtype)    # (d, d) W^T, C order: the fast 'NN' product s_{t-1} W^T
+    WT[...] = W.T
     h = _buf(work, "f_h", (B, d), X.dtype)
     act = {"tanh": np.tanh, "sigmoid": sigmoid}.get(activation)
     for t in range(T):
@@ -143,7 +144,8 @@ def rnn_backward(dS: np.ndarray, cache: Cache, W: np.ndarray, activation: str, b
         else:
             carry[...] = 0.0
     d = S.shape[2]
-    dW = dPre[1:].reshape(-1, d).T @ S[:-1].reshape(-1, d)   # (d, d) = sum_t dpre_t^T s_{t-1}
+    dW = np.matmul(dPre[1:].reshape(-1, d).T, S[:-1].reshape(-1, d), out=_buf(work, "dW", (d, d), S.dtype))
+    # (d, d) = sum_t dpre_t^T s_{t-1}
     return dPre, dW, {}, dS_total
 
 
@@ -158,7 +160,7 @@ def lstm_forward(X: np.ndarray, W: np.ndarray, work: dict | None = None) -> Cach
     d = G // 4
     scale, offset = _gate_affine(G, d, (0, 1, 3), X.dtype)
     X *= scale                                  # (T, B, 4d) a / 2 for i, f, o; a for g
-    WT = np.ascontiguousarray((W * scale[:, None]).T)   # (d, 4d)
+    WT = np.multiply(W.T, scale, out=_buf(work, "f_WT", (d, G), X.dtype))   # (d, 4d) (W with rows scaled)^T
     A = _buf(work, "f_A", X.shape, X.dtype)    # (T, B, 4d) activated gates
     C = _buf(work, "f_C", (T, B, d), X.dtype)
     TC = _buf(work, "f_TC", (T, B, d), X.dtype)
@@ -238,7 +240,7 @@ def lstm_backward(dS: np.ndarray, cache: Cache, W: np.ndarray, bptt: int = 0, wo
         else:
             carry_s[...] = 0.0
             carry_c[...] = 0.0
-    dW = dA[1:].reshape(-1, 4 * d).T @ S[:-1].reshape(-1, d)   # (4d, d)
+    dW = np.matmul(dA[1:].reshape(-1, 4 * d).T, S[:-1].reshape(-1, d), out=_buf(work, "dW", (4 * d, d), S.dtype))
     return dA, dW, {}, dS_total
 
 
@@ -256,7 +258,7 @@ def gru_forward(X: np.ndarray, W: np.ndarray, b_hn: np.ndarray, work: dict | Non
     A = _buf(work, "f_A", X.shape, X.dtype)    # (T, B, 3d): r, z, n after activation
     HN = _buf(work, "f_HN", (T, B, d), X.dtype)  # W_n s_{t-1} + b_hn
     S = _buf(work, "f_S", (T, B, d), X.dtype)
-    WT = np.ascontiguousarray((W * scale[:, None]).T)   # (d, 3d), r and z columns halved
+    WT = np.multiply(W.T, scale, out=_buf(work, "f_WT", (d, G), X.dtype))   # (d, 3d), r and z columns halved
     h = _buf(work, "f_h", (B, G), X.dtype)
     half = scale[: 2 * d]
     Xrz, Xn = X[:, :, : 2 * d], X[:, :, 2 * d :]
@@ -334,7 +336,7 @@ def gru_backward(dS: np.ndarray, cache: Cache, W: np.ndarray, bptt: int = 0, wor
             carry += ds
         else:
             carry[...] = 0.0
-    dW = dH[1:].reshape(-1, 3 * d).T @ S[:-1].reshape(-1, d)    # (3d, d)
+    dW = np.matmul(dH[1:].reshape(-1, 3 * d).T, S[:-1].reshape(-1, d), out=_buf(work, "dW", (3 * d, d), S.dtype))
     db_hn = Mh.sum(axis=(0, 1))                                  # (d,)
     dX = _buf(work, "dX", (T, B, 3 * d), S.dtype)
     dX[:, :, : 2 * d] = M[:, :, : 2 * d]

@@ -320,7 +320,7 @@ class RNNModel:
 
     # -------------------------------------------------------------------------------------------- backward
     def _cell_backward(self, dS, cache, suffix):
-        """The cell's BPTT; its returned dX and dS_total live in this model's workspace (reused next call)."""
+        """The cell's BPTT; its returned dX, dW and dS_total live in this model's workspace (reused next call)."""
         W, bptt = self._store["W" + suffix], self.cfg.bptt
         work = self._work.setdefault(suffix, {})
         flush = self._flush_subnormal
