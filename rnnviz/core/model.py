@@ -107,23 +107,39 @@ def _reverse_index(lengths: np.ndarray, T: int) -> np.ndarray:
 
 
 ONE_HOT_MAX = 256   # scatter-add by a one-hot matmul when at most this many distinct rows are hit (measured faster)
+# Measured costs per element of ``rows`` (N x G) on the bench machine, float32: the one-hot product about
+# 0.034 ns per target row; the sorted block sums 0.8 ns, plus 4 us per distinct id (one reduction call each).
+ONE_HOT_NS_PER_ROW, BLOCK_SUM_NS, BLOCK_CALL_NS = 0.034, 0.8, 4000.0
 
 
-def _scatter_add_rows(target: np.ndarray, ids: np.ndarray, rows: np.ndarray) -> None:
+def _scatter_add_rows(target: np.ndarray, ids: np.ndarray, rows: np.ndarray, work: dict | None = None) -> None:
     """target[ids[i]] += rows[i] for every i (repeated ids accumulate), without slow ``np.add.at``.
 
-    Few distinct ids (a small vocabulary): target[u] += onehot(ids)[u] @ rows, one BLAS product
-    (measured 6x faster than sorting for 3,200 rows of 256 on 50 ids). Many: sort the rows by id and reduceat."""
+    A small vocabulary (n <= ONE_HOT_MAX rows in ``target``) has two exact ways, chosen by their measured cost:
+    target += onehot(ids) @ rows, one BLAS product of 2 n N G FLOPs (best for narrow rows), or the rows sorted
+    by id (one gather) and each id's block summed by one reduction, N G additions (wide rows: 2x faster for
+    3,200 rows of 1,024 on 50 ids). Many distinct ids: sort the rows by id and reduceat."""
     n = target.shape[0]
-    if n <= ONE_HOT_MAX:
-        onehot = np.zeros((n, len(ids)), dtype=rows.dtype)         # (n, N)
-        onehot[ids, np.arange(len(ids))] = 1.0
-        target += onehot @ rows
+    N, G = rows.shape
+    if N == 0:
         return
     order = np.argsort(ids, kind="stable")
     sorted_ids = ids[order]
-    starts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]])
-    target[sorted_ids[starts]] += np.add.reduceat(rows[order], starts, axis=0)
+    first = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]])   # where each id's block starts
+    if n > ONE_HOT_MAX:
+        target[sorted_ids[first]] += np.add.reduceat(rows[order], first, axis=0)
+        return
+    if ONE_HOT_NS_PER_ROW * n * N * G <= BLOCK_SUM_NS * N * G + BLOCK_CALL_NS * len(first):
+        onehot = np.zeros((n, N), dtype=rows.dtype)                 # (n, N)
+        onehot[ids, np.arange(N)] = 1.0
+        target += onehot @ rows
+        return
+    blocks = np.take(rows, order, axis=0, out=cells._buf(work, "sorted_rows", (N, G), rows.dtype), mode="clip")
+    block_sum = cells._buf(work, "block_sum", (G,), rows.dtype)
+    starts = first.tolist()
+    for a, b in zip(starts, starts[1:] + [N]):                     # rows a..b-1 all have id sorted_ids[a]
+        np.add.reduce(blocks[a:b], axis=0, out=block_sum)
+        target[sorted_ids[a]] += block_sum
 
 
 def log_softmax(logits: np.ndarray) -> np.ndarray:
@@ -359,7 +375,7 @@ class RNNModel:
                 if layer == 0:
                     dE = self._gstore["U" + suffix]
                     dE[...] = 0.0
-                    _scatter_add_rows(dE, lc.ids.reshape(-1), dX2)
+                    _scatter_add_rows(dE, lc.ids.reshape(-1), dX2, work=self._work.setdefault(suffix, {}))
                 else:
                     inputs = lc.inputs
                     self._gstore["U" + suffix][...] = dX2.T @ inputs.reshape(-1, inputs.shape[2])
