@@ -153,6 +153,8 @@ def test_bench_quick_json_runs(capsys):
         assert r["numpy_f32_peak"] == pytest.approx(r["flops"] / (r["numpy_f32_ms"] / 1e3) / (peak * 1e9))
     w = res["window"]
     assert set(w["refresh_ms"]) >= {"loss", "hidden", "window"} and all(v > 0 for v in w["refresh_ms"].values())
+    assert set(w["refresh_rescale_ms"]) == set(w["refresh_ms"]) and all(v > 0 for v in w["refresh_rescale_ms"].values())
+    assert w["step_to_window_ms"]["n"] >= 0 and set(w["step_to_window_ms"]) == {"n", "median", "p99", "max"}
     assert w["live_over_headless"] == pytest.approx(w["live_steps_per_s"] / w["headless_steps_per_s"])
     assert {t["target"] for t in res["targets"]} >= {"rnn numpy/torch worst <= 0.5", "stall p99 < 50 ms"}
 

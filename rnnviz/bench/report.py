@@ -147,6 +147,8 @@ def format_table(res: dict) -> str:
     if w:
         lines += ["", "window (negation preset, process backend, default redraw rate):",
                   "  one full refresh, ms: " + ", ".join(f"{k} {v:.1f}" for k, v in w["refresh_ms"].items()),
+                  "  ... when every axis range moves, ms: "
+                  + ", ".join(f"{k} {v:.1f}" for k, v in (w.get("refresh_rescale_ms") or {}).items()),
                   f"  steps/s headless {w['headless_steps_per_s']:.0f}, all panels live {w['live_steps_per_s']:.0f}"
                   f" (ratio {_f(w['live_over_headless'])}; {w['frames']} frames, {w['snapshots']} snapshots)",
                   f"  step-to-pixel ms: median {_f(w['step_to_pixel_ms']['median'], '{:.0f}')}, max "

@@ -2,8 +2,11 @@
 
   refresh_ms      one full refresh of each panel: ``panel.render(snapshot)``, the event pass that delivers the
                   scenes' queued updates and paints them, and a synchronous ``repaint()``; median
-                  of N, alternating two real snapshots from real training (so no panel can skip an unchanged frame);
-                  "window" is ``show_snapshot`` of the whole window + ``repaint()`` (every visible panel).
+                  of N, alternating two real snapshots from real training 20 steps apart (so no panel can skip an
+                  unchanged frame, and the axis ranges hold both, as on most live frames); "window" is
+                  ``show_snapshot`` of the whole window + ``repaint()`` (every visible panel at once).
+  refresh_rescale_ms  the same with snapshots far apart, so every axis range moves on every refresh (the few live
+                  frames where the data leaves a range, see ``panels/ranges.py``).
   speed           ``controller.measure_speed``: headless Trainer.step() steps/s against steps/s with the window
                   shown and every visible panel live at the default redraw rate (process backend).
   step_to_pixel   during that live run: from a Snapshot's ``made_at`` (stamped when the trainer built it, right
@@ -32,63 +35,75 @@ def _app():
     return QApplication.instance() or QApplication([])
 
 
-def real_snapshots(config, steps: int = 200) -> tuple[Any, Any]:
-    """Two snapshots of real training on ``config``: after ``steps`` and after ``steps`` + 20 more steps."""
+def real_snapshots(config, steps: int = 200, later: tuple[int, ...] = (20,)) -> tuple[Any, ...]:
+    """Snapshots of real training on ``config``: after ``steps``, then after each of ``later`` more steps
+    (counted from ``steps``)."""
     from rnnviz.core.trainer import Trainer
 
     trainer = Trainer(config)
     for _ in range(steps):
         trainer.step()
-    first = trainer.snapshot()
-    for _ in range(20):
-        trainer.step()
-    return first, trainer.snapshot()
+    out = [trainer.snapshot()]
+    for extra in later:
+        while trainer.step_count < steps + extra:
+            trainer.step()
+        out.append(trainer.snapshot())
+    return tuple(out)
+
+
+def _time_panels(app, window, pair, repeats: int) -> dict[str, float]:
+    """Median ms per visible panel and for the whole window, alternating the two snapshots of ``pair``."""
+    out = {}
+    for key, panel in window.panels.items():
+        if window.tabs.indexOf(panel) >= 0:
+            window.tabs.setCurrentWidget(panel)
+            app.processEvents()
+        times = []
+        for r in range(repeats + 1):
+            start = time.perf_counter()
+            panel.render(pair[r % 2])
+            app.processEvents()                     # the scenes' queued updates and their paint pass
+            panel.repaint()
+            if r:                                   # the first call warms caches up
+                times.append(time.perf_counter() - start)
+        out[key] = statistics.median(times) * 1e3
+    window.tabs.setCurrentIndex(0)
+    app.processEvents()
+    times = []
+    for r in range(repeats + 1):
+        start = time.perf_counter()
+        window.show_snapshot(pair[r % 2])
+        app.processEvents()
+        window.repaint()
+        if r:
+            times.append(time.perf_counter() - start)
+    out["window"] = statistics.median(times) * 1e3
+    return out
 
 
 def refresh_costs(config, repeats: int = 10, size: tuple[int, int] = (1600, 1000),
-                  train_steps: int = 200) -> dict[str, float]:
-    """Median ms of one full refresh per panel, and of the whole window ("window")."""
+                  train_steps: int = 200) -> tuple[dict[str, float], dict[str, float]]:
+    """Median ms of one full refresh per panel and of the whole window ("window"), twice: for a typical live
+    frame (snapshots 20 steps apart: the axis ranges hold both, as on most frames), and for a frame whose axis
+    ranges must all move (snapshots 2x the steps apart, as on the few frames where the data leaves a range)."""
     from .main_window import MainWindow
     from .theme import apply_theme
 
     app = _app()
     apply_theme(app)
-    snaps = real_snapshots(config, train_steps)
+    first, near, far = real_snapshots(config, train_steps, later=(20, 2 * train_steps))
     window = MainWindow(config, start=False)
     window.resize(*size)
     window.show()
     app.processEvents()
-    out = {}
     try:
-        for key, panel in window.panels.items():
-            if window.tabs.indexOf(panel) >= 0:
-                window.tabs.setCurrentWidget(panel)
-                app.processEvents()
-            times = []
-            for r in range(repeats + 1):
-                start = time.perf_counter()
-                panel.render(snaps[r % 2])
-                app.processEvents()                     # the scenes' queued updates and their paint pass
-                panel.repaint()
-                if r:                                   # the first call warms caches up
-                    times.append(time.perf_counter() - start)
-            out[key] = statistics.median(times) * 1e3
-        window.tabs.setCurrentIndex(0)
-        app.processEvents()
-        times = []
-        for r in range(repeats + 1):
-            start = time.perf_counter()
-            window.show_snapshot(snaps[r % 2])
-            app.processEvents()
-            window.repaint()
-            if r:
-                times.append(time.perf_counter() - start)
-        out["window"] = statistics.median(times) * 1e3
+        typical = _time_panels(app, window, (first, near), repeats)
+        rescale = _time_panels(app, window, (first, far), repeats)
     finally:
         window.close()
         window.deleteLater()
         app.processEvents()
-    return out
+    return typical, rescale
 
 
 class LiveProbe:
@@ -197,7 +212,7 @@ def run_window_bench(config=None, seconds: float = 5.0, repeats: int = 10, train
 
     app = _app()
     config = config or Config()
-    refresh = refresh_costs(config, repeats=repeats, train_steps=train_steps)
+    refresh, rescale = refresh_costs(config, repeats=repeats, train_steps=train_steps)
     live_config = config.replace(epochs=100000)
     headless = headless_speed(live_config, seconds=seconds, dataset=load_dataset(live_config))
     probe = LiveProbe(app)
@@ -215,6 +230,7 @@ def run_window_bench(config=None, seconds: float = 5.0, repeats: int = 10, train
                           "batch_size": config.batch_size},
         "refresh_ms": refresh,
         "refresh_worst_panel_ms": max(panels.values()) if panels else None,
+        "refresh_rescale_ms": rescale,
         "headless_steps_per_s": report.headless, "live_steps_per_s": report.live,
         "live_over_headless": report.live / report.headless if report.headless else None,
         "frames": report.frames, "snapshots": report.snapshots, "seconds": report.seconds,

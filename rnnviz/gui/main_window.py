@@ -113,6 +113,12 @@ class MainWindow(QMainWindow):
         self._drawn: dict[str, int] = {}
         self._spread: tuple[Any, list[str]] | None = None    # the live frame being drawn, and the panels still to do
         self._spread_next: Any = None                          # the newest frame that arrived meanwhile
+        # a child timer, not QTimer.singleShot with a callable: a callable still queued when the window is
+        # deleted is never released by PySide, and it holds the whole window (found by the lifecycle stress test)
+        self._spread_timer = QTimer(self)
+        self._spread_timer.setSingleShot(True)
+        self._spread_timer.setInterval(0)
+        self._spread_timer.timeout.connect(self._spread_step)
 
         kwargs: dict[str, Any] = {"backend": backend, "fps": fps}
         if interval is not None:
@@ -406,6 +412,7 @@ class MainWindow(QMainWindow):
                 self._draw(key, panel, snap)
         self._show_status(snap)
 
+    @Slot(object)
     def show_live_frame(self, snap: Any) -> None:
         """Draw a live frame like ``show_snapshot``, but one visible panel per event-loop turn: each panel is
         painted before the next is drawn, so the longest turn is one panel's drawing (about 10 ms), not the whole
@@ -414,28 +421,32 @@ class MainWindow(QMainWindow):
         if self._spread is not None:
             self._spread_next = snap
             return
-        self._frame_id += 1
-        self._show_status(snap)
-        minimized = self.isMinimized()
-        keys = [] if minimized else [k for k, p in self.panels.items() if p.isVisible()]
-        self._spread = (snap, keys)
+        self._begin_frame(snap)
         self._spread_step()
 
+    def _begin_frame(self, snap: Any) -> None:
+        self._frame_id += 1
+        self._show_status(snap)
+        keys = [] if self.isMinimized() else [k for k, p in self.panels.items() if p.isVisible()]
+        self._spread = (snap, keys)
+
+    @Slot()
     def _spread_step(self) -> None:
-        if self._spread is None:        # cancelled (a new model) while a turn was queued
+        if self._spread is None:        # cancelled (a new model, or closing) while a turn was queued
             return
         snap, keys = self._spread
         if keys:
             key = keys.pop(0)
             self._draw(key, self.panels[key], snap)
         if keys:
-            QTimer.singleShot(0, self._spread_step)
+            self._spread_timer.start()   # the next panel in the next turn, after Qt has painted this one
             return
         self._spread = None
         self.frameDrawn.emit(snap)
         if self._spread_next is not None:
             snap, self._spread_next = self._spread_next, None
-            QTimer.singleShot(0, lambda: self.show_live_frame(snap))
+            self._begin_frame(snap)
+            self._spread_timer.start()
 
     def _draw(self, key: str, panel: QWidget, snap: Any) -> None:
         try:
@@ -577,6 +588,8 @@ class MainWindow(QMainWindow):
     # --- closing --------------------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:
         start = time.perf_counter()
+        self._spread = self._spread_next = None       # no more panels of a frame being drawn
+        self._spread_timer.stop()
         self.controller.shutdown(timeout=1.0)
         self.close_seconds = time.perf_counter() - start
         super().closeEvent(event)
