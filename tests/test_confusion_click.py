@@ -96,7 +96,8 @@ def test_choosing_an_example_makes_it_the_probe_in_the_window(qtbot):
     snap = wait_snapshot(qtbot, ctl, lambda s: len(s.val_steps) > 0)
     panel = win.panels["confusion"]
     win.tabs.setCurrentWidget(panel)
-    qtbot.waitUntil(lambda: panel._conf.size > 0, timeout=5000)
+    # the panel shows this snapshot's matrix (live frames reach the tabs a few event-loop turns after the first panel)
+    qtbot.waitUntil(lambda: panel._conf.shape == snap.confusion.shape and panel._conf.sum() > 0, timeout=5000)
     conf = snap.confusion
     i, j = np.unravel_index(np.argmax(conf), conf.shape)
     panel.show_cell(int(i), int(j))
