@@ -166,25 +166,28 @@ def lstm_forward(X: np.ndarray, W: np.ndarray, work: dict | None = None) -> Cach
     TC = _buf(work, "f_TC", (T, B, d), X.dtype)
     S = _buf(work, "f_S", (T, B, d), X.dtype)
     tmp = _buf(work, "f_tmp", (B, d), X.dtype)
-    Ai, Af, Ag, Ao = A[:, :, :d], A[:, :, d : 2 * d], A[:, :, 2 * d : 3 * d], A[:, :, 3 * d :]
+    mul, tanh = np.multiply, np.tanh
+    # per-step views made once, in C (indexing 3-D views inside the loop costs more than the ufuncs at B = 1)
+    As, Xs, Cs, TCs, Ss = list(A), list(X), list(C), list(TC), list(S)
+    Ai, Af, Ag, Ao = (list(A[:, :, k * d : (k + 1) * d]) for k in range(4))
     for t in range(T):
-        a = A[t]
+        a, c = As[t], Cs[t]
         if t > 0:
-            np.dot(S[t - 1], WT, out=a)
-            a += X[t]
+            np.dot(Ss[t - 1], WT, out=a)
+            a += Xs[t]
         else:
-            a[...] = X[0]
-        np.tanh(a, out=a)
+            a[...] = Xs[0]
+        tanh(a, out=a)
         a *= scale
         a += offset                              # i, f, o = sigma(a); g = tanh(a)
         if t > 0:
-            np.multiply(Af[t], C[t - 1], out=C[t])
-            np.multiply(Ai[t], Ag[t], out=tmp)
-            C[t] += tmp                          # c_t = f c_{t-1} + i g
+            mul(Af[t], Cs[t - 1], out=c)
+            mul(Ai[t], Ag[t], out=tmp)
+            c += tmp                             # c_t = f c_{t-1} + i g
         else:
-            np.multiply(Ai[0], Ag[0], out=C[0])
-        np.tanh(C[t], out=TC[t])
-        np.multiply(Ao[t], TC[t], out=S[t])      # s_t = o tanh(c_t)
+            mul(Ai[0], Ag[0], out=c)
+        tanh(c, out=TCs[t])
+        mul(Ao[t], TCs[t], out=Ss[t])            # s_t = o tanh(c_t)
     return Cache(S=S, A=A, C=C, TC=TC)
 
 
@@ -224,19 +227,22 @@ def lstm_backward(dS: np.ndarray, cache: Cache, W: np.ndarray, bptt: int = 0, wo
     carry_c = np.zeros((B, d), dtype=S.dtype)
     dc3 = np.empty((B, 1, d), dtype=S.dtype)
     dc = dc3[:, 0, :]
+    mul, dot = np.multiply, np.dot
+    dSs, dSts, Ps, dAs, Mos, fs = list(dS), list(dS_total), list(P), list(dA), list(Mo), list(f)
+    IFGs = list(dA4[:, :, :3])                  # (B, 3, d) per step: i, f, g
     for t in range(T - 1, -1, -1):
-        ds = dS_total[t]
-        np.add(dS[t], carry_s, out=ds)
-        np.multiply(ds, P[t], out=dc)
+        ds = dSts[t]
+        np.add(dSs[t], carry_s, out=ds)
+        mul(ds, Ps[t], out=dc)
         dc += carry_c
-        np.multiply(dA4[t, :, :3], dc3, out=dA4[t, :, :3])   # d a_i, d a_f, d a_g
-        np.multiply(Mo[t], ds, out=Mo[t])                     # d a_o
+        mul(IFGs[t], dc3, out=IFGs[t])           # d a_i, d a_f, d a_g
+        mul(Mos[t], ds, out=Mos[t])              # d a_o
         if flush:
-            _flush_subnormal(dA[t])
+            _flush_subnormal(dAs[t])
             _flush_subnormal(dc)
         if t > 0 and not _cut(t, bptt):
-            np.dot(dA[t], W, out=carry_s)
-            np.multiply(dc, f[t], out=carry_c)
+            dot(dAs[t], W, out=carry_s)
+            mul(dc, fs[t], out=carry_c)
         else:
             carry_s[...] = 0.0
             carry_c[...] = 0.0
