@@ -144,7 +144,10 @@ class WeightsPanel(Panel):
                  f"\u03c1&nbsp;{_rho_text(rho.get(g, float('nan')))}" for i, g in enumerate(self._gates)]
         lines = [" &nbsp; ".join(parts[i:i + 2]) for i in range(0, len(parts), 2)]     # two gates a line
         title = "<br>".join(["Eigenvalues of W"] + lines)   # the text below explains \u03c1
-        common.set_title(self.eig_plot, title, common.FONT_PT + 1, self.theme)
+        key = (title, self.theme.name)
+        if key != getattr(self, "_eig_title_key", None):    # a new title re-lays the plot out: only on change
+            self._eig_title_key = key
+            common.set_title(self.eig_plot, title, common.FONT_PT + 1, self.theme)
 
     def _theme_changed(self) -> None:
         th = self.theme
