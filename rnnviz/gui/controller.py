@@ -39,6 +39,17 @@ def load_dataset(config: Config) -> Any:
     return _load(config)
 
 
+def load_dataset_live(config: Config) -> Any:
+    """``load_dataset``, off the GUI thread for a large file so that the window keeps repainting (busy.py)."""
+    from .busy import is_large_file, run_keeping_window_live
+
+    if is_large_file(config.dataset):
+        import os
+
+        return run_keeping_window_live(load_dataset, config, label=f"Loading {os.path.basename(config.dataset)}…")
+    return load_dataset(config)
+
+
 def count_params(config: Config, dataset: Any) -> int | None:
     """Parameter count of the model ``config`` would build on ``dataset`` (None when unknown)."""
     try:
@@ -234,7 +245,7 @@ class Controller(QObject):
                 return False
         if rebuild:
             if dataset is None and (changed & DATA_FIELDS):
-                dataset = load_dataset(new)          # raises for a bad file: nothing has changed yet
+                dataset = load_dataset_live(new)     # raises for a bad file: nothing has changed yet
             if dataset is not None and getattr(dataset, "task", new.task) != new.task:
                 new = new.replace(task=dataset.task)
             if dataset is not None:
