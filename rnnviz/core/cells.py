@@ -271,28 +271,31 @@ def gru_forward(X: np.ndarray, W: np.ndarray, b_hn: np.ndarray, work: dict | Non
     Xrz, Xn = X[:, :, : 2 * d], X[:, :, 2 * d :]
     Arz, Az, An = A[:, :, : 2 * d], A[:, :, d : 2 * d], A[:, :, 2 * d :]
     hrz, hn = h[:, : 2 * d], h[:, 2 * d :]
+    mul, add, tanh = np.multiply, np.add, np.tanh
+    # per-step views made once, in C (as in lstm_forward)
+    Ss, HNs, Xrzs, Xns, Arzs, Azs, Ans, Ars = (list(a) for a in (S, HN, Xrz, Xn, Arz, Az, An, A[:, :, :d]))
     for t in range(T):
-        arz, z, n = Arz[t], Az[t], An[t]
+        arz, z, n, hn_t, s = Arzs[t], Azs[t], Ans[t], HNs[t], Ss[t]
         if t > 0:
-            np.dot(S[t - 1], WT, out=h)
-            np.add(Xrz[t], hrz, out=arz)
-            np.add(hn, b_hn, out=HN[t])
+            np.dot(Ss[t - 1], WT, out=h)
+            add(Xrzs[t], hrz, out=arz)
+            add(hn, b_hn, out=hn_t)
         else:
-            arz[...] = Xrz[0]
-            HN[0] = b_hn
-        np.tanh(arz, out=arz)
+            arz[...] = Xrzs[0]
+            hn_t[...] = b_hn
+        tanh(arz, out=arz)
         arz *= half
         arz += half                              # r, z = sigma(a_r), sigma(a_z)
-        np.multiply(A[t, :, :d], HN[t], out=n)
-        n += Xn[t]
-        np.tanh(n, out=n)                        # n = tanh(X_n + r (W_n s + b_hn))
+        mul(Ars[t], hn_t, out=n)
+        n += Xns[t]
+        tanh(n, out=n)                           # n = tanh(X_n + r (W_n s + b_hn))
         if t > 0:                                # s_t = n + z (s_{t-1} - n)
-            np.subtract(S[t - 1], n, out=S[t])
-            S[t] *= z
-            S[t] += n
+            np.subtract(Ss[t - 1], n, out=s)
+            s *= z
+            s += n
         else:
-            np.multiply(z, n, out=S[0])
-            np.subtract(n, S[0], out=S[0])
+            mul(z, n, out=s)
+            np.subtract(n, s, out=s)
     return Cache(S=S, A=A, HN=HN)
 
 
@@ -330,16 +333,18 @@ def gru_backward(dS: np.ndarray, cache: Cache, W: np.ndarray, bptt: int = 0, wor
     ds3 = np.empty((B, 1, d), dtype=S.dtype)
     ds = ds3[:, 0, :]
     dH = M[:, :, : 3 * d]                       # (T, B, 3d) d(W s_{t-1} + [0, 0, b_hn]) for r, z, n
+    mul, dot = np.multiply, np.dot
+    dSs, dSts, M4s, Ms, dHs, zs = list(dS), list(dS_total), list(M4), list(M), list(dH), list(z)
     for t in range(T - 1, -1, -1):
-        np.add(dS[t], carry, out=ds)
-        dS_total[t] = ds
-        np.multiply(M4[t], ds3, out=M4[t])
+        np.add(dSs[t], carry, out=ds)
+        dSts[t][...] = ds
+        mul(M4s[t], ds3, out=M4s[t])
         if flush:
-            _flush_subnormal(M[t])
+            _flush_subnormal(Ms[t])
             _flush_subnormal(ds)
         if t > 0 and not _cut(t, bptt):
-            np.dot(dH[t], W, out=carry)
-            np.multiply(ds, z[t], out=ds)
+            dot(dHs[t], W, out=carry)
+            mul(ds, zs[t], out=ds)
             carry += ds
         else:
             carry[...] = 0.0
