@@ -105,14 +105,16 @@ def rnn_forward(X: np.ndarray, W: np.ndarray, activation: str, work: dict | None
     WT[...] = W.T
     h = _buf(work, "f_h", (B, d), X.dtype)
     act = {"tanh": np.tanh, "sigmoid": sigmoid}.get(activation)
+    Ss, pres = list(S), list(pre)               # per-step views made once, in C
     for t in range(T):
+        p = pres[t]
         if t > 0:
-            np.dot(S[t - 1], WT, out=h)
-            np.add(pre[t], h, out=pre[t])
+            np.dot(Ss[t - 1], WT, out=h)
+            np.add(p, h, out=p)
         if act is not None:
-            act(pre[t], out=S[t])
+            act(p, out=Ss[t])
         else:
-            np.maximum(pre[t], 0, out=S[t])
+            np.maximum(p, 0, out=Ss[t])
     return Cache(S=S, A=S, pre=pre)
 
 
@@ -133,13 +135,15 @@ def rnn_backward(dS: np.ndarray, cache: Cache, W: np.ndarray, activation: str, b
     dPre = _buf(work, "dX", S.shape, S.dtype)           # (T, B, d)
     dS_total = _buf(work, "dS_total", S.shape, S.dtype)  # (T, B, d)
     carry = np.zeros_like(S[0])                 # (B, d) dL/ds_t arriving from step t+1
+    dSs, dSts, gps, dPres = list(dS), list(dS_total), list(gprime), list(dPre)   # per-step views, made once
     for t in range(T - 1, -1, -1):
-        np.add(dS[t], carry, out=dS_total[t])
-        np.multiply(dS_total[t], gprime[t], out=dPre[t])
+        ds, dp = dSts[t], dPres[t]
+        np.add(dSs[t], carry, out=ds)
+        np.multiply(ds, gps[t], out=dp)
         if flush:
-            _flush_subnormal(dPre[t])
+            _flush_subnormal(dp)
         if t > 0 and not _cut(t, bptt):
-            np.dot(dPre[t], W, out=carry)
+            np.dot(dp, W, out=carry)
             if flush:
                 _flush_subnormal(carry)
         else:
