@@ -39,11 +39,13 @@ def run_keeping_window_live(fn: Callable[..., Any], *args: Any, label: str = "Lo
         except BaseException as exc:  # noqa: BLE001 - handed back to the caller below, unchanged
             outcome["error"] = exc
 
-    dialog = QProgressDialog(label, "", 0, 0, parent)     # 0..0: a busy indicator, no percentage
+    dialog = QProgressDialog(label, "", 0, 0, parent or app.activeWindow())   # 0..0: a busy bar, no percentage
+    dialog.setMinimumWidth(360)
     dialog.setCancelButton(None)                           # the load cannot be interrupted half-way
     dialog.setWindowTitle("rnnviz")
     dialog.setWindowModality(Qt.WindowModality.ApplicationModal)
     dialog.setMinimumDuration(300)
+    dialog.setValue(0)            # starts the dialog's own clock: it shows itself once 0.3 s have passed
     loop = QEventLoop()
     poll = QTimer()
     poll.setInterval(15)
