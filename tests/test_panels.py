@@ -616,3 +616,19 @@ def test_short_panels_keep_their_main_plot_and_titles_that_fit(qtbot):
         text = plot.getAxis("left").labelText
         assert metrics.horizontalAdvance(text) <= plot.vb.height() or text in ("loss", "acc."), text
     assert loss.metric_plot.getAxis("left").labelText != "val. accuracy"
+
+
+def test_confusion_empty_cells_follow_the_theme(qtbot):
+    """On the dark theme an empty cell is dark (a white one glared on a dark projector) and its "0" is light;
+    back on the light theme it is white with dark ink again."""
+    panel = show(qtbot, ConfusionPanel)
+    snap = make_snapshot("classification", k=3)
+    for name, empty_is_dark in (("light", False), ("dark", True), ("light", False)):
+        panel.set_theme(name)
+        panel.render(snap)
+        zero = panel.cmap.map(0.0, mode="qcolor")
+        assert (zero.lightness() < 80) == empty_is_dark and (zero.lightness() > 240) == (not empty_is_dark)
+        i, j = map(int, np.argwhere(np.asarray(snap.confusion) == 0)[0])
+        ink = QtGui.QColor(panel._shown[i][j][1])
+        assert abs(ink.lightness() - zero.lightness()) > 120          # readable on its cell
+    grab(panel, "confusion_dark_check")

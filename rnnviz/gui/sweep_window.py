@@ -298,7 +298,7 @@ class SweepWindow(QWidget):
         self.heat.setTitle(f"{METRICS[metric]} (darker = better; ★ = best)", size=f"{common.TITLE_PT}pt")
         values = np.array([self.cell_value(c.index) for c in self.cells]).reshape(n1, n2)
         finite = values[np.isfinite(values)]
-        cmap = common.sequential_cmap()
+        cmap = common.sequential_cmap("light")     # the title says "darker = better" on either theme
         rgb = np.empty((n1, n2, 3), dtype=np.uint8)
         best = None
         if finite.size:

@@ -84,8 +84,13 @@ def diverging_cmap() -> pg.ColorMap:
                        name="rnnviz-diverging")
 
 
-def sequential_cmap() -> pg.ColorMap:
-    """White (0) to dark blue (1), for fractions and counts."""
+def sequential_cmap(th: str | Theme | None = None) -> pg.ColorMap:
+    """White (0) to dark blue (1), for fractions and counts; on the dark theme dark grey (0) to light blue (1),
+    so that empty cells do not glare on a dark screen."""
+    if theme(th).name == "dark":
+        return pg.ColorMap([0.0, 0.25, 0.5, 0.75, 1.0],
+                           [(34, 38, 46), (22, 62, 112), (33, 113, 181), (107, 174, 214), (222, 235, 247)],
+                           name="rnnviz-sequential-dark")
     return pg.ColorMap([0.0, 0.25, 0.5, 0.75, 1.0],
                        [(255, 255, 255), (198, 219, 239), (107, 174, 214), (33, 113, 181), (8, 48, 107)],
                        name="rnnviz-sequential")
@@ -99,8 +104,13 @@ def projector_diverging_cmap() -> pg.ColorMap:
                         (178, 24, 43), (103, 0, 31)], name="rnnviz-diverging-projector")
 
 
-def projector_sequential_cmap() -> pg.ColorMap:
-    """White (0) to dark blue (1) with small fractions already visible (presentation mode)."""
+def projector_sequential_cmap(th: str | Theme | None = None) -> pg.ColorMap:
+    """White (0) to dark blue (1) with small fractions already visible (presentation mode); dark grey to light
+    blue on the dark theme."""
+    if theme(th).name == "dark":
+        return pg.ColorMap([0.0, 0.02, 0.25, 0.6, 1.0],
+                           [(34, 38, 46), (24, 70, 125), (45, 130, 200), (120, 185, 225), (235, 243, 252)],
+                           name="rnnviz-sequential-projector-dark")
     return pg.ColorMap([0.0, 0.02, 0.25, 0.6, 1.0],
                        [(255, 255, 255), (170, 205, 232), (66, 146, 198), (8, 81, 156), (8, 38, 90)],
                        name="rnnviz-sequential-projector")

@@ -60,11 +60,8 @@ class ConfusionPanel(Panel):
         self.bar_plot.getAxis("bottom").setTicks([[(v, f"{v:g}") for v in (0.0, 0.5, 1.0)],
                                                    [(v, "") for v in (0.25, 0.75)]])
         self.bar_plot.showGrid(x=True, y=False, alpha=th.grid_alpha)
-        self.cmap = common.sequential_cmap()
         self.image = pg.ImageItem(axisOrder="row-major")
-        self.image.setColorMap(self.cmap)
-        # black or white text for each of 256 cell colours, whichever contrasts more
-        self._ink = [common.text_colour_on(self.cmap, i / 255).name() for i in range(256)]
+        self._set_cmap(common.sequential_cmap(th))
         self.plot.addItem(self.image)
         self.bars = pg.BarGraphItem(x0=[], y=[], height=0.7, width=[], brush=common.colour(0), pen=None)
         self.bar_plot.addItem(self.bars)
@@ -196,7 +193,15 @@ class ConfusionPanel(Panel):
         else:
             self.accuracy_label.setText("Overall accuracy: \u2013 (no evaluation yet)")
 
+    def _set_cmap(self, cmap: pg.ColorMap) -> None:
+        self.cmap = cmap
+        self.image.setColorMap(cmap)
+        # black or white text for each of 256 cell colours, whichever contrasts more
+        self._ink = [common.text_colour_on(cmap, i / 255).name() for i in range(256)]
+
     def _theme_changed(self) -> None:
+        projector = "projector" in (self.cmap.name or "")      # presentation mode's stronger map stays
+        self._set_cmap((common.projector_sequential_cmap if projector else common.sequential_cmap)(self.theme))
         self._key = None                      # redraw everything at the next render
         self._shown = [[None] * len(row) for row in self.cell_text]
 
