@@ -96,6 +96,14 @@ class Usage:
 
     @staticmethod
     def now() -> "Usage":
+        # pyqtgraph keeps the pixel vectors of its last 100 view transforms (2 Points each) in a bounded class-level
+        # LRU: a cache, not growth, but its Points count as Qt wrappers (the full stress run saw +104 of them)
+        try:
+            from pyqtgraph.graphicsItems.GraphicsItem import GraphicsItem
+
+            GraphicsItem._pixelVectorGlobalCache.clear()
+        except (ImportError, AttributeError):
+            pass
         gc.collect()
         return Usage(rss_mb(), len(gc.get_objects()), len(shiboken6.Shiboken.getAllValidWrappers()),
                      len(os.listdir("/proc/self/fd")))
