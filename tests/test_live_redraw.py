@@ -50,7 +50,7 @@ def test_follow_range_always_holds_the_data_and_moves_rarely(qtbot, log_y):
     """A loss-like history that grows by a few steps per frame: every frame the range holds all the data (with
     the noise), and it changes on a small share of the frames only."""
     plot = plot_item(qtbot, log_y)
-    fx, fy = FollowRange(plot, "x", grows=("hi",)), FollowRange(plot, "y", grows=("lo",))
+    fx, fy = FollowRange(plot, "x"), FollowRange(plot, "y")
     rng = np.random.default_rng(0)
     steps = np.arange(1, 3001, dtype=float)
     loss = 2.0 * np.exp(-steps / 800) + 0.05 + 0.1 * rng.random(steps.size)
@@ -81,7 +81,7 @@ def test_follow_range_refits_when_the_data_shrinks(qtbot):
 
 def test_zooming_stops_the_following_and_auto_range_resumes_it(qtbot):
     plot = plot_item(qtbot)
-    fx = FollowRange(plot, "x", grows=("hi",))
+    fx = FollowRange(plot, "x")
     fx.follow(np.arange(100.0))
     plot.vb.setXRange(10, 20, padding=0)                 # what a mouse zoom does (pyqtgraph turns auto off)
     assert not fx.follow(np.arange(500.0))

@@ -43,11 +43,10 @@ class LossPanel(Panel):
         common.style_plot(self.metric_plot, None, left="val. accuracy", bottom="training step", th=th)
         self.metric_plot.setXLink(self.loss_plot)
         self.metric_plot.enableAutoRange(x=False)      # the shared step axis follows the loss plot's data only
-        # ranges that follow the data in steps, not every frame (see ranges.py): the step axis grows to the right,
-        # the loss and the perplexity mostly fall
-        self.x_range = FollowRange(self.loss_plot, "x", grows=("hi",))
-        self.y_range = FollowRange(self.loss_plot, "y", grows=("lo",))
-        self.metric_range = FollowRange(self.metric_plot, "y", grows=("lo",))
+        # ranges that follow the data in steps, not every frame (see ranges.py)
+        self.x_range = FollowRange(self.loss_plot, "x")
+        self.y_range = FollowRange(self.loss_plot, "y")
+        self.metric_range = FollowRange(self.metric_plot, "y")
         for p in (self.loss_plot, self.metric_plot):
             p.getAxis("left").setWidth(78)            # both plots' data areas line up
         self.loss_plot.getAxis("bottom").setStyle(showValues=False)

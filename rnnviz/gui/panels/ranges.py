@@ -3,8 +3,10 @@
 Why: pyqtgraph's auto-range sets a plot's range to the exact data bounds on every redraw. While training, the
 bounds move a little every frame, so every frame re-ran the auto-range pass, rebuilt each axis's ticks and text
 (about 0.7 ms per axis), and re-laid the curves; with 2-3 plots per panel this was most of a 15-20 ms refresh.
-``FollowRange`` keeps the data in view with some headroom and changes the range only when the data leaves it
-(or fills less than ``refit_below`` of it), so most frames repaint the curves and nothing else.
+``FollowRange`` fits the range to the data (with a small margin), and later moves a side only when the data
+crosses it, then with some headroom, or refits when the data fills less than ``refit_below`` of the range. So
+most frames repaint the curves and nothing else, and a still picture (a render, a paused run) has no empty
+headroom beyond its data until the data grows.
 
 The user keeps control: zooming or panning a plot (pyqtgraph then switches its auto-range off and the range is no
 longer the one set here) stops the following; the plot's "A" button (auto-range on) starts it again.
@@ -42,17 +44,14 @@ def view_bounds(arrays: Iterable, log: bool = False) -> tuple[float, float] | No
 class FollowRange:
     """One axis ("x" or "y") of a plot that follows the data in steps (see the module docstring).
 
-    ``follow(*arrays)`` after each ``setData``: returns True when it changed the range. ``grows`` names the
-    side(s) the data is expected to grow toward ("hi" for a training-step axis), which get headroom at a refit.
+    ``follow(*arrays)`` after each ``setData``: returns True when it changed the range.
     """
 
-    def __init__(self, plot: pg.PlotItem, axis: str, grows: tuple[str, ...] = ("lo", "hi"),
-                 min_span: float = 1e-6, headroom: float = HEADROOM, pad: float = PAD,
-                 refit_below: float = REFIT_BELOW):
+    def __init__(self, plot: pg.PlotItem, axis: str, min_span: float = 1e-6, headroom: float = HEADROOM,
+                 pad: float = PAD, refit_below: float = REFIT_BELOW):
         self.vb = plot.vb
         self.axis = axis
         self.index = 0 if axis == "x" else 1
-        self.grows = grows
         self.min_span = min_span
         self.headroom, self.pad, self.refit_below = headroom, pad, refit_below
         self.shown: tuple[float, float] | None = None     # the range this object last set
@@ -90,9 +89,7 @@ class FollowRange:
                 new_lo = lo - self.headroom * span if lo < shown_lo else shown_lo
                 new_hi = hi + self.headroom * span if hi > shown_hi else shown_hi
                 return self._set(new_lo, new_hi)
-        new_lo = lo - self.pad * span - (self.headroom * span if "lo" in self.grows else 0.0)
-        new_hi = hi + self.pad * span + (self.headroom * span if "hi" in self.grows else 0.0)
-        return self._set(new_lo, new_hi)
+        return self._set(lo - self.pad * span, hi + self.pad * span)     # a (re)fit: the data and a margin
 
     def _set(self, lo: float, hi: float) -> bool:
         if self.vb.state["autoRange"][self.index] is not False:
