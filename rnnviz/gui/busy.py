@@ -8,6 +8,7 @@ the window used to be frozen.
 """
 from __future__ import annotations
 
+import gc
 import os
 import threading
 from typing import Any, Callable
@@ -39,7 +40,9 @@ def run_keeping_window_live(fn: Callable[..., Any], *args: Any, label: str = "Lo
         except BaseException as exc:  # noqa: BLE001 - handed back to the caller below, unchanged
             outcome["error"] = exc
 
-    dialog = QProgressDialog(label, "", 0, 0, parent or app.activeWindow())   # 0..0: a busy bar, no percentage
+    # 0..0: a busy bar, no percentage. No guessed parent (QApplication.activeWindow() may be a closed window that
+    # the garbage collector deletes during the load, and the dialog with it: a crash seen in the tests)
+    dialog = QProgressDialog(label, "", 0, 0, parent)
     dialog.setMinimumWidth(360)
     dialog.setCancelButton(None)                           # the load cannot be interrupted half-way
     dialog.setWindowTitle("rnnviz")
@@ -51,6 +54,12 @@ def run_keeping_window_live(fn: Callable[..., Any], *args: Any, label: str = "Lo
     poll.setInterval(15)
     thread = threading.Thread(target=work, name="rnnviz-load", daemon=True)
     poll.timeout.connect(lambda: None if thread.is_alive() else loop.quit())
+    # No cyclic garbage collection inside the nested event loop: collecting a dead Qt object (a closed window's
+    # widgets) while Qt is dispatching in a nested loop crashed (seen in the tests); collect before, pause it
+    # during the load (plain reference counting still frees memory), and restore it after.
+    gc.collect()
+    collecting = gc.isenabled()
+    gc.disable()
     thread.start()
     poll.start()
     try:
@@ -58,6 +67,8 @@ def run_keeping_window_live(fn: Callable[..., Any], *args: Any, label: str = "Lo
             loop.exec()
         thread.join()
     finally:
+        if collecting:
+            gc.enable()
         poll.stop()
         dialog.reset()
         dialog.deleteLater()

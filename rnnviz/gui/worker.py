@@ -206,8 +206,15 @@ class Worker(QObject):
         self.process, self._conn = proc, parent
 
     def _run_child(self) -> None:
+        """Relay commands to the training child and its messages back. Commands go out through their own thread
+        (``_send_loop``): a large command (a new dataset of a few MB) fills the pipe, and if this thread were
+        the one writing it, it could not read the snapshot the child is writing at the same time, and both
+        would wait for each other for ever (seen with a 2.2 MB file opened during training)."""
         self.launch()
         proc, parent = self.process, self._conn
+        outbox: "queue.SimpleQueue[tuple | None]" = queue.SimpleQueue()
+        sender = threading.Thread(target=_send_loop, args=(parent, outbox), name="rnnviz-send", daemon=True)
+        sender.start()
         alive = True
         try:
             while alive and not self._stop.is_set():
@@ -217,7 +224,7 @@ class Worker(QObject):
                         if cmd[0] == "stop":
                             self._stop.set()
                             break
-                        parent.send(cmd)
+                        outbox.put(cmd)
                 except queue.Empty:
                     pass
                 if self._stop.is_set():
@@ -240,10 +247,9 @@ class Worker(QObject):
             if not self._stop.is_set():
                 self.failed.emit(f"lost the training process: {exc}")
         finally:
-            try:
-                parent.send(("stop",))
-            except Exception:
-                pass
+            outbox.put(("stop",))
+            outbox.put(None)
+            sender.join(0.2)        # the queued commands and "stop" are written (an idle child reads at once)
             proc.join(0.2)          # an idle child answers "stop" in milliseconds; a busy one cannot answer
             if proc.is_alive():
                 proc.terminate()
@@ -251,4 +257,17 @@ class Worker(QObject):
             if proc.is_alive():
                 proc.kill()
                 proc.join(0.2)
+            sender.join(0.5)        # a write to a child that is gone fails at once
             parent.close()
+
+
+def _send_loop(conn: Any, outbox: "queue.SimpleQueue[tuple | None]") -> None:
+    """Write the commands of ``outbox`` to the child in order, until None (or the pipe is gone)."""
+    while True:
+        cmd = outbox.get()
+        if cmd is None:
+            return
+        try:
+            conn.send(cmd)
+        except (OSError, EOFError, ValueError):     # the child has ended (or the pipe is closed): nothing to tell
+            return
