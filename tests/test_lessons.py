@@ -221,3 +221,20 @@ def test_exploding_lesson_in_the_window_clip_then_r_learns(qtbot, window):
     ctl.step_epoch()
     snap = wait_snapshot(qtbot, ctl, lambda s: s.epoch >= 1 and len(s.val_accuracy) > 0, timeout=30)
     assert snap.clip == 1.0 and snap.val_accuracy[-1] >= 0.99
+
+
+@pytest.mark.parametrize("lesson", ["names", "delayed-recall", "chars", "negation"])
+def test_after_a_lesson_switch_only_the_current_tab_is_shown(qtbot, window, lesson):
+    """Switching lessons moves panels between the fixed places and the tabs: every tab page but the current one
+    must stay hidden (showing them all drew the Data and Confusion pages over the current tab)."""
+    window.confirm = lambda q: True
+    window.lessons.open("names" if lesson == "negation" else lesson)
+    if lesson == "negation":
+        window.lessons.open("negation")
+    qtbot.wait(50)
+    for index in range(window.tabs.count()):
+        window.tabs.setCurrentIndex(index)
+        pages = [window.tabs.widget(i) for i in range(window.tabs.count())]
+        assert [p.isVisible() for p in pages] == [i == index for i in range(len(pages))], lesson
+    for key in window.order[:3]:
+        assert window.panels[key].isVisible()

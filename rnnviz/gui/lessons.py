@@ -161,8 +161,8 @@ class Lessons:
         finally:
             w.tabs.blockSignals(False)
         w.order = keys
-        for key in keys:
-            w.panels[key].show()
+        for key in keys[:n_fixed]:      # the fixed places; a tab shows only its current page (showing every
+            w.panels[key].show()       # page drew hidden tabs over the current one)
         snap = w.controller.latest
         if snap is not None:
             w.show_snapshot(snap)
