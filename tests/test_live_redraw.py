@@ -236,3 +236,31 @@ def test_a_snapshot_is_drawn_as_soon_as_it_arrives(qtbot, no_leaks):
         qtbot.waitUntil(lambda: len(frames) == 2, timeout=2000)
     finally:
         assert ctl.shutdown(timeout=2.0)
+
+
+def test_a_double_click_or_a_reset_follows_the_data_again_after_a_zoom(qtbot):
+    from PySide6 import QtCore
+
+    panel = LossPanel()
+    qtbot.addWidget(panel)
+    panel.resize(800, 500)
+    panel.show()
+    qtbot.waitExposed(panel)
+    snaps = real_snapshots(n_frames=4)
+    panel.render(snaps[0])
+    panel.loss_plot.vb.setYRange(0.30, 0.31, padding=0)           # what a mouse-wheel zoom does
+    panel.render(snaps[1])
+    assert view(panel.loss_plot, 1) == pytest.approx((0.30, 0.31))  # the zoom is kept while training
+    centre = panel.loss_plot.vb.mapViewToScene(QtCore.QPointF(10.0, 0.305))
+    at_plot = panel.view.mapFromScene(centre)
+    left = QtCore.Qt.MouseButton.LeftButton
+    qtbot.mousePress(panel.view.viewport(), left, pos=at_plot)     # a real double-click: press, release,
+    qtbot.mouseRelease(panel.view.viewport(), left, pos=at_plot)   # the double-click press, release
+    qtbot.mouseDClick(panel.view.viewport(), left, pos=at_plot)
+    qtbot.mouseRelease(panel.view.viewport(), left, pos=at_plot)
+    panel.render(snaps[2])
+    assert holds(panel.loss_plot, 1, snaps[2].train_loss)           # following again
+    panel.loss_plot.vb.setYRange(0.30, 0.31, padding=0)
+    panel.reset()                                                    # R: a new run
+    panel.render(snaps[3])
+    assert holds(panel.loss_plot, 1, snaps[3].train_loss)

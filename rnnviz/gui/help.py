@@ -50,7 +50,8 @@ def _loss(config: Any) -> str:
             f"the validation loss per sequence at each evaluation, and the lower plot the validation {metric}."
             "<br><b>Look for:</b> a falling curve; validation loss rising while training loss falls (overfitting); "
             "sudden spikes (exploding gradients: try clipping); a flat line at the start (the learning rate or the "
-            "task is too hard).")
+            "task is too hard).<br>The axes follow the data. The mouse wheel zooms a plot (it then stays put); a "
+            "double-click, or Reset, makes it follow the data again.")
 
 
 def _hidden(config: Any) -> str:

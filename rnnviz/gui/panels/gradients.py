@@ -190,6 +190,8 @@ class GradientFlowPanel(Panel):
         self.markers.clear()
         self.flow_markers.clear()
         self.readout.setText(self.hover.idle_text)
+        for follow in (self.norm_range, self.param_x_range, self.param_y_range):   # a new run: follow again
+            follow.resume()
 
     def render(self, snapshot) -> None:
         # top

@@ -104,6 +104,8 @@ class LossPanel(Panel):
         self.markers.clear()
         self.metric_markers.clear()
         self.readout.setText(self.hover.idle_text)
+        for follow in (self.y_range, self.metric_range):      # a new run: follow the data again, even if zoomed
+            follow.resume()
 
     def render(self, snapshot) -> None:
         steps = np.asarray(snapshot.train_steps, dtype=np.float64)
@@ -161,6 +163,7 @@ class LossPanel(Panel):
         if accuracy:
             self._metric_names = ("val. accuracy", "accuracy", "acc.")
             self._fit_axis_titles()
+            self.metric_range.forget()                 # accuracy: a fixed axis
             self.metric_plot.enableAutoRange(y=False)
             self.metric_plot.setYRange(-0.1, 1.1, padding=0)
             axis.setTicks([[(v, f"{v:g}") for v in (0.0, 0.25, 0.5, 0.75, 1.0)]])

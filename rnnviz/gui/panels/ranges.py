@@ -9,10 +9,12 @@ most frames repaint the curves and nothing else, and a still picture (a render, 
 headroom beyond its data until the data grows.
 
 The user keeps control: zooming or panning a plot (pyqtgraph then switches its auto-range off and the range is no
-longer the one set here) stops the following; the plot's "A" button (auto-range on) starts it again.
+longer the one set here) stops the following; a double-click anywhere on the panel's plots, or Reset (the
+panel's ``reset()`` calls ``resume()``), starts it again.
 """
 from __future__ import annotations
 
+import weakref
 from typing import Iterable
 
 import numpy as np
@@ -55,6 +57,29 @@ class FollowRange:
         self.min_span = min_span
         self.headroom, self.pad, self.refit_below = headroom, pad, refit_below
         self.shown: tuple[float, float] | None = None     # the range this object last set
+        self._listening = False
+
+    def resume(self) -> None:
+        """Follow the data again (after the user zoomed or panned), from the next ``follow`` on."""
+        if self.shown is not None:
+            self.vb.enableAutoRange(axis=self.axis, enable=True)
+
+    def forget(self) -> None:
+        """The axis is no longer this object's (the panel fixed it): ``resume`` leaves it alone."""
+        self.shown = None
+
+    def _listen(self) -> None:
+        """Once the plot is in a scene: a double-click on that scene resumes every FollowRange of it (weak
+        references: the scene's signal must not keep the panel alive)."""
+        scene = self.vb.scene()
+        if self._listening or scene is None:
+            return
+        self._listening = True
+        ranges = getattr(scene, "_rnnviz_follow", None)
+        if ranges is None:
+            ranges = scene._rnnviz_follow = []
+            scene.sigMouseClicked.connect(lambda ev, ranges=ranges: _double_clicked(ev, ranges))
+        ranges.append(weakref.ref(self))
 
     @property
     def log(self) -> bool:
@@ -71,6 +96,7 @@ class FollowRange:
         return bool(np.allclose(current, self.shown, rtol=1e-9, atol=1e-12))
 
     def follow(self, *arrays) -> bool:
+        self._listen()
         if not self.following():
             return False
         bounds = view_bounds(arrays, self.log)
@@ -100,6 +126,14 @@ class FollowRange:
             self.vb.setYRange(lo, hi, padding=0)
         self.shown = tuple(float(v) for v in self.vb.viewRange()[self.index])
         return True
+
+
+def _double_clicked(event, ranges: list) -> None:
+    if event.double():
+        for ref in ranges:
+            follow = ref()
+            if follow is not None:
+                follow.resume()
 
 
 def set_title_once(plot: pg.PlotItem, html: str, **style) -> bool:
