@@ -238,3 +238,26 @@ def test_after_a_lesson_switch_only_the_current_tab_is_shown(qtbot, window, less
         assert [p.isVisible() for p in pages] == [i == index for i in range(len(pages))], lesson
     for key in window.order[:3]:
         assert window.panels[key].isVisible()
+
+
+def test_the_exploding_lesson_shows_the_plot_its_text_names(qtbot, no_leaks):
+    """Its text says "||dL/dθ|| jumps up to about 10": at the default 1600 x 1000 that plot must be on screen
+    (the gradient panel's compact mode, which drops it, is for 1280 x 800)."""
+    from rnnviz.gui.main_window import MainWindow
+
+    preset = load_preset("exploding")
+    assert "||dL/d\u03b8||" in preset.text
+    win = MainWindow(preset=preset, backend="thread")
+    qtbot.addWidget(win)
+    try:
+        win.resize(1600, 1000)
+        win.show()
+        qtbot.waitExposed(win)
+        qtbot.wait(50)
+        grad = win.panels["gradients"]
+        assert grad.isVisible() and not grad.compact, grad.height()
+        win.resize(1280, 800)
+        qtbot.wait(50)
+        assert grad.compact                                   # a short screen: the two per-timestep plots keep room
+    finally:
+        win.close()

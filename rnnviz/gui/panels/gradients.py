@@ -18,7 +18,7 @@ from .ranges import FollowRange, set_ticks_once
 FLOW_LEVELS = (-8.0, 2.0)           # log10 of the gradient norm: 1e-8 (vanished) .. 1e2 (exploding)
 PARAM_ORDER = ("U", "W", "b", "V", "c")
 SYMBOLS_UP_TO = 60                  # draw markers on the per-timestep curve when T is at most this
-COMPACT_BELOW = 420                 # panel height (px) below which the ||dL/dtheta|| plot makes room for the others
+COMPACT_BELOW = 330                 # panel height (px) below which the ||dL/dtheta|| plot makes room for the others
 
 
 def _log_image(a: np.ndarray) -> np.ndarray:
