@@ -264,3 +264,20 @@ def test_a_double_click_or_a_reset_follows_the_data_again_after_a_zoom(qtbot):
     panel.reset()                                                    # R: a new run
     panel.render(snaps[3])
     assert holds(panel.loss_plot, 1, snaps[3].train_loss)
+
+
+def test_one_point_gives_a_readable_axis_not_a_sliver(qtbot):
+    """After the first step there is one loss value: the axes are 10 steps wide and 5 % of the value high, with
+    the point inside (they were 0.0001 wide, and the ticks read 0.68930 / 0.68935 over the axis title)."""
+    panel = LossPanel()
+    qtbot.addWidget(panel)
+    panel.resize(800, 500)
+    panel.show()
+    snap = real_snapshots(n_frames=1, steps_per_frame=1)[0]
+    assert len(snap.train_steps) == 1
+    panel.render(snap)
+    xl, xh = view(panel.loss_plot, 0)
+    yl, yh = view(panel.loss_plot, 1)
+    assert xh - xl >= 10 and xl <= snap.train_steps[0] <= xh
+    loss = float(snap.train_loss[0])
+    assert yh - yl >= 0.05 * loss and yl <= loss <= yh

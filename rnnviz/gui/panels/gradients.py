@@ -97,7 +97,7 @@ class GradientFlowPanel(Panel):
 
         # ranges that follow the data in steps, not every frame (see ranges.py)
         self.norm_range = FollowRange(self.norm_plot, "y")
-        self.param_x_range = FollowRange(self.param_plot, "x")
+        self.param_x_range = FollowRange(self.param_plot, "x", min_span=10.0)
         self.param_y_range = FollowRange(self.param_plot, "y")
 
         self.readout = common.label("")

@@ -44,7 +44,7 @@ class LossPanel(Panel):
         self.metric_plot.setXLink(self.loss_plot)
         self.metric_plot.enableAutoRange(x=False)      # the shared step axis follows the loss plot's data only
         # ranges that follow the data in steps, not every frame (see ranges.py)
-        self.x_range = FollowRange(self.loss_plot, "x")
+        self.x_range = FollowRange(self.loss_plot, "x", min_span=10.0)    # at least 10 training steps wide
         self.y_range = FollowRange(self.loss_plot, "y")
         self.metric_range = FollowRange(self.metric_plot, "y")
         for p in (self.loss_plot, self.metric_plot):

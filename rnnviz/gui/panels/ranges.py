@@ -103,7 +103,11 @@ class FollowRange:
         if bounds is None:
             return False
         lo, hi = bounds
-        span = max(hi - lo, self.min_span, abs(hi) * 1e-3, 0.5 if self.log else 0.0)
+        # a sensible least span: one point (the first step) must not give an axis of 0.68930 / 0.68935
+        span = max(hi - lo, self.min_span, abs(hi) * 0.05 if not self.log else 0.5)
+        if hi - lo < span:                                     # too little data to span it: centre it
+            mid = 0.5 * (lo + hi)
+            lo, hi = mid - 0.5 * span, mid + 0.5 * span
         auto = self.vb.state["autoRange"][self.index] is not False
         if not auto and self.shown is not None:
             shown_lo, shown_hi = self.shown
