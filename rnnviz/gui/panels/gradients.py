@@ -116,8 +116,7 @@ class GradientFlowPanel(Panel):
         line = pg.InfiniteLine(angle=0, movable=False,
                                pen=pg.mkPen(th.bad, width=1.5, style=QtCore.Qt.PenStyle.DashLine),
                                label="", labelOpts=dict(position=0.01 if at_left else 0.99, anchors=[anchor, anchor],
-                                                        color=th.bad,
-                                                        fill=pg.mkBrush(th.legend_brush)))
+                                                        color=th.bad))   # no box: it hid the curve
         line.label.setFont(common.font(common.SMALL_PT))
         line._rnnviz_fmt = fmt
         line.setVisible(False)

@@ -132,7 +132,7 @@ class LossPanel(Panel):
             self._set_metric_axis(accuracy)
         self._metric = np.asarray(snapshot.val_accuracy if accuracy else snapshot.val_perplexity, dtype=np.float64)
         self.metric_curve.setData(self._val_steps, self._metric)
-        if self.metric_plot.vb.state["autoRange"][0] is not False:    # its "A" button: the shared axis follows
+        if self.metric_plot.vb.state["autoRange"][0] is not False:    # auto-range on there: the shared axis follows
             self.metric_plot.enableAutoRange(x=False)
             self.loss_plot.enableAutoRange(x=True)
         if steps.size:
