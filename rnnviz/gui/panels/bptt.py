@@ -227,7 +227,7 @@ class BPTTPanel(Panel):
             self.timer.start()
         else:
             self.timer.stop()
-        self.play_button.setText("\u23f8 Pause" if on else "\u25b6 Play")
+        self.play_button.setText("\u25ae\u25ae Pause" if on else "\u25b6 Play")   # U+23F8 is missing from common fonts
 
     def set_speed(self, steps_per_second: float) -> None:
         self.timer.setInterval(max(10, int(round(1000.0 / float(steps_per_second)))))
