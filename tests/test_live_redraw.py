@@ -281,3 +281,16 @@ def test_one_point_gives_a_readable_axis_not_a_sliver(qtbot):
     assert xh - xl >= 10 and xl <= snap.train_steps[0] <= xh
     loss = float(snap.train_loss[0])
     assert yh - yl >= 0.05 * loss and yl <= loss <= yh
+
+
+def test_bars_that_vanish_on_the_way_back_stay_readable(qtbot):
+    """dL/ds_t at the first steps can be 1e-13 while it was 1e-2 at the last: every frame of the backward pass
+    scales the bars to their own size (a fixed floor on the span drew them as empty)."""
+    plot = plot_item(qtbot)
+    follow = FollowRange(plot, "y", min_span=1e-300)
+    for exponent in range(-2, -14, -1):
+        heights = np.array([0.0, 10.0 ** exponent, -0.5 * 10.0 ** exponent])
+        follow.follow(heights, [0.0])
+        lo, hi = view(plot, 1)
+        assert lo <= heights.min() and heights.max() <= hi
+        assert hi - lo < 10 * 1.5 * 10.0 ** exponent, (exponent, lo, hi)     # the bars fill a good part of it

@@ -95,8 +95,9 @@ class BPTTPanel(Panel):
             plot.setMouseEnabled(x=False, y=False)
         # ranges that follow the data in steps, not at every frame of the animation (see ranges.py)
         self.norm_range = FollowRange(self.norm_plot, "y")
-        self.vec_range = FollowRange(self.vec_plot, "y")
-        self.pre_range = FollowRange(self.pre_plot, "y")
+        # the bars of dL/ds_t shrink by orders of magnitude on the way back (vanishing): no floor on the span
+        self.vec_range = FollowRange(self.vec_plot, "y", min_span=1e-300)
+        self.pre_range = FollowRange(self.pre_plot, "y", min_span=1e-300)
 
         # controls: play / pause, step, speed
         def button(text, tip, slot):
