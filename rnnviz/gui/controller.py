@@ -12,6 +12,7 @@ at worst) and the worker's snapshot clock follows, so painting never starves tra
 """
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -44,8 +45,6 @@ def load_dataset_live(config: Config) -> Any:
     from .busy import is_large_file, run_keeping_window_live
 
     if is_large_file(config.dataset):
-        import os
-
         return run_keeping_window_live(load_dataset, config, label=f"Loading {os.path.basename(config.dataset)}…")
     return load_dataset(config)
 
@@ -102,7 +101,6 @@ class Controller(QObject):
         # share of one core the GUI thread may use before the redraw rate drops; lower for the thread backend,
         # where painting holds the GIL that training needs
         self.paint_budget = paint_budget if paint_budget is not None else (0.25 if backend == "process" else 0.15)
-        self.paint_seconds = 0.0
         self._last_frame = 0.0              # perf_counter of the last frameReady
         self.gui_share = 0.0                # GUI-thread CPU seconds per wall second, last measured
         self.interval = interval
@@ -330,11 +328,9 @@ class Controller(QObject):
         if not self._new or self.latest is None:
             return
         self._new = False
-        start = self._last_frame = time.perf_counter()
+        self._last_frame = time.perf_counter()
         self.frameReady.emit(self.latest)
-        spent = time.perf_counter() - start
         self.frames += 1
-        self.paint_seconds = spent if self.frames == 1 else 0.8 * self.paint_seconds + 0.2 * spent
 
     def _adapt(self) -> None:
         """Adaptive redraw rate: keep the GUI thread's CPU use (drawing *and* the paint events that follow)
@@ -410,8 +406,6 @@ def measure_speed(config: Config | None = None, seconds: float = 5.0, backend: s
 
     Needs a QApplication (one is made when there is none; offscreen when there is no display).
     """
-    import os
-
     from PySide6.QtWidgets import QApplication
 
     if QApplication.instance() is None and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
