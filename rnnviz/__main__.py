@@ -1,6 +1,6 @@
 """``python -m rnnviz`` does what the ``rnnviz`` command does."""
 import sys
 
-from .cli import main
+from rnnviz.cli import main
 
 sys.exit(main())

@@ -8,7 +8,8 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):  # a
 
 import pytest
 
-REPO = pathlib.Path(__file__).resolve().parents[1]
+from helpers import REPO  # noqa: E402
+
 REAL_DATA = REPO.parent / "shared" / "data" / "real"
 
 

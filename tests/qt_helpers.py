@@ -26,7 +26,7 @@ def small_config(**changes) -> Config:
 @pytest.fixture
 def no_leaks():
     """Fail the test if it leaves a worker QThread or a training subprocess running (and clean up after it)."""
-    from rnnviz.gui.worker import LIVE_THREADS
+    from rnnviz.gui.training.worker import LIVE_THREADS
 
     yield
     time.sleep(0)  # let finished signals land

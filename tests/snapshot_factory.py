@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rnnviz.core.batch import IGNORE, Dataset, Split
+from rnnviz.core.data.batch import IGNORE, Dataset, Split
 from rnnviz.core.config import Config
 from rnnviz.core.snapshot import Probe, Snapshot, frozen_array
 
@@ -165,7 +165,7 @@ def make_snapshot(task: str = "classification", T: int = 12, d: int = 16, k: int
 # ------------------------------------------------------------------------------------------------ dataset
 @dataclass
 class StandInVocab:
-    """The attributes of rnnviz.core.text.Vocab the GUI uses (until the real one exists)."""
+    """The attributes of rnnviz.core.data.text.Vocab the GUI uses (until the real one exists)."""
 
     tokens: list[str]
     counts: list[int] = field(default_factory=list)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .flops import fraction_of_peak, interleaved_medians, step_flops
+from rnnviz.bench.flops import fraction_of_peak, interleaved_medians, step_flops
 
 VOCAB, CLASSES = 50, 10
 CELLS = ("rnn", "lstm", "gru")
@@ -56,10 +56,10 @@ def make_data(shape: Shape, seed: int = 0):
 
 def numpy_step(shape: Shape, dtype: str):
     """A no-argument function doing one rnnviz training step on a fixed batch."""
-    from rnnviz.core.batch import Batch
+    from rnnviz.core.data.batch import Batch
     from rnnviz.core.config import Config
-    from rnnviz.core.model import RNNModel
-    from rnnviz.core.optim import Optimizer, clip_global_norm
+    from rnnviz.core.nn.model import RNNModel
+    from rnnviz.core.nn.optim import Optimizer, clip_global_norm
 
     cfg = Config(cell=shape.cell, task=shape.task, hidden=shape.hidden, dtype=dtype, optimizer="adam", lr=1e-3,
                  clip=0.0, batch_size=shape.batch)

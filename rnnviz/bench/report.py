@@ -14,8 +14,8 @@ import sys
 
 import numpy as np
 
-from . import core
-from .flops import matmul_peak
+from rnnviz.bench import core
+from rnnviz.bench.flops import matmul_peak
 
 
 def machine() -> dict:
@@ -100,7 +100,7 @@ def run(quick: bool = False, window: bool = True, rounds: int | None = None, min
             notes.append(f"window figures skipped: Qt not importable ({type(exc).__name__}: {exc})")
         else:
             from rnnviz.core.presets import load_preset
-            from rnnviz.gui.bench_window import run_window_bench
+            from rnnviz.gui.windows.bench_window import run_window_bench
 
             result["window"] = run_window_bench(load_preset("negation").config, seconds=1.0 if quick else 6.0,
                                                 repeats=3 if quick else 10, train_steps=60 if quick else 200)

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, fields
 from typing import Any
 
-from .errors import ConfigError
+from rnnviz.core.errors import ConfigError
 
 TASKS = ("classification", "labelling", "generation")
 CELLS = ("rnn", "lstm", "gru")

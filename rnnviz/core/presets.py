@@ -1,6 +1,6 @@
 """Built-in presets: a dataset with settings that learn, and the text a lesson shows.
 
-Each preset is a TOML file in ``rnnviz/resources/presets``::
+Each preset is a TOML file in ``resources/presets`` (installed as ``rnnviz.resources``)::
 
     [lesson]
     title = "Sentiment with negation"
@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from .config import Config, from_dict
-from .errors import ConfigError
+from rnnviz.core.config import Config, from_dict
+from rnnviz.core.errors import ConfigError
 
 DEFAULT_PRESET = "negation"
 LESSON_ACTIONS = ("", "open-file")      # "open-file": the lesson asks for a data file of the user's own
@@ -47,7 +47,7 @@ class Preset:
 
 
 def _preset_dir() -> Path:
-    return Path(str(resources.files("rnnviz") / "resources" / "presets"))
+    return Path(str(resources.files("rnnviz.resources") / "presets"))
 
 
 def parse_preset(name: str, text: str, source: str = "") -> Preset:

@@ -6,9 +6,6 @@ from typing import Any
 
 from rnnviz.core.config import Config
 
-LECTURE_SPEED = 50.0  # training steps per second when the window opens
-
-
 def run(config: Config | None = None, title: str | None = None, preset: Any = None,
         backend: str = "process", presentation: bool = False, theme: str = "light",
         session: str | None = None) -> int:
@@ -19,8 +16,9 @@ def run(config: Config | None = None, title: str | None = None, preset: Any = No
     """
     from PySide6.QtWidgets import QApplication
 
-    from .main_window import MainWindow
-    from .theme import apply_theme
+    from rnnviz.gui.controls import LECTURE_SPEED
+    from rnnviz.gui.main_window import MainWindow
+    from rnnviz.gui.style import apply_theme
 
     if isinstance(preset, str):
         from rnnviz.core.presets import load_preset

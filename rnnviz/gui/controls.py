@@ -65,6 +65,7 @@ TASK_BY_EXTENSION = {".conllu": "labelling", ".txt": "generation", ".tsv": "clas
                      ".csv": "classification"}
 
 
+LECTURE_SPEED = 50.0  # training steps per second when the window opens: slow enough to follow every panel
 SPEEDS = (("full speed", 0.0), ("200 steps/s", 200.0), ("50 steps/s", 50.0), ("10 steps/s", 10.0),
           ("2 steps/s", 2.0))
 

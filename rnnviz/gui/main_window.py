@@ -33,26 +33,15 @@ from PySide6.QtWidgets import (
 from rnnviz.core.config import TASKS, Config
 from rnnviz.core.errors import RnnvizError
 
-from .controller import Controller
-from .controls import TASK_BY_EXTENSION, ControlsPanel
-from .theme import apply_theme
+from rnnviz.gui.training.controller import Controller
+from rnnviz.gui.controls import TASK_BY_EXTENSION, ControlsPanel
+from rnnviz.gui.panels.registry import DEFAULT_ORDER, PANELS, make_panel
+from rnnviz.gui.style import apply_theme
 
-# key: (module under rnnviz.gui.panels, class name)
-PANELS = {
-    "loss": ("loss", "LossPanel"),
-    "hidden": ("hidden", "HiddenStatesPanel"),
-    "gradients": ("gradients", "GradientFlowPanel"),
-    "confusion": ("confusion", "ConfusionPanel"),
-    "predictions": ("predictions", "PredictionsPanel"),
-    "weights": ("weights", "WeightsPanel"),
-    "data": ("data_view", "DataPanel"),
-    "bptt": ("bptt", "BPTTPanel"),
-}
-DEFAULT_ORDER = ("loss", "hidden", "gradients", "confusion", "predictions", "weights", "data", "bptt")
 N_FIXED = 3   # panels with a place of their own; the others share the tab widget
 MIN_PANEL_SIZE = (200, 150)
 # widths of the status-bar fields: the longest text each shows, plus a margin (bold or wider fonts must not clip)
-# Feature modules under rnnviz.gui that add their own menus, docks and shortcuts: each has ``install(window)``,
+# Feature modules under rnnviz.gui.features that add their own menus, docks and shortcuts: each has ``install(window)``,
 # called once the window is built (one line each, so features stay out of this file).
 EXTENSIONS: tuple[str, ...] = (
     "session_actions",
@@ -67,30 +56,8 @@ STATUS_TEMPLATES = {"state": "Finished — raise Epochs or Reset    ", "epoch": 
                     "val": "Val loss 000.000 per sequence, perplexity 00.00 per token  "}
 
 
-class MissingPanel(QLabel):
-    """Stands in for a panel whose module failed to import, saying why (the window still works)."""
-
-    def __init__(self, title: str, error: str):
-        super().__init__(f"{title}: not available\n{error}")
-        self.title = title
-        self.setWordWrap(True)
-        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
-
-    def render(self, snapshot: Any) -> None:
-        pass
-
-    def reset(self) -> None:
-        pass
 
 
-def make_panel(key: str) -> QWidget:
-    module, name = PANELS[key]
-    try:
-        cls = getattr(importlib.import_module(f"rnnviz.gui.panels.{module}"), name)
-        return cls()
-    except Exception as exc:  # a broken panel must not take the whole window down
-        traceback.print_exc()
-        return MissingPanel(key, f"{type(exc).__name__}: {exc}")
 
 
 class MainWindow(QMainWindow):
@@ -150,7 +117,7 @@ class MainWindow(QMainWindow):
         self._on_dataset(ctl.dataset)
         self._on_config(ctl.config)
         for module in EXTENSIONS:
-            importlib.import_module(f"rnnviz.gui.{module}").install(self)
+            importlib.import_module(f"rnnviz.gui.features.{module}").install(self)
         if start:
             ctl.start()
 
@@ -346,7 +313,7 @@ class MainWindow(QMainWindow):
     @Slot()
     def set_speed(self, steps_per_second: float) -> None:
         """Training speed limit in steps per second (0 = full speed); the Speed box shows it."""
-        from .controls import set_speed_choice
+        from rnnviz.gui.controls import set_speed_choice
 
         self.controller.set_speed(steps_per_second)
         set_speed_choice(self.controls.speed, steps_per_second)

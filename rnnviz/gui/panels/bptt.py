@@ -15,9 +15,10 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from . import common
-from .common import Panel
-from .ranges import FollowRange, set_ticks_once, set_title_once
+from rnnviz.gui.panels import plotting
+from rnnviz.gui import style
+from rnnviz.gui.panels.base import Panel
+from rnnviz.gui.panels.ranges import FollowRange, set_ticks_once, set_title_once
 
 SPEEDS = (0.5, 1, 2, 4, 8, 16)          # timesteps per second the lecturer can choose
 SHORT_VALUE_LABELS = {"rnn": "pre-activation a\u209c", "lstm": "gates i f g o", "gru": "gates r z n"}
@@ -43,23 +44,23 @@ class BPTTPanel(Panel):
         super().__init__(parent)
         th = self.theme
         self.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)
-        self.view = self._register(common.graphics_layout(th))
+        self.view = self._register(plotting.graphics_layout(th))
         v = self.view
         self.state_plot = v.addPlot(row=0, col=0)
         self.grad_plot = v.addPlot(row=1, col=0)
-        self.norm_plot = v.addPlot(row=2, col=0, axisItems={"left": common.LogAxis("left")})
+        self.norm_plot = v.addPlot(row=2, col=0, axisItems={"left": plotting.LogAxis("left")})
         self.vec_plot = v.addPlot(row=0, col=1, rowspan=2)
         self.pre_plot = v.addPlot(row=2, col=1)
         v.ci.layout.setColumnStretchFactor(0, 3)
         v.ci.layout.setColumnStretchFactor(1, 2)
-        common.style_plot(self.state_plot, "forward: s\u209c", left="unit", grid=False, th=th)
-        common.style_plot(self.grad_plot, "backward: \u2202L/\u2202s\u209c", left="unit", grid=False, th=th)
-        common.style_plot(self.norm_plot, "\u2016\u2202L/\u2202s\u209c\u2016 and the one-step factor",
+        plotting.style_plot(self.state_plot, "forward: s\u209c", left="unit", grid=False, th=th)
+        plotting.style_plot(self.grad_plot, "backward: \u2202L/\u2202s\u209c", left="unit", grid=False, th=th)
+        plotting.style_plot(self.norm_plot, "\u2016\u2202L/\u2202s\u209c\u2016 and the one-step factor",
                           bottom="timestep t", th=th)
-        common.style_plot(self.vec_plot, "at step t", bottom="unit", th=th)
-        common.style_plot(self.pre_plot, "a\u209c", bottom="unit", th=th)
+        plotting.style_plot(self.vec_plot, "at step t", bottom="unit", th=th)
+        plotting.style_plot(self.pre_plot, "a\u209c", bottom="unit", th=th)
         self.norm_plot.setLogMode(y=True)
-        self.cmap = common.diverging_cmap()
+        self.cmap = plotting.diverging_cmap()
         self.state_image = pg.ImageItem(axisOrder="row-major")
         self.grad_image = pg.ImageItem(axisOrder="row-major")
         for plot, image in ((self.state_plot, self.state_image), (self.grad_plot, self.grad_image)):
@@ -79,16 +80,16 @@ class BPTTPanel(Panel):
             plot.addItem(band)
             self.frames.append(band)
         self._factor_name = ""
-        self.norm_curve = self.norm_plot.plot([], [], pen=pg.mkPen(common.colour(0), width=3), symbol="o",
-                                              symbolSize=7, symbolBrush=common.colour(0))
-        self.factor_curve = self.norm_plot.plot([], [], pen=pg.mkPen(common.colour(3), width=2,
+        self.norm_curve = self.norm_plot.plot([], [], pen=pg.mkPen(style.colour(0), width=3), symbol="o",
+                                              symbolSize=7, symbolBrush=style.colour(0))
+        self.factor_curve = self.norm_plot.plot([], [], pen=pg.mkPen(style.colour(3), width=2,
                                                                      style=QtCore.Qt.PenStyle.DashLine),
-                                                symbol="s", symbolSize=6, symbolBrush=common.colour(3))
+                                                symbol="s", symbolSize=6, symbolBrush=style.colour(3))
         self.one_line = pg.InfiniteLine(pos=0.0, angle=0, pen=pg.mkPen(th.faint, width=1))   # log10(1) = 0
         self.norm_plot.addItem(self.one_line)
-        self.vector_bars = pg.BarGraphItem(x=[], height=[], width=0.8, brush=common.colour(0))
+        self.vector_bars = pg.BarGraphItem(x=[], height=[], width=0.8, brush=style.colour(0))
         self.vec_plot.addItem(self.vector_bars)
-        self.pre_bars = pg.BarGraphItem(x=[], height=[], width=0.8, brush=common.colour(2))
+        self.pre_bars = pg.BarGraphItem(x=[], height=[], width=0.8, brush=style.colour(2))
         self.pre_plot.addItem(self.pre_bars)
         for plot in (self.vec_plot, self.pre_plot):
             plot.addItem(pg.InfiniteLine(pos=0.0, angle=0, pen=pg.mkPen(th.faint)))
@@ -103,7 +104,7 @@ class BPTTPanel(Panel):
         def button(text, tip, slot):
             b = QtWidgets.QPushButton(text)
             b.setToolTip(tip)
-            b.setFont(common.font())
+            b.setFont(style.font())
             b.clicked.connect(slot)
             return b
 
@@ -112,22 +113,22 @@ class BPTTPanel(Panel):
         self.play_button = button("\u25b6 Play", "Play / pause the slow motion (P)", self._toggle_play)
         self.next_button = button("Next \u25b6", "One timestep on (Right)", self._next)
         self.speed_box = QtWidgets.QComboBox()
-        self.speed_box.setFont(common.font())
+        self.speed_box.setFont(style.font())
         for s in SPEEDS:
             self.speed_box.addItem(f"{s:g} step{'s' if s != 1 else ''}/s", s)
         self.speed_box.setCurrentIndex(SPEEDS.index(2))
         self.speed_box.setToolTip("How many timesteps a second the slow motion shows")
         self.speed_box.currentIndexChanged.connect(self._speed_changed)
-        self.phase_label = common.label("", common.TITLE_PT, bold=True)
+        self.phase_label = style.label("", style.TITLE_PT, bold=True)
         row = QtWidgets.QHBoxLayout()
         for w in (self.start_button, self.back_button, self.play_button, self.next_button):
             row.addWidget(w)
-        row.addWidget(common.label("Speed"))
+        row.addWidget(style.label("Speed"))
         row.addWidget(self.speed_box)
         row.addStretch(1)
-        self.readout = common.label("", wrap=True)
+        self.readout = style.label("", wrap=True)
         self.readout.setTextFormat(QtCore.Qt.TextFormat.RichText)
-        self.message = common.label("", wrap=True)
+        self.message = style.label("", wrap=True)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addLayout(row)
@@ -135,8 +136,9 @@ class BPTTPanel(Panel):
         layout.addWidget(self.view, 1)
         layout.addWidget(self.phase_label)
         layout.addWidget(self.readout)
-        self._keys = {QtCore.Qt.Key.Key_Left: self._back, QtCore.Qt.Key.Key_Right: self._next,
-                      QtCore.Qt.Key.Key_Home: self._restart, QtCore.Qt.Key.Key_P: self._toggle_play}
+        # method names, not bound methods: a dict of bound methods would keep the panel in a reference cycle
+        self._keys = {QtCore.Qt.Key.Key_Left: "_back", QtCore.Qt.Key.Key_Right: "_next",
+                      QtCore.Qt.Key.Key_Home: "_restart", QtCore.Qt.Key.Key_P: "_toggle_play"}
         for b in (self.start_button, self.back_button, self.play_button, self.next_button):
             b.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)     # the keys stay with the panel
         self.view.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
@@ -179,7 +181,7 @@ class BPTTPanel(Panel):
         if tokens != self._tokens:
             self._tokens = tokens
             self.position = 0
-            ticks = [(t + 1, common.display_token(tok)[:8]) for t, tok in enumerate(tokens)]
+            ticks = [(t + 1, plotting.display_token(tok)[:8]) for t, tok in enumerate(tokens)]
             stride = max(1, int(np.ceil(len(ticks) / 24)))
             self.norm_plot.getAxis("bottom").setTicks([ticks[::stride]])
             self.norm_plot.setXRange(0.5, len(tokens) + 0.5, padding=0)
@@ -202,15 +204,15 @@ class BPTTPanel(Panel):
         self.message.setText(text.strip())
         self.message.setVisible(bool(text.strip()))
         if trace is not None:
-            set_title_once(self.pre_plot, SHORT_VALUE_LABELS.get(trace.cell, "a\u209c"), size=f"{common.TITLE_PT}pt",
+            set_title_once(self.pre_plot, SHORT_VALUE_LABELS.get(trace.cell, "a\u209c"), size=f"{style.TITLE_PT}pt",
                            color=self.theme.foreground)
             if trace.factor_label != self._factor_name:
                 self._factor_name = trace.factor_label
                 self.norm_plot.setTitle(
-                    f"<span style='color:{common.colour(0)}'>\u25cf \u2016\u2202L/\u2202s\u209c\u2016</span>"
-                    f" &nbsp; <span style='color:{common.colour(3)}'>\u25a0 one-step factor "
+                    f"<span style='color:{style.colour(0)}'>\u25cf \u2016\u2202L/\u2202s\u209c\u2016</span>"
+                    f" &nbsp; <span style='color:{style.colour(3)}'>\u25a0 one-step factor "
                     f"{_html(trace.factor_label.split(' = ')[0])}</span> &nbsp; (log axis; 1 = grey line)",
-                    size=f"{common.TITLE_PT}pt", color=self.theme.foreground)
+                    size=f"{style.TITLE_PT}pt", color=self.theme.foreground)
         self._draw()
 
     def set_position(self, k: int) -> None:
@@ -271,13 +273,13 @@ class BPTTPanel(Panel):
             self.grad_image.setRect(QtCore.QRectF(0.5, -0.5, T, D))
             self.grad_image.setVisible(True)
             set_title_once(self.grad_plot, f"backward: \u2202L/\u2202s\u209c (colour scale \u00b1{g_lim:.2g})",
-                           size=f"{common.TITLE_PT}pt", color=self.theme.foreground)
+                           size=f"{style.TITLE_PT}pt", color=self.theme.foreground)
             norms = np.asarray(trace.norms, dtype=np.float64)
             factors = np.asarray(trace.factors, dtype=np.float64)
             lo = t if phase == "backward" else T
             x = np.arange(lo, T) + 1.0
             ok = np.isfinite(factors[lo:])
-            shown = common.log_safe(norms[lo:]), common.log_safe(factors[lo:][ok])
+            shown = plotting.log_safe(norms[lo:]), plotting.log_safe(factors[lo:][ok])
             self.norm_curve.setData(x, shown[0])
             self.factor_curve.setData(x[ok], shown[1])
             self.norm_range.follow(*shown, [1.0])             # and the grey line at 1
@@ -291,14 +293,14 @@ class BPTTPanel(Panel):
         units = np.arange(D, dtype=np.float64)
         if phase == "backward" and trace is not None:
             vec = np.asarray(trace.dS[t], dtype=np.float64)
-            set_title_once(self.vec_plot, f"\u2202L/\u2202s\u209c at t = {t + 1}", size=f"{common.TITLE_PT}pt",
+            set_title_once(self.vec_plot, f"\u2202L/\u2202s\u209c at t = {t + 1}", size=f"{style.TITLE_PT}pt",
                            color=self.theme.foreground)
-            brush = common.colour(3)
+            brush = style.colour(3)
         else:
             vec = S[t]
-            set_title_once(self.vec_plot, f"s\u209c at t = {t + 1}", size=f"{common.TITLE_PT}pt",
+            set_title_once(self.vec_plot, f"s\u209c at t = {t + 1}", size=f"{style.TITLE_PT}pt",
                            color=self.theme.foreground)
-            brush = common.colour(0)
+            brush = style.colour(0)
         self.vector_bars.setOpts(x=units, height=np.nan_to_num(vec), width=0.8, brush=brush)
         self.vec_range.follow(np.nan_to_num(vec), [0.0])
         pre = np.asarray(probe.preact, dtype=np.float64)
@@ -315,29 +317,29 @@ class BPTTPanel(Panel):
     def _readout(self, phase: str, t: int) -> None:
         probe, trace = self._probe, self._trace
         T = self.T
-        tok = common.display_token(probe.tokens[t]) if t < len(probe.tokens) else "?"
+        tok = plotting.display_token(probe.tokens[t]) if t < len(probe.tokens) else "?"
         ident = int(np.asarray(probe.ids)[t]) if t < len(probe.ids) else -1
         s = np.asarray(probe.states[t], dtype=np.float64)
         head = f"x\u209c = \u201c{_html(tok)}\u201d (id {ident})"
         if phase == "forward":
             self.phase_label.setText(f"Forward pass, step t = {t + 1} of {T}")
-            text = (f"<b>t = {t + 1}</b>: reads {head}; \u2016s\u209c\u2016 = {common.fmt(float(np.linalg.norm(s)))}"
+            text = (f"<b>t = {t + 1}</b>: reads {head}; \u2016s\u209c\u2016 = {plotting.fmt(float(np.linalg.norm(s)))}"
                     f" (bars top right). Bottom right: {_html(trace.value_label if trace is not None else 'a_t')}. ")
             if t == T - 1 and trace is not None:
-                text += f"Loss L = {common.fmt(trace.loss)}: next, the backward pass from t = {T}."
+                text += f"Loss L = {plotting.fmt(trace.loss)}: next, the backward pass from t = {T}."
         else:
             self.phase_label.setText(f"Backward pass, step t = {t + 1} of {T}")
             n = float(trace.norms[t])
             direct = float(np.linalg.norm(trace.direct[t]))
-            text = (f"<b>t = {t + 1}</b>: {head}; \u2016\u2202L/\u2202s\u209c\u2016 = <b>{common.fmt(n)}</b> "
-                    f"(from the output at t alone: {common.fmt(direct)}). ")
+            text = (f"<b>t = {t + 1}</b>: {head}; \u2016\u2202L/\u2202s\u209c\u2016 = <b>{plotting.fmt(n)}</b> "
+                    f"(from the output at t alone: {plotting.fmt(direct)}). ")
             if t > 0:
                 f = float(trace.factors[t])
                 if bool(trace.cut[t]):
                     text += "Truncated BPTT: the gradient stops here, nothing reaches s\u209c\u208b\u2081."
                 elif np.isfinite(f):
                     text += (f"One step back multiplies it by at most {_html(trace.factor_label)} = "
-                             f"<b>{common.fmt(f)}</b>.")
+                             f"<b>{plotting.fmt(f)}</b>.")
                 elif trace.factor_note:
                     text += _html(trace.factor_note)
             else:
@@ -347,11 +349,11 @@ class BPTTPanel(Panel):
     # ------------------------------------------------------------------------------------------ controls
     def keyPressEvent(self, event: QtGui.QKeyEvent) -> None:
         """Left / Right: one timestep; Home: the first; P: play / pause (when the panel has the focus)."""
-        slot = self._keys.get(QtCore.Qt.Key(event.key())) if not event.modifiers() else None
-        if slot is None:
+        name = self._keys.get(QtCore.Qt.Key(event.key())) if not event.modifiers() else None
+        if name is None:
             super().keyPressEvent(event)
             return
-        slot()
+        getattr(self, name)()
         event.accept()
 
     def _take_focus(self, *args) -> None:

@@ -5,8 +5,10 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
-from . import common
-from .common import Panel
+from rnnviz.gui.panels import plotting
+from rnnviz.gui.panels import base
+from rnnviz.gui import style
+from rnnviz.gui.panels.base import Panel
 
 NO_MATRIX = ("No confusion matrix for generation: the model predicts the next token out of the whole "
              "vocabulary.\nWatch the loss / perplexity and the sampled text instead.")
@@ -41,14 +43,14 @@ class ConfusionPanel(Panel):
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
         th = self.theme
-        self.view = self._register(common.graphics_layout(th))
+        self.view = self._register(plotting.graphics_layout(th))
         self.plot: pg.PlotItem = self.view.addPlot(row=0, col=0)
         self.bar_plot: pg.PlotItem = self.view.addPlot(row=0, col=1)
         self.view.ci.layout.setColumnStretchFactor(0, 3)
         self.view.ci.layout.setColumnStretchFactor(1, 1)
-        common.style_plot(self.plot, "Validation confusion matrix", left="true class",
+        plotting.style_plot(self.plot, "Validation confusion matrix", left="true class",
                           bottom="predicted class", grid=False, th=th)
-        common.style_plot(self.bar_plot, "Per class", bottom="accuracy", th=th)
+        plotting.style_plot(self.bar_plot, "Per class", bottom="accuracy", th=th)
         self.plot.invertY(True)
         self.plot.setMouseEnabled(x=False, y=False)
         self.bar_plot.setMouseEnabled(x=False, y=False)
@@ -61,19 +63,19 @@ class ConfusionPanel(Panel):
                                                    [(v, "") for v in (0.25, 0.75)]])
         self.bar_plot.showGrid(x=True, y=False, alpha=th.grid_alpha)
         self.image = pg.ImageItem(axisOrder="row-major")
-        self._set_cmap(common.sequential_cmap(th))
+        self._set_cmap(plotting.sequential_cmap(th))
         self.plot.addItem(self.image)
-        self.bars = pg.BarGraphItem(x0=[], y=[], height=0.7, width=[], brush=common.colour(0), pen=None)
+        self.bars = pg.BarGraphItem(x0=[], y=[], height=0.7, width=[], brush=style.colour(0), pen=None)
         self.bar_plot.addItem(self.bars)
         self.plot.vb.sigResized.connect(self._fit_text)
 
         self.normalise_check = QtWidgets.QCheckBox("row-normalised")
         self.normalise_check.setToolTip("Show each cell as a fraction of its true class (its row)")
-        self.normalise_check.setFont(common.font())
+        self.normalise_check.setFont(style.font())
         self.normalise_check.toggled.connect(self._normalised_toggled)
-        self.accuracy_label = common.label("", common.TITLE_PT, bold=True)
+        self.accuracy_label = style.label("", style.TITLE_PT, bold=True)
         self.accuracy_label.setMinimumWidth(50)     # may be cut on a narrow panel, never widens it
-        self.readout = common.label("")
+        self.readout = style.label("")
         controls = QtWidgets.QHBoxLayout()
         controls.addWidget(self.accuracy_label, 1)
         controls.addWidget(self.normalise_check)
@@ -84,10 +86,10 @@ class ConfusionPanel(Panel):
         page_layout.addWidget(self.view, 1)
         page_layout.addWidget(self.readout)
         # clicking a cell lists the validation examples behind its count (issue 5); one click makes one the probe
-        self.examples_title = common.label("", wrap=True)
+        self.examples_title = style.label("", wrap=True)
         self.examples_list = QtWidgets.QListWidget()
         self.examples_list.setObjectName("confusionExamples")
-        self.examples_list.setFont(common.font())
+        self.examples_list.setFont(style.font())
         self.examples_list.setToolTip("Click an example to make it the probe (Hidden states, Predictions, BPTT)")
         self.examples_list.itemClicked.connect(self._example_clicked)
         self.examples_list.itemActivated.connect(self._example_clicked)
@@ -95,7 +97,7 @@ class ConfusionPanel(Panel):
         box_layout = QtWidgets.QVBoxLayout(self.examples_box)
         box_layout.setContentsMargins(0, 0, 0, 0)
         self.close_list = QtWidgets.QPushButton("Close list")
-        self.close_list.setFont(common.font())
+        self.close_list.setFont(style.font())
         self.close_list.clicked.connect(self.hide_cell)
         title_row = QtWidgets.QHBoxLayout()
         title_row.addWidget(self.examples_title, 1)
@@ -109,7 +111,7 @@ class ConfusionPanel(Panel):
         self._cells: dict = {}
         self._open_cell: tuple[int, int] | None = None
         self.view.scene().sigMouseClicked.connect(self._scene_clicked)
-        self.message = common.label(NO_MATRIX, common.TITLE_PT, wrap=True)
+        self.message = style.label(NO_MATRIX, style.TITLE_PT, wrap=True)
         self.message.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
         self.stack = QtWidgets.QStackedWidget()
         self.stack.addWidget(page)
@@ -117,7 +119,7 @@ class ConfusionPanel(Panel):
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.stack)
-        self.hover = common.HoverReadout(self.view, self.readout, [(self.plot, self._cell_info),
+        self.hover = plotting.HoverReadout(self.view, self.readout, [(self.plot, self._cell_info),
                                                                    (self.bar_plot, self._bar_info)])
         self.cell_text: list[list[pg.TextItem]] = []
         self.bar_text: list[pg.TextItem] = []
@@ -151,7 +153,7 @@ class ConfusionPanel(Panel):
 
     def render(self, snapshot) -> None:
         conf = np.asarray(snapshot.confusion)
-        if snapshot.task == common.TASK_GENERATION or conf.size == 0:
+        if snapshot.task == base.TASK_GENERATION or conf.size == 0:
             self.stack.setCurrentIndex(1)
             return
         self.stack.setCurrentIndex(0)
@@ -197,11 +199,11 @@ class ConfusionPanel(Panel):
         self.cmap = cmap
         self.image.setColorMap(cmap)
         # black or white text for each of 256 cell colours, whichever contrasts more
-        self._ink = [common.text_colour_on(cmap, i / 255).name() for i in range(256)]
+        self._ink = [plotting.text_colour_on(cmap, i / 255).name() for i in range(256)]
 
     def _theme_changed(self) -> None:
         projector = "projector" in (self.cmap.name or "")      # presentation mode's stronger map stays
-        self._set_cmap((common.projector_sequential_cmap if projector else common.sequential_cmap)(self.theme))
+        self._set_cmap((plotting.projector_sequential_cmap if projector else plotting.sequential_cmap)(self.theme))
         self._key = None                      # redraw everything at the next render
         self._shown = [[None] * len(row) for row in self.cell_text]
 
@@ -274,17 +276,17 @@ class ConfusionPanel(Panel):
             w, h = 500.0, 360.0
         cell_w, cell_h = w / k, h / k
         px = int(np.clip(min(cell_h * 0.45, cell_w * 0.32), 10, 24))
-        f = common.font()
+        f = style.font()
         f.setPixelSize(px)
         f.setBold(k <= 10)
         for row in self.cell_text:
             for item in row:
                 item.setFont(f)
-        bf = common.font()
+        bf = style.font()
         bf.setPixelSize(int(np.clip(cell_h * 0.4, 9, 16)))
         for item in self.bar_text:
             item.setFont(bf)
-        char_px = common.FONT_PT * 0.75
+        char_px = style.FONT_PT * 0.75
         x_chars = max(1, int(cell_w / char_px) - 1)
         names = self._classes
         bottom, left = self.plot.getAxis("bottom"), self.plot.getAxis("left")
@@ -298,10 +300,10 @@ class ConfusionPanel(Panel):
         if left_labels != self._left_labels:
             self._left_labels = left_labels
             left.setTicks([list(enumerate(left_labels))])
-            common.fit_axis_width(left, left_labels)
+            plotting.fit_axis_width(left, left_labels)
         if numbered != self._numbered:
             self._numbered = numbered
-            common.set_axis_label(bottom, "predicted class (numbered as on the left)" if numbered
+            plotting.set_axis_label(bottom, "predicted class (numbered as on the left)" if numbered
                                   else "predicted class", self.theme)
 
     # ------------------------------------------------------------------------------------------ hover
@@ -331,7 +333,7 @@ class ConfusionPanel(Panel):
 
     def members(self, i: int, j: int) -> list[tuple[int, int]]:
         """(validation example, position) of every target of true class i predicted as j, last evaluation."""
-        from rnnviz.core.confusion_cells import members
+        from rnnviz.core.train.confusion_cells import members
 
         return members(self._cells, i, j)
 
@@ -344,7 +346,7 @@ class ConfusionPanel(Panel):
         rows = self.members(i, j)
         self.examples_list.clear()
         for ex, pos in rows:
-            toks = [common.display_token(t) for t in self._val_tokens[ex]] if ex < len(self._val_tokens) else []
+            toks = [plotting.display_token(t) for t in self._val_tokens[ex]] if ex < len(self._val_tokens) else []
             if pos >= 0 and pos < len(toks):
                 word = toks[pos]
                 toks[pos] = f"[{word}]"

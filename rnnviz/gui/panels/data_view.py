@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from rnnviz.core.batch import IGNORE, make_batch
+from rnnviz.core.data.batch import IGNORE, make_batch
 
-from . import common
-from .common import Panel
+from rnnviz.gui.panels import plotting
+from rnnviz.gui.panels import base
+from rnnviz.gui import style
+from rnnviz.gui.panels.base import Panel
 
 BATCH = 4
 SPECIALS = ("<pad>", "<unk>", "<sos>", "<eos>")
@@ -69,12 +71,12 @@ class VocabModel(QtCore.QAbstractTableModel):
             if c == 0:
                 return str(r)
             if c == 1:
-                return common.display_token(self.tokens[r])
+                return plotting.display_token(self.tokens[r])
             return str(self.counts[r]) if self.counts is not None else None
         if role == QtCore.Qt.ItemDataRole.TextAlignmentRole and c != 1:
             return int(QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter)
         if role == QtCore.Qt.ItemDataRole.ForegroundRole and self.tokens[r] in SPECIALS:
-            return QtGui.QBrush(QtGui.QColor(common.colour(0)))
+            return QtGui.QBrush(QtGui.QColor(style.colour(0)))
         return None
 
     def headerData(self, section, orientation, role=QtCore.Qt.ItemDataRole.DisplayRole):
@@ -83,11 +85,11 @@ class VocabModel(QtCore.QAbstractTableModel):
         return None
 
 
-def _table(font_pt: float = common.FONT_PT + 1) -> QtWidgets.QTableWidget:
+def _table(font_pt: float = style.FONT_PT + 1) -> QtWidgets.QTableWidget:
     t = QtWidgets.QTableWidget()
-    t.setFont(common.font(font_pt))
-    t.horizontalHeader().setFont(common.font(common.SMALL_PT))
-    t.verticalHeader().setFont(common.font(common.SMALL_PT))
+    t.setFont(style.font(font_pt))
+    t.horizontalHeader().setFont(style.font(style.SMALL_PT))
+    t.verticalHeader().setFont(style.font(style.SMALL_PT))
     t.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
     t.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.SingleSelection)
     t.horizontalHeader().setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
@@ -101,7 +103,7 @@ class DataPanel(Panel):
 
     Widgets (for tests): ``token_table`` (B rows x T columns of tokens, plus a "class" column for
     classification), ``id_table`` (the same as ids, plus a "length" column), ``lengths_label``, ``vocab_view`` /
-    ``vocab_model``, ``onehot_label``, ``batch`` (the rnnviz.core.batch.Batch shown).
+    ``vocab_model``, ``onehot_label``, ``batch`` (the rnnviz.core.data.batch.Batch shown).
     """
 
     title = "Data"
@@ -113,27 +115,27 @@ class DataPanel(Panel):
         self._start = 0
         self._tokens: list[str] = []
 
-        self.heading = common.label("How text becomes numbers", common.TITLE_PT, bold=True)
-        self.explain = common.label("", common.FONT_PT, wrap=True)
+        self.heading = style.label("How text becomes numbers", style.TITLE_PT, bold=True)
+        self.explain = style.label("", style.FONT_PT, wrap=True)
         self.explain.setTextFormat(QtCore.Qt.TextFormat.RichText)
         self.token_table = _table()
         self.id_table = _table()
-        self.lengths_label = common.label("", common.FONT_PT + 1, wrap=True)
+        self.lengths_label = style.label("", style.FONT_PT + 1, wrap=True)
         self.lengths_label.setTextFormat(QtCore.Qt.TextFormat.RichText)
         self.next_button = QtWidgets.QPushButton("Another batch \u25b6")
-        self.next_button.setFont(common.font())
+        self.next_button.setFont(style.font())
         self.next_button.clicked.connect(self.next_batch)
         self.vocab_model = VocabModel(self)
         self.vocab_view = QtWidgets.QTableView()
         self.vocab_view.setModel(self.vocab_model)
-        self.vocab_view.setFont(common.font(common.FONT_PT))
+        self.vocab_view.setFont(style.font(style.FONT_PT))
         self.vocab_view.verticalHeader().setVisible(False)
         self.vocab_view.verticalHeader().setDefaultSectionSize(22)
         self.vocab_view.horizontalHeader().setStretchLastSection(True)
         self.vocab_view.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
         self.vocab_view.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.SingleSelection)
-        self.vocab_title = common.label("Vocabulary", common.FONT_PT, bold=True, wrap=True)
-        self.onehot_label = common.label("", common.FONT_PT, wrap=True)
+        self.vocab_title = style.label("Vocabulary", style.FONT_PT, bold=True, wrap=True)
+        self.onehot_label = style.label("", style.FONT_PT, wrap=True)
         self.onehot_label.setTextFormat(QtCore.Qt.TextFormat.RichText)
         self.onehot_label.setMinimumHeight(64)
         self.onehot_label.setAlignment(QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignTop)
@@ -146,12 +148,12 @@ class DataPanel(Panel):
         ll = QtWidgets.QVBoxLayout(left)
         ll.setContentsMargins(0, 0, 0, 0)
         head = QtWidgets.QHBoxLayout()
-        self.batch_title = common.label("", common.FONT_PT, bold=True, wrap=True)
+        self.batch_title = style.label("", style.FONT_PT, bold=True, wrap=True)
         head.addWidget(self.batch_title, 1)
         head.addWidget(self.next_button)
         ll.addLayout(head)
         ll.addWidget(self.token_table, 1)
-        ll.addWidget(common.label("\u2026 the same batch as ids (what the model reads)", common.FONT_PT, bold=True))
+        ll.addWidget(style.label("\u2026 the same batch as ids (what the model reads)", style.FONT_PT, bold=True))
         ll.addWidget(self.id_table, 1)
         ll.addWidget(self.lengths_label)
         right = QtWidgets.QWidget()
@@ -208,7 +210,7 @@ class DataPanel(Panel):
         self.next_button.setEnabled(False)
 
     def set_dataset(self, dataset) -> None:
-        """Show ``dataset`` (an rnnviz.core.batch.Dataset): a batch of validation examples and the vocabulary."""
+        """Show ``dataset`` (an rnnviz.core.data.batch.Dataset): a batch of validation examples and the vocabulary."""
         self.reset()
         self.dataset = dataset
         vocab = dataset.vocab
@@ -247,10 +249,10 @@ class DataPanel(Panel):
         self.batch = batch
         B, T = batch.ids.shape
         self.batch_title.setText(f"A padded batch ({B} {name} examples): the tokens \u2026")
-        classify = ds.task == common.TASK_CLASSIFICATION
+        classify = ds.task == base.TASK_CLASSIFICATION
         pad_tok = self._token(self._pad_id())
         faint = QtGui.QColor("#9aa0a6")
-        special = QtGui.QColor(common.colour(0))
+        special = QtGui.QColor(style.colour(0))
         extra = 1 if classify else 0
         self.token_table.setRowCount(B)
         self.token_table.setColumnCount(T + extra)
@@ -268,7 +270,7 @@ class DataPanel(Panel):
             for t in range(T):
                 padded = t >= L
                 tok = pad_tok if padded else (shown[t] if t < len(shown) else self._token(int(batch.ids[r, t])))
-                ti = QtWidgets.QTableWidgetItem(common.display_token(tok))
+                ti = QtWidgets.QTableWidgetItem(plotting.display_token(tok))
                 ii = QtWidgets.QTableWidgetItem(str(int(batch.ids[r, t])))
                 for item in (ti, ii):
                     item.setTextAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
@@ -315,11 +317,11 @@ class DataPanel(Panel):
             index = self.vocab_model.index(token_id, 0)
             self.vocab_view.selectRow(token_id)
             self.vocab_view.scrollTo(index, QtWidgets.QAbstractItemView.ScrollHint.PositionAtCenter)
-        tok = common.display_token(self._tokens[token_id])
+        tok = plotting.display_token(self._tokens[token_id])
         self.onehot_label.setText(
             f"One-hot x\u209c for \u201c<b>{_html(tok)}</b>\u201d (id {token_id}): a vector of {V} numbers, "
             f"all 0 except a single 1 at position {token_id}:<br>"
-            f"<span style='font-family:monospace; font-size:{common.FONT_PT + 1}pt'>{onehot_html(token_id, V)}</span>"
+            f"<span style='font-family:monospace; font-size:{style.FONT_PT + 1}pt'>{onehot_html(token_id, V)}</span>"
             f"<br>So U x\u209c = U[:, {token_id}]: multiplying by a one-hot vector just picks column {token_id} of U "
             f"\u2013 the model looks the column up instead of multiplying.")
 

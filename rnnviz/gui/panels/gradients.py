@@ -10,10 +10,11 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
-from . import common
-from .common import Panel
-from .markers import HEATMAP_COLOUR, MarkerLines
-from .ranges import FollowRange, set_ticks_once
+from rnnviz.gui.panels import plotting
+from rnnviz.gui import style
+from rnnviz.gui.panels.base import Panel
+from rnnviz.gui.panels.markers import HEATMAP_COLOUR, MarkerLines
+from rnnviz.gui.panels.ranges import FollowRange, set_ticks_once
 
 FLOW_LEVELS = (-8.0, 2.0)           # log10 of the gradient norm: 1e-8 (vanished) .. 1e2 (exploding)
 PARAM_ORDER = ("U", "W", "b", "V", "c")
@@ -24,7 +25,7 @@ COMPACT_BELOW = 330                 # panel height (px) below which the ||dL/dth
 def _log_image(a: np.ndarray) -> np.ndarray:
     a = np.asarray(a, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.log10(common.log_safe(a))
+        return np.log10(plotting.log_safe(a))
 
 
 class GradientFlowPanel(Panel):
@@ -41,18 +42,18 @@ class GradientFlowPanel(Panel):
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
         th = self.theme
-        self.view = self._register(common.graphics_layout(th))
+        self.view = self._register(plotting.graphics_layout(th))
         ci = self.view.ci
-        self.norm_plot: pg.PlotItem = self.view.addPlot(row=0, col=0, axisItems={"left": common.LogAxis("left")})
+        self.norm_plot: pg.PlotItem = self.view.addPlot(row=0, col=0, axisItems={"left": plotting.LogAxis("left")})
         self.flow_plot: pg.PlotItem = self.view.addPlot(row=1, col=0)
-        self.param_plot: pg.PlotItem = self.view.addPlot(row=2, col=0, axisItems={"left": common.LogAxis("left")})
+        self.param_plot: pg.PlotItem = self.view.addPlot(row=2, col=0, axisItems={"left": plotting.LogAxis("left")})
         for r in range(3):
             ci.layout.setRowStretchFactor(r, 1)
-        common.style_plot(self.norm_plot, None, left="norm", th=th)
-        common.style_plot(self.flow_plot, None, left="step", bottom="timestep t", grid=False, th=th)
-        common.set_title(self.flow_plot, "\u2026 over training (a row per recorded step)",
-                         common.TITLE_PT - 1, th)
-        common.style_plot(self.param_plot, None, left="norm", bottom="training step", th=th)
+        plotting.style_plot(self.norm_plot, None, left="norm", th=th)
+        plotting.style_plot(self.flow_plot, None, left="step", bottom="timestep t", grid=False, th=th)
+        plotting.set_title(self.flow_plot, "\u2026 over training (a row per recorded step)",
+                         style.TITLE_PT - 1, th)
+        plotting.style_plot(self.param_plot, None, left="norm", bottom="training step", th=th)
         for p in (self.norm_plot, self.flow_plot, self.param_plot):
             p.getAxis("left").setWidth(78)
             p.titleLabel.setMaximumHeight(26)
@@ -61,9 +62,9 @@ class GradientFlowPanel(Panel):
 
         # top: per-timestep norms (the title doubles as the legend: a legend box would cover the curve)
         self.norm_plot.setLogMode(y=True)
-        self.norm_curve = self.norm_plot.plot(pen=pg.mkPen(common.colour(0), width=2.5), symbol="o", symbolSize=6,
-                                              symbolBrush=common.colour(0), symbolPen=None)
-        self.last_curve = self.norm_plot.plot(pen=pg.mkPen(common.colour(3), width=2.5,
+        self.norm_curve = self.norm_plot.plot(pen=pg.mkPen(style.colour(0), width=2.5), symbol="o", symbolSize=6,
+                                              symbolBrush=style.colour(0), symbolPen=None)
+        self.last_curve = self.norm_plot.plot(pen=pg.mkPen(style.colour(3), width=2.5,
                                                            style=QtCore.Qt.PenStyle.DashLine))
         self._norm_title(False)
         # vanishing gradients are smallest at the first timesteps: the label goes at the left end
@@ -73,13 +74,13 @@ class GradientFlowPanel(Panel):
         # middle: the heatmap over training
         self.flow_image = pg.ImageItem(axisOrder="row-major")
         self.flow_image.setNanPolicy("omit")
-        self.flow_cmap = common.log_cmap()
+        self.flow_cmap = plotting.log_cmap()
         self.flow_image.setColorMap(self.flow_cmap)
         self.flow_plot.addItem(self.flow_image)
-        self.flow_colorbar = common.make_colorbar(self.flow_image, self.flow_plot, self.flow_cmap, FLOW_LEVELS,
+        self.flow_colorbar = plotting.make_colorbar(self.flow_image, self.flow_plot, self.flow_cmap, FLOW_LEVELS,
                                                   "norm", th)
         # the colours are log10 values: label them as the norms they stand for, few enough for a short bar
-        self.flow_colorbar.axis.setTicks([[(v, common.pow10_text(v, power=True)) for v in (-8, -4, 0)],
+        self.flow_colorbar.axis.setTicks([[(v, plotting.pow10_text(v, power=True)) for v in (-8, -4, 0)],
                                           [(v, "") for v in (-6, -2, 2)]])
         self.flow_plot.vb.sigResized.connect(self._flow_ticks)
 
@@ -93,19 +94,19 @@ class GradientFlowPanel(Panel):
         self.markers = MarkerLines(self.param_plot, th, heights=(0.98, 0.62, 0.26))     # a short plot
         self.flow_markers = MarkerLines(self.flow_plot, th, labelled=False, angle=0, colour=HEATMAP_COLOUR)
         for p in (self.norm_plot, self.param_plot):      # data areas as wide as the heatmap's
-            common.reserve_colorbar_space(p, self.flow_colorbar)
+            plotting.reserve_colorbar_space(p, self.flow_colorbar)
 
         # ranges that follow the data in steps, not every frame (see ranges.py)
         self.norm_range = FollowRange(self.norm_plot, "y")
         self.param_x_range = FollowRange(self.param_plot, "x", min_span=10.0)
         self.param_y_range = FollowRange(self.param_plot, "y")
 
-        self.readout = common.label("")
+        self.readout = style.label("")
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.readout)
-        self.hover = common.HoverReadout(self.view, self.readout, [
+        self.hover = plotting.HoverReadout(self.view, self.readout, [
             (self.norm_plot, self._norm_text), (self.flow_plot, self._flow_text), (self.param_plot, self._param_text)])
         self.reset()
 
@@ -117,7 +118,7 @@ class GradientFlowPanel(Panel):
                                pen=pg.mkPen(th.bad, width=1.5, style=QtCore.Qt.PenStyle.DashLine),
                                label="", labelOpts=dict(position=0.01 if at_left else 0.99, anchors=[anchor, anchor],
                                                         color=th.bad))   # no box: it hid the curve
-        line.label.setFont(common.font(common.SMALL_PT))
+        line.label.setFont(style.font(style.SMALL_PT))
         line._rnnviz_fmt = fmt
         line.setVisible(False)
         plot.addItem(line, ignoreBounds=not in_bounds)
@@ -132,12 +133,12 @@ class GradientFlowPanel(Panel):
             line.label.setColor(self.theme.bad)
 
     def _norm_title(self, with_last: bool) -> None:
-        blue, orange = common.colour(0), common.colour(3)
+        blue, orange = style.colour(0), style.colour(3)
         text = (f"\u2016\u2202L/\u2202s\u209c\u2016 per timestep: "
                 f"<span style='color:{blue}'>\u2501 loss of all steps</span>")
         if with_last:
             text += f" &nbsp;<span style='color:{orange}'>\u2504 last step's only</span>"
-        self.norm_plot.setTitle(text, size=f"{common.TITLE_PT - 1}pt", color=self.theme.foreground)
+        self.norm_plot.setTitle(text, size=f"{style.TITLE_PT - 1}pt", color=self.theme.foreground)
 
     def _param_title(self) -> None:
         names = " &nbsp;".join(f"<span style='color:{c.opts['pen'].color().name()}'><b>\u2501 {n}</b></span>"
@@ -145,7 +146,7 @@ class GradientFlowPanel(Panel):
         clip = (f" &nbsp;<span style='color:{self.theme.bad}'>\u2504 clip {self._clip:g} (total)</span>"
                 if self._clip > 0 else "")
         self.param_plot.setTitle(f"\u2016\u2202L/\u2202\u03b8\u2016 for \u03b8 = &nbsp;{names}{clip}",
-                                 size=f"{common.TITLE_PT - 1}pt", color=self.theme.foreground)
+                                 size=f"{style.TITLE_PT - 1}pt", color=self.theme.foreground)
 
     @property
     def compact(self) -> bool:
@@ -201,11 +202,11 @@ class GradientFlowPanel(Panel):
         if norms.size != self._T:                   # timesteps are fixed per model: a fixed x range, no jitter
             self._T = norms.size
             self.norm_plot.setXRange(0.5, max(self._T, 1) + 0.5, padding=0.01)
-        shown_norms = common.log_safe(norms)
+        shown_norms = plotting.log_safe(norms)
         self.norm_curve.setData(t, shown_norms)
         self.norm_curve.setSymbol("o" if norms.size <= SYMBOLS_UP_TO else None)
         differs = last.shape == norms.shape and not np.allclose(last, norms, equal_nan=True)
-        shown_last = common.log_safe(last) if differs else np.zeros(0)
+        shown_last = plotting.log_safe(last) if differs else np.zeros(0)
         self.last_curve.setData(t if differs else [], shown_last)
         self.last_curve.setVisible(differs)
         if differs != self._last_shown:
@@ -261,7 +262,7 @@ class GradientFlowPanel(Panel):
             self._param_title()
         shown_params = []
         for name, curve in self.param_curves.items():
-            shown_params.append(common.log_safe(self._params[name]))
+            shown_params.append(plotting.log_safe(self._params[name]))
             curve.setData(self._param_steps, shown_params[-1])
         if self._param_steps.size:
             self.param_x_range.follow(self._param_steps)
@@ -284,8 +285,8 @@ class GradientFlowPanel(Panel):
 
     def _add_param_curve(self, name: str) -> pg.PlotDataItem:
         i = len(self.param_curves)
-        curve = self.param_plot.plot(pen=pg.mkPen(common.colour(i), width=1), name=None)   # width > 1 antialiased: 50x slower to paint
-        common.make_dense(curve)
+        curve = self.param_plot.plot(pen=pg.mkPen(style.colour(i), width=1), name=None)   # width > 1 antialiased: 50x slower to paint
+        plotting.make_dense(curve)
         self.param_curves[name] = curve
         return curve
 
@@ -305,9 +306,9 @@ class GradientFlowPanel(Panel):
         t = int(round(x)) - 1
         if not 0 <= t < self._norms.size:
             return None
-        text = f"t = {t + 1}: \u2016\u2202L/\u2202s\u209c\u2016 = {common.fmt(self._norms[t])} (fixed validation batch)"
+        text = f"t = {t + 1}: \u2016\u2202L/\u2202s\u209c\u2016 = {plotting.fmt(self._norms[t])} (fixed validation batch)"
         if self.last_curve.isVisible() and t < self._last.size:
-            text += f"  (from the last step's loss only: {common.fmt(self._last[t])})"
+            text += f"  (from the last step's loss only: {plotting.fmt(self._last[t])})"
         return text
 
     def _flow_text(self, x: float, y: float) -> str | None:
@@ -315,11 +316,11 @@ class GradientFlowPanel(Panel):
         if self._flow.ndim != 2 or not (0 <= r < self._flow.shape[0] and 0 <= t < self._flow.shape[1]):
             return None
         return (f"training step {int(self._flow_steps[r])}, t = {t + 1}: "
-                f"\u2016\u2202L/\u2202s\u209c\u2016 = {common.fmt(self._flow[r, t])}")
+                f"\u2016\u2202L/\u2202s\u209c\u2016 = {plotting.fmt(self._flow[r, t])}")
 
     def _param_text(self, x: float, y: float) -> str | None:
         if self._param_steps.size == 0:
             return None
         i = int(np.argmin(np.abs(self._param_steps - x)))
-        parts = [f"{n} {common.fmt(self._params[n][i], 3)}" for n in self._ordered(self._params)]
+        parts = [f"{n} {plotting.fmt(self._params[n][i], 3)}" for n in self._ordered(self._params)]
         return f"step {int(self._param_steps[i])}: " + ", ".join(parts)

@@ -7,8 +7,9 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from . import common
-from .common import Panel
+from rnnviz.gui.panels import plotting
+from rnnviz.gui import style
+from rnnviz.gui.panels.base import Panel
 
 BOUNDED = (-1.0, 1.0)     # tanh, sigmoid, LSTM and GRU states all lie in [-1, 1]
 MAX_TOKEN_CHARS = 10      # longer tokens are shortened on the axis (the hover shows them whole)
@@ -18,7 +19,7 @@ def tick_stride(labels: list[str], pixels: float, font: QtGui.QFont | None = Non
     """Label every ``stride``-th position so that no two labels overlap on an axis ``pixels`` long."""
     if not labels:
         return 1
-    metrics = QtGui.QFontMetricsF(font or common.font())
+    metrics = QtGui.QFontMetricsF(font or style.font())
     widths = np.array([metrics.horizontalAdvance(s) for s in labels])
     gap = metrics.horizontalAdvance(" ")
     per_step = max(pixels / len(labels), 1e-6)
@@ -31,7 +32,7 @@ def tick_stride(labels: list[str], pixels: float, font: QtGui.QFont | None = Non
 
 
 def short(tok: str, n: int = MAX_TOKEN_CHARS) -> str:
-    tok = common.display_token(tok)
+    tok = plotting.display_token(tok)
     return tok if len(tok) <= n else tok[: n - 1] + "\u2026"
 
 
@@ -50,9 +51,9 @@ class HiddenStatesPanel(Panel):
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
         th = self.theme
-        self.view = self._register(common.graphics_layout(th))
+        self.view = self._register(plotting.graphics_layout(th))
         self.plot: pg.PlotItem = self.view.addPlot(row=0, col=0)
-        common.style_plot(self.plot, "Hidden states s\u209c of the probe", left="hidden unit",
+        plotting.style_plot(self.plot, "Hidden states s\u209c of the probe", left="hidden unit",
                           bottom="timestep t (token read)", grid=False, th=th)
         self.plot.invertY(True)                      # unit 0 at the top, like the rows of s_t
         self.plot.setMouseEnabled(x=True, y=True)
@@ -60,9 +61,9 @@ class HiddenStatesPanel(Panel):
         self.image.setNanPolicy("omit")              # a NaN state (a fault) is left blank, not painted as a value
         self.plot.addItem(self.image)
         self.levels = BOUNDED
-        self.cmap = common.diverging_cmap()
+        self.cmap = plotting.diverging_cmap()
         self.image.setColorMap(self.cmap)
-        self.colorbar = common.make_colorbar(self.image, self.plot, self.cmap, self.levels, "state value s", th)
+        self.colorbar = plotting.make_colorbar(self.image, self.plot, self.cmap, self.levels, "state value s", th)
         self.split_line = pg.InfiniteLine(angle=0, pen=pg.mkPen(th.foreground, width=2, style=QtCore.Qt.PenStyle.DashLine),
                                           label="\u25b2 forward  \u25bc backward",
                                           labelOpts=dict(position=0.01, anchors=[(0, 0.5), (0, 0.5)],
@@ -76,17 +77,17 @@ class HiddenStatesPanel(Panel):
         self.probe_spin = QtWidgets.QSpinBox()
         self.probe_spin.setRange(0, 9999)
         self.probe_spin.setKeyboardTracking(False)   # emit on Enter / arrows, not per typed digit
-        self.probe_spin.setFont(common.font())
+        self.probe_spin.setFont(style.font())
         self.probe_spin.setToolTip("Which validation example to look inside")
         self.probe_spin.valueChanged.connect(self._spin_changed)
-        self.source_label = common.label("")
-        self.readout = common.label("")
+        self.source_label = style.label("")
+        self.readout = style.label("")
         top = QtWidgets.QHBoxLayout()
-        top.addWidget(common.label("Probe: validation example"))
+        top.addWidget(style.label("Probe: validation example"))
         top.addWidget(self.probe_spin)
         self.probe_text = QtWidgets.QLineEdit()     # typed probe (issue 5): Enter sends it, empty = validation
         self.probe_text.setObjectName("probeText")
-        self.probe_text.setFont(common.font())
+        self.probe_text.setFont(style.font())
         self.probe_text.setPlaceholderText("or type a sentence, Enter")
         self.probe_text.setClearButtonEnabled(True)
         self.probe_text.setToolTip("Type your own probe and press Enter: it is cut into tokens as the data was "
@@ -103,7 +104,7 @@ class HiddenStatesPanel(Panel):
         layout.addWidget(self.source_label)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.readout)
-        self.hover = common.HoverReadout(self.view, self.readout, [(self.plot, self._text_at)])
+        self.hover = plotting.HoverReadout(self.view, self.readout, [(self.plot, self._text_at)])
         self.reset()
 
     # ------------------------------------------------------------------------------------------ API
@@ -167,7 +168,7 @@ class HiddenStatesPanel(Panel):
         if snapshot.cell == "rnn" and cfg.get("activation") == "relu":
             finite = np.abs(states[np.isfinite(states)])
             if finite.size:
-                self._relu_level = max(self._relu_level, common.nice_ceil(float(np.percentile(finite, 99))))
+                self._relu_level = max(self._relu_level, plotting.nice_ceil(float(np.percentile(finite, 99))))
             return (-self._relu_level, self._relu_level)
         return BOUNDED
 
@@ -214,4 +215,4 @@ class HiddenStatesPanel(Panel):
         if not (0 <= t < T and 0 <= u < D):
             return None
         tok = self._tokens[t] if t < len(self._tokens) else "?"
-        return f"t = {t + 1}, token \u201c{common.display_token(tok)}\u201d, unit {u}: s = {self._states[t, u]:+.4f}"
+        return f"t = {t + 1}, token \u201c{plotting.display_token(tok)}\u201d, unit {u}: s = {self._states[t, u]:+.4f}"

@@ -6,10 +6,12 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from . import common
-from .common import Panel
-from .markers import MarkerLines
-from .ranges import FollowRange
+from rnnviz.gui.panels import plotting
+from rnnviz.gui.panels import base
+from rnnviz.gui import style
+from rnnviz.gui.panels.base import Panel
+from rnnviz.gui.panels.markers import MarkerLines
+from rnnviz.gui.panels.ranges import FollowRange
 
 def smoothing_weight(n: int) -> float:
     """EMA weight of the newest point for a curve of ``n`` points.
@@ -34,13 +36,13 @@ class LossPanel(Panel):
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
         th = self.theme
-        self.view = self._register(common.graphics_layout(th))
-        self.loss_plot: pg.PlotItem = self.view.addPlot(row=0, col=0, axisItems={"left": common.LogAxis("left")})
+        self.view = self._register(plotting.graphics_layout(th))
+        self.loss_plot: pg.PlotItem = self.view.addPlot(row=0, col=0, axisItems={"left": plotting.LogAxis("left")})
         self.metric_plot: pg.PlotItem = self.view.addPlot(row=1, col=0)
         self.view.ci.layout.setRowStretchFactor(0, 3)
         self.view.ci.layout.setRowStretchFactor(1, 2)
-        common.style_plot(self.loss_plot, None, left="cross-entropy (nats)", th=th)
-        common.style_plot(self.metric_plot, None, left="val. accuracy", bottom="training step", th=th)
+        plotting.style_plot(self.loss_plot, None, left="cross-entropy (nats)", th=th)
+        plotting.style_plot(self.metric_plot, None, left="val. accuracy", bottom="training step", th=th)
         self.metric_plot.setXLink(self.loss_plot)
         self.metric_plot.enableAutoRange(x=False)      # the shared step axis follows the loss plot's data only
         # ranges that follow the data in steps, not every frame (see ranges.py)
@@ -52,15 +54,15 @@ class LossPanel(Panel):
         self.loss_plot.getAxis("bottom").setStyle(showValues=False)
 
         self.raw_curve = self.loss_plot.plot(pen=pg.mkPen(th.faint, width=1), name="batch loss")
-        self.smooth_curve = self.loss_plot.plot(pen=pg.mkPen(common.colour(0), width=2.5),
+        self.smooth_curve = self.loss_plot.plot(pen=pg.mkPen(style.colour(0), width=2.5),
                                                 name="batch loss (smoothed)")
-        self.val_curve = self.loss_plot.plot(pen=pg.mkPen(common.colour(1), width=2), symbol="o", symbolSize=8,
-                                             symbolBrush=common.colour(1), symbolPen=None, name="validation loss")
-        common.make_dense(self.raw_curve)
-        common.make_dense(self.smooth_curve, 0.5, "mean")   # smooth already: few vertices for the thick pen
+        self.val_curve = self.loss_plot.plot(pen=pg.mkPen(style.colour(1), width=2), symbol="o", symbolSize=8,
+                                             symbolBrush=style.colour(1), symbolPen=None, name="validation loss")
+        plotting.make_dense(self.raw_curve)
+        plotting.make_dense(self.smooth_curve, 0.5, "mean")   # smooth already: few vertices for the thick pen
 
-        self.metric_curve = self.metric_plot.plot(pen=pg.mkPen(common.colour(2), width=2), symbol="o",
-                                                  symbolSize=8, symbolBrush=common.colour(2), symbolPen=None)
+        self.metric_curve = self.metric_plot.plot(pen=pg.mkPen(style.colour(2), width=2), symbol="o",
+                                                  symbolSize=8, symbolBrush=style.colour(2), symbolPen=None)
         self._metric_is_accuracy = True
         self._metric_names = ("val. accuracy", "accuracy", "acc.")
         self._set_metric_axis(accuracy=True)
@@ -72,9 +74,9 @@ class LossPanel(Panel):
         self.metric_markers = MarkerLines(self.metric_plot, th, labelled=False)
 
         self.log_check = QtWidgets.QCheckBox("log scale (loss)")
-        self.log_check.setFont(common.font())
+        self.log_check.setFont(style.font())
         self.log_check.toggled.connect(self.set_log_y)
-        self.readout = common.label("", common.FONT_PT)
+        self.readout = style.label("", style.FONT_PT)
         self.readout.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
         controls = QtWidgets.QHBoxLayout()
         controls.addWidget(self.log_check)
@@ -84,7 +86,7 @@ class LossPanel(Panel):
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.view, 1)
         layout.addLayout(controls)
-        self.hover = common.HoverReadout(self.view, self.readout,
+        self.hover = plotting.HoverReadout(self.view, self.readout,
                                          [(self.loss_plot, self._loss_text), (self.metric_plot, self._metric_text)])
         self.reset()
 
@@ -118,16 +120,16 @@ class LossPanel(Panel):
                 self.loss_plot.enableAutoRange(x=True)
         self._smooth = self._smoothed(steps, loss)
         self._steps, self._loss = steps, loss
-        shown = common.log_safe(loss), common.log_safe(self._smooth)
+        shown = plotting.log_safe(loss), plotting.log_safe(self._smooth)
         self.raw_curve.setData(steps, shown[0])
         self.smooth_curve.setData(steps, shown[1])
 
         self._val_steps = np.asarray(snapshot.val_steps, dtype=np.float64)
         self._val_loss = np.asarray(snapshot.val_loss, dtype=np.float64)
-        shown += (common.log_safe(self._val_loss),)
+        shown += (plotting.log_safe(self._val_loss),)
         self.val_curve.setData(self._val_steps, shown[2])
 
-        accuracy = snapshot.task != common.TASK_GENERATION
+        accuracy = snapshot.task != base.TASK_GENERATION
         if accuracy != self._metric_is_accuracy:
             self._set_metric_axis(accuracy)
         self._metric = np.asarray(snapshot.val_accuracy if accuracy else snapshot.val_perplexity, dtype=np.float64)
@@ -152,10 +154,10 @@ class LossPanel(Panel):
                 and steps[n - 1] == self._steps[n - 1] and loss[n - 1] == self._loss[n - 1]:
             if steps.size == n:
                 return self._smooth
-            tail = common.ema(loss[n:], alpha, start=self._smooth[-1])
+            tail = plotting.ema(loss[n:], alpha, start=self._smooth[-1])
             return np.concatenate([self._smooth, tail])
         self._alpha = alpha
-        return common.ema(loss, alpha)
+        return plotting.ema(loss, alpha)
 
     def _set_metric_axis(self, accuracy: bool) -> None:
         self._metric_is_accuracy = accuracy
@@ -180,11 +182,11 @@ class LossPanel(Panel):
                             (self.metric_plot, self._metric_names)):
             axis = plot.getAxis("left")
             room = plot.vb.height()
-            metrics = QtGui.QFontMetricsF(common.font())
+            metrics = QtGui.QFontMetricsF(style.font())
             fits = [n for n in names if metrics.horizontalAdvance(n) + 8 <= room] if room > 0 else []
             name = fits[0] if fits else names[-1]
             if axis.labelText != name:
-                common.set_axis_label(axis, name, self.theme)
+                plotting.set_axis_label(axis, name, self.theme)
 
     def set_log_y(self, on: bool) -> None:
         """Log-scale the loss axis (the accuracy plot stays linear)."""
@@ -200,10 +202,10 @@ class LossPanel(Panel):
         self.markers.set_theme(self.theme)
 
     def _title(self) -> None:
-        spans = [(self.theme.faint, "\u2501 per batch"), (common.colour(0), "\u2501 smoothed"),
-                 (common.colour(1), "\u25cf validation")]
-        common.set_title(self.loss_plot, "Loss: &nbsp;" + " &nbsp;".join(
-            f"<span style='color:{c}'>{t}</span>" for c, t in spans), common.TITLE_PT - 1, self.theme)
+        spans = [(self.theme.faint, "\u2501 per batch"), (style.colour(0), "\u2501 smoothed"),
+                 (style.colour(1), "\u25cf validation")]
+        plotting.set_title(self.loss_plot, "Loss: &nbsp;" + " &nbsp;".join(
+            f"<span style='color:{c}'>{t}</span>" for c, t in spans), style.TITLE_PT - 1, self.theme)
 
     # ------------------------------------------------------------------------------------------ hover
     def _loss_text(self, x: float, y: float) -> str | None:
@@ -212,11 +214,11 @@ class LossPanel(Panel):
         i = int(np.clip(np.searchsorted(self._steps, x), 0, self._steps.size - 1))
         if i > 0 and abs(self._steps[i - 1] - x) < abs(self._steps[i] - x):
             i -= 1
-        text = (f"step {int(self._steps[i])}: batch loss {common.fmt(self._loss[i])}, "
-                f"smoothed {common.fmt(self._smooth[i])}")
+        text = (f"step {int(self._steps[i])}: batch loss {plotting.fmt(self._loss[i])}, "
+                f"smoothed {plotting.fmt(self._smooth[i])}")
         j = self._nearest_eval(x)
         if j is not None:
-            text += f"  |  validation (step {int(self._val_steps[j])}): loss {common.fmt(self._val_loss[j])}"
+            text += f"  |  validation (step {int(self._val_steps[j])}): loss {plotting.fmt(self._val_loss[j])}"
         return text
 
     def _metric_text(self, x: float, y: float) -> str | None:
@@ -224,8 +226,8 @@ class LossPanel(Panel):
         if j is None:
             return None
         name = "accuracy" if self._metric_is_accuracy else "perplexity"
-        return (f"validation at step {int(self._val_steps[j])}: {name} {common.fmt(self._metric[j])}, "
-                f"loss {common.fmt(self._val_loss[j])}")
+        return (f"validation at step {int(self._val_steps[j])}: {name} {plotting.fmt(self._metric[j])}, "
+                f"loss {plotting.fmt(self._val_loss[j])}")
 
     def _nearest_eval(self, x: float) -> int | None:
         if self._val_steps.size == 0:

@@ -13,8 +13,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore
 
-from . import common
-
+from rnnviz.gui import style
 MARKER_COLOUR = "#9467bd"           # purple: no curve of the loss or gradient panels uses it
 LABEL_HEIGHTS = (0.98, 0.78, 0.58)  # fractions of the view height (label tops), cycled so neighbours do not collide
 HEATMAP_COLOUR = "#ffffff"          # on viridis, white reads better than purple
@@ -28,7 +27,7 @@ class MarkerLines:
     Items (for tests): ``lines`` (every InfiniteLine made, visible ones first), ``shown`` (the markers drawn).
     """
 
-    def __init__(self, plot: pg.PlotItem, th: common.Theme, labelled: bool = True, angle: int = 90,
+    def __init__(self, plot: pg.PlotItem, th: style.Theme, labelled: bool = True, angle: int = 90,
                  heights: tuple = LABEL_HEIGHTS, colour: str = MARKER_COLOUR):
         self.plot, self.theme, self.labelled, self.angle = plot, th, labelled, angle
         self.heights, self.colour = heights, colour
@@ -45,7 +44,7 @@ class MarkerLines:
                                                  fill=pg.mkBrush(self.theme.legend_brush), movable=False))
         line = pg.InfiniteLine(angle=self.angle, movable=False, pen=pen, **opts)
         if self.labelled:
-            line.label.setFont(common.font(common.SMALL_PT, bold=True))
+            line.label.setFont(style.font(style.SMALL_PT, bold=True))
         line.setZValue(5)
         self.plot.addItem(line, ignoreBounds=True)      # markers never stretch the axes
         self.lines.append(line)
@@ -76,7 +75,7 @@ class MarkerLines:
     def clear(self) -> None:
         self.set(())
 
-    def set_theme(self, th: common.Theme) -> None:
+    def set_theme(self, th: style.Theme) -> None:
         self.theme = th
         for line in self.lines:
             if self.labelled:

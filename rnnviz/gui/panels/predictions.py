@@ -10,11 +10,13 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from . import common
-from .common import Panel
+from rnnviz.gui.panels import plotting
+from rnnviz.gui.panels import base
+from rnnviz.gui import style
+from rnnviz.gui.panels.base import Panel
 
-IGNORE = -100          # rnnviz.core.batch.IGNORE (no target at this position)
-PAGES = {common.TASK_CLASSIFICATION: 0, common.TASK_LABELLING: 1, common.TASK_GENERATION: 2}
+IGNORE = -100          # rnnviz.core.data.batch.IGNORE (no target at this position)
+PAGES = {base.TASK_CLASSIFICATION: 0, base.TASK_LABELLING: 1, base.TASK_GENERATION: 2}
 TABLE_HEADERS = ("t", "token", "true tag", "predicted", "p(predicted)")
 
 
@@ -33,14 +35,14 @@ class PredictionsPanel(Panel):
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
         th = self.theme
-        self.caption = common.label("", common.FONT_PT + 1, wrap=True)
+        self.caption = style.label("", style.FONT_PT + 1, wrap=True)
         self.caption.setTextFormat(QtCore.Qt.TextFormat.RichText)
         self.stack = QtWidgets.QStackedWidget()
 
         # --- classification
-        self.view = self._register(common.graphics_layout(th))
+        self.view = self._register(plotting.graphics_layout(th))
         self.plot: pg.PlotItem = self.view.addPlot()
-        common.style_plot(self.plot, "Class probabilities for the probe", left="probability",
+        plotting.style_plot(self.plot, "Class probabilities for the probe", left="probability",
                           bottom="class", th=th)
         self.plot.showGrid(x=False, y=True, alpha=th.grid_alpha)
         self.plot.setMouseEnabled(x=False, y=False)
@@ -49,7 +51,7 @@ class PredictionsPanel(Panel):
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.7, brush=th.faint)
         self.plot.addItem(self.bars)
         self.true_marker = pg.TextItem("\u25bc true", anchor=(0.5, 1.0), color=th.good)
-        self.true_marker.setFont(common.font(common.FONT_PT, bold=True))
+        self.true_marker.setFont(style.font(style.FONT_PT, bold=True))
         self.true_marker.setVisible(False)
         self.plot.addItem(self.true_marker)
         self.stack.addWidget(self.view)
@@ -57,8 +59,8 @@ class PredictionsPanel(Panel):
         # --- labelling
         self.table = QtWidgets.QTableWidget(0, len(TABLE_HEADERS))
         self.table.setHorizontalHeaderLabels(TABLE_HEADERS)
-        self.table.setFont(common.font(common.FONT_PT + 1))
-        self.table.horizontalHeader().setFont(common.font(common.FONT_PT, bold=True))
+        self.table.setFont(style.font(style.FONT_PT + 1))
+        self.table.horizontalHeader().setFont(style.font(style.FONT_PT, bold=True))
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.NoSelection)
@@ -73,7 +75,7 @@ class PredictionsPanel(Panel):
         gl.setContentsMargins(0, 0, 0, 0)
         self.sample_box = QtWidgets.QPlainTextEdit()
         self.sample_box.setReadOnly(True)
-        self.sample_box.setFont(common.font(common.FONT_PT + 2, mono=True))
+        self.sample_box.setFont(style.font(style.FONT_PT + 2, mono=True))
         self.sample_box.setLineWrapMode(QtWidgets.QPlainTextEdit.LineWrapMode.WidgetWidth)
         self.temp_slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
         self.temp_slider.setRange(0, 200)
@@ -83,14 +85,14 @@ class PredictionsPanel(Panel):
         self.temp_slider.setTickPosition(QtWidgets.QSlider.TickPosition.TicksBelow)
         self.temp_slider.setValue(100)
         self.temp_slider.valueChanged.connect(self._slider_moved)
-        self.temp_label = common.label("temperature 1.00")
+        self.temp_label = style.label("temperature 1.00")
         self.temp_label.setMinimumWidth(170)
         row = QtWidgets.QHBoxLayout()
         row.addWidget(self.temp_label)
         row.addWidget(self.temp_slider, 1)
-        hint = common.label("0 = always the most likely next token; 1 = sample the model's probabilities; "
-                            "2 = flatter, more random", common.SMALL_PT, wrap=True)
-        gl.addWidget(common.label("Text sampled from the model at the last evaluation", common.TITLE_PT, bold=True))
+        hint = style.label("0 = always the most likely next token; 1 = sample the model's probabilities; "
+                            "2 = flatter, more random", style.SMALL_PT, wrap=True)
+        gl.addWidget(style.label("Text sampled from the model at the last evaluation", style.TITLE_PT, bold=True))
         gl.addWidget(self.sample_box, 1)
         gl.addLayout(row)
         gl.addWidget(hint)
@@ -100,9 +102,9 @@ class PredictionsPanel(Panel):
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.caption)
         layout.addWidget(self.stack, 1)
-        self.readout = common.label("")
+        self.readout = style.label("")
         layout.addWidget(self.readout)
-        self.hover = common.HoverReadout(self.view, self.readout, [(self.plot, self._bar_text)])
+        self.hover = plotting.HoverReadout(self.view, self.readout, [(self.plot, self._bar_text)])
         self.reset()
 
     # ------------------------------------------------------------------------------------------ API
@@ -152,7 +154,7 @@ class PredictionsPanel(Panel):
         classes = tuple(snapshot.classes[:k]) if len(snapshot.classes) >= k else tuple(map(str, range(k)))
         if classes != self._classes:
             self._classes = classes
-            per_char = common.FONT_PT * 0.75
+            per_char = style.FONT_PT * 0.75
             width = max(self.plot.vb.width(), 300.0)
             n = max(3, int(width / max(k, 1) / per_char) - 1)
             self.plot.getAxis("bottom").setTicks(
@@ -161,7 +163,7 @@ class PredictionsPanel(Panel):
         self._probs = probs
         pred = int(np.asarray(probe.predicted))
         true = int(np.asarray(probe.target))
-        brushes = [pg.mkBrush(common.colour(0) if i == pred else th.faint) for i in range(k)]
+        brushes = [pg.mkBrush(style.colour(0) if i == pred else th.faint) for i in range(k)]
         pens = [pg.mkPen(th.good, width=3) if i == true else pg.mkPen(None) for i in range(k)]
         self.bars.setOpts(x=np.arange(k, dtype=np.float64), height=np.nan_to_num(probs), width=0.7,
                           brushes=brushes, pens=pens)
@@ -170,7 +172,7 @@ class PredictionsPanel(Panel):
             self.true_marker.setVisible(True)
         else:
             self.true_marker.setVisible(False)
-        toks = " ".join(common.display_token(t) for t in probe.tokens)
+        toks = " ".join(plotting.display_token(t) for t in probe.tokens)
         if len(toks) > 160:
             toks = toks[:159] + "\u2026"
         if 0 <= true < k:
@@ -204,8 +206,8 @@ class PredictionsPanel(Panel):
             total += has_target
             correct += has_target and not wrong
             pp = probs[t, p] if probs.ndim == 2 and 0 <= p < probs.shape[1] and t < probs.shape[0] else np.nan
-            values = (str(t + 1), common.display_token(tokens[t]),
-                      _name(classes, tgt) if has_target else "\u2013", _name(classes, p), common.fmt(pp, 2))
+            values = (str(t + 1), plotting.display_token(tokens[t]),
+                      _name(classes, tgt) if has_target else "\u2013", _name(classes, p), plotting.fmt(pp, 2))
             for c, text in enumerate(values):
                 item = self.table.item(t, c)
                 if item is None:

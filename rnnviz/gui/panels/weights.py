@@ -6,8 +6,9 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
-from . import common
-from .common import Panel
+from rnnviz.gui.panels import plotting
+from rnnviz.gui import style
+from rnnviz.gui.panels.base import Panel
 
 
 def _rho_text(rho: float) -> str:
@@ -35,23 +36,23 @@ class WeightsPanel(Panel):
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
         th = self.theme
-        self.view = self._register(common.graphics_layout(th))
+        self.view = self._register(plotting.graphics_layout(th))
         self.plot: pg.PlotItem = self.view.addPlot(row=0, col=0)
         self.eig_plot: pg.PlotItem = self.view.addPlot(row=0, col=1)
         layout = self.view.ci.layout
         layout.setColumnStretchFactor(0, 1)
         layout.setColumnStretchFactor(1, 1)
-        common.style_plot(self.plot, "Recurrent weights W", left="row: unit receiving (gate block)",
+        plotting.style_plot(self.plot, "Recurrent weights W", left="row: unit receiving (gate block)",
                           bottom="column: unit of s\u209c\u208b\u2081", grid=False, th=th)
-        common.style_plot(self.eig_plot, "Eigenvalues of W", left="imaginary part", bottom="real part", th=th)
+        plotting.style_plot(self.eig_plot, "Eigenvalues of W", left="imaginary part", bottom="real part", th=th)
         self.plot.invertY(True)
-        self.cmap = common.diverging_cmap()
+        self.cmap = plotting.diverging_cmap()
         self.image = pg.ImageItem(axisOrder="row-major")
         self.image.setColorMap(self.cmap)
         self.image.setNanPolicy("omit")
         self.plot.addItem(self.image)
         self.levels = (-1.0, 1.0)
-        self.colorbar = common.make_colorbar(self.image, self.plot, self.cmap, self.levels, "weight", th)
+        self.colorbar = plotting.make_colorbar(self.image, self.plot, self.cmap, self.levels, "weight", th)
         self.gate_lines: list[pg.InfiniteLine] = []
 
         self.eig_plot.setAspectLocked(True)
@@ -62,15 +63,15 @@ class WeightsPanel(Panel):
         self.eig_plot.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen(th.faint, width=1)))
         self.eig_plot.addItem(pg.InfiniteLine(pos=0, angle=90, pen=pg.mkPen(th.faint, width=1)))
         self.eig_scatter: dict[str, pg.ScatterPlotItem] = {}
-        self.radius_label = common.label("", common.FONT_PT, wrap=True)
+        self.radius_label = style.label("", style.FONT_PT, wrap=True)
         self.radius_label.setTextFormat(QtCore.Qt.TextFormat.RichText)
-        self.readout = common.label("")
+        self.readout = style.label("")
         box = QtWidgets.QVBoxLayout(self)
         box.setContentsMargins(2, 2, 2, 2)
         box.addWidget(self.view, 1)
         box.addWidget(self.radius_label)
         box.addWidget(self.readout)
-        self.hover = common.HoverReadout(self.view, self.readout, [(self.plot, self._w_text),
+        self.hover = plotting.HoverReadout(self.view, self.readout, [(self.plot, self._w_text),
                                                                    (self.eig_plot, self._eig_text)])
         self.reset()
 
@@ -101,7 +102,7 @@ class WeightsPanel(Panel):
         rows, d = W.shape
         gates = tuple(snapshot.gate_names) or ("s",)
         finite = np.abs(W[np.isfinite(W)])
-        level = common.nice_ceil(float(finite.max())) if finite.size else self.levels[1]
+        level = plotting.nice_ceil(float(finite.max())) if finite.size else self.levels[1]
         if level > self.levels[1]:
             self.levels = (-level, level)
             self.colorbar.setLevels(self.levels)
@@ -120,7 +121,7 @@ class WeightsPanel(Panel):
             scatter = self.eig_scatter[g]
             scatter.setData(ev.real.astype(np.float64), ev.imag.astype(np.float64))
             if ev.size and np.isfinite(ev).all():
-                extent = max(extent, common.nice_ceil(1.1 * float(np.abs(ev).max())))
+                extent = max(extent, plotting.nice_ceil(1.1 * float(np.abs(ev).max())))
         if extent > self._eig_extent:         # grows only: points never jump because the axes rescaled
             self._eig_extent = extent
             self.eig_plot.setRange(xRange=(-extent, extent), yRange=(-extent, extent), padding=0)
@@ -140,14 +141,14 @@ class WeightsPanel(Panel):
     def _eig_title(self, rho: dict) -> None:
         """The eigenvalue plot's title is its legend: each block's colour, name and spectral radius."""
         G = len(self._gates) if self._gates else 1
-        parts = [f"<span style='color:{common.colour(i)}'>\u25cf <b>{block_name(g, G)}</b></span>&nbsp;"
+        parts = [f"<span style='color:{style.colour(i)}'>\u25cf <b>{block_name(g, G)}</b></span>&nbsp;"
                  f"\u03c1&nbsp;{_rho_text(rho.get(g, float('nan')))}" for i, g in enumerate(self._gates)]
         lines = [" &nbsp; ".join(parts[i:i + 2]) for i in range(0, len(parts), 2)]     # two gates a line
         title = "<br>".join(["Eigenvalues of W"] + lines)   # the text below explains \u03c1
         key = (title, self.theme.name)
         if key != getattr(self, "_eig_title_key", None):    # a new title re-lays the plot out: only on change
             self._eig_title_key = key
-            common.set_title(self.eig_plot, title, common.FONT_PT + 1, self.theme)
+            plotting.set_title(self.eig_plot, title, style.FONT_PT + 1, self.theme)
 
     def _theme_changed(self) -> None:
         th = self.theme
@@ -179,13 +180,13 @@ class WeightsPanel(Panel):
             self.gate_lines.append(line)
         if G > 1:
             left.setTicks([[(g * d + (d - 1) / 2, block_name(gates[g], G)) for g in range(G)], []])
-            common.fit_axis_width(left, [block_name(g, G) for g in gates])
+            plotting.fit_axis_width(left, [block_name(g, G) for g in gates])
         else:
             left.setTicks(None)
-            common.fit_axis_width(left, [str(d)])
+            plotting.fit_axis_width(left, [str(d)])
         for i, g in enumerate(gates):
             scatter = pg.ScatterPlotItem(size=9, pen=pg.mkPen(th.background, width=0.8),
-                                         brush=pg.mkBrush(common.colour(i)), symbol="o")
+                                         brush=pg.mkBrush(style.colour(i)), symbol="o")
             self.eig_plot.addItem(scatter)
             self.eig_scatter[g] = scatter
 

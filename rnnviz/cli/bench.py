@@ -1,0 +1,19 @@
+"""``rnnviz bench``: the training step against PyTorch CPU, the matmul peak and the window's cost."""
+from __future__ import annotations
+
+
+def add_parsers(sub) -> None:
+    p = sub.add_parser("bench", help="time the training step against PyTorch CPU, and the window's cost",
+                       description="Time rnnviz's training step (RNN/LSTM/GRU, classification/labelling, a grid of "
+                                   "shapes, float32 and float64) against the same step in PyTorch CPU when it is "
+                                   "installed, the machine's matmul peak, and what the window costs training. "
+                                   "Interleaved runs, medians; a table, or one JSON object with --json.")
+    p.add_argument("--quick", action="store_true", help="a small subset that runs in seconds")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    p.add_argument("--no-window", action="store_true", help="skip the window figures")
+
+
+def cmd_bench(args) -> int:
+    from rnnviz.bench import cmd_bench as run
+
+    return run(args)

@@ -1,0 +1,57 @@
+"""What every ``rnnviz`` subcommand shares: where the data comes from (--preset / --data / --set), the window's look
+(--presentation / --theme), and picture sizes."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+TASK_CHOICES = ("classification", "labelling", "generation")
+
+
+def add_source(p: argparse.ArgumentParser, required: bool = False) -> None:
+    src = p.add_argument_group("what to train on (one of)")
+    src.add_argument("--preset", metavar="NAME", help="a built-in preset (see `rnnviz presets`)")
+    src.add_argument("--data", metavar="FILE", help="a data file: .tsv/.csv (text<TAB>label), .conllu, "
+                     "two-column token<TAB>tag, or plain .txt for generation")
+    src.add_argument("--task", choices=TASK_CHOICES, help="the task for --data")
+    p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+                   help="change a setting, e.g. --set cell=lstm --set hidden=64 (repeatable); keys include cell, "
+                        "activation, hidden, layers, bidirectional, lr, optimizer, batch_size, clip, seed, delay, "
+                        "spectral_radius, init, bptt, epochs, dtype")
+
+
+def add_look(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--presentation", action="store_true",
+                   help="presentation (projector) mode: large fonts, thick lines, no settings dock (F11 / Ctrl+P)")
+    p.add_argument("--theme", choices=("light", "dark"), default="light", help="colour theme (light)")
+
+
+def resolve_config(args) -> tuple[object, str]:
+    """(Config, name) from --preset / --data / --set. Raises ConfigError for bad values."""
+    from rnnviz.core.config import Config, apply_sets
+    from rnnviz.core.errors import ConfigError
+    from rnnviz.core.presets import DEFAULT_PRESET, load_preset
+
+    if args.preset and args.data:
+        raise ConfigError("data", "give either --preset or --data, not both")
+    if args.data:
+        if not args.task:
+            raise ConfigError("task", "--data needs --task classification, labelling or generation")
+        cfg = Config().replace(dataset=str(args.data), task=args.task)
+        name = Path(args.data).stem
+    else:
+        name = args.preset or DEFAULT_PRESET
+        cfg = load_preset(name).config
+    return apply_sets(cfg, args.sets), name
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    from rnnviz.core.errors import ConfigError
+
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise ConfigError("size", f"expected WIDTHxHEIGHT such as 1600x1000, got {text!r}") from None
+    if not (320 <= w <= 8000 and 240 <= h <= 8000):
+        raise ConfigError("size", f"must be between 320x240 and 8000x8000, got {text!r}")
+    return w, h

@@ -1,0 +1,102 @@
+"""The ``rnnviz sweep`` and ``rnnviz race`` subcommands.
+
+  rnnviz sweep --preset NAME --grid key=v1,v2 [--grid key=...] --out DIR [--epochs N] [--set k=v] [--processes P]
+  rnnviz race  --preset NAME --b key=value [--b ...] [--render OUT.png --steps N [--size WxH]]
+"""
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from rnnviz.cli import common
+
+
+def add_parsers(sub) -> None:
+    p = sub.add_parser("sweep", help="train a grid of settings in parallel processes, write DIR/sweep.csv",
+                       description="Train every combination of the --grid values (same seed, one BLAS thread per "
+                                   "process), print a table and write one row per cell to DIR/sweep.csv. A run "
+                                   "that fails (NaN/Inf) is a row with status 'failed' and its error.")
+    common.add_source(p)
+    p.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2",
+                   help="a setting and its values, e.g. --grid lr=0.001,0.01 --grid hidden=16,32 (repeatable)")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder for sweep.csv")
+    p.add_argument("--epochs", type=int, help="epochs per cell (overrides the preset)")
+    p.add_argument("--processes", type=int, default=0, help="worker processes (default min(cores, cells))")
+
+    p = sub.add_parser("race", help="A/B race: train two settings side by side from the same initial weights",
+                       description="Open the A/B race window: A is the preset (with --set), B is A with the --b "
+                                   "changes. With --render, train both --steps steps headless and save a PNG.")
+    common.add_source(p)
+    p.add_argument("--b", dest="b_sets", action="append", default=[], metavar="KEY=VALUE",
+                   help="what B changes, e.g. --b cell=lstm (repeatable)")
+    p.add_argument("--render", metavar="OUT.png", help="train headless and save the race window as a PNG")
+    p.add_argument("--steps", type=int, default=300, help="with --render: training steps of each (300)")
+    p.add_argument("--size", default="1600x1000", metavar="WxH", help="with --render: picture size (1600x1000)")
+
+
+def cmd_sweep(args) -> int:
+    from rnnviz.core.explore import sweep
+    from rnnviz.core.errors import ConfigError
+
+    cfg, name = common.resolve_config(args)
+    if args.epochs is not None:
+        cfg = cfg.replace(epochs=args.epochs)
+    grid = [sweep.parse_grid(g) for g in args.grid]
+    cells = sweep.expand_grid(cfg, grid)
+    if args.processes < 0:
+        raise ConfigError("processes", f"must be 0 (automatic) or more, got {args.processes}")
+    if args.data:   # a bad file: one clear message now, not the same error in every cell
+        from rnnviz.core.data.load import load_dataset
+
+        load_dataset(cells[0].config)
+    keys = [k for k, _ in grid]
+    out = Path(args.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError("out", f"cannot create folder {out}: {exc.strerror or exc}") from None
+    runner_box = {}
+
+    def on_event(kind, payload, runner) -> None:
+        runner_box["r"] = runner
+        if kind == "done":
+            print(f"[{len(runner.rows):>3}/{len(cells)}] {cells[payload['index']].label()}: {payload['status']}"
+                  + (f" val_loss {payload['val_loss']:.4f}" if payload["status"] == "ok" else
+                     f" ({payload['error'][:80]})"), flush=True)
+
+    print(f"{name}: {len(cells)} cells ({' x '.join(f'{k}: {len(v)}' for k, v in grid)}), "
+          f"{cfg.epochs} epochs each", flush=True)
+    start = time.perf_counter()
+    rows = sweep.run_sweep(cells, processes=args.processes, on_event=on_event)
+    seconds = time.perf_counter() - start
+    sweep.write_csv(out / "sweep.csv", rows, keys)
+    print(sweep.table(rows, keys))
+    failed = sum(r["status"] != "ok" for r in rows)
+    print(f"wrote {out / 'sweep.csv'} ({len(rows)} rows, {failed} failed, {seconds:.1f} s)")
+    return 0
+
+
+def cmd_race(args) -> int:
+    from rnnviz.core.errors import ConfigError
+    from rnnviz.core.explore.race import b_config
+
+    cfg_a, name = common.resolve_config(args)
+    if not args.b_sets:
+        raise ConfigError("b", "give what B changes, e.g. --b cell=lstm")
+    cfg_b = b_config(cfg_a, args.b_sets)
+    if args.render:
+        if args.steps < 0:
+            raise ConfigError("steps", "must be 0 or more")
+        from rnnviz.gui.windows.race import render_race
+
+        path = render_race(cfg_a, cfg_b, args.steps, Path(args.render), size=common.parse_size(args.size), title=name)
+        print(f"wrote {path}")
+        return 0
+    from rnnviz.gui.windows.race import run_race
+
+    return run_race(cfg_a, cfg_b, title=name)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit("use the rnnviz command")

@@ -1,0 +1,154 @@
+"""Exploring tools wired into the window (issue 5, items 3-6): the replay bar, the typed probe, the slow-motion
+BPTT tab and the clickable confusion matrix. ``install(window)`` is called once the window is built.
+
+- Replay: ``gui.replay`` (a bar under the panels).
+- Typed probe: the hidden-states panel's text box -> ``Controller.set_probe_text``; kept across a reset.
+- Slow-motion BPTT: the trace is computed by the Trainer only while its tab is at the front
+  (``Controller.set_bptt_trace``), since it costs a backward pass and T Jacobian norms per snapshot.
+- Confusion matrix: a click lists the validation examples of a cell; picking one makes it the probe.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, Slot
+from PySide6.QtGui import QAction, QKeySequence
+
+from rnnviz.gui.features import replay
+NO_TOKENS = "Typed probe: that text has no tokens (only spaces?) \u2014 showing the validation example again"
+
+
+class ExploreTools(QObject):
+    """The connections between the window's panels and the controller for the exploring features."""
+
+    def __init__(self, window: Any):
+        super().__init__(window)
+        self.window = window
+        self.controller = ctl = window.controller
+        self.bar = replay.install(window)
+        self.tracing = False
+        self.typed = ""
+        panels = window.panels
+        hidden = panels.get("hidden")
+        if hidden is not None and hasattr(hidden, "probeTextChanged"):
+            hidden.probeTextChanged.connect(self.probe_text)
+            hidden.probeChanged.connect(self._probe_index)
+        confusion = panels.get("confusion")
+        if confusion is not None and hasattr(confusion, "exampleChosen"):
+            confusion.exampleChosen.connect(self.choose_example)
+            confusion.set_examples(ctl.dataset.val.tokens)
+        ctl.datasetChanged.connect(self._on_dataset)
+        ctl.modelReset.connect(self._on_model_reset)
+        window.tabs.currentChanged.connect(self._sync_trace)
+        self._sync_trace()
+        self._make_menu()
+
+    # ------------------------------------------------------------------------------------------ menu
+    def _make_menu(self) -> None:
+        menu = self.window.menu("&Explore")
+        menu.addSeparator()
+        items = (("Type a probe sentence", "Ctrl+T", "Put the cursor in the typed-probe box (Hidden states)",
+                  self.focus_typed),
+                 ("Slow-motion BPTT", "Ctrl+B", "Show the slow-motion BPTT tab and play it", self.show_bptt),
+                 ("Replay: back to live", "Ctrl+L", "Leave replay and show the newest snapshot", self.bar.go_live))
+        self.actions: dict[str, QAction] = {}
+        for text, key, tip, slot in items:
+            action = QAction(text, self.window)
+            action.setShortcut(QKeySequence(key))
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            action.setStatusTip(tip)
+            action.triggered.connect(slot)
+            menu.addAction(action)
+            self.window.addAction(action)
+            self.actions[text] = action
+
+    # ------------------------------------------------------------------------------------------ actions
+    @Slot(str)
+    def probe_text(self, text: str) -> None:
+        """Probe with ``text`` (empty: the validation example of the spin box)."""
+        self.typed = text or ""
+        self.bar.go_live()
+        tokens = self.controller.set_probe_text(self.typed)
+        if self.typed and not tokens:
+            self.window.statusBar().showMessage(NO_TOKENS, 8000)
+
+    @Slot(int)
+    def _probe_index(self, index: int) -> None:
+        self.typed = ""
+        self.bar.go_live()
+
+    @Slot(int)
+    def choose_example(self, index: int) -> None:
+        """A validation example from the confusion matrix becomes the probe."""
+        self.typed = ""
+        hidden = self.window.panels.get("hidden")
+        if hidden is not None and hasattr(hidden, "probe_text"):
+            hidden.probe_text.clear()
+        self.bar.go_live()
+        self.controller.set_probe(int(index))
+        self.window.statusBar().showMessage(f"Probe: validation example #{index}", 5000)
+
+    def focus_typed(self) -> None:
+        hidden = self.window.panels.get("hidden")
+        if hidden is not None and hasattr(hidden, "probe_text"):
+            hidden.probe_text.setFocus()
+            hidden.probe_text.selectAll()
+
+    def show_bptt(self) -> None:
+        panel = self.window.panels.get("bptt")
+        if panel is None:
+            return
+        tabs = self.window.tabs
+        if tabs.indexOf(panel) >= 0:
+            tabs.setCurrentWidget(panel)
+        self._enlarge_tabs()
+        panel.setFocus()
+        panel.set_position(0)
+        panel.play(True)
+
+    def _enlarge_tabs(self) -> None:
+        """Give the tab cell (where the BPTT panel lives) most of the window; again: the sizes before."""
+        w = self.window
+        grid, bottom = getattr(w, "grid", None), w.tabs.parentWidget()
+        if grid is None or bottom is None or not hasattr(bottom, "sizes"):
+            return
+        saved = getattr(self, "_saved_sizes", None)
+        if saved is not None:
+            grid.setSizes(saved[0])
+            bottom.setSizes(saved[1])
+            self._saved_sizes = None
+            return
+        self._saved_sizes = (grid.sizes(), bottom.sizes())
+        total_h, total_w = sum(grid.sizes()), sum(bottom.sizes())
+        grid.setSizes([int(total_h * 0.3), int(total_h * 0.7)])
+        n = len(bottom.sizes())
+        bottom.setSizes([int(total_w * 0.25)] * (n - 1) + [int(total_w * (1 - 0.25 * (n - 1)))])
+
+    # ------------------------------------------------------------------------------------------ signals
+    @Slot()
+    def _sync_trace(self, *args) -> None:
+        panel = self.window.panels.get("bptt")
+        tabs = self.window.tabs
+        on = panel is not None and (tabs.indexOf(panel) < 0 or tabs.currentWidget() is panel)
+        if on != self.tracing:
+            self.tracing = on
+            self.controller.set_bptt_trace(on)
+
+    @Slot(object)
+    def _on_dataset(self, dataset: Any) -> None:
+        confusion = self.window.panels.get("confusion")
+        if confusion is not None and hasattr(confusion, "set_examples"):
+            confusion.set_examples(dataset.val.tokens)
+
+    @Slot(object)
+    def _on_model_reset(self, info: Any) -> None:
+        # a new Trainer starts with the validation probe and no trace: ask again for what is on screen
+        if self.tracing:
+            self.controller.set_bptt_trace(True)
+        if self.typed:
+            self.controller.set_probe_text(self.typed)
+
+
+def install(window: Any) -> ExploreTools:
+    window.explore_tools = tools = ExploreTools(window)
+    return tools

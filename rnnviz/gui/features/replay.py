@@ -1,0 +1,170 @@
+"""The replay bar under the panels: while training is paused, a timeline slider scrubs back through the recent
+snapshots the controller keeps (``core.replay.ReplayBuffer``: at most 1000 snapshots or 200 MB, whichever comes
+first) and every panel shows that moment. Moving the slider to its right end, pressing "Live", or starting
+training returns to the live view.
+
+The bar sits between the controller and the window: it takes over ``frameReady`` so that live frames are drawn
+only when not replaying (they still go into the buffer).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6 import QtCore, QtWidgets
+from PySide6.QtCore import Qt, Slot
+
+from rnnviz.gui import style
+class ReplayBar(QtWidgets.QFrame):
+    """Slider over the replay buffer. ``replaying`` is the Snapshot shown, or None when live.
+
+    Items (for tests): ``slider``, ``label``, ``live_button``.
+    """
+
+    def __init__(self, window: Any):
+        super().__init__()
+        self.setObjectName("replayBar")
+        self.window = window
+        self.controller = ctl = window.controller
+        self.replaying: Any = None
+        self._state_text: str | None = None      # the status field's text before replaying
+        self.slider = QtWidgets.QSlider(Qt.Orientation.Horizontal)
+        self.slider.setObjectName("replaySlider")
+        self.slider.setRange(0, 0)
+        self.slider.setPageStep(10)
+        self.slider.setToolTip("Pause training, then drag to look back at earlier moments: every panel shows the "
+                               "snapshot of that step. The right end is live.")
+        self.title = style.label("<b>Replay</b>")
+        self.label = style.label("")
+        self.label.setMinimumWidth(self.label.fontMetrics().horizontalAdvance(
+            "step 0000000 of 0000000 · 1000 snapshots, 000.0 MB of 200 MB (at most 1000) ") + 12)
+        self.live_button = QtWidgets.QPushButton("Live")
+        self.live_button.setToolTip("Back to the newest snapshot")
+        self.live_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        row = QtWidgets.QHBoxLayout(self)
+        row.setContentsMargins(8, 2, 8, 2)
+        row.addWidget(self.title)
+        row.addWidget(self.slider, 1)
+        row.addWidget(self.label)
+        row.addWidget(self.live_button)
+        self.slider.valueChanged.connect(self._scrub)
+        self.live_button.clicked.connect(self.go_live)
+        ctl.frameReady.disconnect(window.show_live_frame)
+        ctl.frameReady.connect(self._on_frame)
+        ctl.runningChanged.connect(self._on_running)
+        ctl.modelReset.connect(self._on_reset)
+        window.tabs.currentChanged.connect(self._tab_changed)
+        self._sync()
+
+    # ------------------------------------------------------------------------------------------ state
+    @property
+    def buffer(self):
+        return self.controller.replay
+
+    def _sync(self) -> None:
+        """Slider range = the buffer; the handle at the replayed snapshot, or at the end when live."""
+        buf = self.buffer
+        n = len(buf)
+        paused = not self.controller.running
+        at = buf.index_of(self.replaying) if self.replaying is not None else -1
+        if self.replaying is not None and at < 0:       # dropped from the buffer meanwhile: go live
+            self.replaying = None
+        self.slider.blockSignals(True)
+        self.slider.setRange(0, max(0, n - 1))
+        self.slider.setValue(at if at >= 0 else max(0, n - 1))
+        self.slider.blockSignals(False)
+        self.slider.setEnabled(paused and n > 1)
+        self.live_button.setEnabled(self.replaying is not None)
+        if n == 0:
+            self.label.setText("nothing recorded yet")
+        elif not paused:
+            self.label.setText(f"pause to scrub back · {buf.describe()}")
+        else:
+            shown = self.replaying if self.replaying is not None else buf[n - 1]
+            self.label.setText(f"step {shown.step} of {buf[n - 1].step} · {buf.describe()}")
+
+    # ------------------------------------------------------------------------------------------ actions
+    def show_index(self, i: int) -> None:
+        """Show buffered snapshot ``i`` (the last one = live)."""
+        n = len(self.buffer)
+        if n == 0:
+            return
+        i = max(0, min(n - 1, int(i)))
+        if i == n - 1:
+            self.go_live()
+            return
+        snap = self.buffer[i]
+        self.replaying = snap
+        self.window.show_snapshot(snap, everything=True)
+        message = f"Replaying step {snap.step} \u2014 press Space to continue"
+        self.window.statusBar().showMessage(message)
+        state = getattr(self.window, "status_labels", {}).get("state")
+        if state is not None:                  # the permanent fields leave the message area little room
+            if self._state_text is None:
+                self._state_text = state.text()
+            state.setText(f"Replaying step {snap.step}")
+            state.setToolTip(message)
+        self.title.setText(f"<b style='color:#c62828'>{message}</b>")
+        self._sync()
+
+    @Slot()
+    def go_live(self) -> None:
+        was = self.replaying is not None
+        self.replaying = None
+        if was:
+            self._leave_message()
+            if self.controller.latest is not None:
+                self.window.show_snapshot(self.controller.latest, everything=True)
+        self._sync()
+
+    # ------------------------------------------------------------------------------------------ signals
+    @Slot(int)
+    def _scrub(self, value: int) -> None:
+        if self.controller.running:
+            return
+        self.show_index(value)
+
+    @Slot(object)
+    def _on_frame(self, snap: Any) -> None:
+        if self.replaying is None:
+            self.window.show_live_frame(snap)
+        self._sync()
+
+    @Slot(bool)
+    def _on_running(self, running: bool) -> None:
+        if running:
+            self.go_live()
+        self._sync()
+
+    @Slot(object)
+    def _on_reset(self, info: Any) -> None:
+        if self.replaying is not None:
+            self.replaying = None
+            self._leave_message()
+        self._sync()
+
+    def _leave_message(self) -> None:
+        self.window.statusBar().clearMessage()
+        self.title.setText("<b>Replay</b>")
+        state = getattr(self.window, "status_labels", {}).get("state")
+        if state is not None and self._state_text is not None:
+            state.setText(self._state_text)
+            state.setToolTip("Training state")
+        self._state_text = None
+
+    @Slot(int)
+    def _tab_changed(self, index: int) -> None:
+        # the window draws the live snapshot into a tab brought to the front; while replaying, the replayed one
+        if self.replaying is not None:
+            QtCore.QTimer.singleShot(0, self._redraw_replayed)
+
+    def _redraw_replayed(self) -> None:
+        if self.replaying is not None:
+            self.window.show_snapshot(self.replaying, everything=True)
+
+
+def install(window: Any) -> ReplayBar:
+    """Put the replay bar under the panels."""
+    bar = ReplayBar(window)
+    window.centralWidget().layout().addWidget(bar)
+    window.replay_bar = bar
+    return bar

@@ -1,0 +1,417 @@
+"""Plotting helpers every panel shares: colour maps, axes, titles, legends and colour bars, log axes, the hover
+read-out and small numeric helpers. Colours and fonts come from ``rnnviz.gui.style``.
+
+Panels draw on a white background by default (pyqtgraph's default is black): the window can switch every panel
+with ``panel.set_theme("dark")`` later.
+"""
+from __future__ import annotations
+
+import math
+import types
+import weakref
+from typing import Callable, Iterable
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from rnnviz.gui.style import FONT_PT, SMALL_PT, TITLE_PT, Theme, font, theme
+
+pg.setConfigOptions(antialias=True)
+
+LOG_FLOOR = 1e-12     # zeros on a log axis are drawn here instead of breaking the axis
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+# ------------------------------------------------------------------------------------------------- colour maps
+def diverging_cmap() -> pg.ColorMap:
+    """Blue (negative) - white (zero) - red (positive), ColorBrewer RdBu reversed."""
+    return pg.ColorMap([0.0, 0.25, 0.5, 0.75, 1.0],
+                       [(5, 48, 97), (67, 147, 195), (247, 247, 247), (214, 96, 77), (103, 0, 31)],
+                       name="rnnviz-diverging")
+
+
+def sequential_cmap(th: str | Theme | None = None) -> pg.ColorMap:
+    """White (0) to dark blue (1), for fractions and counts; on the dark theme dark grey (0) to light blue (1),
+    so that empty cells do not glare on a dark screen."""
+    if theme(th).name == "dark":
+        return pg.ColorMap([0.0, 0.25, 0.5, 0.75, 1.0],
+                           [(34, 38, 46), (22, 62, 112), (33, 113, 181), (107, 174, 214), (222, 235, 247)],
+                           name="rnnviz-sequential-dark")
+    return pg.ColorMap([0.0, 0.25, 0.5, 0.75, 1.0],
+                       [(255, 255, 255), (198, 219, 239), (107, 174, 214), (33, 113, 181), (8, 48, 107)],
+                       name="rnnviz-sequential")
+
+
+def projector_diverging_cmap() -> pg.ColorMap:
+    """The diverging map for a washed-out projector: the same ends, but white only very near zero, so a state
+    of +-0.1 is already a clear mid-tone and +-0.5 a strong colour (presentation mode)."""
+    return pg.ColorMap([0.0, 0.3, 0.45, 0.5, 0.55, 0.7, 1.0],
+                       [(5, 48, 97), (33, 102, 172), (90, 160, 205), (250, 250, 250), (235, 120, 85),
+                        (178, 24, 43), (103, 0, 31)], name="rnnviz-diverging-projector")
+
+
+def projector_sequential_cmap(th: str | Theme | None = None) -> pg.ColorMap:
+    """White (0) to dark blue (1) with small fractions already visible (presentation mode); dark grey to light
+    blue on the dark theme."""
+    if theme(th).name == "dark":
+        return pg.ColorMap([0.0, 0.02, 0.25, 0.6, 1.0],
+                           [(34, 38, 46), (24, 70, 125), (45, 130, 200), (120, 185, 225), (235, 243, 252)],
+                           name="rnnviz-sequential-projector-dark")
+    return pg.ColorMap([0.0, 0.02, 0.25, 0.6, 1.0],
+                       [(255, 255, 255), (170, 205, 232), (66, 146, 198), (8, 81, 156), (8, 38, 90)],
+                       name="rnnviz-sequential-projector")
+
+
+def log_cmap() -> pg.ColorMap:
+    """Perceptually uniform map for log10 magnitudes (viridis: dark = vanishing, yellow = exploding)."""
+    return pg.colormap.get("viridis")
+
+
+def text_colour_on(cmap: pg.ColorMap, fraction: float) -> QtGui.QColor:
+    """Black or white, whichever reads better on ``cmap`` at ``fraction`` in [0, 1]."""
+    c = cmap.map(float(np.clip(fraction, 0.0, 1.0)), mode=pg.ColorMap.QCOLOR)
+    luminance = 0.299 * c.red() + 0.587 * c.green() + 0.114 * c.blue()
+    return QtGui.QColor("#000000" if luminance > 140 else "#ffffff")
+
+
+
+
+
+
+# ----------------------------------------------------------------------------------------------- plot styling
+def set_axis_label(axis: pg.AxisItem, text: str, th: Theme | None = None) -> None:
+    """Axis title at a readable size (units belong in ``text``, e.g. "training step")."""
+    th = theme(th)
+    axis.setLabel(text, **{"font-size": f"{FONT_PT}pt", "color": th.foreground})
+
+
+def style_axis(axis: pg.AxisItem, th: Theme | None = None) -> None:
+    th = theme(th)
+    # major ticks only: fewer marks to read from the back row, and pyqtgraph's grid lines for minor ticks cost
+    # ~30 ms a frame to paint when the x range grows every frame
+    axis.setStyle(tickFont=font(FONT_PT), tickTextOffset=4, maxTickLevel=0)
+    axis.enableAutoSIPrefix(False)       # never "(x1e-3)" next to a label
+    axis.setPen(th.foreground)
+    axis.setTextPen(th.foreground)
+
+
+def _relaxed_update_min(label: pg.LabelItem) -> None:
+    """LabelItem.updateMin without the minimum width: a long title may be cut at a narrow panel's edges, but it
+    never forces the layout wider than the panel (which pushed colour bars and axes out of sight)."""
+    r = label.itemRect()
+    label.setMinimumWidth(0)
+    label.setMinimumHeight(r.height())
+    label._sizeHint = {
+        QtCore.Qt.SizeHint.MinimumSize: (0, r.height()),
+        QtCore.Qt.SizeHint.PreferredSize: (0, r.height()),
+        QtCore.Qt.SizeHint.MaximumSize: (-1, -1),
+        QtCore.Qt.SizeHint.MinimumDescent: (0, 0),
+    }
+    label.updateGeometry()
+
+
+def relax_label(label: pg.LabelItem) -> pg.LabelItem:
+    label.updateMin = types.MethodType(_relaxed_update_min, label)
+    label.updateMin()
+    return label
+
+
+def fit_axis_width(axis: pg.AxisItem, labels: list[str]) -> None:
+    """Make a vertical axis wide enough for ``labels`` now (pyqtgraph widens it only after a paint, and until then
+    hides the labels that do not fit: the first frame showed every third class name)."""
+    metrics = QtGui.QFontMetricsF(axis.style["tickFont"] or font())
+    widest = max((metrics.horizontalAdvance(s) for s in labels), default=0.0)
+    label_space = metrics.height() + 6 if axis.label.isVisible() else 0
+    axis.setWidth(int(np.ceil(widest + axis.style["tickTextOffset"][0] + abs(axis.style["tickLength"]) + label_space + 6)))
+
+
+def style_plot(plot: pg.PlotItem, title: str | None = None, left: str | None = None, bottom: str | None = None,
+               grid: bool = True, th: Theme | None = None) -> pg.PlotItem:
+    """Readable fonts, labelled axes, a title and a light grid; no mouse menu clutter."""
+    th = theme(th)
+    relax_label(plot.titleLabel)
+    for name in ("left", "bottom"):
+        style_axis(plot.getAxis(name), th)
+    if title:
+        plot.setTitle(title, size=f"{TITLE_PT}pt", color=th.foreground)
+    if left:
+        set_axis_label(plot.getAxis("left"), left, th)
+    if bottom:
+        set_axis_label(plot.getAxis("bottom"), bottom, th)
+    if grid:
+        plot.showGrid(x=True, y=True, alpha=th.grid_alpha)
+    plot.hideButtons()
+    plot.setMenuEnabled(False)
+    return plot
+
+
+def set_title(plot: pg.PlotItem, html: str, pt: float = TITLE_PT, th: Theme | None = None) -> None:
+    """A plot title that may span several lines (``<br>``); the title row grows to fit."""
+    th = theme(th)
+    plot.setTitle(html, size=f"{pt}pt", color=th.foreground)
+    lines = html.count("<br>") + 1
+    h = int(8 + lines * pt * 1.75)
+    plot.titleLabel.setMaximumHeight(h)
+    plot.layout.setRowFixedHeight(0, h)
+
+
+def make_legend(plot: pg.PlotItem, th: Theme | None = None, offset=(-10, 10), columns: int = 1) -> pg.LegendItem:
+    th = theme(th)
+    legend = plot.addLegend(offset=offset, labelTextSize=f"{SMALL_PT + 1}pt", labelTextColor=th.foreground,
+                            brush=pg.mkBrush(th.legend_brush), pen=pg.mkPen(th.faint), colCount=columns)
+    return legend
+
+
+def make_colorbar(image: pg.ImageItem, plot: pg.PlotItem | None, cmap: pg.ColorMap, levels: tuple[float, float],
+                  label_text: str, th: Theme | None = None) -> pg.ColorBarItem:
+    """A non-interactive colour bar showing ``levels`` of ``cmap``, inserted right of ``plot`` when given
+    (else the caller adds it to a layout itself, e.g. to keep several plots' data areas aligned)."""
+    th = theme(th)
+    bar = pg.ColorBarItem(values=levels, colorMap=cmap, interactive=False, width=16, colorMapMenu=False)
+    bar.setImageItem(image, insert_in=plot)
+    style_axis(bar.axis, th)
+    bar.axis.setWidth(58)
+    set_axis_label(bar.getAxis("left"), label_text, th)
+    for key in ("left", "top", "bottom"):
+        bar.getAxis(key).setPen(th.foreground)
+    return bar
+
+
+def reserve_colorbar_space(plot: pg.PlotItem, bar: pg.ColorBarItem) -> None:
+    """An empty column in ``plot`` as wide as ``bar`` is beside its own plot, so stacked plots line up."""
+    spacer = pg.GraphicsWidget()
+    spacer.setFixedWidth(bar.preferredWidth())
+    plot.layout.addItem(spacer, 2, 5)
+    plot.layout.setColumnFixedWidth(4, 5)
+
+
+def make_dense(curve: pg.PlotDataItem, samples_per_pixel: float = 1.0, method: str = "peak") -> pg.PlotDataItem:
+    """Settings for a curve of up to 100k points: downsampling to about one sample per pixel (pyqtgraph's
+    default of 5 made antialiased noisy curves cost tens of ms to paint) and clipping to the visible x range.
+    "peak" keeps spikes (noisy data); "mean" suits already-smooth curves (half the vertices)."""
+    curve.opts["autoDownsampleFactor"] = float(samples_per_pixel)
+    curve.setDownsampling(auto=True, method=method)
+    curve.setClipToView(True)
+    return curve
+
+
+def apply_theme(view: pg.GraphicsView, th: Theme) -> None:
+    """Re-colour everything in ``view``: background, axes, titles, legends."""
+    view.setBackground(th.background)
+    scene = view.scene()
+    if scene is None:
+        return
+    for item in scene.items():
+        if isinstance(item, pg.AxisItem):
+            style = dict(item.labelStyle)
+            style["color"] = th.foreground
+            item.labelStyle = style
+            item.setPen(th.foreground)
+            item.setTextPen(th.foreground)
+        elif isinstance(item, pg.LegendItem):
+            item.opts["labelTextColor"] = pg.mkColor(th.foreground)
+            item.setBrush(pg.mkBrush(th.legend_brush))
+            item.setPen(pg.mkPen(th.faint))
+        elif isinstance(item, pg.LabelItem):             # titles and legend entries (coloured spans stay)
+            item.setAttr("color", th.foreground)
+            item.setText(item.text)
+        elif isinstance(item, pg.TextItem) and item.fill.style() != QtCore.Qt.BrushStyle.NoBrush:
+            item.fill = pg.mkBrush(th.legend_brush)     # labels on lines keep their colour, get the new fill
+            item.update()
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "\u207b\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079")
+
+
+def pow10_text(log_value: float, power: bool | None = None) -> str:
+    """A tick label for 10**log_value: '0.01', '1', '100' near 1, '10\u207b\u2075' or '2\u00b710\u207b\u2075' far away
+    (``power=True`` forces the power form, except for 1)."""
+    k = math.floor(log_value + 1e-9)
+    m = int(round(10 ** (log_value - k)))
+    if m == 10:
+        k, m = k + 1, 1
+    if power is None:
+        power = not -2 <= k <= 3
+    if not power or (k == 0 and m == 1):
+        return f"{m * 10.0 ** k:.{max(0, -k)}f}"
+    p = "10" + str(k).translate(_SUPERSCRIPT)
+    return p if m == 1 else f"{m}\u00b7{p}"
+
+
+class LogAxis(pg.AxisItem):
+    """A log axis labelled at powers of ten only (at 2 and 5 times them when the range is under two decades),
+    thinned so labels never overlap; unlabelled minor ticks at 2..9 when there is room."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._labelled: np.ndarray = np.zeros(0)
+
+    def logTickValues(self, minVal, maxVal, size, stdTicks):
+        if not (np.isfinite(minVal) and np.isfinite(maxVal)) or maxVal <= minVal:
+            return []
+        label_px = 2.2 * FONT_PT if self.orientation in ("left", "right") else 6 * FONT_PT
+        max_labels = max(2, int(size / label_px))
+        lo, hi = math.floor(minVal), math.ceil(maxVal)
+        decades = np.arange(lo, hi + 1, dtype=np.float64)
+        margin = 0.5 * FONT_PT * (maxVal - minVal) / size        # a label this close to an end is not drawn
+        drawable = [d for d in decades if minVal + margin <= d <= maxVal - margin]
+        step = max(1, math.ceil(len(drawable) / max_labels))
+        first = 0.0 if 0.0 in drawable else (drawable[0] if drawable else lo)   # keep "1" when it is in view
+        major = [d for d in decades if minVal - 1e-9 <= d <= maxVal + 1e-9 and int(d - first) % step == 0]
+        mults = np.log10(np.arange(2, 10))
+        for mults_try in ((2, 5), (2, 3, 5, 7)):
+            inside = [d for d in major if minVal + margin <= d <= maxVal - margin]
+            if len(inside) >= 2 or maxVal - minVal >= 2.0:
+                break
+            extra = [d + np.log10(m) for d in decades for m in mults_try]
+            major = sorted(set(major) | {v for v in extra if minVal <= v <= maxVal})
+        self._labelled = np.array(major)
+        px_per_decade = size / (maxVal - minVal)
+        minor = []
+        if step == 1 and px_per_decade > 40 and self.style["maxTickLevel"] >= 1:
+            minor = [d + m for d in decades for m in mults if minVal <= d + m <= maxVal
+                     and not np.isclose(self._labelled, d + m).any()]
+        return [(float(step), major), (None, minor)]
+
+    def logTickStrings(self, values, scale, spacing):
+        power = any(not -2 <= math.floor(v + 1e-9) <= 3 for v in self._labelled)   # one notation per axis
+        out = []
+        for v in values:
+            labelled = self._labelled.size and np.isclose(self._labelled, v, atol=1e-6).any()
+            out.append(pow10_text(v, power) if labelled else "")
+        return out
+
+
+def graphics_layout(th: Theme | None = None) -> pg.GraphicsLayoutWidget:
+    th = theme(th)
+    view = pg.GraphicsLayoutWidget()
+    view.setBackground(th.background)
+    view.ci.setContentsMargins(4, 4, 4, 4)
+    return view
+
+
+# -------------------------------------------------------------------------------------------------- numbers
+def nice_ceil(x: float) -> float:
+    """The smallest of 1, 2, 2.5, 5 x 10^k that is >= x (x > 0); 1 for x <= 0 or non-finite."""
+    if not np.isfinite(x) or x <= 0:
+        return 1.0
+    exp = math.floor(math.log10(x))
+    for m in (1.0, 2.0, 2.5, 5.0, 10.0):
+        v = m * 10.0 ** exp
+        if v >= x * (1 - 1e-12):
+            return float(v)
+    return float(10.0 ** (exp + 1))
+
+
+def log_safe(a: np.ndarray, floor: float = LOG_FLOOR) -> np.ndarray:
+    """Values ready for a log axis: <= 0 becomes ``floor``, +inf a huge value, NaN stays NaN (a gap)."""
+    a = np.asarray(a, dtype=np.float64)
+    out = np.nan_to_num(a, nan=np.nan, posinf=1e12, neginf=floor)
+    return np.maximum(out, floor, where=~np.isnan(out), out=out)
+
+
+def ema(values: np.ndarray, alpha: float, start: float | None = None) -> np.ndarray:
+    """Exponential moving average y_t = (1-alpha) y_{t-1} + alpha x_t, y_0 = x_0 (or continue from ``start``).
+
+    Vectorised in chunks (exact up to rounding): 100k points in ~2 ms. NaN inputs leave the average unchanged.
+    """
+    x = np.asarray(values, dtype=np.float64)
+    out = np.empty_like(x)
+    if x.size == 0:
+        return out
+    finite = np.isfinite(x)
+    if start is None or not np.isfinite(start):
+        first = np.flatnonzero(finite)
+        start = x[first[0]] if first.size else np.nan
+    beta = 1.0 - alpha
+    chunk = max(8, min(512, int(30.0 / max(-math.log(beta), 1e-9)))) if 0 < alpha < 1 else 512
+    j = np.arange(chunk, dtype=np.float64)
+    decay_pow = beta ** (j + 1)              # beta^(j+1)
+    inv = beta ** (-j)                       # beta^(-i)
+    fwd = beta ** j                          # beta^j
+    prev = float(start)
+    for lo in range(0, x.size, chunk):
+        xs = x[lo : lo + chunk]
+        n = xs.size
+        fin = finite[lo : lo + chunk]
+        if fin.all():
+            y = decay_pow[:n] * prev + alpha * fwd[:n] * np.cumsum(inv[:n] * xs)
+        else:                                # rare (a NaN loss): do it step by step
+            y = np.empty(n)
+            for i in range(n):
+                prev = beta * prev + alpha * xs[i] if fin[i] else prev
+                y[i] = prev
+        out[lo : lo + n] = y
+        prev = float(y[-1])
+    return out
+
+
+def fmt(v: float, digits: int = 4) -> str:
+    """A number for a read-out: NaN as 'n/a'."""
+    if v is None or not np.isfinite(v):
+        return "n/a"
+    return f"{v:.{digits}g}"
+
+
+def display_token(tok: str) -> str:
+    """Tokens as they should appear on an axis or in a table (spaces and newlines made visible)."""
+    return tok.replace(" ", "\u2423").replace("\n", "\u21b5").replace("\t", "\u21e5") if tok else "\u2205"
+
+
+# ------------------------------------------------------------------------------------------------ hover
+class HoverReadout:
+    """Shows exact values under the mouse in a QLabel (outside the plots, so nothing is covered).
+
+    ``targets``: pairs ``(plot_item, text_at)``, where ``text_at(x, y)`` gets view coordinates (log10 on log axes)
+    and returns the text or None. All plots must share one scene (one GraphicsView).
+    """
+
+    def __init__(self, view: pg.GraphicsView, out: QtWidgets.QLabel, targets: Iterable[tuple],
+                 idle_text: str = "Hover over a plot for exact values."):
+        self.out = out
+        self.targets: list[tuple] = []
+        for plot, text_at in targets:
+            self.add(plot, text_at)
+        self.idle_text = idle_text
+        out.setText(idle_text)
+        # A plain object with a direct connection: text_at is cheap, so no rate limit is needed. Both a
+        # pg.SignalProxy and a QObject parented to the view here made the garbage collector segfault when a
+        # panel with many scene items was collected (PySide6 6.11); tests/test_panels.py guards against it.
+        view.scene().sigMouseMoved.connect(self._moved)
+
+    def add(self, plot: pg.PlotItem, text_at: Callable[[float, float], str | None]) -> None:
+        # a panel's own methods are held weakly: no reference cycle keeps a closed panel alive for the
+        # garbage collector, whose clean-up order makes pyqtgraph items call into half-cleared objects
+        ref = weakref.WeakMethod(text_at) if hasattr(text_at, "__self__") else (lambda f=text_at: f)
+        self.targets.append((plot, ref))
+
+    def _moved(self, pos) -> None:
+        self.at_scene(pos)
+
+    def at_scene(self, pos: QtCore.QPointF) -> str:
+        """Update the read-out for scene position ``pos``; returns the text shown."""
+        for plot, ref in self.targets:
+            text_at = ref()
+            if text_at is not None and plot.isVisible() and plot.vb.sceneBoundingRect().contains(pos):
+                p = plot.vb.mapSceneToView(pos)
+                text = text_at(p.x(), p.y())
+                if text:
+                    self.out.setText(text)
+                    return text
+        self.out.setText(self.idle_text)
+        return self.idle_text
+
+

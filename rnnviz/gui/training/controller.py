@@ -1,0 +1,361 @@
+"""The GUI side of training: owns the QThread and its Worker, keeps only the newest Snapshot, redraws on a timer.
+
+The worker emits Snapshots on its own clock; ``Controller`` stores the newest and hands it to the window
+(``frameReady``) at once when the last frame is at least ~one redraw interval old (so a step reaches the screen
+without waiting for a timer tick), else on the next tick of a GUI-thread QTimer. The redraw rate adapts: when the GUI thread's CPU
+use (drawing plus the paint events that follow) passes ``paint_budget`` of a core, the timer slows down (to 1 Hz
+at worst) and the worker's snapshot clock follows, so painting never starves training.
+
+What the window costs training is measured by ``rnnviz.gui.windows.bench_window.measure_speed``.
+"""
+from __future__ import annotations
+
+import os
+import time
+from typing import Any, Callable
+
+from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+
+from rnnviz.core.config import STRUCTURAL, Config
+from rnnviz.core.explore.replay import ReplayBuffer
+
+from rnnviz.gui.training.worker import DEFAULT_FACTORY, DEFAULT_INTERVAL, LIVE_THREADS, Worker, keep_until_finished
+
+# settings the running Trainer takes between two steps; every other change builds a new model
+LIVE = frozenset({"lr", "clip", "temperature", "epochs"})
+# settings that change the data (a new Dataset must be loaded)
+DATA_FIELDS = frozenset(
+    "dataset task tokenize lowercase min_freq max_vocab sos eos val_fraction n_examples delay window column "
+    "max_len seed".split()
+)
+
+
+def load_dataset(config: Config) -> Any:
+    """The Dataset of ``config`` (raises DataError / ConfigError with a message for the user)."""
+    from rnnviz.core.data.load import load_dataset as _load
+
+    return _load(config)
+
+
+def load_dataset_live(config: Config) -> Any:
+    """``load_dataset``, off the GUI thread for a large file so that the window keeps repainting (busy.py)."""
+    from rnnviz.gui.training.busy import is_large_file, run_keeping_window_live
+
+    if is_large_file(config.dataset):
+        return run_keeping_window_live(load_dataset, config, label=f"Loading {os.path.basename(config.dataset)}…")
+    return load_dataset(config)
+
+
+def count_params(config: Config, dataset: Any) -> int | None:
+    """Parameter count of the model ``config`` would build on ``dataset`` (None when unknown)."""
+    try:
+        from rnnviz.core.nn.model import count_params as _count
+
+        return int(_count(config, len(dataset.vocab), dataset.n_classes))
+    except Exception:
+        return None
+
+
+class Controller(QObject):
+    """Starts the worker thread, relays commands, keeps the newest Snapshot and paces redraws.
+
+    backend: "process" (training in a subprocess, the default) or "thread" (training in the QThread).
+    fps:     the highest redraw rate; interval: the worker's snapshot clock in seconds.
+    """
+
+    frameReady = Signal(object)        # the newest Snapshot, at most `fps` times a second, GUI thread
+    stateChanged = Signal(object)      # dict(running, done, step, epoch, faulted)
+    runningChanged = Signal(bool)
+    modelReset = Signal(object)        # dict(config, n_params, steps_per_epoch): a new model was built
+    datasetChanged = Signal(object)    # Dataset
+    configChanged = Signal(object)     # the Config now in force
+    faultRaised = Signal(str)          # NaN/Inf: the Trainer's explanation
+    errorRaised = Signal(str)          # settings the worker could not use, or a crash
+
+    def __init__(self, config: Config, dataset: Any = None, backend: str = "process", fps: float = 30.0,
+                 interval: float = DEFAULT_INTERVAL, factory: str = DEFAULT_FACTORY,
+                 paint_budget: float | None = None, parent: QObject | None = None):
+        super().__init__(parent)
+        self.config = config
+        self.dataset = dataset if dataset is not None else load_dataset(config)
+        if getattr(self.dataset, "task", config.task) != config.task:
+            self.config = config = config.replace(task=self.dataset.task)
+        self.backend = backend
+        self.factory = factory
+        self.latest: Any = None            # the newest Snapshot
+        self.replay = ReplayBuffer()       # recent Snapshots for the replay slider (bounded: see core.replay)
+        self.frames = 0                    # redraws done
+        self.snapshots = 0                 # snapshots received
+        self.running = False
+        self.done = False
+        self.faulted = False
+        self.steps_per_epoch = 0
+        self.n_params = count_params(config, self.dataset) or 0
+        self._new = False
+        self._closed = False
+        self.min_interval_ms = max(1, int(round(1000.0 / fps)))
+        self.max_interval_ms = 1000
+        # share of one core the GUI thread may use before the redraw rate drops; lower for the thread backend,
+        # where painting holds the GIL that training needs
+        self.paint_budget = paint_budget if paint_budget is not None else (0.25 if backend == "process" else 0.15)
+        self._last_frame = 0.0              # perf_counter of the last frameReady
+        self.gui_share = 0.0                # GUI-thread CPU seconds per wall second, last measured
+        self.interval = interval
+        self.speed = 0.0                  # training steps per second, 0 = full speed (see set_speed)
+        self._tick: tuple[float, float] | None = None
+
+        self.thread = QThread()
+        self.thread.setObjectName("rnnviz-worker")
+        self.worker = Worker(config, self.dataset, backend=backend, interval=interval, factory=factory)
+        self.worker.moveToThread(self.thread)
+        self.thread.started.connect(self.worker.run)
+        self.worker.finished.connect(self.thread.quit)
+        self.worker.snapshotReady.connect(self._on_snapshot)
+        self.worker.stateChanged.connect(self._on_state)
+        self.worker.configured.connect(self._on_configured)
+        self.worker.faulted.connect(self._on_fault)
+        self.worker.failed.connect(self._on_error)
+        self.worker.rejected.connect(self._on_rejected)
+        self._good = (self.config, self.dataset)   # the last settings a model was built from
+
+        self.timer = QTimer(self)
+        self.timer.setInterval(self.min_interval_ms)
+        self.timer.timeout.connect(self._redraw)
+
+    # --- life -----------------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start the worker thread (the model is built there) and the redraw timer."""
+        LIVE_THREADS.add(self.thread)
+        self.worker.launch()          # the training subprocess (process backend) starts from this thread
+        self.thread.start()
+        self.timer.start()
+
+    def shutdown(self, timeout: float = 1.0) -> bool:
+        """Stop training and the thread: stop flag, quit(), wait(). True when the thread has finished.
+
+        Never blocks much longer than ``timeout``, even in the middle of a long step: the process backend's child
+        is killed when it cannot answer within half a second; the thread backend cannot interrupt its step, so
+        the thread is kept alive (``keep_until_finished``) and ends on its own when the step is over.
+        """
+        if self._closed:
+            return self.thread.isFinished() or not self.thread.isRunning()
+        self._closed = True
+        self.timer.stop()
+        self.worker.stop()
+        self.thread.quit()
+        first = min(float(timeout), 0.5)
+        ok = self.thread.wait(max(1, int(first * 1000)))
+        if not ok and self.backend == "process":
+            self.worker.kill_process()
+            ok = self.thread.wait(max(50, int((float(timeout) - first) * 1000)))
+        if not ok:
+            keep_until_finished(self.thread, self.worker)
+        return bool(ok)
+
+    # --- commands (GUI thread) ------------------------------------------------------------------------
+    def toggle(self) -> None:
+        self.worker.send("toggle")
+
+    def start_training(self) -> None:
+        self.worker.send("run", True)
+
+    def pause(self) -> None:
+        self.worker.send("run", False)
+
+    def step_batch(self, n: int = 1) -> None:
+        self.worker.send("step", int(n))
+
+    def step_epoch(self) -> None:
+        self.worker.send("epoch")
+
+    def reset(self) -> None:
+        """A fresh model with the same settings (same seed => same initial weights)."""
+        self.worker.send("reset")
+
+    @Slot(float)
+    def set_speed(self, steps_per_second: float) -> None:
+        """Limit training to this many steps per second (0 = as fast as possible)."""
+        self.speed = float(steps_per_second)
+        self.worker.send("speed", self.speed)
+
+    @Slot(float)
+    def set_lr(self, lr: float) -> None:
+        self.config = self.config.replace(lr=float(lr))
+        self.worker.send("lr", float(lr))
+
+    @Slot(float)
+    def set_temperature(self, t: float) -> None:
+        self.config = self.config.replace(temperature=float(t))
+        self.worker.send("temperature", float(t))
+
+    @Slot(int)
+    def set_probe(self, index: int) -> None:
+        self.worker.send("probe", int(index))
+
+    def set_probe_text(self, text: str) -> list[str]:
+        """Probe with a typed sentence, cut into tokens as the dataset's were (core.typed_probe); empty text
+        goes back to the validation probe. Returns the tokens sent."""
+        from rnnviz.core.explore.typed_probe import probe_tokens
+
+        tokens = probe_tokens(text, self.dataset, self.config)
+        self.worker.send("probe_text", tokens)
+        return tokens
+
+    def set_bptt_trace(self, on: bool) -> None:
+        """Ask the Trainer for the slow-motion BPTT trace of the probe in every snapshot (costly: only when shown)."""
+        self.worker.send("bptt_trace", bool(on))
+
+    def request_snapshot(self) -> None:
+        self.worker.send("snapshot")
+
+    @property
+    def trained(self) -> bool:
+        """The model has taken at least one step (so a new model would throw work away)."""
+        return self.latest is not None and int(self.latest.step) > 0
+
+    def needs_reset(self, new: Config) -> bool:
+        """Would applying ``new`` build a new model?"""
+        changed = {k for k, v in new.to_dict().items() if getattr(self.config, k) != v}
+        return bool(changed - LIVE)
+
+    def apply_config(self, new: Config, confirm: Callable[[str], bool] | None = None,
+                     dataset: Any = None) -> bool:
+        """Put ``new`` in force. Live settings go to the running model; others build a new one.
+
+        Data settings load the new Dataset first, here, so a bad file raises (DataError/ConfigError) before
+        anything changes. A new model over a trained one needs ``confirm(question)`` to say yes.
+        Returns True when the change was applied.
+        """
+        old = self.config
+        changed = {k for k, v in new.to_dict().items() if getattr(old, k) != v}
+        if not changed and dataset is None:
+            return True
+        rebuild = bool(changed - LIVE) or dataset is not None
+        if rebuild and self.trained and confirm is not None:
+            names = ", ".join(sorted(changed - LIVE)) or "dataset"
+            structural = bool((changed - LIVE) & STRUCTURAL)
+            what = "the model's shape or data" if structural else "how the model trains"
+            if not confirm(f"Changing {names} changes {what}: training starts again from new weights "
+                           f"(step {self.latest.step} will be lost). Continue?"):
+                return False
+        if rebuild:
+            if dataset is None and (changed & DATA_FIELDS):
+                dataset = load_dataset_live(new)     # raises for a bad file: nothing has changed yet
+            if dataset is not None and getattr(dataset, "task", new.task) != new.task:
+                new = new.replace(task=dataset.task)
+            if dataset is not None:
+                self.dataset = dataset
+                self.datasetChanged.emit(dataset)
+            self.config = new
+            self.n_params = count_params(new, self.dataset) or self.n_params
+            self.worker.send("configure", new, self.dataset)
+        else:
+            self.config = new
+            for key in sorted(changed):
+                value = getattr(new, key)
+                if key == "lr":
+                    self.worker.send("lr", value)
+                elif key == "temperature":
+                    self.worker.send("temperature", value)
+                else:
+                    self.worker.send("set", key, value)
+        self.configChanged.emit(self.config)
+        return True
+
+    # --- from the worker (queued, GUI thread) ---------------------------------------------------------
+    @Slot(object)
+    def _on_snapshot(self, snap: Any) -> None:
+        self.latest = snap                 # keep only the newest; older ones are simply dropped
+        self.replay.add(snap)              # ...except the few the bounded replay buffer keeps
+        self.snapshots += 1
+        self._new = True
+        # draw at once when the last frame is old enough (0.8: snapshots come on the worker's clock, which follows
+        # the redraw interval, and may arrive a little early); otherwise the timer's next tick draws it
+        if self.timer.isActive() and time.perf_counter() - self._last_frame >= 0.8e-3 * self.timer.interval():
+            self._redraw()
+
+    @Slot(object)
+    def _on_state(self, state: dict) -> None:
+        running = bool(state.get("running"))
+        self.done = bool(state.get("done"))
+        self.faulted = bool(state.get("faulted"))
+        if running != self.running:
+            self.running = running
+            self.runningChanged.emit(running)
+        self.stateChanged.emit(state)
+
+    @Slot(object)
+    def _on_configured(self, info: dict) -> None:
+        self.steps_per_epoch = int(info.get("steps_per_epoch", 0))
+        if info.get("n_params"):
+            self.n_params = int(info["n_params"])
+        self.latest = None
+        self.replay.clear()                # a new model: the old moments belong to another run
+        self._new = False
+        self.faulted = False
+        if info.get("config") is not None:
+            self._good = (info["config"], self.dataset)
+        self.modelReset.emit(info)
+
+    @Slot(object)
+    def _on_rejected(self, info: dict) -> None:
+        """The worker could not build a model from the new settings: go back to the last good ones."""
+        config, dataset = self._good
+        if dataset is not self.dataset:
+            self.dataset = dataset
+            self.datasetChanged.emit(dataset)
+        self.config = config
+        self.n_params = count_params(config, dataset) or self.n_params
+        self.configChanged.emit(config)
+        self.errorRaised.emit(f"These settings cannot be used: {info.get('message')}")
+
+    @Slot(str)
+    def _on_fault(self, message: str) -> None:
+        self.faulted = True
+        self.faultRaised.emit(message)
+
+    @Slot(str)
+    def _on_error(self, message: str) -> None:
+        self.errorRaised.emit(message)
+
+    # --- redraw ---------------------------------------------------------------------------------------
+    @Slot()
+    def _redraw(self) -> None:
+        self._adapt()
+        if not self._new or self.latest is None:
+            return
+        self._new = False
+        self._last_frame = time.perf_counter()
+        self.frameReady.emit(self.latest)
+        self.frames += 1
+
+    def _adapt(self) -> None:
+        """Adaptive redraw rate: keep the GUI thread's CPU use (drawing *and* the paint events that follow)
+        within ``paint_budget`` of one core, so painting never starves training. Measured every ~0.5 s."""
+        now, cpu = time.perf_counter(), time.thread_time()
+        if self._tick is None:
+            self._tick = (now, cpu)
+            return
+        wall = now - self._tick[0]
+        if wall < 0.5:
+            return
+        share = (cpu - self._tick[1]) / wall
+        self._tick = (now, cpu)
+        self.gui_share = share
+        if not self.running:
+            want = self.min_interval_ms            # paused: redraw briskly, nothing to protect
+        else:
+            current = self.timer.interval()
+            want = current * share / self.paint_budget if self.paint_budget > 0 else current
+            want = min(2.0 * current, max(0.6 * current, want))   # change gently
+        interval = int(min(self.max_interval_ms, max(self.min_interval_ms, want)))
+        if abs(interval - self.timer.interval()) >= 2:
+            self.timer.setInterval(interval)
+            # no snapshots nobody will draw: the worker's clock follows the redraw rate
+            self.worker.send("interval", max(self.interval, interval / 1000.0))
+
+    def redraw_now(self) -> None:
+        """Hand the newest Snapshot to the window at once (after a reset or a tab change)."""
+        if self.latest is not None:
+            self._new = False
+            self.frameReady.emit(self.latest)

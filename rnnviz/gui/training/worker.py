@@ -1,0 +1,273 @@
+"""Training off the GUI thread: a worker on a QThread owns the training and talks to the window only by signals.
+
+Two backends share one command set and one training loop (``TrainingLoop``, Qt-free):
+
+``"process"`` (the default)
+    The QThread drives a training *subprocess* (multiprocessing, spawn, one BLAS thread). The Trainer lives in the
+    child, so training and painting run on different cores and do not fight over the GIL: with every panel live the
+    window keeps most of the headless speed. The QThread only relays commands to the child and snapshots back.
+``"thread"``
+    The Trainer lives in the QThread itself. Simpler, and the tests use it to compare the screen with the
+    Trainer's own arrays, but Python's GIL makes training and painting take turns.
+
+Commands reach the loop through a thread-safe queue (``Worker.send``), drained between steps; nothing ever blocks
+the GUI. The loop emits a Snapshot on its own clock (at most every ``interval`` seconds, and right after a pause,
+a single step or a reset), so the event queue never floods however fast training is.
+
+Commands (tuples): ``("run", bool)``, ``("toggle",)``, ``("step", n)``, ``("epoch",)``, ``("reset",)``,
+``("configure", config, dataset)``, ``("lr", x)``, ``("set", key, value)`` (clip, epochs), ``("temperature", x)``, ``("probe", i)``,
+``("interval", seconds)``, ``("speed", steps_per_second)``, ``("snapshot",)``, ``("stop",)``,
+``("save_session", path)``, ``("open_session", path, dataset)`` (see ``rnnviz.core.io.session``).
+
+Events (``kind, payload``): ``snapshot`` (Snapshot), ``state`` (dict: running, done, step, epoch),
+``configured`` (dict: config, n_params, steps_per_epoch), ``fault`` (str), ``rejected`` (dict: config, message), ``error`` (str), ``stopped`` (None).
+``session`` (dict: action "save" | "open", ok, path, then step or message; the ``sessionEvent`` signal).
+"""
+from __future__ import annotations
+
+import atexit
+import multiprocessing
+import os
+import queue
+import sys
+import threading
+import traceback
+import weakref
+from typing import Any, Callable
+
+import numpy as np
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from rnnviz.core.train.spawn import child_environment
+
+from rnnviz.core.live.loop import (DEFAULT_FACTORY, DEFAULT_INTERVAL, SNAPSHOT_BUDGET, TrainingLoop,  # noqa: F401
+                            _child_main)
+
+BACKENDS = ("process", "thread")
+
+# every QThread this module starts, so tests can prove none is left running
+LIVE_THREADS: "weakref.WeakSet[QThread]" = weakref.WeakSet()
+
+
+# QThreads whose close timed out (the thread backend in the middle of a long step cannot be interrupted): kept
+# referenced with their worker until they finish, because destroying a running QThread aborts the program
+_ORPHANS: "set[tuple[QThread, QObject]]" = set()
+ORPHAN_EXIT_WAIT = 10.0      # seconds the interpreter waits at exit for such a thread before leaving anyway
+
+
+def reap_orphans() -> int:
+    """Forget the kept threads that have finished; return how many are still running."""
+    for pair in [p for p in _ORPHANS if p[0].isFinished() or not p[0].isRunning()]:
+        _ORPHANS.discard(pair)
+    return len(_ORPHANS)
+
+
+def keep_until_finished(thread: QThread, worker: QObject) -> None:
+    """Hold a still-running thread (and its worker) until it ends instead of letting it be destroyed."""
+    reap_orphans()
+    _ORPHANS.add((thread, worker))
+
+
+@atexit.register
+def _wait_for_orphans() -> None:
+    """At interpreter exit: let a thread still in its last step finish; past the limit leave without the abort
+    ("QThread: Destroyed while thread is still running") that destroying it would cause."""
+    if not reap_orphans():
+        return
+    for thread, _ in list(_ORPHANS):
+        thread.wait(int(ORPHAN_EXIT_WAIT * 1000))
+    if reap_orphans():
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
+
+
+def _freeze_snapshot(snap: Any) -> Any:
+    """Arrays that crossed a pipe come back writable: make them read-only again, as the contract says."""
+    def freeze(value: Any) -> None:
+        if isinstance(value, np.ndarray):
+            value.setflags(write=False)
+        elif isinstance(value, dict):
+            for v in value.values():
+                freeze(v)
+    for value in vars(snap).values():
+        freeze(value)
+    probe = getattr(snap, "probe", None)
+    if probe is not None:
+        for value in vars(probe).values():
+            freeze(value)
+    return snap
+
+
+class Worker(QObject):
+    """Owns the training (in this thread or in a child process). Lives on a QThread; only signals leave it.
+
+    ``send(*cmd)`` and ``stop()`` are thread-safe plain methods: call them from the GUI thread.
+    """
+
+    snapshotReady = Signal(object)     # Snapshot
+    stateChanged = Signal(object)      # dict(running, done, step, epoch, faulted)
+    configured = Signal(object)        # dict(config, n_params, steps_per_epoch)
+    faulted = Signal(str)              # NaN/Inf: the explanation
+    rejected = Signal(object)          # dict(config, message): settings no model could be built from
+    failed = Signal(str)               # any other error (a crash in the child)
+    finished = Signal()                # the loop has ended; the thread may quit
+    sessionEvent = Signal(object)      # dict(action "save"|"open", ok, path, step | message)
+
+    def __init__(self, config: Any, dataset: Any = None, backend: str = "process",
+                 interval: float = DEFAULT_INTERVAL, factory: str = DEFAULT_FACTORY,
+                 budget: float = SNAPSHOT_BUDGET):
+        super().__init__()
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+        self.backend = backend
+        self.interval = interval
+        self.factory = factory
+        self.budget = budget
+        self._queue: "queue.SimpleQueue[tuple]" = queue.SimpleQueue()
+        self._stop = threading.Event()
+        self.process: multiprocessing.process.BaseProcess | None = None
+        self._conn: Any = None
+        self.loop: TrainingLoop | None = None   # thread backend: the loop (and its Trainer), for tests
+        self.send("configure", config, dataset)
+
+    # --- called from the GUI thread -----------------------------------------------------------------
+    def send(self, *cmd: Any) -> None:
+        """Queue a command; the loop takes it between two training steps."""
+        self._queue.put(tuple(cmd))
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._queue.put(("stop",))
+
+    def kill_process(self) -> None:
+        """End the training subprocess now (it is busy in a long step and cannot answer); thread-safe."""
+        proc = self.process
+        if proc is not None and proc.is_alive():
+            proc.kill()
+
+    # --- runs in the worker thread ------------------------------------------------------------------
+    _SIGNAL_OF = {"snapshot": "snapshotReady", "state": "stateChanged", "configured": "configured",
+                  "fault": "faulted", "rejected": "rejected", "error": "failed", "session": "sessionEvent"}
+
+    def _emit(self, kind: str, payload: Any) -> None:
+        """Turn a loop event into the matching Qt signal (events without one, e.g. "stopped", are dropped)."""
+        name = self._SIGNAL_OF.get(kind)
+        if name is not None:
+            getattr(self, name).emit(payload)
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            if self.backend == "thread":
+                self._run_here()
+            else:
+                self._run_child()
+        except Exception as exc:  # never let an exception escape into Qt
+            self.failed.emit(f"worker stopped: {exc}\n{traceback.format_exc(limit=4)}")
+        finally:
+            self.finished.emit()
+
+    def _drain(self, handle: Callable[[tuple], None], timeout: float) -> None:
+        try:
+            cmd = self._queue.get(timeout=timeout) if timeout > 0 else self._queue.get_nowait()
+        except queue.Empty:
+            return
+        while True:
+            handle(cmd)
+            try:
+                cmd = self._queue.get_nowait()
+            except queue.Empty:
+                return
+
+    def _run_here(self) -> None:
+        loop = self.loop = TrainingLoop(self._emit, factory=self.factory, interval=self.interval,
+                                        budget=self.budget)
+        while not (loop.stopped or self._stop.is_set()):
+            self._drain(loop.handle, min(loop.wait_time(), 0.05))
+            if not (loop.stopped or self._stop.is_set()):
+                loop.tick()
+
+    def launch(self) -> None:
+        """Start the training subprocess (process backend). Call from the GUI thread before the QThread starts.
+
+        The child gets one BLAS thread (no oversubscription against the GUI) and does not re-import the
+        caller's ``__main__`` (``python -m rnnviz`` would otherwise open a second window in the child).
+        """
+        if self.backend != "process" or self.process is not None:
+            return
+        ctx = multiprocessing.get_context("spawn")
+        parent, child = ctx.Pipe(duplex=True)
+        proc = ctx.Process(target=_child_main, args=(child, self.factory, self.interval, self.budget),
+                           name="rnnviz-training", daemon=True)
+        with child_environment():
+            proc.start()
+        child.close()
+        self.process, self._conn = proc, parent
+
+    def _run_child(self) -> None:
+        """Relay commands to the training child and its messages back. Commands go out through their own thread
+        (``_send_loop``): a large command (a new dataset of a few MB) fills the pipe, and if this thread were
+        the one writing it, it could not read the snapshot the child is writing at the same time, and both
+        would wait for each other for ever (seen with a 2.2 MB file opened during training)."""
+        self.launch()
+        proc, parent = self.process, self._conn
+        outbox: "queue.SimpleQueue[tuple | None]" = queue.SimpleQueue()
+        sender = threading.Thread(target=_send_loop, args=(parent, outbox), name="rnnviz-send", daemon=True)
+        sender.start()
+        alive = True
+        try:
+            while alive and not self._stop.is_set():
+                try:
+                    while True:
+                        cmd = self._queue.get_nowait()
+                        if cmd[0] == "stop":
+                            self._stop.set()
+                            break
+                        outbox.put(cmd)
+                except queue.Empty:
+                    pass
+                if self._stop.is_set():
+                    break
+                # wait for the child's next message (or a short while, to look at the queue again)
+                while parent.poll(0.01):
+                    kind, payload = parent.recv()
+                    if kind == "snapshot":
+                        payload = _freeze_snapshot(payload)
+                    elif kind == "stopped":
+                        alive = False
+                        break
+                    self._emit(kind, payload)
+                    if not self._queue.empty():
+                        break
+                if alive and not proc.is_alive():
+                    alive = False
+                    self.failed.emit(f"the training process ended unexpectedly (exit code {proc.exitcode})")
+        except (EOFError, BrokenPipeError, OSError) as exc:
+            if not self._stop.is_set():
+                self.failed.emit(f"lost the training process: {exc}")
+        finally:
+            outbox.put(("stop",))
+            outbox.put(None)
+            sender.join(0.2)        # the queued commands and "stop" are written (an idle child reads at once)
+            proc.join(0.2)          # an idle child answers "stop" in milliseconds; a busy one cannot answer
+            if proc.is_alive():
+                proc.terminate()
+                proc.join(0.3)
+            if proc.is_alive():
+                proc.kill()
+                proc.join(0.2)
+            sender.join(0.5)        # a write to a child that is gone fails at once
+            parent.close()
+
+
+def _send_loop(conn: Any, outbox: "queue.SimpleQueue[tuple | None]") -> None:
+    """Write the commands of ``outbox`` to the child in order, until None (or the pipe is gone)."""
+    while True:
+        cmd = outbox.get()
+        if cmd is None:
+            return
+        try:
+            conn.send(cmd)
+        except (OSError, EOFError, ValueError):     # the child has ended (or the pipe is closed): nothing to tell
+            return

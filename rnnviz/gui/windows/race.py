@@ -1,0 +1,345 @@
+"""The A/B race window: two configurations trained side by side from the same start.
+
+    [ header: what B changes ("cell: rnn → lstm"), what both share (seed, data, batch order, initial weights) ]
+    [ Start/Pause · Reset · Speed · A: step, val · B: step, val                                             ]
+    [ loss: A blue, B orange (faint raw, bold smoothed, dots = validation) | validation accuracy A and B     ]
+    [ A: gradient flow ‖∂L/∂s_t‖ + hidden states s_t       | B: gradient flow + hidden states               ]
+
+Each side has its own Controller (process backend: a training subprocess each, so the window never freezes);
+B's worker is told to take A's initial weights where shapes match (``core.race``). The panels are the main
+window's own classes, one instance per side; only the overlay plots are drawn here.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (QComboBox, QFrame, QHBoxLayout, QLabel, QMainWindow, QPushButton, QSplitter,
+                               QVBoxLayout, QWidget)
+
+from rnnviz.core.explore import race
+from rnnviz.core.config import Config
+
+from rnnviz.gui.training.controller import Controller, load_dataset
+from rnnviz.gui.panels import plotting
+from rnnviz.gui.panels.gradients import GradientFlowPanel
+from rnnviz.gui.panels.hidden import HiddenStatesPanel
+from rnnviz.gui.panels.loss import smoothing_weight
+from rnnviz.gui.controls import LECTURE_SPEED
+from rnnviz.gui.style import apply_theme
+
+COLOURS = {"A": "#1f77b4", "B": "#ff7f0e"}      # blue, orange (the palette's first and fourth colours)
+FAINT = {"A": (31, 119, 180, 70), "B": (255, 127, 14, 80)}
+
+
+def describe(cfg: Config) -> str:
+    """A short summary of a configuration for the header."""
+    cell = f"{cfg.cell} ({cfg.activation})" if cfg.cell == "rnn" else cfg.cell
+    data = cfg.dataset + (f" delay {cfg.delay}" if cfg.dataset == "delayed-recall" else "")
+    return f"{cell}, d={cfg.hidden}, {cfg.optimizer} lr {cfg.lr:g}, {data}"
+
+
+class RaceWindow(QMainWindow):
+    """Train ``config_a`` (A) and ``config_b`` (B) side by side. ``start=False`` builds it without training
+    threads (for ``render_race``). Public for tests: ``controllers`` {"A", "B"}, ``panels`` {("gradients"|"hidden",
+    side)}, ``raw``, ``smooth``, ``val``, ``acc`` (curves by side), ``header``, ``sharing``, ``latest``."""
+
+    def __init__(self, config_a: Config, config_b: Config, dataset: Any = None, dataset_b: Any = None,
+                 backend: str = "process", start: bool = True, title: str | None = None, **ctl_kwargs: Any):
+        super().__init__()
+        apply_theme()
+        self.close_seconds: float | None = None
+        dataset = dataset if dataset is not None else load_dataset(config_a)
+        if dataset_b is None:
+            dataset_b = dataset if race.same_data(config_a, config_b) else load_dataset(config_b)
+        self.controllers = {"A": Controller(config_a, dataset=dataset, backend=backend, **ctl_kwargs),
+                            "B": Controller(config_b, dataset=dataset_b, backend=backend, **ctl_kwargs)}
+        self.configs = {side: ctl.config for side, ctl in self.controllers.items()}
+        self.sharing = race.plan_sharing(self.configs["A"], self.configs["B"], dataset)
+        self.latest: dict[str, Any] = {"A": None, "B": None}
+        self.setWindowTitle(f"rnnviz — A/B race{' — ' + title if title else ''}")
+        self.resize(1600, 1000)
+        self._build(dataset, dataset_b)
+        for side, ctl in self.controllers.items():
+            ctl.frameReady.connect(lambda snap, s=side: self.show_snapshot(s, snap))
+            ctl.modelReset.connect(lambda _info, s=side: self._on_reset(s))
+            ctl.runningChanged.connect(self._on_running)
+            ctl.faultRaised.connect(lambda msg, s=side: self.status[s].setText(f"{s}: NaN/Inf — paused"))
+        self._share()
+        if start:
+            for ctl in self.controllers.values():
+                ctl.start()
+
+    # --- building -------------------------------------------------------------------------------------
+    def header_html(self) -> str:
+        a, b = self.configs["A"], self.configs["B"]
+        same = [f"seed {a.seed}" if a.seed == b.seed else f"seeds {a.seed} / {b.seed}"]
+        if race.same_batch_order(a, b):
+            same.append("the same data and batch order")
+        elif race.same_data(a, b):
+            same.append("the same data, batches of different size")
+        else:
+            same.append("different data (so a different batch order)")
+        return (f"<span style='font-size:15pt'><b><span style='color:{COLOURS['A']}'>■ A</span></b>: {describe(a)}"
+                f" &nbsp;&nbsp; <b><span style='color:{COLOURS['B']}'>■ B</span></b> = A with "
+                f"<b>{race.differences_text(a, b)}</b></span><br>"
+                f"Both: {', '.join(same)}; {self.sharing.text()}.")
+
+    def _build(self, dataset: Any, dataset_b: Any) -> None:
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(6, 6, 6, 6)
+        self.header = QLabel(self.header_html())
+        self.header.setObjectName("raceHeader")
+        self.header.setTextFormat(Qt.TextFormat.RichText)
+        self.header.setWordWrap(True)
+        layout.addWidget(self.header)
+
+        row = QHBoxLayout()
+        self.start_button = QPushButton("Start")
+        self.start_button.setToolTip("Start or pause both (Space)")
+        self.start_button.clicked.connect(self.toggle)
+        reset = QPushButton("Reset")
+        reset.setToolTip("Both start again from the same initial weights (R)")
+        reset.clicked.connect(self.reset)
+        from rnnviz.gui.controls import SPEEDS
+
+        self.speed = QComboBox()
+        for text, rate in SPEEDS:
+            self.speed.addItem(text, rate)
+        self.speed.setToolTip("Steps per second for each of A and B ('full speed': as fast as each can go)")
+        self.speed.activated.connect(lambda _i: self.set_speed(float(self.speed.currentData())))
+        for w in (self.start_button, reset, QLabel("Speed"), self.speed):
+            row.addWidget(w)
+        self.status = {}
+        for side in ("A", "B"):
+            label = QLabel(f"{side}: –")
+            label.setStyleSheet(f"color: {COLOURS[side]}; font-weight: bold; padding-left: 18px")
+            self.status[side] = label
+            row.addWidget(label)
+        row.addStretch(1)
+        layout.addLayout(row)
+        for key, text, slot in (("toggle", Qt.Key.Key_Space, self.toggle), ("reset", Qt.Key.Key_R, self.reset)):
+            act = QAction(key, self)
+            act.setShortcut(QKeySequence(text))
+            act.triggered.connect(slot)
+            self.addAction(act)
+
+        self.view = plotting.graphics_layout()
+        self.loss_plot = self.view.addPlot(row=0, col=0, axisItems={"left": plotting.LogAxis("left")})
+        self.acc_plot = self.view.addPlot(row=0, col=1)
+        self.view.ci.layout.setColumnStretchFactor(0, 3)
+        self.view.ci.layout.setColumnStretchFactor(1, 2)
+        plotting.style_plot(self.loss_plot, "Loss: faint = each batch, bold = smoothed, dots = validation",
+                          left="cross-entropy (nats)", bottom="training step")
+        task = self.controllers["A"].config.task
+        self.metric_name = "val. perplexity" if task == "generation" else "val. accuracy"
+        plotting.style_plot(self.acc_plot, f"Validation {'perplexity' if task == 'generation' else 'accuracy'}",
+                          left=self.metric_name, bottom="training step")
+        if task != "generation":
+            self.acc_plot.setYRange(-0.05, 1.05, padding=0)
+        self.acc_plot.setXLink(self.loss_plot)
+        self.legend = plotting.make_legend(self.acc_plot, offset=(-10, -10))
+        self.raw, self.smooth, self.val, self.acc = {}, {}, {}, {}
+        diff = race.differences(self.configs["A"], self.configs["B"])
+        for side in ("A", "B"):
+            col = COLOURS[side]
+            self.raw[side] = self.loss_plot.plot(pen=pg.mkPen(FAINT[side], width=1))
+            self.smooth[side] = self.loss_plot.plot(pen=pg.mkPen(col, width=3.5))
+            self.val[side] = self.loss_plot.plot(pen=None, symbol="o", symbolSize=9, symbolBrush=col,
+                                                 symbolPen=pg.mkPen("w"))
+            plotting.make_dense(self.raw[side])
+            name = f"{side}: " + ", ".join(f"{k}={race._fmt(va if side == 'A' else vb)}" for k, va, vb in diff)
+            self.acc[side] = self.acc_plot.plot(pen=pg.mkPen(col, width=3), symbol="o", symbolSize=8,
+                                                symbolBrush=col, symbolPen=None, name=name)
+        self.view.setMinimumHeight(260)
+
+        self.panels: dict[tuple[str, str], Any] = {}
+        sides = QSplitter(Qt.Orientation.Horizontal)
+        for side, ds in (("A", dataset), ("B", dataset_b)):
+            box = QFrame()
+            box.setObjectName("panelFrame")
+            box.setStyleSheet(f"QFrame#panelFrame {{ border: 3px solid {COLOURS[side]}; border-radius: 4px; }}")
+            col = QVBoxLayout(box)
+            col.setContentsMargins(4, 4, 4, 4)
+            title = QLabel(f"<b>{side}</b>: {describe(self.configs[side])}")
+            title.setStyleSheet(f"color: {COLOURS[side]}; font-size: 13pt")
+            col.addWidget(title)
+            split = QSplitter(Qt.Orientation.Vertical)
+            grad, hidden = GradientFlowPanel(), HiddenStatesPanel()
+            # the race compares the flow through time; the per-parameter norms would squeeze it off a projector
+            grad.view.ci.removeItem(grad.param_plot)
+            grad.param_plot.setVisible(False)
+            hidden.set_probe_count(len(ds.val))
+            hidden.probeChanged.connect(self.set_probe)          # both sides look at the same example
+            if hasattr(hidden, "probeTextChanged") and hasattr(Controller, "set_probe_text"):
+                hidden.probeTextChanged.connect(self.set_probe_text)
+            for p in (grad, hidden):
+                p.setMinimumSize(200, 150)
+                split.addWidget(p)
+            split.setStretchFactor(0, 1)
+            split.setStretchFactor(1, 1)
+            split.setSizes([500, 500])
+            col.addWidget(split, 1)
+            self.panels[("gradients", side)] = grad
+            self.panels[("hidden", side)] = hidden
+            sides.addWidget(box)
+        grid = QSplitter(Qt.Orientation.Vertical)
+        grid.addWidget(self.view)
+        grid.addWidget(sides)
+        grid.setStretchFactor(0, 2)
+        grid.setStretchFactor(1, 5)
+        grid.setSizes([280, 700])
+        layout.addWidget(grid, 1)
+        self.setCentralWidget(central)
+
+    def _share(self) -> None:
+        """B takes A's initial weights where shapes match (queued before any step, again after a reset)."""
+        self.controllers["B"].worker.send("share_weights", self.controllers["A"].config)
+
+    # --- commands -------------------------------------------------------------------------------------
+    @Slot()
+    def toggle(self) -> None:
+        running = any(c.running for c in self.controllers.values())
+        for ctl in self.controllers.values():
+            ctl.pause() if running else ctl.start_training()
+
+    @Slot()
+    def reset(self) -> None:
+        for ctl in self.controllers.values():
+            ctl.reset()
+        self._share()
+
+    @Slot(int)
+    def set_probe(self, index: int) -> None:
+        """Both A and B show validation example ``index`` (so their hidden states can be compared)."""
+        for side, ctl in self.controllers.items():
+            spin = self.panels[("hidden", side)].probe_spin
+            if spin.value() != index:
+                spin.blockSignals(True)
+                spin.setValue(index)
+                spin.blockSignals(False)
+            ctl.set_probe(index)
+
+    @Slot(str)
+    def set_probe_text(self, text: str) -> None:
+        """A typed probe sentence goes to both sides."""
+        for ctl in self.controllers.values():
+            ctl.set_probe_text(text)
+
+    def set_speed(self, steps_per_second: float) -> None:
+        """Both train at most ``steps_per_second`` (0 = each as fast as it can); the Speed box shows it."""
+        from rnnviz.gui.controls import set_speed_choice
+
+        for ctl in self.controllers.values():
+            ctl.set_speed(steps_per_second)
+        set_speed_choice(self.speed, steps_per_second)
+
+    @Slot(bool)
+    def _on_running(self, _running: bool) -> None:
+        running = any(c.running for c in self.controllers.values())
+        self.start_button.setText("Pause" if running else "Start")
+
+    def _on_reset(self, side: str) -> None:
+        self.latest[side] = None
+        for kind in ("gradients", "hidden"):
+            self.panels[(kind, side)].reset()
+        for curves in (self.raw, self.smooth, self.val, self.acc):
+            curves[side].setData([], [])
+
+    # --- drawing --------------------------------------------------------------------------------------
+    def show_snapshot(self, side: str, snap: Any) -> None:
+        """Draw one side's Snapshot: its curves in the overlays, its gradient and hidden-state panels."""
+        self.latest[side] = snap
+        steps = np.asarray(snap.train_steps, dtype=np.float64)
+        loss = np.asarray(snap.train_loss, dtype=np.float64)
+        self.raw[side].setData(steps, plotting.log_safe(loss))
+        smooth = plotting.ema(loss, smoothing_weight(loss.size)) if loss.size else loss
+        self.smooth[side].setData(steps, plotting.log_safe(smooth))
+        vs = np.asarray(snap.val_steps, dtype=np.float64)
+        self.val[side].setData(vs, plotting.log_safe(np.asarray(snap.val_loss, dtype=np.float64)))
+        metric = snap.val_perplexity if snap.task == "generation" else snap.val_accuracy
+        self.acc[side].setData(vs, np.asarray(metric, dtype=np.float64))
+        for kind in ("gradients", "hidden"):
+            self.panels[(kind, side)].render(snap)
+        self.status[side].setText(self.status_text(side, snap))
+
+    @staticmethod
+    def status_text(side: str, snap: Any) -> str:
+        text = f"{side}: step {snap.step}"
+        if len(snap.val_loss):
+            text += f", val loss {float(snap.val_loss[-1]):.3f}"
+            acc = float(snap.val_accuracy[-1]) if len(snap.val_accuracy) else float("nan")
+            if acc == acc:
+                text += f", acc {acc:.1%}"
+        if snap.fault:
+            text += " — NaN/Inf, paused"
+        return text
+
+    # --- closing --------------------------------------------------------------------------------------
+    def closeEvent(self, event: QCloseEvent) -> None:
+        start = time.perf_counter()
+        for ctl in self.controllers.values():
+            ctl.shutdown(timeout=1.0)
+        self.close_seconds = time.perf_counter() - start
+        super().closeEvent(event)
+
+
+def render_race(config_a: Config, config_b: Config, steps: int, out: Any, size: tuple[int, int] = (1600, 1000),
+                title: str | None = None) -> Any:
+    """Train A and B ``steps`` steps headless (``core.race.make_pair``: shared weights, same batches), draw both
+    in the race window offscreen and save it as a PNG. Returns the path."""
+    import pathlib
+
+    from rnnviz.core.errors import TrainingFault
+
+    from rnnviz.gui.windows.render import _application, _settle
+
+    app = _application()
+    apply_theme(app)
+    ta, tb, _sharing = race.make_pair(config_a, config_b)
+    for t in (ta, tb):
+        for _ in range(int(steps)):
+            try:
+                t.step()
+            except TrainingFault:
+                break
+    window = RaceWindow(ta.config, tb.config, dataset=ta.dataset, dataset_b=tb.dataset, start=False, title=title)
+    try:
+        window.resize(int(size[0]), int(size[1]))
+        window.show()
+        _settle(app)
+        snaps = {"A": ta.snapshot(), "B": tb.snapshot()}
+        for _ in range(2):
+            for side, snap in snaps.items():
+                window.show_snapshot(side, snap)
+            _settle(app)
+        out = pathlib.Path(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if not window.grab().save(str(out), "PNG"):
+            raise OSError(f"{out}: could not write the PNG")
+        return out
+    finally:
+        window.close()
+        window.deleteLater()
+        app.processEvents()
+
+
+def run_race(config_a: Config, config_b: Config, title: str | None = None) -> int:
+    """``rnnviz race``: the race window until it is closed."""
+    import sys
+
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("rnnviz")
+    apply_theme(app)
+    window = RaceWindow(config_a, config_b, title=title)
+    window.set_speed(LECTURE_SPEED)       # as the main window opens: slow enough to follow both
+    app.aboutToQuit.connect(lambda: [c.shutdown() for c in window.controllers.values()])
+    window.show()
+    return int(app.exec())

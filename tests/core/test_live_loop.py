@@ -1,0 +1,39 @@
+"""The worker and the controller: snapshots on the worker's clock, commands between steps, clean stops."""
+from __future__ import annotations
+from qt_helpers import no_leaks, small_config, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
+from rnnviz.gui.training.worker import TrainingLoop
+
+
+def test_loop_runs_without_qt():
+    events = []
+    loop = TrainingLoop(lambda kind, payload: events.append((kind, payload)), interval=0.0)
+    loop.handle(("configure", small_config(), None))
+    assert [k for k, _ in events][:3] == ["configured", "state", "snapshot"]
+    loop.handle(("step", 3))
+    while loop.tick():
+        pass
+    assert loop.trainer.step_count == 3
+    snaps = [p for k, p in events if k == "snapshot"]
+    assert snaps[-1].step == 3
+
+
+def test_speed_limit_paces_training_without_spinning():
+    """The Speed box: a limit of 20 steps/s gives about 20 steps a second, and the loop sleeps between steps."""
+    import time as _time
+
+    events = []
+    loop = TrainingLoop(lambda kind, payload: events.append(kind))
+    loop.handle(("configure", small_config().replace(epochs=1000), None))
+    loop.handle(("speed", 20.0))
+    loop.handle(("run", True))
+    start = _time.perf_counter()
+    ticks = 0
+    while _time.perf_counter() - start < 1.0:
+        _time.sleep(loop.wait_time())
+        loop.tick()
+        ticks += 1
+    steps = loop.trainer.step_count
+    assert 15 <= steps <= 25, steps
+    assert ticks < 200, ticks           # waited instead of spinning
+    loop.handle(("speed", 0.0))
+    assert loop.wait_time() == 0.0
