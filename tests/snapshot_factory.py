@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rnnviz.core.data.batch import IGNORE, Dataset, Split
 from rnnviz.core.config import Config
+from rnnviz.core.data.batch import IGNORE, Dataset, Split
 from rnnviz.core.snapshot import Probe, Snapshot, frozen_array
 
 GATES = {"rnn": ("s",), "lstm": ("i", "f", "g", "o"), "gru": ("r", "z", "n")}

@@ -56,8 +56,8 @@ def make_data(shape: Shape, seed: int = 0):
 
 def numpy_step(shape: Shape, dtype: str):
     """A no-argument function doing one rnnviz training step on a fixed batch."""
-    from rnnviz.core.data.batch import Batch
     from rnnviz.core.config import Config
+    from rnnviz.core.data.batch import Batch
     from rnnviz.core.nn.model import RNNModel
     from rnnviz.core.nn.optim import Optimizer, clip_global_norm
 

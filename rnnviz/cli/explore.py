@@ -36,8 +36,8 @@ def add_parsers(sub) -> None:
 
 
 def cmd_sweep(args) -> int:
-    from rnnviz.core.explore import sweep
     from rnnviz.core.errors import ConfigError
+    from rnnviz.core.explore import sweep
 
     cfg, name = common.resolve_config(args)
     if args.epochs is not None:

@@ -2,8 +2,8 @@
 
     from rnnviz.core import Config, Trainer, RNNModel, load_dataset, make_batch
 """
-from rnnviz.core.data.batch import IGNORE, Batch, Dataset, make_batch
 from rnnviz.core.config import Config
+from rnnviz.core.data.batch import IGNORE, Batch, Dataset, make_batch
 from rnnviz.core.data.load import load_dataset
 from rnnviz.core.errors import CheckpointError, ConfigError, DataError, RnnvizError, TrainingFault
 from rnnviz.core.nn.model import RNNModel, count_params

@@ -17,10 +17,11 @@ Each preset is a TOML file in ``resources/presets`` (installed as ``rnnviz.resou
 """
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+
+import tomllib
 
 from rnnviz.core.config import Config, from_dict
 from rnnviz.core.errors import ConfigError

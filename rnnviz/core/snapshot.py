@@ -93,7 +93,7 @@ class Snapshot:
     sample_text: str = ""          # generation: text sampled at the last evaluation
     sample_temperature: float = 1.0
     extra: dict = field(default_factory=dict)
-    confusion_examples: dict = field(default_factory=dict)  # core.confusion_cells: which validation examples
+    confusion_examples: dict = field(default_factory=dict)  # train.confusion_cells: which validation examples
                                                             # (and positions) make each confusion count
     markers: tuple = ()            # ((step, text), ...): live setting changes, e.g. (120, "lr 0.01→0.001")
     made_at: float = field(default_factory=time.perf_counter)  # when this Snapshot was built (perf_counter,
@@ -102,3 +102,12 @@ class Snapshot:
     def arrays(self) -> dict[str, np.ndarray]:
         """The top-level array fields by name (for tests and exports)."""
         return {f.name: getattr(self, f.name) for f in fields(self) if isinstance(getattr(self, f.name), np.ndarray)}
+
+
+def confusion_members(cells: dict, true: int, pred: int) -> list[tuple[int, int]]:
+    """From ``Snapshot.confusion_examples``: (example, position) of every target of class ``true`` predicted as ``pred`` (position -1: classification)."""
+    if not cells or "true" not in cells:
+        return []
+    hit = np.flatnonzero((np.asarray(cells["true"]) == true) & (np.asarray(cells["pred"]) == pred))
+    ex, pos = np.asarray(cells["example"]), np.asarray(cells["position"])
+    return [(int(ex[i]), int(pos[i])) for i in hit]

@@ -6,6 +6,7 @@ from typing import Any
 
 from rnnviz.core.config import Config
 
+
 def run(config: Config | None = None, title: str | None = None, preset: Any = None,
         backend: str = "process", presentation: bool = False, theme: str = "light",
         session: str | None = None) -> int:

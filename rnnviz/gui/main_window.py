@@ -15,9 +15,8 @@ the window's close are never held up for the whole window's drawing at once.
 """
 from __future__ import annotations
 
-import os
-
 import importlib
+import os
 import sys
 import time
 import traceback
@@ -26,17 +25,28 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QDockWidget, QFileDialog, QFrame, QHBoxLayout, QInputDialog, QLabel, QMainWindow, QMessageBox,
-    QProgressBar, QPushButton, QSplitter, QTabWidget, QVBoxLayout, QWidget,
+    QDockWidget,
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
 )
 
 from rnnviz.core.config import TASKS, Config
 from rnnviz.core.errors import RnnvizError
-
-from rnnviz.gui.training.controller import Controller
 from rnnviz.gui.controls import TASK_BY_EXTENSION, ControlsPanel
 from rnnviz.gui.panels.registry import DEFAULT_ORDER, PANELS, make_panel
 from rnnviz.gui.style import apply_theme
+from rnnviz.gui.training.controller import Controller
 
 N_FIXED = 3   # panels with a place of their own; the others share the tab widget
 MIN_PANEL_SIZE = (200, 150)

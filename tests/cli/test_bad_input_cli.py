@@ -1,13 +1,16 @@
 """Bad input: a corpus of malformed files (tests/bad_files), big files made at run time, and fuzzing of every loader."""
 from __future__ import annotations
+
 import json
 import subprocess
 import sys
-import pytest
-from qt_helpers import no_leaks, small_config, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
-from rnnviz import cli
-from helpers import BAD_CORPUS, BAD_FILES, C, L
 
+import pytest
+
+from rnnviz import cli
+
+from helpers import BAD_CORPUS, BAD_FILES, C, L
+from qt_helpers import no_leaks, small_config, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
 
 ERRORS = [(n, t, e) for n, t, e in BAD_CORPUS if e[0] == "error"]
 

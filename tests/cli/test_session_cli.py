@@ -1,8 +1,10 @@
 """Sessions (core, headless): save mid-training, open, train on == never interrupted; damaged files refused."""
 from __future__ import annotations
+
 from rnnviz.core.io import session as S
 from rnnviz.core.io.checkpoint import save_checkpoint
 from rnnviz.core.train.trainer import Trainer
+
 from helpers import SESSION_CASES
 
 

@@ -1,5 +1,6 @@
 """Settings: every field, through every way in (--set, preset TOML, session/JSON mapping, the CLI), refuses a bad"""
 from __future__ import annotations
+
 from rnnviz import cli
 
 

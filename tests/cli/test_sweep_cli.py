@@ -1,11 +1,14 @@
 """The sweep: grid parsing and its errors, parallel runs checked against direct_run Trainer runs, a failing cell,"""
 from __future__ import annotations
-import csv
-import pytest
-from qt_helpers import no_leaks  # noqa: F401  (a fixture)
-from rnnviz.cli import main
-from helpers import direct_run, sweep_base_config, sweep_children
 
+import csv
+
+import pytest
+
+from rnnviz.cli import main
+
+from helpers import direct_run, sweep_base_config, sweep_children
+from qt_helpers import no_leaks  # noqa: F401  (a fixture)
 
 # the 3x3 of the issue: spectral radius 100 with relu, plain SGD and no clipping overflows float32 at step 2
 FAIL_SETS = ["--set", "hidden=8", "--set", "n_examples=200", "--set", "activation=relu", "--set", "optimizer=sgd",

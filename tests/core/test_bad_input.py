@@ -16,15 +16,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qt_helpers import no_leaks, small_config, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
+from rnnviz.core.config import Config
 from rnnviz.core.data import loaders
 from rnnviz.core.data.batch import IGNORE
-from rnnviz.core.config import Config
 from rnnviz.core.data.load import load_dataset
-from rnnviz.core.errors import DataError
 from rnnviz.core.data.text import SPECIALS, Vocab
-from helpers import BAD_CORPUS, BAD_FILES, C, G, L
+from rnnviz.core.errors import DataError
 
+from helpers import BAD_CORPUS, BAD_FILES, C, G, L
+from qt_helpers import no_leaks, small_config, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
 
 IDS = [f"{name}-{task[:5]}" for name, task, _ in BAD_CORPUS]
 

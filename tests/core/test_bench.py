@@ -2,7 +2,6 @@
 smoke run of `rnnviz bench --quick --json` (no timing assertions)."""
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
 
@@ -30,8 +29,8 @@ def test_step_flops_gated_labelling_by_hand():
 def test_step_flops_counts_the_products_the_model_makes(monkeypatch):
     """Independent count: the per-step recurrent products the core really makes (np.dot in the cells, counted by
     their shapes while one forward + BPTT runs), plus dW and the head by shape. Vocabulary look-ups are gathers."""
-    from rnnviz.core.data.batch import Batch
     from rnnviz.core.config import Config
+    from rnnviz.core.data.batch import Batch
     from rnnviz.core.nn.model import RNNModel
 
     counted = []
@@ -114,9 +113,9 @@ def test_targets_met_or_not_from_the_rows():
 def test_scatter_paths_give_the_same_gradients(monkeypatch, cell, bptt):
     """The sorted scatter-add of dU (a large vocabulary's path) gives the gradients of the one-hot product (a small
     vocabulary's path), to float64 rounding."""
-    from rnnviz.core.nn import model as model_mod
-    from rnnviz.core.data.batch import Batch
     from rnnviz.core.config import Config
+    from rnnviz.core.data.batch import Batch
+    from rnnviz.core.nn import model as model_mod
 
     shape = core.Shape(cell, "labelling", 6, 7, 3)
     ids, targets = core.make_data(shape)
@@ -140,8 +139,8 @@ def test_scatter_paths_give_the_same_gradients(monkeypatch, cell, bptt):
 def test_subnormal_flush_changes_gradients_by_less_than_float32_tiny(cell):
     """float32 gradients that vanish below 1e-20 switch on the flush of subnormals (a speed path); the gradients
     stay those of the plain path to within a few float32-tiny (1.2e-38) in absolute value."""
-    from rnnviz.core.data.batch import Batch
     from rnnviz.core.config import Config
+    from rnnviz.core.data.batch import Batch
     from rnnviz.core.nn.model import RNNModel
 
     model = RNNModel(Config(cell=cell, task="classification", hidden=8, dtype="float32"), core.VOCAB, core.CLASSES)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rnnviz.core.explore import bptt_trace
 from rnnviz.core.data.batch import Batch
+from rnnviz.core.explore import bptt_trace
 
-from qt_helpers import no_leaks  # noqa: F401  (a fixture)
 from helpers import trainer_for
+from qt_helpers import no_leaks  # noqa: F401  (a fixture)
 
 
 def one_batch(ids, target):

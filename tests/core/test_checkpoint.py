@@ -6,10 +6,10 @@ import zipfile
 import numpy as np
 import pytest
 
-from rnnviz.core.data.batch import make_batch
-from rnnviz.core.io.checkpoint import load_checkpoint, save_checkpoint
 from rnnviz.core.config import Config
+from rnnviz.core.data.batch import make_batch
 from rnnviz.core.errors import CheckpointError
+from rnnviz.core.io.checkpoint import load_checkpoint, save_checkpoint
 from rnnviz.core.train.trainer import Trainer
 
 

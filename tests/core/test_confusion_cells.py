@@ -1,11 +1,14 @@
 """Clickable confusion matrix: each cell lists exactly the validation examples (and, for labelling, positions)"""
 from __future__ import annotations
+
 import numpy as np
 import pytest
-from qt_helpers import no_leaks, small_config, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
+
 from rnnviz.core.data.batch import IGNORE
-from rnnviz.core.train.confusion_cells import members
+from rnnviz.core.snapshot import confusion_members
+
 from helpers import trained_on
+from qt_helpers import no_leaks, small_config, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
 
 
 @pytest.mark.parametrize("preset", ["negation", "pos"])
@@ -18,7 +21,7 @@ def test_every_cell_lists_exactly_its_examples(preset):
     seen = set()
     for i in range(k):
         for j in range(k):
-            rows = members(cells, i, j)
+            rows = confusion_members(cells, i, j)
             assert len(rows) == conf[i, j]
             for ex, pos in rows:
                 ids = np.asarray(val.ids[ex])

@@ -10,11 +10,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rnnviz.core.data.batch import IGNORE, Dataset, iterate_batches
 from rnnviz.core.config import GENERATED, Config
+from rnnviz.core.data.batch import IGNORE, Dataset, iterate_batches
 from rnnviz.core.data.load import describe, label_order, load_dataset, stratified_split
-from rnnviz.core.errors import DataError
 from rnnviz.core.data.text import Vocab
+from rnnviz.core.errors import DataError
 
 SMALL = dict(n_examples=200, delay=5, window=16)
 

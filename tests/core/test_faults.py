@@ -8,11 +8,12 @@ import warnings
 import numpy as np
 import pytest
 
-from qt_helpers import no_leaks, small_config, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
 from rnnviz.core.errors import TrainingFault
-from rnnviz.core.train.trainer import WEIGHT_LIMIT, Trainer
 from rnnviz.core.live.loop import TrainingLoop
+from rnnviz.core.train.trainer import WEIGHT_LIMIT, Trainer
+
 from helpers import EXPLODING
+from qt_helpers import no_leaks, small_config, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
 
 pytestmark = pytest.mark.usefixtures("no_leaks")
 

@@ -1,12 +1,16 @@
 """Lessons: each preset reaches what its text promises (headless, through the Trainer), the Lessons menu opens"""
 from __future__ import annotations
+
 import math
+
 import numpy as np
 import pytest
-from qt_helpers import no_leaks, open_window, small_config, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
+
 from rnnviz.core.errors import ConfigError
 from rnnviz.core.presets import load_preset, parse_preset
 from rnnviz.core.train.trainer import Trainer
+
+from qt_helpers import no_leaks, open_window, small_config, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
 
 
 def test_vanishing_lesson_has_the_delay_slider_and_tells_to_switch_to_lstm():

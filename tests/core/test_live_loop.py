@@ -1,7 +1,9 @@
 """The worker and the controller: snapshots on the worker's clock, commands between steps, clean stops."""
 from __future__ import annotations
-from qt_helpers import no_leaks, small_config, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
+
 from rnnviz.gui.training.worker import TrainingLoop
+
+from qt_helpers import no_leaks, small_config, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
 
 
 def test_loop_runs_without_qt():

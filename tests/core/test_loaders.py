@@ -7,9 +7,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from rnnviz.core.data.loaders import load_classification, load_conllu, load_generation, load_labelling, load_two_column
 from rnnviz.core.errors import DataError
-from rnnviz.core.data.loaders import (load_classification, load_conllu, load_generation, load_labelling,
-                                 load_two_column)
 
 
 def write(tmp_path, name, content, encoding="utf-8"):

@@ -1,12 +1,16 @@
 """Long runs: every history stays within its stated cap, memory stays flat, training does not slow down."""
 from __future__ import annotations
+
 import json
 import time
+
 import numpy as np
 import pytest
-from qt_helpers import no_leaks, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
+
 from rnnviz.core.train.trainer import EVAL_CAP, GRAD_FLOW_CAP, LOSS_CAP, Trainer
+
 from helpers import SMALL_CAPS, SmallCaps, rss_mb, soak_lesson, tenth_rates
+from qt_helpers import no_leaks, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
 
 
 # --- headless -------------------------------------------------------------------------------------------

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 from rnnviz.core.data.batch import IGNORE
-from rnnviz.core.train.metrics import accuracy, confusion_matrix, per_class_accuracy
 from rnnviz.core.nn.optim import Optimizer, clip_global_norm
+from rnnviz.core.train.metrics import accuracy, confusion_matrix, per_class_accuracy
 
 
 def test_confusion_matrix_by_hand():

@@ -13,12 +13,13 @@ import sys
 import numpy as np
 import pytest
 
-from helpers import REPO
-from rnnviz.core.nn import cells
-from rnnviz.core.data.batch import IGNORE, Batch
 from rnnviz.core.config import Config, validate
+from rnnviz.core.data.batch import IGNORE, Batch
+from rnnviz.core.nn import cells
 from rnnviz.core.nn.gradcheck import gradcheck
 from rnnviz.core.nn.model import RNNModel, count_params, param_specs
+
+from helpers import REPO
 
 N_VOCAB, N_CLASSES, HIDDEN = 7, 3, 4
 LENGTHS = np.array([6, 2, 1, 5])

@@ -6,11 +6,12 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from qt_helpers import no_leaks, small_config, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
 from rnnviz.core.data.batch import IGNORE, Batch
+from rnnviz.core.explore.typed_probe import probe_tokens
 from rnnviz.core.presets import load_preset
 from rnnviz.core.train.trainer import Trainer
-from rnnviz.core.explore.typed_probe import probe_tokens
+
+from qt_helpers import no_leaks, small_config, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
 
 
 def test_tokens_follow_the_dataset_tokenizer_case_and_specials(tmp_path):

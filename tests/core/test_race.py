@@ -6,11 +6,12 @@ import time
 import numpy as np
 import pytest
 
-from qt_helpers import no_leaks, small_config, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
-from rnnviz.core.explore import race
 from rnnviz.core.config import Config
 from rnnviz.core.errors import ConfigError
+from rnnviz.core.explore import race
 from rnnviz.core.train.trainer import Trainer
+
+from qt_helpers import no_leaks, small_config, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
 
 
 def recall(**changes) -> Config:
@@ -160,8 +161,8 @@ def test_closing_mid_race_leaves_nothing_running(qtbot):
 
 @pytest.mark.usefixtures("no_leaks")
 def test_explore_menu_opens_a_race_and_closing_the_main_window_stops_it(qtbot):
-    from rnnviz.gui.main_window import MainWindow
     from rnnviz.gui.features.race_sweep_menu import open_race
+    from rnnviz.gui.main_window import MainWindow
 
     win = MainWindow(small_config(), backend="thread")
     qtbot.addWidget(win)

@@ -15,8 +15,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rnnviz.core.data.batch import IGNORE, Batch
 from rnnviz.core.config import Config, validate
+from rnnviz.core.data.batch import IGNORE, Batch
 from rnnviz.core.nn.model import RNNModel
 
 N_VOCAB = 7          # id 0 is <pad>

@@ -17,8 +17,8 @@ import torch.nn.functional as F  # noqa: E402
 from torch import nn  # noqa: E402
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence  # noqa: E402
 
-from rnnviz.core.data.batch import IGNORE, Batch  # noqa: E402
 from rnnviz.core.config import Config, validate  # noqa: E402
+from rnnviz.core.data.batch import IGNORE, Batch  # noqa: E402
 from rnnviz.core.nn.model import RNNModel  # noqa: E402
 
 N_VOCAB, N_CLASSES, HIDDEN = 8, 4, 5

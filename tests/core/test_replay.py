@@ -7,9 +7,10 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from qt_helpers import no_leaks, small_config, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
 from rnnviz.core.explore.replay import ReplayBuffer, snapshot_nbytes
 from rnnviz.core.train.trainer import Trainer
+
+from qt_helpers import no_leaks, small_config, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
 
 
 class Clock:

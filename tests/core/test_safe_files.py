@@ -13,14 +13,22 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from helpers import REPO
 from rnnviz.core import files
-from rnnviz.core.files import (atomic_save_npz, atomic_write, check_npz, json_from_array, json_to_array, read_npz,
-                               require_finite)
-from rnnviz.core.io.checkpoint import load_checkpoint, save_checkpoint
 from rnnviz.core.config import Config
 from rnnviz.core.errors import CheckpointError
+from rnnviz.core.files import (
+    atomic_save_npz,
+    atomic_write,
+    check_npz,
+    json_from_array,
+    json_to_array,
+    read_npz,
+    require_finite,
+)
+from rnnviz.core.io.checkpoint import load_checkpoint, save_checkpoint
 from rnnviz.core.train.trainer import Trainer
+
+from helpers import REPO
 
 PACKAGE = REPO / "rnnviz"
 

@@ -7,13 +7,14 @@ import zipfile
 import numpy as np
 import pytest
 
-from rnnviz.core.io import session as S
-from rnnviz.core.io.checkpoint import save_checkpoint
-from rnnviz.core.files import atomic_save_npz, json_to_array
 from rnnviz.core.config import Config
 from rnnviz.core.errors import CheckpointError
+from rnnviz.core.files import atomic_save_npz, json_to_array
+from rnnviz.core.io import session as S
+from rnnviz.core.io.checkpoint import save_checkpoint
 from rnnviz.core.presets import parse_preset
 from rnnviz.core.train.trainer import Trainer
+
 from helpers import SESSION_CASES
 
 

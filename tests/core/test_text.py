@@ -4,8 +4,8 @@ import json
 import numpy as np
 import pytest
 
-from rnnviz.core.errors import DataError
 from rnnviz.core.data.text import SPECIALS, Vocab, tokenize, tokenize_cut
+from rnnviz.core.errors import DataError
 
 
 # ------------------------------------------------------------------------------------------------ tokenize

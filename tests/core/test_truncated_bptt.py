@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from rnnviz.core.data.batch import IGNORE, Batch
 from rnnviz.core.config import Config
+from rnnviz.core.data.batch import IGNORE, Batch
 from rnnviz.core.nn.model import RNNModel
 
 

@@ -1,8 +1,12 @@
 """rnnviz bench: the FLOP count and the fraction of peak for known shapes, the timing helpers' arithmetic, and a"""
 from __future__ import annotations
+
 import json
+
 import pytest
+
 from rnnviz.cli import main
+
 from helpers import check_bench_rows
 
 

@@ -1,8 +1,10 @@
 """Slow-motion BPTT: every number of the trace against the model's own gradients, finite differences and an"""
 from __future__ import annotations
+
 import numpy as np
-from qt_helpers import no_leaks  # noqa: F401  (a fixture)
+
 from helpers import trainer_for
+from qt_helpers import no_leaks  # noqa: F401  (a fixture)
 
 
 def test_panel_steps_through_the_traces_numbers(qtbot):
@@ -66,8 +68,9 @@ def test_panel_steps_through_the_traces_numbers(qtbot):
 
 
 def test_window_turns_the_trace_on_with_its_tab(qtbot, no_leaks):
-    from qt_helpers import small_config, wait_snapshot
     from rnnviz.gui.main_window import MainWindow
+
+    from qt_helpers import small_config, wait_snapshot
 
     win = MainWindow(small_config(n_examples=120), backend="thread")
     qtbot.addWidget(win)

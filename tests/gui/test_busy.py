@@ -10,6 +10,7 @@ from PySide6.QtCore import QTimer
 
 from rnnviz.core.errors import DataError
 from rnnviz.gui.training.busy import SLOW_FILE_BYTES, is_large_file, run_keeping_window_live
+
 from qt_helpers import no_leaks, open_window  # noqa: F401 (fixture)
 
 
@@ -89,6 +90,7 @@ def test_a_large_file_opened_while_the_child_trains_reaches_it(qtbot, tmp_path, 
     writing snapshots back. With one thread doing both, the two writes blocked each other for ever (training
     hung at its last step); the commands now have their own writer thread."""
     from rnnviz.gui.training.controller import Controller
+
     from qt_helpers import small_config, wait_snapshot
 
     ctl = Controller(small_config(epochs=1000), backend="process", interval=0.0)

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
 
-from qt_helpers import no_leaks, small_config, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
-from rnnviz.core.train.confusion_cells import members
+from rnnviz.core.snapshot import confusion_members
+
 from helpers import trained_on
+from qt_helpers import no_leaks, small_config, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
 
 
 def test_panel_click_lists_the_cell_and_choosing_emits_the_example(qtbot):
@@ -35,7 +36,7 @@ def test_panel_click_lists_the_cell_and_choosing_emits_the_example(qtbot):
     assert f"count {conf[i, j]}" in panel.examples_title.text()
     first = panel.examples_list.item(0)
     ex, pos = first.data(Qt.ItemDataRole.UserRole)
-    assert (ex, pos) == members(snap.confusion_examples, i, j)[0]
+    assert (ex, pos) == confusion_members(snap.confusion_examples, i, j)[0]
     assert first.text().startswith(f"#{ex}, token {pos + 1}")
     assert f"[{t.dataset.val.tokens[ex][pos]}]" in first.text()
     for a in range(conf.shape[0]):          # every cell, the list's length is the count

@@ -10,9 +10,11 @@ import pytest
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
-from qt_helpers import no_leaks, small_config, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
 from rnnviz.core.presets import parse_preset
 from rnnviz.gui.features import export
+
+from qt_helpers import no_leaks, small_config, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
+
 pytestmark = pytest.mark.usefixtures("no_leaks")
 
 

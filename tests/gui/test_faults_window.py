@@ -1,8 +1,10 @@
 """Numeric faults: NaN/Inf or exploding values are caught in the very step they happen, training pauses with the"""
 from __future__ import annotations
+
 import numpy as np
-from qt_helpers import no_leaks, small_config, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
+
 from helpers import EXPLODING
+from qt_helpers import no_leaks, small_config, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
 
 
 def test_training_on_huge_loaded_weights_faults_at_once_and_draws(qtbot):

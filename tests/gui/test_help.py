@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtWidgets import (
-    QAbstractButton, QAbstractSlider, QAbstractSpinBox, QComboBox, QLineEdit, QMessageBox, QWidget,
+    QAbstractButton,
+    QAbstractSlider,
+    QAbstractSpinBox,
+    QComboBox,
+    QLineEdit,
+    QMessageBox,
+    QWidget,
 )
 
-from qt_helpers import no_leaks, small_config  # noqa: F401  (no_leaks is a fixture)
 from rnnviz.core.config import Config
 from rnnviz.gui.features.help import TEXTS, help_text
 from rnnviz.gui.main_window import MainWindow
 from rnnviz.gui.panels.registry import PANELS
+
+from qt_helpers import no_leaks, small_config  # noqa: F401  (no_leaks is a fixture)
 
 # symbols each panel's text must contain (HTML as written in rnnviz/gui/help.py)
 SYMBOLS = {

@@ -18,10 +18,11 @@ import numpy as np
 import pytest
 import shiboken6
 
-from qt_helpers import no_leaks, small_config, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
 from rnnviz.core.train.trainer import Trainer
 from rnnviz.gui.training.controller import Controller
 from rnnviz.gui.training.worker import LIVE_THREADS
+
+from qt_helpers import no_leaks, small_config, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
 
 pytestmark = pytest.mark.usefixtures("no_leaks")
 

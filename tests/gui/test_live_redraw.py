@@ -16,8 +16,8 @@ from rnnviz.gui.panels.bptt import BPTTPanel
 from rnnviz.gui.panels.gradients import GradientFlowPanel
 from rnnviz.gui.panels.loss import LossPanel
 from rnnviz.gui.panels.ranges import FollowRange, set_ticks_once, set_title_once, view_bounds
-from qt_helpers import no_leaks, open_window, small_config, wait_snapshot  # noqa: F401 (fixture)
 
+from qt_helpers import no_leaks, open_window, small_config, wait_snapshot  # noqa: F401 (fixture)
 
 KEEP: list = []       # the test's plot widgets stay alive until the test module ends
 

@@ -15,10 +15,11 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pytest
 
-from qt_helpers import no_leaks, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
 from rnnviz.core.presets import load_preset
 from rnnviz.core.train.trainer import EVAL_CAP, GRAD_FLOW_CAP, LOSS_CAP
+
 from helpers import SMALL_CAPS, rss_mb, soak_lesson, tenth_rates
+from qt_helpers import no_leaks, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
 
 
 def cpu_seconds(pid: int) -> float:

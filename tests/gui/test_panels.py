@@ -14,11 +14,20 @@ import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from rnnviz.core.data.batch import IGNORE
-from rnnviz.gui.panels.loss import smoothing_weight
-from rnnviz.gui.panels import plotting
 from rnnviz.gui import style
-from rnnviz.gui.panels import (PANEL_CLASSES, ConfusionPanel, DataPanel, GradientFlowPanel, HiddenStatesPanel, LossPanel,
-                               PredictionsPanel, WeightsPanel)
+from rnnviz.gui.panels import (
+    PANEL_CLASSES,
+    ConfusionPanel,
+    DataPanel,
+    GradientFlowPanel,
+    HiddenStatesPanel,
+    LossPanel,
+    PredictionsPanel,
+    WeightsPanel,
+    plotting,
+)
+from rnnviz.gui.panels.loss import smoothing_weight
+
 from snapshot_factory import make_dataset, make_snapshot
 
 SIZE = (800, 500)

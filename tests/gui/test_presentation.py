@@ -6,11 +6,12 @@ import numpy as np
 import pytest
 from PySide6.QtGui import QColor, QImage, QKeySequence
 
-from qt_helpers import no_leaks, small_config  # noqa: F401  (no_leaks is a fixture)
+from rnnviz.gui import style
 from rnnviz.gui.features import presentation as pres
 from rnnviz.gui.main_window import MainWindow
-from rnnviz.gui import style
 from rnnviz.gui.windows.render import train_headless
+
+from qt_helpers import no_leaks, small_config  # noqa: F401  (no_leaks is a fixture)
 
 
 @pytest.fixture(scope="module")

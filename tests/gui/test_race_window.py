@@ -1,9 +1,12 @@
 """A/B race: the same start (shared weights, batches), the differences legend, the window's numbers, closing."""
 from __future__ import annotations
+
 import pytest
-from qt_helpers import no_leaks, small_config, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
+
 from rnnviz.cli import main
 from rnnviz.core.explore import race
+
+from qt_helpers import no_leaks, small_config, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
 
 
 def test_cli_race_render_and_errors(tmp_path, capsys):

@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 from PySide6.QtGui import QImage
 
-from qt_helpers import no_leaks, small_config  # noqa: F401  (no_leaks is a fixture)
 from rnnviz.gui.windows.render import render
+
+from qt_helpers import no_leaks, small_config  # noqa: F401  (no_leaks is a fixture)
 
 pytestmark = pytest.mark.usefixtures("no_leaks")
 

@@ -1,11 +1,15 @@
 """The sweep: grid parsing and its errors, parallel runs checked against direct_run Trainer runs, a failing cell,"""
 from __future__ import annotations
+
 import time
+
 import numpy as np
-from qt_helpers import no_leaks  # noqa: F401  (a fixture)
+
 from rnnviz.core.presets import load_preset
 from rnnviz.core.train.trainer import Trainer
+
 from helpers import direct_run, sweep_base_config, sweep_children
+from qt_helpers import no_leaks  # noqa: F401  (a fixture)
 
 
 # --- the window ------------------------------------------------------------------------------------------
@@ -17,9 +21,10 @@ def _run_window(qtbot, win):
 def test_window_3x3_heatmap_minis_and_click(qtbot, no_leaks):
     from PySide6.QtCore import QPointF, Qt
 
-    from qt_helpers import small_config, wait_snapshot
     from rnnviz.gui.main_window import MainWindow
     from rnnviz.gui.windows.sweep_window import FAILED_RGB, SweepWindow, metric_text
+
+    from qt_helpers import small_config, wait_snapshot
 
     main_win = MainWindow(small_config(), backend="thread")
     qtbot.addWidget(main_win)

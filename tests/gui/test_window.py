@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from qt_helpers import no_leaks, small_config, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
 from rnnviz.gui.main_window import MainWindow
 from rnnviz.gui.panels.registry import PANELS, MissingPanel
+
+from qt_helpers import no_leaks, small_config, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
 
 pytestmark = pytest.mark.usefixtures("no_leaks")
 

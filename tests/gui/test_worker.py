@@ -10,10 +10,11 @@ import time
 import numpy as np
 import pytest
 
-from qt_helpers import no_leaks, small_config, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
 from rnnviz.core.errors import TrainingFault
 from rnnviz.core.train.trainer import Trainer
 from rnnviz.gui.training.controller import Controller
+
+from qt_helpers import no_leaks, small_config, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
 
 pytestmark = pytest.mark.usefixtures("no_leaks")
 

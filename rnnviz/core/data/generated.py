@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnnviz.core.errors import DataError
 from rnnviz.core.data.loaders import RawExamples
+from rnnviz.core.errors import DataError
 
 TASK_OF = {"negation": "classification", "names": "labelling", "pos": "labelling",
            "delayed-recall": "classification", "chars": "generation"}

@@ -22,14 +22,12 @@ from pathlib import Path
 
 import numpy as np
 
-from rnnviz.core.data import generated
-
-from rnnviz.core.data import loaders
-from rnnviz.core.data.batch import IGNORE, Dataset, Split
 from rnnviz.core.config import GENERATED, Config
-from rnnviz.core.errors import DataError
+from rnnviz.core.data import generated, loaders
+from rnnviz.core.data.batch import IGNORE, Dataset, Split
 from rnnviz.core.data.loaders import RawExamples
 from rnnviz.core.data.text import EOS, SOS, Vocab
+from rnnviz.core.errors import DataError
 
 SPLIT_SALT = 0x5EED  # the split's random stream differs from the generator's, both from config.seed
 UNK_NOTE_RATE = 0.01  # note the validation <unk> rate above 1%

@@ -24,9 +24,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rnnviz.core.errors import DataError
 from rnnviz.core.data.text import tokenize_cut
 from rnnviz.core.data.textfile import MAX_FILE_BYTES, decode_bytes, path_exists, read_text, split_lines  # noqa: F401
+from rnnviz.core.errors import DataError
 
 MAX_EXAMPLES = 200_000             # classification rows / labelling sentences: more is refused (with the line)
 MAX_TOKENS = 3_000_000             # tokens kept from one file (after cutting at max_len): more is refused

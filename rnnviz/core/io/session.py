@@ -29,10 +29,10 @@ from typing import Any
 
 import numpy as np
 
-from rnnviz.core.io import checkpoint
-from rnnviz.core.files import atomic_save_npz, check_format, json_from_array, json_to_array, read_npz
 from rnnviz.core.config import Config, from_dict
 from rnnviz.core.errors import CheckpointError, ConfigError, RnnvizError
+from rnnviz.core.files import atomic_save_npz, check_format, json_from_array, json_to_array, read_npz
+from rnnviz.core.io import checkpoint
 
 FORMAT = "rnnviz-session"
 VERSION = 1
@@ -147,8 +147,8 @@ def _want(cond: bool, path: Path, what: str) -> None:
 def load_session(path: str | Path) -> Session:
     """Read and check a session file. Anything damaged, truncated, foreign or newer raises CheckpointError
     (one message naming the file and what is wrong) and builds nothing."""
-    from rnnviz.core.nn.model import RNNModel
     from rnnviz.core.data.text import Vocab
+    from rnnviz.core.nn.model import RNNModel
 
     path = Path(path)
     arrays = read_npz(path)      # every member checked (plain numbers, sane shapes) before it is read

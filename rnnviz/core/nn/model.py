@@ -28,11 +28,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnnviz.core.nn import cells
-
-from rnnviz.core.nn import init
-from rnnviz.core.data.batch import IGNORE, Batch
 from rnnviz.core.config import Config
+from rnnviz.core.data.batch import IGNORE, Batch
+from rnnviz.core.nn import cells, init
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Which validation examples make each count of the confusion matrix (so a click on a cell can list them).
+"""Which validation examples make each count of the confusion matrix (so a click on a cell can list them;
+``rnnviz.core.snapshot.confusion_members`` reads them back).
 
 For the last evaluation, one row per counted target, compactly (int32):
     true (n,), pred (n,)   class ids; confusion[i, j] == count of rows with true == i and pred == j
@@ -31,12 +32,3 @@ def merge(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     if not parts:
         return {key: frozen_array(np.zeros(0, np.int32)) for key in KEYS}
     return {key: frozen_array(np.concatenate([p[key] for p in parts]).astype(np.int32)) for key in KEYS}
-
-
-def members(cells: dict, true: int, pred: int) -> list[tuple[int, int]]:
-    """(example, position) of every target of class ``true`` predicted as ``pred`` (position -1: classification)."""
-    if not cells or "true" not in cells:
-        return []
-    hit = np.flatnonzero((np.asarray(cells["true"]) == true) & (np.asarray(cells["pred"]) == pred))
-    ex, pos = np.asarray(cells["example"]), np.asarray(cells["position"])
-    return [(int(ex[i]), int(pos[i])) for i in hit]

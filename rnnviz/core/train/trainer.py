@@ -12,17 +12,16 @@ from typing import Callable
 
 import numpy as np
 
-from rnnviz.core.train import metrics
-from rnnviz.core.data.batch import IGNORE, Batch, Dataset, iterate_batches, make_batch
 from rnnviz.core.config import Config, validate
+from rnnviz.core.data.batch import IGNORE, Batch, Dataset, iterate_batches, make_batch
 from rnnviz.core.errors import TrainingFault
-from rnnviz.core.train.history import History
+from rnnviz.core.explore import bptt_trace
+from rnnviz.core.explore.typed_probe import typed_targets
 from rnnviz.core.nn.model import RNNModel
 from rnnviz.core.nn.optim import Optimizer, clip_global_norm
 from rnnviz.core.snapshot import Probe, Snapshot, frozen_array
-from rnnviz.core.explore import bptt_trace
-from rnnviz.core.train import confusion_cells
-from rnnviz.core.explore.typed_probe import typed_targets
+from rnnviz.core.train import confusion_cells, metrics
+from rnnviz.core.train.history import History
 
 LOSS_CAP = 20000        # training-loss and parameter-gradient history rows kept (decimated beyond)
 GRAD_FLOW_CAP = 400     # gradient-flow heatmap rows kept

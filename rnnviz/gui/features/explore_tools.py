@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, Qt, Slot
 from PySide6.QtGui import QAction, QKeySequence
 
 from rnnviz.gui.features import replay
+
 NO_TOKENS = "Typed probe: that text has no tokens (only spaces?) \u2014 showing the validation example again"
 
 

@@ -19,9 +19,10 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QFont, QKeySequence
 from PySide6.QtWidgets import QApplication, QWidget
 
-from rnnviz.gui.panels import plotting
 from rnnviz.gui import style
 from rnnviz.gui import style as theme_mod
+from rnnviz.gui.panels import plotting
+
 FONT_SCALE = 1.3
 SYMBOL_SCALE = 1.25
 LINE_SCALE = 2.0

@@ -28,7 +28,6 @@ def ask_b_changes(window: Any) -> str | None:
 def open_race(window: Any, text: str | None = None) -> Any:
     """Open the race window for ``text`` ("cell=lstm hidden=64"); a bad setting shows one clear message."""
     from rnnviz.core.explore.race import b_config
-
     from rnnviz.gui.windows.race import RaceWindow
 
     text = ask_b_changes(window) if text is None else text

@@ -14,6 +14,8 @@ from PySide6 import QtCore, QtWidgets
 from PySide6.QtCore import Qt, Slot
 
 from rnnviz.gui import style
+
+
 class ReplayBar(QtWidgets.QFrame):
     """Slider over the replay buffer. ``replaying`` is the Snapshot shown, or None when live.
 

@@ -17,8 +17,8 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication, QFileDialog
 
 from rnnviz.core.errors import RnnvizError
-
 from rnnviz.gui.features import export
+
 SESSION_FILTER = "rnnviz sessions (*.rnnviz.npz *.npz);;All files (*)"
 IMAGE_FILTER = "PNG image (*.png);;SVG vector image (*.svg)"
 CSV_FILTER = "CSV table (*.csv)"

@@ -5,9 +5,9 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
-from rnnviz.gui.panels import plotting
-from rnnviz.gui.panels import base
+from rnnviz.core.snapshot import confusion_members
 from rnnviz.gui import style
+from rnnviz.gui.panels import base, plotting
 from rnnviz.gui.panels.base import Panel
 
 NO_MATRIX = ("No confusion matrix for generation: the model predicts the next token out of the whole "
@@ -333,9 +333,7 @@ class ConfusionPanel(Panel):
 
     def members(self, i: int, j: int) -> list[tuple[int, int]]:
         """(validation example, position) of every target of true class i predicted as j, last evaluation."""
-        from rnnviz.core.train.confusion_cells import members
-
-        return members(self._cells, i, j)
+        return confusion_members(self._cells, i, j)
 
     def show_cell(self, i: int, j: int) -> None:
         """List the examples behind cell (i, j): sentence, and for labelling the token's position."""

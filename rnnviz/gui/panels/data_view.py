@@ -8,10 +8,8 @@ from __future__ import annotations
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from rnnviz.core.data.batch import IGNORE, make_batch
-
-from rnnviz.gui.panels import plotting
-from rnnviz.gui.panels import base
 from rnnviz.gui import style
+from rnnviz.gui.panels import base, plotting
 from rnnviz.gui.panels.base import Panel
 
 BATCH = 4

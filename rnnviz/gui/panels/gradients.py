@@ -10,8 +10,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
-from rnnviz.gui.panels import plotting
 from rnnviz.gui import style
+from rnnviz.gui.panels import plotting
 from rnnviz.gui.panels.base import Panel
 from rnnviz.gui.panels.markers import HEATMAP_COLOUR, MarkerLines
 from rnnviz.gui.panels.ranges import FollowRange, set_ticks_once

@@ -7,8 +7,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from rnnviz.gui.panels import plotting
 from rnnviz.gui import style
+from rnnviz.gui.panels import plotting
 from rnnviz.gui.panels.base import Panel
 
 BOUNDED = (-1.0, 1.0)     # tanh, sigmoid, LSTM and GRU states all lie in [-1, 1]

@@ -6,12 +6,12 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from rnnviz.gui.panels import plotting
-from rnnviz.gui.panels import base
 from rnnviz.gui import style
+from rnnviz.gui.panels import base, plotting
 from rnnviz.gui.panels.base import Panel
 from rnnviz.gui.panels.markers import MarkerLines
 from rnnviz.gui.panels.ranges import FollowRange
+
 
 def smoothing_weight(n: int) -> float:
     """EMA weight of the newest point for a curve of ``n`` points.

@@ -14,6 +14,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore
 
 from rnnviz.gui import style
+
 MARKER_COLOUR = "#9467bd"           # purple: no curve of the loss or gradient panels uses it
 LABEL_HEIGHTS = (0.98, 0.78, 0.58)  # fractions of the view height (label tops), cycled so neighbours do not collide
 HEATMAP_COLOUR = "#ffffff"          # on viridis, white reads better than purple

@@ -10,9 +10,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from rnnviz.gui.panels import plotting
-from rnnviz.gui.panels import base
 from rnnviz.gui import style
+from rnnviz.gui.panels import base, plotting
 from rnnviz.gui.panels.base import Panel
 
 IGNORE = -100          # rnnviz.core.data.batch.IGNORE (no target at this position)

@@ -11,7 +11,6 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QWidget
 
-
 # key: (module under rnnviz.gui.panels, class name)
 PANELS = {
     "loss": ("loss", "LossPanel"),

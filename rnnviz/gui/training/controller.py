@@ -18,7 +18,6 @@ from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from rnnviz.core.config import STRUCTURAL, Config
 from rnnviz.core.explore.replay import ReplayBuffer
-
 from rnnviz.gui.training.worker import DEFAULT_FACTORY, DEFAULT_INTERVAL, LIVE_THREADS, Worker, keep_until_finished
 
 # settings the running Trainer takes between two steps; every other change builds a new model

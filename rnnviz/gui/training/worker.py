@@ -38,10 +38,8 @@ from typing import Any, Callable
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from rnnviz.core.live.loop import DEFAULT_FACTORY, DEFAULT_INTERVAL, SNAPSHOT_BUDGET, TrainingLoop, _child_main  # noqa: F401
 from rnnviz.core.train.spawn import child_environment
-
-from rnnviz.core.live.loop import (DEFAULT_FACTORY, DEFAULT_INTERVAL, SNAPSHOT_BUDGET, TrainingLoop,  # noqa: F401
-                            _child_main)
 
 BACKENDS = ("process", "thread")
 

@@ -18,19 +18,27 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import (QComboBox, QFrame, QHBoxLayout, QLabel, QMainWindow, QPushButton, QSplitter,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
-from rnnviz.core.explore import race
 from rnnviz.core.config import Config
-
-from rnnviz.gui.training.controller import Controller, load_dataset
+from rnnviz.core.explore import race
+from rnnviz.gui.controls import LECTURE_SPEED
 from rnnviz.gui.panels import plotting
 from rnnviz.gui.panels.gradients import GradientFlowPanel
 from rnnviz.gui.panels.hidden import HiddenStatesPanel
 from rnnviz.gui.panels.loss import smoothing_weight
-from rnnviz.gui.controls import LECTURE_SPEED
 from rnnviz.gui.style import apply_theme
+from rnnviz.gui.training.controller import Controller, load_dataset
 
 COLOURS = {"A": "#1f77b4", "B": "#ff7f0e"}      # blue, orange (the palette's first and fourth colours)
 FAINT = {"A": (31, 119, 180, 70), "B": (255, 127, 14, 80)}
@@ -296,7 +304,6 @@ def render_race(config_a: Config, config_b: Config, steps: int, out: Any, size: 
     import pathlib
 
     from rnnviz.core.errors import TrainingFault
-
     from rnnviz.gui.windows.render import _application, _settle
 
     app = _application()

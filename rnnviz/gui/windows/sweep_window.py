@@ -21,15 +21,26 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QColor
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QMessageBox, QProgressBar,
-                               QPushButton, QSpinBox, QSplitter, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
-from rnnviz.core.explore import sweep
-from rnnviz.core.config import Config, FIELD_TYPES
+from rnnviz.core.config import FIELD_TYPES, Config
 from rnnviz.core.errors import RnnvizError
-
-from rnnviz.gui.panels import plotting
+from rnnviz.core.explore import sweep
 from rnnviz.gui import style
+from rnnviz.gui.panels import plotting
 from rnnviz.gui.style import apply_theme
 
 NONE = "(none)"
