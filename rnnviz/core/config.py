@@ -35,8 +35,9 @@ __all__ = ["ACTIVATIONS", "CELLS", "DTYPES", "GATES", "GENERATED", "INITS", "OPT
            "TRAINING_FIELDS", "LIVE_FIELDS", "MARKED_FIELDS", "STRUCTURAL", "allowed", "validate", "parse_value",
            "from_dict", "apply_sets", "to_toml", "set_help"]
 
-NEW_MODEL = " New model."
-LIVE = " Changes the running model at once, without a reset."
+# how a tooltip ends: what a change does to the running model
+_NEW_MODEL = " New model."
+_LIVE = " Changes the running model at once, without a reset."
 
 
 @dataclass(frozen=True)
@@ -53,103 +54,103 @@ class Config:
         "What the output means: classification (one label per sequence), labelling (one label per token) or "
         "generation (predict the next token). Changing it builds a new model.", "Task", choices=TASKS)
     tokenize: str = setting(
-        "word", "data", "How text is cut into tokens: words, or single characters." + NEW_MODEL, "Tokens",
+        "word", "data", "How text is cut into tokens: words, or single characters." + _NEW_MODEL, "Tokens",
         choices=TOKENIZERS)
     lowercase: bool = setting(
-        True, "data", "Lower-case words before building the vocabulary." + NEW_MODEL, "Lower-case",
+        True, "data", "Lower-case words before building the vocabulary." + _NEW_MODEL, "Lower-case",
         check_text="lower-case words")
     min_freq: int = setting(
-        1, "data", "Tokens seen fewer times than this in the training split become <unk>." + NEW_MODEL,
+        1, "data", "Tokens seen fewer times than this in the training split become <unk>." + _NEW_MODEL,
         "Min. frequency", range=(1, 10**9, True))
     max_vocab: int = setting(
         10000, "data", "Keep at most this many tokens (the special tokens included); rarer ones become <unk>."
-        + NEW_MODEL, "Max. vocabulary", range=(5, 10**7, True))
+        + _NEW_MODEL, "Max. vocabulary", range=(5, 10**7, True))
     sos: bool = setting(
-        False, "data", "Prepend a start token <sos> to each sequence." + NEW_MODEL, "Start token",
+        False, "data", "Prepend a start token <sos> to each sequence." + _NEW_MODEL, "Start token",
         check_text="prepend <sos>")
     eos: bool = setting(
-        False, "data", "Append an end token <eos> to each sequence." + NEW_MODEL, "End token",
+        False, "data", "Append an end token <eos> to each sequence." + _NEW_MODEL, "End token",
         check_text="append <eos>")
     val_fraction: float = setting(
-        0.2, "data", "Fraction of the examples held out for validation (stratified by class)." + NEW_MODEL,
+        0.2, "data", "Fraction of the examples held out for validation (stratified by class)." + _NEW_MODEL,
         "Validation share", range=(0.0, 0.9, False), step=0.05, decimals=2)
     n_examples: int = setting(
         2000, "data", "How many examples a generated dataset has (10 to 20000: more takes minutes to generate); "
-        "the validation share (20% by default) is held out." + NEW_MODEL, "Examples",
+        "the validation share (20% by default) is held out." + _NEW_MODEL, "Examples",
         range=(10, 20000, True), step=100)
     delay: int = setting(
         10, "data", "Delayed recall only: the number of distractor tokens between the token to remember and the "
-        "answer. Longer delays make gradients vanish." + NEW_MODEL, "Delay", range=(0, 10000, True))
+        "answer. Longer delays make gradients vanish." + _NEW_MODEL, "Delay", range=(0, 10000, True))
     window: int = setting(
-        64, "data", "Generation: tokens per training window (the sequence length T)." + NEW_MODEL, "Window",
+        64, "data", "Generation: tokens per training window (the sequence length T)." + _NEW_MODEL, "Window",
         range=(2, 100000, True))
     column: int = setting(
-        4, "data", "CoNLL-U files: the 1-based column of the tag (4 = UPOS, 5 = XPOS)." + NEW_MODEL, "Tag column",
+        4, "data", "CoNLL-U files: the 1-based column of the tag (4 = UPOS, 5 = XPOS)." + _NEW_MODEL, "Tag column",
         range=(2, 10, True))
     max_len: int = setting(
-        400, "data", "Longer sequences are cut to this many tokens (with a warning)." + NEW_MODEL, "Max. length",
+        400, "data", "Longer sequences are cut to this many tokens (with a warning)." + _NEW_MODEL, "Max. length",
         range=(1, 1000000, True))
     # --- model ------------------------------------------------------------------------------------
     cell: str = setting(
         "rnn", "model", "The recurrent cell: vanilla RNN s_t = g(U x_t + W s_(t-1) + b), or gated LSTM / GRU that "
-        "keep gradients alive over long sequences." + NEW_MODEL, "Cell", choices=CELLS, capitals=True)
+        "keep gradients alive over long sequences." + _NEW_MODEL, "Cell", choices=CELLS, capitals=True)
     activation: str = setting(
         "tanh", "model", "g() of the vanilla RNN cell: tanh, sigmoid or relu (LSTM and GRU use their own gates)."
-        + NEW_MODEL, "Activation", choices=ACTIVATIONS)
+        + _NEW_MODEL, "Activation", choices=ACTIVATIONS)
     hidden: int = setting(
-        32, "model", "d, the size of the hidden state s_t (number of hidden units)." + NEW_MODEL, "Hidden size d",
+        32, "model", "d, the size of the hidden state s_t (number of hidden units)." + _NEW_MODEL, "Hidden size d",
         range=(1, 4096, True))
     layers: int = setting(
         1, "model", "How many recurrent layers are stacked (the hidden states of one are the inputs of the next)."
-        + NEW_MODEL, "Layers", range=(1, 8, True))
+        + _NEW_MODEL, "Layers", range=(1, 8, True))
     bidirectional: bool = setting(
         False, "model", "Add a second RNN that reads each sequence backwards; outputs see both directions. "
-        "Not for generation." + NEW_MODEL, "Bidirectional", check_text="read both directions")
+        "Not for generation." + _NEW_MODEL, "Bidirectional", check_text="read both directions")
     init: str = setting(
-        "uniform", "model", "How W (and U, V) start: uniform, normal, xavier, orthogonal or identity." + NEW_MODEL,
+        "uniform", "model", "How W (and U, V) start: uniform, normal, xavier, orthogonal or identity." + _NEW_MODEL,
         "Init of W", choices=INITS)
     spectral_radius: float = setting(
         0.0, "model", "If above 0: rescale W so its largest |eigenvalue| is this. Above 1, signals and gradients "
-        "tend to explode; below 1 they vanish. 'off' keeps the initialiser's W." + NEW_MODEL, "Spectral radius",
+        "tend to explode; below 1 they vanish. 'off' keeps the initialiser's W." + _NEW_MODEL, "Spectral radius",
         range=(0.0, 100.0, True), special="off", step=0.1, decimals=2)
     forget_bias: float = setting(
         1.0, "model", "LSTM only: the initial bias of the forget gate (positive: the cell starts by keeping its "
-        "memory)." + NEW_MODEL, "Forget-gate bias", range=(-100.0, 100.0, True), step=0.5, decimals=2)
+        "memory)." + _NEW_MODEL, "Forget-gate bias", range=(-100.0, 100.0, True), step=0.5, decimals=2)
     dtype: str = setting(
-        "float32", "model", "Number precision: float32 for speed, float64 for exact checks." + NEW_MODEL,
+        "float32", "model", "Number precision: float32 for speed, float64 for exact checks." + _NEW_MODEL,
         "Precision", choices=DTYPES)
     # --- training ---------------------------------------------------------------------------------
     optimizer: str = setting(
         "adam", "training", "The update rule: sgd, momentum, rmsprop, adam or adagrad. New model (optimiser state "
         "restarts).", "Optimiser", choices=OPTIMIZERS)
     lr: float = setting(
-        0.01, "live", "Learning rate: the size of each update." + LIVE, "Learning rate",
+        0.01, "live", "Learning rate: the size of each update." + _LIVE, "Learning rate",
         range=(0.0, 100.0, False), marked=True, decimals=12, log_steps=True)
     momentum: float = setting(
-        0.9, "training", "Momentum of sgd with momentum, beta1 of adam." + NEW_MODEL, "Momentum",
+        0.9, "training", "Momentum of sgd with momentum, beta1 of adam." + _NEW_MODEL, "Momentum",
         range=(0.0, 0.9999, True), step=0.01, decimals=4)
     batch_size: int = setting(
         32, "training", "Examples per training step; one step averages their gradients (more than the training "
-        "split is fine: one batch of all examples)." + NEW_MODEL, "Batch size", range=(1, 100000, True))
+        "split is fine: one batch of all examples)." + _NEW_MODEL, "Batch size", range=(1, 100000, True))
     clip: float = setting(
         5.0, "live", "Global gradient-norm clipping: gradients longer than this are scaled down to it, which tames "
         "exploding gradients. 'off' = no clipping. Changes the running model at once.", "Clip gradients",
         range=(0.0, 1e9, True), marked=True, special="off", step=0.5, decimals=2)
     weight_decay: float = setting(
-        0.0, "training", "L2 penalty on U, W and V (not on the biases)." + NEW_MODEL, "Weight decay",
+        0.0, "training", "L2 penalty on U, W and V (not on the biases)." + _NEW_MODEL, "Weight decay",
         range=(0.0, 10.0, True), step=0.0001, decimals=4)
     bptt: int = setting(
         0, "training", "Truncated backpropagation through time: gradients flow back at most this many steps. "
-        "'full' = through the whole sequence (a length at least the sequence's is full BPTT too)." + NEW_MODEL,
+        "'full' = through the whole sequence (a length at least the sequence's is full BPTT too)." + _NEW_MODEL,
         "Truncated BPTT", range=(0, 100000, True), special="full")
     epochs: int = setting(
         10, "live", "How many passes over the training data before training stops. Changes the running model at "
         "once.", "Epochs", range=(1, 100000, True), marked=True)
     seed: int = setting(
         0, "training", "Random seed of the initial weights, the generated data and the data order: the same seed "
-        "gives the same run." + NEW_MODEL, "Seed", range=(0, 2**32 - 1, True), reloads_data=True)
+        "gives the same run." + _NEW_MODEL, "Seed", range=(0, 2**32 - 1, True), reloads_data=True)
     temperature: float = setting(
-        1.0, "live", "Generation: the sampling temperature (0 = greedy, always the likeliest token)." + LIVE,
+        1.0, "live", "Generation: the sampling temperature (0 = greedy, always the likeliest token)." + _LIVE,
         "Temperature", range=(0.0, 100.0, True), marked=True, step=0.1, decimals=2)
 
     def __post_init__(self) -> None:
@@ -325,4 +326,4 @@ def set_help() -> str:
     """The ``--set`` help of the command line: every key of the registry, grouped by role."""
     groups = "; ".join(f"{role}: {', '.join(n for n, s in SETTINGS.items() if s.role == role)}" for role in ROLES)
     return (f"change a setting, e.g. --set cell=lstm --set hidden=64 (repeatable; - and _ are the same). Keys by "
-            f"role — {groups}")
+            f"role — {groups}. The window changes live settings while it trains, without a new model.")

@@ -1,6 +1,8 @@
 """The settings dock: data, model and training settings in groups, the run buttons and the parameter count.
 
-Every control says in its tooltip what it changes. The widget computes nothing: a user's edit is emitted as
+The settings part is generated from the registry (core.config.SETTINGS): ``DOCK`` lists the settings shown; each
+one's widget (check box, list or number box), range, step, label and tooltip come from its Setting, and its role
+puts it in the Data, Model or Training group. The widget computes nothing: a user's edit is emitted as
 ``settingChanged(name, value)``, and the window decides (a live change, or a new model after asking).
 ``set_config`` shows a Config without emitting anything.
 """
