@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from rnnviz.bench import core, flops
-from rnnviz.core.config import TASKS, Config
+from rnnviz.core.config import TASKS, Config, Setting
 from rnnviz.core.errors import TrainingFault
 from rnnviz.core.explore import sweep
 from rnnviz.core.presets import load_preset
@@ -18,6 +18,18 @@ from rnnviz.core.train.trainer import Trainer
 REPO = Path(__file__).resolve().parents[1]
 BAD_FILES = Path(__file__).resolve().parent / "bad_files"
 C, L, G = TASKS
+
+
+def other_value(s: Setting):
+    """A valid value of setting ``s`` (from the registry, core.config.SETTINGS) different from its default."""
+    if s.type is bool:
+        return not s.default
+    if s.choices:
+        return next(c for c in s.choices if c != s.default)
+    if s.name == "dataset":
+        return "names"
+    lo, hi, _ = s.range
+    return next(v for v in (s.type(s.default + 1), s.type((lo + hi) / 2), hi) if v != s.default and s.accepts(v))
 
 
 # rnnviz bench --json rows

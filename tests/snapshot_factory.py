@@ -13,11 +13,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rnnviz.core.config import Config
+from rnnviz.core.config import GATES, Config
 from rnnviz.core.data.batch import IGNORE, Dataset, Split
 from rnnviz.core.snapshot import Probe, Snapshot, frozen_array
 
-GATES = {"rnn": ("s",), "lstm": ("i", "f", "g", "o"), "gru": ("r", "z", "n")}
 WORDS = ("the", "movie", "was", "not", "good", "at", "all", "but", "i", "liked", "actors", "very", "much",
          "and", "plot", "boring", "story", "never", "really", "great")
 SENTIMENT = ("negative", "positive", "neutral", "mixed", "sarcastic", "angry", "happy", "sad", "bored", "excited")

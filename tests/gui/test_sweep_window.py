@@ -132,3 +132,21 @@ def test_window_bad_values_cancel_one_setting_and_close_mid_sweep(qtbot):
     print(f"sweep window closed mid-sweep in {win.close_seconds * 1000:.0f} ms")
     assert win.close_seconds < 3.0
     assert not sweep_children() and not win.runner.alive()
+
+
+def test_window_lists_every_setting_with_its_tooltip_and_the_registrys_epochs_range(qtbot):
+    from PySide6.QtCore import Qt
+
+    from rnnviz.core.config import SETTINGS
+    from rnnviz.gui.windows.sweep_window import SweepWindow
+
+    win = SweepWindow(load_preset("negation").config, processes=1)
+    qtbot.addWidget(win)
+    first, second = win.keys
+    assert [first.itemText(i) for i in range(first.count())] == sorted(SETTINGS)
+    for box in (first, second):
+        for i in range(box.count()):
+            name = box.itemText(i)
+            if name in SETTINGS:
+                assert box.itemData(i, Qt.ItemDataRole.ToolTipRole) == SETTINGS[name].tip
+    assert (win.epochs.minimum(), win.epochs.maximum()) == SETTINGS["epochs"].range[:2]

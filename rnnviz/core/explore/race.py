@@ -14,13 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from rnnviz.core.config import Config, apply_sets
+from rnnviz.core.config import DATA_FIELDS, Config, apply_sets
 from rnnviz.core.errors import ConfigError
 from rnnviz.core.nn.model import RNNModel
 from rnnviz.core.train.history import History
 
-DATA_FIELDS = ("dataset task tokenize lowercase min_freq max_vocab sos eos val_fraction n_examples delay window "
-               "column max_len seed").split()
 ARROW = "\u2192"
 
 

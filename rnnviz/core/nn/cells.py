@@ -27,8 +27,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-GATES = {"rnn": ("s",), "lstm": ("i", "f", "g", "o"), "gru": ("r", "z", "n")}
-
 
 def sigmoid(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """Numerically stable logistic function, in place when ``out`` is given."""

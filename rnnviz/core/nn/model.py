@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnnviz.core.config import Config
+from rnnviz.core.config import GATES, Config
 from rnnviz.core.data.batch import IGNORE, Batch
 from rnnviz.core.nn import cells, init
 
@@ -71,7 +71,7 @@ class Result:
 
 
 def _gate_count(cell: str) -> int:
-    return len(cells.GATES[cell])
+    return len(GATES[cell])
 
 
 def param_specs(cfg: Config, n_vocab: int, n_classes: int) -> list[ParamSpec]:
@@ -227,7 +227,7 @@ class RNNModel:
     def W_blocks(self) -> dict[str, np.ndarray]:
         """The d x d blocks of the first layer's W, by gate name."""
         d, W = self.d, self.params["W"]
-        return {name: W[g * d : (g + 1) * d] for g, name in enumerate(cells.GATES[self.cfg.cell])}
+        return {name: W[g * d : (g + 1) * d] for g, name in enumerate(GATES[self.cfg.cell])}
 
     # --------------------------------------------------------------------------------------------- forward
     def _cell_forward(self, X: np.ndarray, suffix: str, work: dict | None) -> cells.Cache:

@@ -12,7 +12,7 @@ from typing import Callable
 
 import numpy as np
 
-from rnnviz.core.config import Config, validate
+from rnnviz.core.config import MARKED_FIELDS, Config, validate
 from rnnviz.core.data.batch import IGNORE, Batch, Dataset, iterate_batches, make_batch
 from rnnviz.core.errors import TrainingFault
 from rnnviz.core.explore import bptt_trace
@@ -26,7 +26,6 @@ from rnnviz.core.train.history import History
 LOSS_CAP = 20000        # training-loss and parameter-gradient history rows kept (decimated beyond)
 GRAD_FLOW_CAP = 400     # gradient-flow heatmap rows kept
 MARKER_CAP = 200        # setting-change markers kept (oldest dropped)
-MARKED_SETTINGS = ("lr", "clip", "epochs")   # live settings whose change during training leaves a marker
 WEIGHT_LIMIT = 1e6      # a step that leaves any |weight| above this has exploded: fault (tanh/sigmoid saturate, relu overflows)
 EVAL_CAP = 2000         # evaluations kept in eval_history (every second old one dropped when full; newest always kept)
 EVAL_BATCH = 256
@@ -102,11 +101,11 @@ class Trainer:
 
     @config.setter
     def config(self, new: Config) -> None:
-        """Replacing the settings between steps: a changed lr, clip or epochs after step 0 leaves a marker."""
+        """Replacing the settings between steps: a changed MARKED_FIELDS setting after step 0 leaves a marker."""
         old = getattr(self, "_config", None)
         self._config = new
         if old is not None:
-            for key in MARKED_SETTINGS:
+            for key in MARKED_FIELDS:
                 if getattr(old, key) != getattr(new, key):
                     self.add_marker(key, getattr(old, key), getattr(new, key))
 

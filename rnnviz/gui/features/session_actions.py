@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication, QFileDialog
 
+from rnnviz.core.config import DATA_FIELDS
 from rnnviz.core.errors import RnnvizError
 from rnnviz.gui.features import export
 
@@ -86,7 +87,7 @@ class SessionActions(QObject):
         ctl, win = self.controller, self.window
         try:
             session = load_session(path)
-            same_data = all(getattr(ctl.config, k) == getattr(session.config, k) for k in _data_fields())
+            same_data = all(getattr(ctl.config, k) == getattr(session.config, k) for k in DATA_FIELDS)
             dataset = ctl.dataset if same_data else load_session_data(session)
             restore_trainer(session, dataset)          # every check the worker will make, made here first
         except (RnnvizError, OSError) as exc:
@@ -168,12 +169,6 @@ class SessionActions(QObject):
         QApplication.clipboard().setText(text)
         self._message("Settings copied as a preset (TOML): paste them into a .toml file or a message")
         return text
-
-
-def _data_fields() -> frozenset:
-    from rnnviz.gui.training.controller import DATA_FIELDS
-
-    return DATA_FIELDS | {"dataset", "task"}
 
 
 def _add(window: Any, menu: Any, before: Any, text: str, tip: str, slot: Any, shortcut: str | None = None,

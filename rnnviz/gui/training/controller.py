@@ -16,17 +16,9 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
-from rnnviz.core.config import STRUCTURAL, Config
+from rnnviz.core.config import DATA_FIELDS, LIVE_FIELDS, STRUCTURAL, Config
 from rnnviz.core.explore.replay import ReplayBuffer
 from rnnviz.gui.training.worker import DEFAULT_FACTORY, DEFAULT_INTERVAL, LIVE_THREADS, Worker, keep_until_finished
-
-# settings the running Trainer takes between two steps; every other change builds a new model
-LIVE = frozenset({"lr", "clip", "temperature", "epochs"})
-# settings that change the data (a new Dataset must be loaded)
-DATA_FIELDS = frozenset(
-    "dataset task tokenize lowercase min_freq max_vocab sos eos val_fraction n_examples delay window column "
-    "max_len seed".split()
-)
 
 
 def load_dataset(config: Config) -> Any:
@@ -215,7 +207,7 @@ class Controller(QObject):
     def needs_reset(self, new: Config) -> bool:
         """Would applying ``new`` build a new model?"""
         changed = {k for k, v in new.to_dict().items() if getattr(self.config, k) != v}
-        return bool(changed - LIVE)
+        return bool(changed - LIVE_FIELDS)
 
     def apply_config(self, new: Config, confirm: Callable[[str], bool] | None = None,
                      dataset: Any = None) -> bool:
@@ -229,10 +221,10 @@ class Controller(QObject):
         changed = {k for k, v in new.to_dict().items() if getattr(old, k) != v}
         if not changed and dataset is None:
             return True
-        rebuild = bool(changed - LIVE) or dataset is not None
+        rebuild = bool(changed - LIVE_FIELDS) or dataset is not None
         if rebuild and self.trained and confirm is not None:
-            names = ", ".join(sorted(changed - LIVE)) or "dataset"
-            structural = bool((changed - LIVE) & STRUCTURAL)
+            names = ", ".join(sorted(changed - LIVE_FIELDS)) or "dataset"
+            structural = bool((changed - LIVE_FIELDS) & STRUCTURAL)
             what = "the model's shape or data" if structural else "how the model trains"
             if not confirm(f"Changing {names} changes {what}: training starts again from new weights "
                            f"(step {self.latest.step} will be lost). Continue?"):
