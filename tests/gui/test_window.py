@@ -45,7 +45,10 @@ def test_window_opens_with_the_default_lesson(make_window):
     assert not any(isinstance(p, MissingPanel) for p in win.panels.values())
     assert win.controls.widgets["dataset"].currentText() == "negation"
     assert win.controls.params_label.text().startswith("Parameters: ")
-    assert win.controller.n_params > 0
+    cfg, ds = win.controller.config, win.controller.dataset
+    d, n, k = cfg.hidden, len(ds.vocab), ds.n_classes
+    assert cfg.cell == "rnn" and cfg.layers == 1 and not cfg.bidirectional
+    assert win.controller.n_params == d * n + d * d + d + k * d + k          # U, W, b, V, c
     for key in ("start", "step", "epoch", "reset", "quit"):
         assert win.actions_by_name[key].shortcut().toString()
     assert not win.banner.isVisible()
