@@ -132,7 +132,7 @@ def test_scrubbing_shows_that_snapshot_in_every_panel(qtbot):
     np.testing.assert_allclose(win.panels["hidden"].image.image, np.asarray(ctl.latest.probe.states).T)
     # starting training leaves replay
     bar.slider.setValue(1)
-    assert bar.replaying is not None
+    assert bar.replaying is ctl.replay[1]
     ctl.start_training()
     qtbot.waitUntil(lambda: ctl.running, timeout=5000)
     assert bar.replaying is None and not bar.slider.isEnabled()

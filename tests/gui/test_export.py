@@ -74,7 +74,8 @@ def test_export_panels_window_and_metrics(qtbot, make_window, tmp_path):
     image = QImage(str(actions.export_view(None, str(tmp_path / "window.png"))))
     assert (image.width(), image.height()) == (win.width(), win.height())
     root = ET.parse(actions.export_view(None, str(tmp_path / "window.svg"))).getroot()
-    assert root.get("width") is not None and any(e.tag.endswith("text") for e in root.iter())
+    assert root.get("viewBox").split() == ["0", "0", str(win.width()), str(win.height())]
+    assert any(e.tag.endswith("text") for e in root.iter())
 
     # through the menu, with the file dialog replaced
     actions.ask_save_path = lambda *a: str(tmp_path / "menu.png")

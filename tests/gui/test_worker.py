@@ -53,9 +53,7 @@ def test_snapshots_arrive_and_thread_stops(qtbot, controller, backend):
         ctl.start_training()
     wait_snapshot(qtbot, ctl, lambda s: s.step > 20)
     assert ctl.running
-    start = time.perf_counter()
-    assert ctl.shutdown(timeout=1.0)
-    assert time.perf_counter() - start < 1.0
+    assert ctl.shutdown(timeout=1.0)        # True: the thread ended within shutdown's bounded waits
     assert ctl.thread.isFinished()
     if backend == "process":
         assert not ctl.worker.process.is_alive()
@@ -65,12 +63,14 @@ def test_snapshots_are_paced_not_flooded(qtbot, controller):
     ctl = controller("thread", interval=0.1)
     wait_snapshot(qtbot, ctl)
     ctl.start_training()
-    wait_snapshot(qtbot, ctl, lambda s: s.step > 0)
+    first = wait_snapshot(qtbot, ctl, lambda s: s.step > 0)
     n0, t0 = ctl.snapshots, time.perf_counter()
     qtbot.wait(1000)
-    rate = (ctl.snapshots - n0) / (time.perf_counter() - t0)
+    n = ctl.snapshots - n0
+    rate = n / (time.perf_counter() - t0)
     assert rate <= 12, f"{rate:.1f} snapshots/s with a 0.1 s clock"
-    assert ctl.latest.step > 50           # training went on much faster than the snapshots
+    # measured in the same second: many training steps for each snapshot, not one snapshot a step
+    assert ctl.latest.step - first.step > 3 * max(n, 1), (ctl.latest.step - first.step, n)
 
 
 def test_commands_pause_step_epoch_reset(qtbot, controller):
@@ -81,8 +81,8 @@ def test_commands_pause_step_epoch_reset(qtbot, controller):
 
     ctl.step_batch(3)
     snap = wait_snapshot(qtbot, ctl, lambda s: s.step == 3)
-    qtbot.wait(50)
-    assert not ctl.running and ctl.latest.step == 3
+    qtbot.waitUntil(lambda: not ctl.running, timeout=5000)
+    assert ctl.latest.step == 3 == trainer.step_count
 
     ctl.step_epoch()
     spe = trainer.steps_per_epoch
@@ -93,7 +93,7 @@ def test_commands_pause_step_epoch_reset(qtbot, controller):
     wait_snapshot(qtbot, ctl, lambda s: s.step > spe + 5)
     ctl.pause()
     qtbot.waitUntil(lambda: not ctl.running, timeout=5000)
-    qtbot.wait(50)
+    qtbot.waitUntil(lambda: ctl.latest.step == ctl.worker.loop.trainer.step_count, timeout=5000)
     paused = ctl.latest.step
     qtbot.wait(200)
     assert ctl.latest.step == paused == ctl.worker.loop.trainer.step_count

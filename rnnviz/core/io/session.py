@@ -40,6 +40,7 @@ HISTORIES = ("loss", "param_grad", "grad_flow")
 _HISTORY_ATTR = {"loss": "loss_history", "param_grad": "param_grad_history", "grad_flow": "grad_flow"}
 _EVAL_SCALARS = ("step", "epoch", "val_loss", "val_accuracy", "val_perplexity", "train_loss")
 _NONFINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+_COUNT_LIMIT = 2**62    # largest step, epoch or index a session may hold: the histories store steps as int64
 _text = json_to_array
 
 
@@ -184,7 +185,7 @@ def load_session(path: str | Path) -> Session:
 def _check_state(path: Path, state: dict, arrays: dict, config: Config, n_vocab: int, k: int, model_cls) -> None:
     def integer(name: str, lo: int = 0) -> int:
         v = state.get(name)
-        _want(isinstance(v, int) and not isinstance(v, bool) and v >= lo, path, f"{name} = {v!r}")
+        _want(isinstance(v, int) and not isinstance(v, bool) and lo <= v <= _COUNT_LIMIT, path, f"{name} = {v!r}")
         return v
 
     step = integer("step_count")
