@@ -63,7 +63,6 @@ class ConfusionPanel(Panel):
         self.bar_plot.showGrid(x=True, y=False, alpha=th.grid_alpha)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.cell_text: list[list[pg.TextItem]] = []
-        self._conf = np.zeros((0, 0), dtype=np.int64)
         self._set_cmap(plotting.sequential_cmap(th))
         self.plot.addItem(self.image)
         self.bars = pg.BarGraphItem(x0=[], y=[], height=0.7, width=[], brush=style.colour(0), pen=None)
