@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog
 from rnnviz.core.config import DATA_FIELDS
 from rnnviz.core.errors import RnnvizError
 from rnnviz.gui.features import export
+from rnnviz.gui.panels.registry import PANELS
 
 SESSION_FILTER = "rnnviz sessions (*.rnnviz.npz *.npz);;All files (*)"
 IMAGE_FILTER = "PNG image (*.png);;SVG vector image (*.svg)"
@@ -210,7 +211,7 @@ def install(window: Any) -> SessionActions:
          "drawing", lambda: actions.export_view(None), name="export_window")
     sub.addSeparator()
     for key in window.order:
-        title = str(getattr(window.panels[key], "title", key))
+        title = PANELS[key].title
         _add(window, sub, None, f"{title} panel (PNG or SVG)…", f"The {title} panel's plots as PNG or SVG",
              lambda k=key: actions.export_view(k), name=f"export_{key}")
         _add_to_context_menus(window, key, actions)

@@ -57,6 +57,9 @@ def render(config: Config, steps: int, out: str | os.PathLike, size: tuple[int, 
     ``presentation``: draw in presentation (projector) mode; ``theme``: "light" or "dark".
     Raises DataError / ConfigError for bad data or settings, OSError when the PNG cannot be written.
     """
+    from rnnviz.gui.panels.registry import preset_order
+
+    preset_order(preset)        # a preset naming an unknown panel fails before the training, not after it
     app = _application()
     from rnnviz.gui.main_window import MainWindow
     from rnnviz.gui.style import apply_theme
