@@ -97,7 +97,7 @@ class SmallCaps(Trainer):
         self.param_grad_history = History(len(self.model.param_names), SMALL_CAPS["loss"])
         self.grad_flow = History(self.monitor_batch.ids.shape[1], SMALL_CAPS["grad_flow"])
         self.eval_cap = SMALL_CAPS["eval"]
-        self._record_monitor()
+        self.record_monitor()
 
 
 SESSION_CASES = {

@@ -7,6 +7,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from rnnviz.core.data.batch import IGNORE, Batch
+from rnnviz.core.explore.capture import build_probe
 from rnnviz.core.explore.typed_probe import probe_tokens
 from rnnviz.core.presets import load_preset
 from rnnviz.core.train.trainer import Trainer
@@ -48,7 +49,7 @@ def test_typed_states_equal_the_cores_and_unknown_words_read_unk():
         t.step()
     tokens = probe_tokens("the film was not zzyzx", t.dataset, t.config)
     t.set_probe_text(tokens)
-    p = t.probe()
+    p = build_probe(t)
     ids, states = core_states(t, tokens)
     assert p.source == "typed"
     assert p.tokens == ("the", "film", "was", "not", "<unk>")
@@ -68,7 +69,7 @@ def test_generation_typed_probe_has_real_next_token_targets():
     t.step()
     tokens = probe_tokens("to be", t.dataset, t.config)
     t.set_probe_text(tokens)
-    p = t.probe()
+    p = build_probe(t)
     ids = t.dataset.vocab.encode(tokens)
     assert p.target_from == "next token"
     np.testing.assert_array_equal(p.target[:-1], ids[1:])

@@ -9,6 +9,7 @@ import pytest
 from rnnviz.core.config import Config
 from rnnviz.core.errors import ConfigError
 from rnnviz.core.explore import race
+from rnnviz.core.explore.capture import build_probe
 from rnnviz.core.train.trainer import Trainer
 
 from qt_helpers import no_leaks, small_config, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
@@ -39,7 +40,8 @@ def test_pair_shares_matching_weights_and_the_batch_order():
     seen = {"A": [], "B": []}
     for side, t in (("A", ta), ("B", tb)):
         for _ in range(2 * t.steps_per_epoch + 3):
-            seen[side].append(t._order[t._pos:t._pos + t.config.batch_size].copy())
+            state = t.state_dict()
+            seen[side].append(state["order"][state["pos"]:state["pos"] + t.config.batch_size])
             t.step()
     assert all(np.array_equal(x, y) for x, y in zip(seen["A"], seen["B"]))
     assert len(seen["A"]) == len(seen["B"])
@@ -115,7 +117,7 @@ def test_window_draws_both_sides_with_the_trainers_numbers(qtbot):
         grads, hidden = win.panels[("gradients", side)], win.panels[("hidden", side)]
         assert np.allclose(grads.norm_curve.getData()[1], np.log10(t.monitor_norms))   # log-y plot
         assert grads.flow_image.image.shape == t.grad_flow.view()[1].shape
-        assert np.allclose(hidden.image.image, t.probe().states.T)
+        assert np.allclose(hidden.image.image, build_probe(t).states.T)
         ev = t.last_eval
         assert win.status[side].text() == (f"{side}: step {t.step_count}, val loss {ev['val_loss']:.3f}, "
                                            f"acc {ev['val_accuracy']:.1%}")

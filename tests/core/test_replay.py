@@ -7,6 +7,7 @@ import tracemalloc
 import numpy as np
 import pytest
 
+from rnnviz.core.explore.capture import build_snapshot
 from rnnviz.core.explore.replay import ReplayBuffer, snapshot_nbytes
 from rnnviz.core.train.trainer import Trainer
 
@@ -25,7 +26,7 @@ def test_snapshot_bytes_count_every_array_dicts_and_probe_included():
     t = Trainer(small_config())
     for _ in range(60):
         t.step()
-    snap = t.snapshot()
+    snap = build_snapshot(t)
     size = snapshot_nbytes(snap)
     arrays = sum(a.nbytes for a in snap.arrays().values())
     inner = (sum(a.nbytes for a in snap.param_grad_norms.values()) + sum(a.nbytes for a in snap.eigenvalues.values())
@@ -47,7 +48,7 @@ def test_memory_stays_under_the_cap_over_a_long_run(steps, cap):
     for i in range(steps):
         t.step()
         clock.t += 0.05
-        buf.add(t.snapshot())
+        buf.add(build_snapshot(t))
         assert buf.nbytes <= cap or len(buf) == 1
         if i % 100 == 99:
             assert buf.nbytes == sum(snapshot_nbytes(s) for s in buf.snapshots())

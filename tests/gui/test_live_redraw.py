@@ -11,6 +11,7 @@ import pyqtgraph as pg
 import pytest
 from PySide6 import QtWidgets
 
+from rnnviz.core.explore.capture import build_snapshot
 from rnnviz.core.train.trainer import Trainer
 from rnnviz.gui.panels.bptt import BPTTPanel
 from rnnviz.gui.panels.gradients import GradientFlowPanel
@@ -112,7 +113,7 @@ def real_snapshots(n_frames: int = 12, steps_per_frame: int = 15, **config):
     for _ in range(n_frames):
         for _ in range(steps_per_frame):
             trainer.step()
-        out.append(trainer.snapshot())
+        out.append(build_snapshot(trainer))
     return out
 
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from PySide6.QtGui import QColor, QImage, QKeySequence
 
+from rnnviz.core.explore.capture import build_snapshot
 from rnnviz.gui import style
 from rnnviz.gui.features import presentation as pres
 from rnnviz.gui.main_window import MainWindow
@@ -21,7 +22,7 @@ def shared_window(qapp):
     win = MainWindow(trainer.config, dataset=trainer.dataset, backend="thread", start=False)
     win.resize(1920, 1080)
     win.show()
-    snap = trainer.snapshot()
+    snap = build_snapshot(trainer)
     win.controller.latest = snap
     win.show_snapshot(snap, everything=True)
     win.presentation.fullscreen = False       # offscreen: keep 1920x1080

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
+from rnnviz.core.explore.capture import build_probe
 from rnnviz.gui.main_window import MainWindow
 from rnnviz.gui.panels.registry import PANELS, MissingPanel
 
@@ -80,7 +81,7 @@ def test_space_trains_and_panels_show_the_trainers_numbers(qtbot, make_window):
     assert np.allclose(vy, [e["val_loss"] for e in trainer.eval_history])
 
     hidden = win.panels["hidden"]
-    probe = trainer.probe()
+    probe = build_probe(trainer)
     assert hidden.image.image.shape == probe.states.T.shape
     assert np.allclose(hidden.image.image, probe.states.T)
 

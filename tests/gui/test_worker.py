@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from rnnviz.core.errors import TrainingFault
+from rnnviz.core.explore.capture import build_snapshot
 from rnnviz.core.train.trainer import Trainer
 from rnnviz.gui.training.controller import Controller
 
@@ -119,7 +120,7 @@ def test_process_backend_matches_headless_trainer(qtbot, controller):
     for _ in range(7):
         ref.step()
     assert np.array_equal(snap.W, ref.model.params["W"])
-    assert np.allclose(snap.train_loss, ref.snapshot().train_loss)
+    assert np.allclose(snap.train_loss, build_snapshot(ref).train_loss)
 
 
 @pytest.mark.parametrize("backend", ["thread", "process"])
