@@ -8,14 +8,13 @@ import warnings
 import numpy as np
 import pytest
 
-from rnnviz.core.data.batch import make_batch
 from rnnviz.core.errors import TrainingFault
 from rnnviz.core.explore.capture import build_snapshot
 from rnnviz.core.live import messages as m
 from rnnviz.core.live.loop import TrainingLoop
 from rnnviz.core.train.trainer import WEIGHT_LIMIT, Trainer
 
-from helpers import EXPLODING
+from helpers import EXPLODING, batch_at
 from qt_helpers import no_leaks, small_config, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
 
 pytestmark = pytest.mark.usefixtures("no_leaks")
@@ -27,13 +26,6 @@ def state_of(trainer: Trainer) -> dict:
     return {"flat": trainer.model.flat.copy(), "m": opt.m.copy(), "v": opt.v.copy(), "t": opt.t,
             "pos": trainer.state_dict()["pos"], "step": trainer.step_count, "n_loss": trainer.loss_history.n,
             "n_pg": trainer.param_grad_history.n}
-
-
-def batch_at(trainer: Trainer, pos: int):
-    """The batch ``trainer`` takes at position ``pos`` of this epoch's data order."""
-    order = trainer.state_dict()["order"]
-    return make_batch(trainer.dataset.train, order[pos:pos + trainer.config.batch_size], trainer.pad_id,
-                      trainer.dataset.task)
 
 
 def assert_state_is(trainer: Trainer, before: dict) -> None:

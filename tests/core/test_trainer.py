@@ -10,6 +10,8 @@ from rnnviz.core.explore.capture import build_snapshot
 from rnnviz.core.presets import list_presets, load_preset
 from rnnviz.core.train.trainer import Trainer
 
+from helpers import batch_at
+
 SMALL = dict(n_examples=300, hidden=16, epochs=2)
 
 
@@ -85,7 +87,7 @@ def test_param_grad_norms_match_gradients():
     s = build_snapshot(t)
     # recompute the step's gradient independently on a fresh trainer with the same seed
     u = Trainer(small(clip=0.0))
-    batch = u._next_batch()
+    batch = batch_at(u, 0)
     u.model.loss_and_grads(batch)
     for name in u.model.param_names:
         assert s.param_grad_norms[name][0] == pytest.approx(np.linalg.norm(u.model.grads[name]), rel=1e-4)

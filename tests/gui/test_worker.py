@@ -163,3 +163,35 @@ def test_training_stops_at_epochs_but_steps_still_work(qtbot, controller):
     wait_snapshot(qtbot, ctl, lambda s: s.step == spe + 2)
 
 
+
+
+def test_every_event_type_has_its_signal_and_every_signal_fires(qtbot):
+    """Each event the loop can send becomes one of the worker's signals (``Stopped`` ends the relay instead);
+    an event of no known type is reported, not dropped."""
+    from rnnviz.core.live import messages as m
+    from rnnviz.gui.training.worker import Worker
+
+    assert set(Worker.SIGNALS) == set(m.EVENTS) - {m.Stopped}
+    worker = Worker(small_config(), backend="thread")
+    state = m.TrainingState(running=False, done=False, step=4, epoch=0, faulted=False)
+    for event, signal, payload in [
+        (state, worker.stateChanged, state), (m.Fault("NaN at step 4"), worker.faulted, "NaN at step 4"),
+        (m.Error("boom"), worker.failed, "boom"), (m.Shared(("V",), ("U",)), worker.weightsShared,
+                                                    m.Shared(("V",), ("U",))),
+        (m.SessionResult("save", False, "x.npz", message="disk full"), worker.sessionEvent,
+         m.SessionResult("save", False, "x.npz", message="disk full")),
+    ]:
+        with qtbot.waitSignal(signal, timeout=1000) as blocker:
+            worker._emit(event)
+        assert blocker.args == [payload]
+    with qtbot.waitSignal(worker.failed, timeout=1000) as blocker:
+        worker._emit(("state", {"running": True}))
+    assert blocker.args[0].startswith("the training loop sent an unknown event ('state'")
+
+
+def test_the_trainers_live_settings_are_the_windows():
+    """What the window sends as live (no new model) is exactly what ``Trainer.apply_live`` takes."""
+    from rnnviz.core.train.trainer import LIVE_SETTINGS
+    from rnnviz.gui.training.controller import LIVE
+
+    assert set(LIVE) == set(LIVE_SETTINGS)

@@ -403,7 +403,8 @@ class Trainer:
                 raise ValueError(f"history {key} has {width} columns, this Trainer {want}")
         monitor = np.array(state["monitor_norms"]), np.array(state["monitor_norms_last"])
         if any(a.shape != self.monitor_norms.shape for a in monitor):
-            raise ValueError(f"monitor gradient flow of {monitor[0].shape}, the monitor batch {self.monitor_norms.shape}")
+            raise ValueError(f"monitor gradient flow of {monitor[0].shape}, "
+                             f"the monitor batch {self.monitor_norms.shape}")
         for key, rng in (("rng", self.rng), ("sample_rng", self.sample_rng)):
             type(rng.bit_generator)().state = state[key]      # raises for a state of another kind
         probe_index = int(state["probe_index"])
@@ -411,33 +412,32 @@ class Trainer:
             raise ValueError(f"probe index {probe_index} outside the {len(self.dataset.val)} validation examples")
         evals = [{k: (np.array(v) if isinstance(v, np.ndarray) else v) for k, v in e.items()}
                  for e in state["evals"]]
-        # everything fits: take it over
+        tokens = state["probe_tokens"]
+        plain = {"step_count": int(state["step_count"]), "epoch": int(state["epoch"]), "fault": state["fault"],
+                 "temperature": float(state["temperature"]), "last_loss": float(state["last_loss"]),
+                 "last_grad_norm": float(state["last_grad_norm"]), "sample_text": str(state["sample_text"]),
+                 "probe_index": probe_index, "probe_tokens": list(tokens) if tokens is not None else None,
+                 "markers": [(int(s), str(t)) for s, t in state["markers"]],
+                 "monitor_every": max(1, int(state["monitor_every"])), "eval_cap": int(state["eval_cap"]),
+                 "eval_history": evals, "last_cells": dict(state["last_cells"]),
+                 "last_eval": evals[-1] if evals and state["last_eval_is_latest"] else None}
+        t, flush = int(state["optimizer"]["t"]), bool(state["flush_subnormal"])
+        # everything is read and fits: take it over
         self._config = config
         for name, value in params.items():
             model.set(name, value)
-        opt.load_state({"m": m, "v": v, "t": state["optimizer"]["t"]})
+        opt.load_state({"m": m, "v": v, "t": t})
         opt.lr = config.lr
-        model.flush_subnormal = bool(state["flush_subnormal"])
+        model.flush_subnormal = flush
         np.copyto(self._last_good, model.flat)
         np.copyto(self._good_m, opt.m)
         np.copyto(self._good_v, opt.v)
         self._good_t = opt.t
-        self.step_count, self.epoch = int(state["step_count"]), int(state["epoch"])
         self._order, self._pos = order.copy(), pos
         self.rng.bit_generator.state = state["rng"]
         self.sample_rng.bit_generator.state = state["sample_rng"]
-        self.fault = state["fault"]
-        self.temperature = float(state["temperature"])
-        self.last_loss, self.last_grad_norm = float(state["last_loss"]), float(state["last_grad_norm"])
-        self.sample_text = str(state["sample_text"])
-        self.probe_index = probe_index
-        self.probe_tokens = list(state["probe_tokens"]) if state["probe_tokens"] is not None else None
-        self.markers = [(int(s), str(t)) for s, t in state["markers"]]
-        self.monitor_every = max(1, int(state["monitor_every"]))
         self.monitor_norms, self.monitor_norms_last = monitor
         for key, attr in HISTORIES.items():
             setattr(self, attr, histories[key])
-        self.eval_cap = int(state["eval_cap"])
-        self.eval_history = evals
-        self.last_eval = evals[-1] if evals and state["last_eval_is_latest"] else None
-        self.last_cells = dict(state["last_cells"])
+        for name, value in plain.items():
+            setattr(self, name, value)

@@ -15,10 +15,7 @@ the GUI. The loop emits a Snapshot on its own clock (at most every ``interval`` 
 a single step or a reset), so the event queue never floods however fast training is.
 
 Commands and events are the dataclasses of ``rnnviz.core.live.messages`` (``Worker.send(messages.Step(3))``).
-Each event type becomes one Qt signal (``Worker.SIGNALS``): ``SnapshotReady`` -> ``snapshotReady(Snapshot)``,
-``TrainingState`` -> ``stateChanged``, ``Configured`` -> ``configured``, ``Fault`` -> ``faulted(str)``,
-``Rejected`` -> ``rejected``, ``Error`` -> ``failed(str)``, ``SessionResult`` -> ``sessionEvent``, ``Shared`` ->
-``weightsShared``; ``Stopped`` ends the relay of the process backend.
+Each event type becomes one Qt signal (``Worker.SIGNALS``); ``Stopped`` ends the process backend's relay.
 """
 from __future__ import annotations
 
