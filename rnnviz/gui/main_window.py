@@ -487,21 +487,23 @@ class MainWindow(QMainWindow):
             self.banner.hide()
 
     @Slot(object)
-    def _on_state(self, state: dict) -> None:
-        if state.get("running"):
+    def _on_state(self, state: Any) -> None:
+        """A ``messages.TrainingState``: the status bar's word for it."""
+        if state.running:
             text = "Training"
-        elif state.get("faulted"):
+        elif state.faulted:
             text = "Paused: NaN/Inf"
-        elif state.get("done"):
+        elif state.done:
             text = "Finished — raise Epochs or Reset"
-        elif state.get("step"):
+        elif state.step:
             text = "Paused"
         else:
             text = "Ready — press Space to train"
         self.status_labels["state"].setText(text)
 
     @Slot(object)
-    def _on_model_reset(self, info: dict) -> None:
+    def _on_model_reset(self, info: Any) -> None:
+        """A ``messages.Configured``: a new model, so every panel starts empty."""
         self.banner.hide()
         for panel in self.panels.values():
             if hasattr(panel, "set_dataset"):
@@ -513,7 +515,7 @@ class MainWindow(QMainWindow):
                 traceback.print_exc(file=sys.stderr)
         self._drawn.clear()
         self._spread = self._spread_next = None       # frames of the old model are not drawn any more
-        task = info["config"].task if hasattr(info.get("config"), "task") else self.controller.config.task
+        task = info.config.task if hasattr(info.config, "task") else self.controller.config.task
         # confusion matrices are empty for generation: bring the samples to the front instead
         want = "predictions" if task == "generation" else "confusion"
         if want in self.panels and self.tabs.indexOf(self.panels[want]) >= 0:

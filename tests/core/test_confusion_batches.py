@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from rnnviz.core.data.batch import IGNORE
+from rnnviz.core.explore.capture import build_snapshot
 from rnnviz.core.presets import load_preset
 from rnnviz.core.snapshot import confusion_members
 from rnnviz.core.train.trainer import EVAL_BATCH, Trainer
@@ -33,7 +34,7 @@ def test_every_listed_example_has_that_truth_and_that_prediction_across_batches(
     t = trained(preset, n_examples)
     val, task = t.dataset.val, t.dataset.task
     assert len(val) > 2 * EVAL_BATCH            # three evaluation batches, the last one partial
-    snap = t.snapshot()
+    snap = build_snapshot(t)
     conf, cells = snap.confusion, snap.confusion_examples
     k = conf.shape[0]
     predictions = [predicted_alone(t.model, ids) for ids in val.ids]

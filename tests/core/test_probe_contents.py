@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from rnnviz.core.data.batch import IGNORE
+from rnnviz.core.explore.capture import build_snapshot
 from rnnviz.core.presets import load_preset
 from rnnviz.core.train.trainer import Trainer
 
@@ -55,7 +56,7 @@ def check_probe(t: Trainer, i: int) -> None:
     """The snapshot's probe is validation example ``i``, every field of it."""
     val, task = t.dataset.val, t.dataset.task
     assert not np.array_equal(val.ids[i], val.ids[i + 1]) and not np.array_equal(val.ids[i], val.ids[i - 1])
-    probe = t.snapshot().probe
+    probe = build_snapshot(t).probe
     assert probe.source == f"validation #{i}"
     assert probe.tokens == tuple(val.tokens[i])
     ids, target = np.asarray(val.ids[i]), np.asarray(val.targets[i])

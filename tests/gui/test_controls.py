@@ -9,8 +9,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QGroupBox, Q
 from rnnviz.core.config import GENERATED, LIVE_FIELDS, SETTINGS, STRUCTURAL, Config
 from rnnviz.gui.controls import DOCK, GROUPS, ControlsPanel, ScientificSpinBox
 
-from helpers import other_value
-from qt_helpers import small_config
+from helpers import other_value, small_config
 
 NAMES = list(SETTINGS)
 SHOWN = [n for n in NAMES if n in DOCK]

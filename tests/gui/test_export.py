@@ -13,7 +13,8 @@ from PySide6.QtWidgets import QApplication
 from rnnviz.core.presets import parse_preset
 from rnnviz.gui.features import export
 
-from qt_helpers import no_leaks, small_config, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
+from helpers import small_config
+from qt_helpers import no_leaks, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
 
 pytestmark = pytest.mark.usefixtures("no_leaks")
 
@@ -158,7 +159,7 @@ def test_session_saved_mid_training_reopens_with_the_same_plots_and_predictions(
     wait_snapshot(qtbot, ctl, lambda s: s.step >= 30 and bool(s.markers))
     with qtbot.waitSignal(original.session_actions.saved, timeout=10000) as saved:
         original.session_actions.save_session(str(path))                # while training runs
-    saved_step = saved.args[0]["step"]
+    saved_step = saved.args[0].step
     ctl.pause()
     qtbot.waitUntil(lambda: not ctl.running, timeout=5000)
     trainer = ctl.worker.loop.trainer

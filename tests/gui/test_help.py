@@ -18,7 +18,8 @@ from rnnviz.gui.features.help import help_text
 from rnnviz.gui.main_window import MainWindow
 from rnnviz.gui.panels.registry import PANELS
 
-from qt_helpers import no_leaks, small_config  # noqa: F401  (no_leaks is a fixture)
+from helpers import small_config
+from qt_helpers import no_leaks  # noqa: F401  (no_leaks is a fixture)
 
 # symbols each panel's text must contain (HTML as written in rnnviz/gui/panels/help_texts.py)
 SYMBOLS = {

@@ -22,7 +22,8 @@ from rnnviz.core.train.trainer import Trainer
 from rnnviz.gui.training.controller import Controller
 from rnnviz.gui.training.worker import LIVE_THREADS
 
-from qt_helpers import no_leaks, small_config, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
+from helpers import small_config
+from qt_helpers import no_leaks, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
 
 pytestmark = pytest.mark.usefixtures("no_leaks")
 

@@ -15,6 +15,7 @@ from PySide6.QtGui import QImage
 
 from rnnviz.core.config import Config
 from rnnviz.core.errors import ConfigError
+from rnnviz.core.explore.capture import build_snapshot
 from rnnviz.core.presets import list_presets, parse_preset
 from rnnviz.core.snapshot import Snapshot
 from rnnviz.gui import style
@@ -172,7 +173,7 @@ def trained():
     for preset, cell in (("negation", "rnn"), ("pos", "lstm"), ("chars", "gru")):
         trainer = trainer_for(preset, steps=12, cell=cell)
         trainer.trace_bptt = True
-        out[f"trainer-{preset}-{cell}"] = (trainer.snapshot(), trainer.dataset)
+        out[f"trainer-{preset}-{cell}"] = (build_snapshot(trainer), trainer.dataset)
     return out
 
 

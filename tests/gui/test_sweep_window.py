@@ -24,7 +24,8 @@ def test_window_3x3_heatmap_minis_and_click(qtbot, no_leaks):
     from rnnviz.gui.main_window import MainWindow
     from rnnviz.gui.windows.sweep_window import FAILED_RGB, SweepWindow, metric_text
 
-    from qt_helpers import small_config, wait_snapshot
+    from helpers import small_config
+    from qt_helpers import wait_snapshot
 
     main_win = MainWindow(small_config(), backend="thread")
     qtbot.addWidget(main_win)

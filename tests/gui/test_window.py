@@ -5,10 +5,12 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
+from rnnviz.core.explore.capture import build_probe
 from rnnviz.gui.main_window import MainWindow
 from rnnviz.gui.panels.registry import PANELS, MissingPanel
 
-from qt_helpers import no_leaks, small_config, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
+from helpers import small_config
+from qt_helpers import no_leaks, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
 
 pytestmark = pytest.mark.usefixtures("no_leaks")
 
@@ -81,7 +83,7 @@ def test_space_trains_and_panels_show_the_trainers_numbers(qtbot, make_window):
     assert np.allclose(vy, [e["val_loss"] for e in trainer.eval_history])
 
     hidden = win.panels["hidden"]
-    probe = trainer.probe()
+    probe = build_probe(trainer)
     assert hidden.image.image.shape == probe.states.T.shape
     assert np.allclose(hidden.image.image, probe.states.T)
 

@@ -11,10 +11,12 @@ import numpy as np
 import pytest
 
 from rnnviz.core.errors import TrainingFault
+from rnnviz.core.explore.capture import build_snapshot
 from rnnviz.core.train.trainer import Trainer
 from rnnviz.gui.training.controller import Controller
 
-from qt_helpers import no_leaks, small_config, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
+from helpers import small_config
+from qt_helpers import no_leaks, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
 
 pytestmark = pytest.mark.usefixtures("no_leaks")
 
@@ -119,7 +121,7 @@ def test_process_backend_matches_headless_trainer(qtbot, controller):
     for _ in range(7):
         ref.step()
     assert np.array_equal(snap.W, ref.model.params["W"])
-    assert np.allclose(snap.train_loss, ref.snapshot().train_loss)
+    assert np.allclose(snap.train_loss, build_snapshot(ref).train_loss)
 
 
 @pytest.mark.parametrize("backend", ["thread", "process"])
@@ -162,3 +164,27 @@ def test_training_stops_at_epochs_but_steps_still_work(qtbot, controller):
     wait_snapshot(qtbot, ctl, lambda s: s.step == spe + 2)
 
 
+
+
+def test_every_event_type_has_its_signal_and_every_signal_fires(qtbot):
+    """Each event the loop can send becomes one of the worker's signals (``Stopped`` ends the relay instead);
+    an event of no known type is reported, not dropped."""
+    from rnnviz.core.live import messages as m
+    from rnnviz.gui.training.worker import Worker
+
+    assert set(Worker.SIGNALS) == set(m.EVENTS) - {m.Stopped}
+    worker = Worker(small_config(), backend="thread")
+    state = m.TrainingState(running=False, done=False, step=4, epoch=0, faulted=False)
+    for event, signal, payload in [
+        (state, worker.stateChanged, state), (m.Fault("NaN at step 4"), worker.faulted, "NaN at step 4"),
+        (m.Error("boom"), worker.failed, "boom"), (m.Shared(("V",), ("U",)), worker.weightsShared,
+                                                    m.Shared(("V",), ("U",))),
+        (m.SessionResult("save", False, "x.npz", message="disk full"), worker.sessionEvent,
+         m.SessionResult("save", False, "x.npz", message="disk full")),
+    ]:
+        with qtbot.waitSignal(signal, timeout=1000) as blocker:
+            worker._emit(event)
+        assert blocker.args == [payload]
+    with qtbot.waitSignal(worker.failed, timeout=1000) as blocker:
+        worker._emit(("state", {"running": True}))
+    assert blocker.args[0].startswith("the training loop sent an unknown event ('state'")

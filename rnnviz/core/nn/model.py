@@ -224,6 +224,16 @@ class RNNModel:
                 self.params[spec.name][d : 2 * d] = cfg.forget_bias
         # biases other than the LSTM forget gate stay 0
 
+    @property
+    def flush_subnormal(self) -> bool:
+        """float32: whether the next backward pass flushes subnormal gradients to 0 (set by the last backward
+        pass, see ``cells._flush_subnormal``); part of the state a resumed run needs to repeat the numbers."""
+        return self._flush_subnormal
+
+    @flush_subnormal.setter
+    def flush_subnormal(self, on: bool) -> None:
+        self._flush_subnormal = bool(on)
+
     def W_blocks(self) -> dict[str, np.ndarray]:
         """The d x d blocks of the first layer's W, by gate name."""
         d, W = self.d, self.params["W"]

@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 from rnnviz.core.config import Config
+from rnnviz.core.explore.capture import build_snapshot
 
 
 def _application() -> Any:
@@ -66,7 +67,7 @@ def render(config: Config, steps: int, out: str | os.PathLike, size: tuple[int, 
 
     apply_theme(app)
     trainer = train_headless(config, steps)
-    snap = trainer.snapshot()
+    snap = build_snapshot(trainer)
     window = MainWindow(trainer.config, dataset=trainer.dataset, preset=preset, title=title, start=False)
     try:
         window.resize(int(size[0]), int(size[1]))
