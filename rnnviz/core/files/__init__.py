@@ -47,6 +47,7 @@ __all__ = [
     "RUN_MANIFEST",
     "STALE_SECONDS",
     "TMP_SUFFIX",
+    "OutputPlace",
     "RunWriter",
     "atomic_save_npz",
     "atomic_write",

@@ -90,19 +90,15 @@ class RunWriter:
         if size_hint:
             check_room(self.folder, size_hint, target)
         staged = self.stage / name
-        digest = hashlib.sha256()
-
-        def hashed(fh: BinaryIO) -> None:
-            write(_HashingWriter(fh, digest))
-
         try:
-            write_temp(staged, hashed, None)
+            write_temp(staged, write, None)
         except OSError as exc:
             if isinstance(exc, OutputError):
                 raise
-            raise OutputError(f"{target}: could not be written: {describe_failure(exc, target, size_hint)}; the files in "
-                              f"{self.folder} are unchanged", exc.errno) from None
-        self.files[name] = {"bytes": staged.stat().st_size, "sha256": digest.hexdigest()}
+            raise OutputError(f"{target}: could not be written: {describe_failure(exc, target, size_hint)}; the "
+                              f"files in {self.folder} are unchanged", exc.errno) from None
+        # hashed as it lies on disk (np.savez seeks back to finish its zip headers: not the stream written)
+        self.files[name] = {"bytes": staged.stat().st_size, "sha256": _sha256(staged)}
 
     def add_bytes(self, name: str, data: bytes) -> None:
         self.add(name, lambda fh: fh.write(data), size_hint=len(data))
@@ -129,20 +125,6 @@ class RunWriter:
         manifest = {"format": RUN_FORMAT, "version": 1, "run_id": self.run_id,
                     "written": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "info": info or {}, "files": self.files}
         return atomic_write_text(self.folder / RUN_MANIFEST, json.dumps(manifest, indent=1) + "\n")
-
-
-class _HashingWriter:
-    """A binary file that also feeds every byte written to a hash (np.savez needs tell/seek: passed through)."""
-
-    def __init__(self, fh: BinaryIO, digest):
-        self._fh, self._digest = fh, digest
-
-    def write(self, data) -> int:
-        self._digest.update(data)
-        return self._fh.write(data)
-
-    def __getattr__(self, name: str):
-        return getattr(self._fh, name)
 
 
 def read_run(folder, error=CheckpointError) -> dict:
