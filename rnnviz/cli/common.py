@@ -122,21 +122,22 @@ def resolve_source(args: Any) -> Source:
     from rnnviz.core.errors import ConfigError
     from rnnviz.core.presets import DEFAULT_PRESET, load_preset, load_preset_file
 
-    given = [flag for flag, value in (("--preset", args.preset), ("--preset-file", getattr(args, "preset_file", None)),
-                                      ("--data", args.data)) if value]
+    preset_file = getattr(args, "preset_file", None)
+    given = [flag for flag, value in (("--preset", args.preset), ("--preset-file", preset_file), ("--data", args.data))
+             if value is not None]
     if len(given) > 1:
         raise ConfigError("data", f"give one of --preset, --preset-file and --data, not {' and '.join(given)}")
     preset = None
-    if args.data:
+    if args.data is not None:
         if not args.task:
             raise ConfigError("task", "--data needs --task classification, labelling or generation")
         cfg = Config().replace(dataset=str(args.data), task=args.task)
         name = run_name(Path(args.data).stem)
-    elif getattr(args, "preset_file", None):
-        preset = load_preset_file(args.preset_file)
+    elif preset_file is not None:
+        preset = load_preset_file(preset_file)
         cfg, name = preset.config, run_name(preset.name)
     else:
-        preset = load_preset(args.preset or DEFAULT_PRESET)
+        preset = load_preset(DEFAULT_PRESET if args.preset is None else args.preset)
         cfg, name = preset.config, preset.name
     return Source(apply_sets(cfg, args.sets), name, preset)
 

@@ -144,8 +144,8 @@ def _train(args, out: Path, name: str, session: str | None, cfg) -> int:
     written = _publish(out, trainer, rows, bool(session), fault)
     listing = " and ".join(str(out / n) for n in written)
     if fault:
-        common.stderr_line(f"rnnviz: error: {common.fault_line(fault)}. Saved the last good weights (step "
-                           f"{trainer.step_count}) and the metrics of {len(rows)} finished epoch(s): {listing}")
+        common.stderr_line(f"rnnviz: error: {out}: the last good weights (step {trainer.step_count}) and "
+                           f"{len(rows)} finished epoch(s) are saved there. {common.fault_line(fault)}")
         if args.json:
             print(json.dumps({"fault": fault, "steps": trainer.step_count, "epochs": trainer.epoch,
                               "out": str(out)}))
