@@ -268,3 +268,60 @@ def test_read_run_checks_every_file(tmp_path):
     (out / RUN_MANIFEST).write_text("{not json")
     with pytest.raises(CheckpointError, match="not an rnnviz run manifest"):
         read_run(out)
+
+
+# --------------------------------------------------------------------------------------------- the source
+WRITES = [r"\bopen\([^)]*,\s*[rf]?['\"][rb+]*[wax]", r"\.write_text\(", r"\.write_bytes\(",
+          r"\bnp\.save(z|z_compressed)?\(", r"\.save\(\s*str\(", r"setFileName\(", r"\.to_csv\(",
+          r"\bos\.open\([^)]*O_(WRONLY|RDWR|CREAT)", r"\.save\([^)]*['\"](PNG|png|JPG|jpg|BMP)"]
+
+
+def _code_without_text(source: str) -> str:
+    """``source`` with comments and docstrings blanked (strings inside code stay: ``"w"`` must be seen)."""
+    import io
+    import tokenize
+
+    lines = source.splitlines(keepends=True)
+    blank = []
+    prev = None
+    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+        if tok.type == tokenize.COMMENT or (tok.type == tokenize.STRING and prev in (None, tokenize.NEWLINE,
+                                                                                     tokenize.INDENT,
+                                                                                     tokenize.DEDENT)):
+            blank.append((tok.start, tok.end))
+        if tok.type not in (tokenize.NL, tokenize.COMMENT):
+            prev = tok.type
+    for (r0, c0), (r1, c1) in reversed(blank):
+        if r0 == r1:
+            lines[r0 - 1] = lines[r0 - 1][:c0] + " " * (c1 - c0) + lines[r0 - 1][c1:]
+        else:
+            lines[r0 - 1] = lines[r0 - 1][:c0] + "\n"
+            for r in range(r0, r1 - 1):
+                lines[r] = "\n"
+            lines[r1 - 1] = " " * c1 + lines[r1 - 1][c1:]
+    return "".join(lines)
+
+
+def test_every_write_goes_through_core_files():
+    """No module but rnnviz/core/files writes a file itself: every save is the atomic one."""
+    import re
+
+    found = []
+    for path in sorted((REPO / "rnnviz").rglob("*.py")):
+        if path.parent == REPO / "rnnviz" / "core" / "files" or path == REPO / "rnnviz" / "gui" / "pictures.py":
+            continue            # the atomic writes themselves, and Qt encoding pictures into memory for them
+        code = _code_without_text(path.read_text(encoding="utf-8"))
+        for no, line in enumerate(code.splitlines(), start=1):
+            if any(re.search(p, line) for p in WRITES) and "os.devnull" not in line:   # stdout to /dev/null
+                found.append(f"{path.relative_to(REPO)}:{no}: {line.strip()}")
+    assert found == []
+
+
+def test_the_scan_finds_writes():
+    code = _code_without_text('"""doc: open(p, "w")"""\nx = 1  # open(p, "w")\nwith open(p, "w") as f:\n'
+                              '    pass\np.write_text("x")\nimage.save(str(out), "PNG")\n')
+    import re
+
+    hits = [line for line in code.splitlines() if any(re.search(p, line) for p in WRITES)]
+    assert hits == ['with open(p, "w") as f:', 'p.write_text("x")', 'image.save(str(out), "PNG")']
+    assert re.search(WRITES[-1], 'img.save(out, "PNG")')

@@ -34,6 +34,10 @@ def _size(dtype: np.dtype, shape: tuple) -> int:
     return math.prod(shape) * dtype.itemsize
 
 
+def _show(n: int) -> str:
+    return f"{n / 2**20:,.1f} MB" if n >= 2**20 else f"{n / 1024:,.1f} kB"
+
+
 def _settings(read: Callable[[str], np.ndarray], headers: dict) -> tuple[Config, int, int] | None:
     """(config, vocabulary size, number of classes) from the small members, or None when they cannot be read."""
     def member(key: str) -> Any:
@@ -77,14 +81,14 @@ def plan_for(path: Any, kind: str) -> Callable[[dict, Callable[[str], np.ndarray
     def plan(headers: dict, read: Callable[[str], np.ndarray]) -> None:
         for key, (dtype, shape) in headers.items():
             if key.endswith(".json") and _size(dtype, shape) > JSON_BYTES:
-                raise CheckpointError(f"{path}: member {key} holds {_size(dtype, shape) / 2**20:,.0f} MB of text; "
-                                      f"at most {JSON_BYTES // 2**20} MB are read")
+                raise CheckpointError(f"{path}: member {key} holds {_show(_size(dtype, shape))} of text; at most "
+                                      f"{_show(JSON_BYTES)} are read")
         found = _settings(read, headers)
         if found is None:
             for key, (dtype, shape) in headers.items():
                 if not key.endswith(".json") and _size(dtype, shape) > OTHER_BYTES:
                     raise CheckpointError(f"{path}: its settings cannot be read, and member {key} holds "
-                                          f"{_size(dtype, shape) / 2**20:,.1f} MB; nothing was loaded")
+                                          f"{_show(_size(dtype, shape))}; nothing was loaded")
             return
         config, n_vocab, k = found
         try:
@@ -98,7 +102,7 @@ def plan_for(path: Any, kind: str) -> Callable[[dict, Callable[[str], np.ndarray
             have, most = _size(dtype, shape), limits.get(key, OTHER_BYTES)
             if have > most:
                 what = "member" if key in limits else "unknown member"
-                raise CheckpointError(f"{path}: {what} {key} declares {have / 2**20:,.1f} MB (shape {shape}); its "
-                                      f"settings allow at most {most / 2**20:,.1f} MB")
+                raise CheckpointError(f"{path}: {what} {key} declares {_show(have)} (shape {shape}); its settings "
+                                      f"allow at most {_show(most)}")
 
     return plan

@@ -49,7 +49,10 @@ def _plot_view(widget: QtWidgets.QWidget) -> Any:
 
 
 def _save(path: Path, write: Any) -> None:
-    """Run a ``pictures`` / ``files`` save, turning a failed write into an ExportError naming the file."""
+    """Run a ``pictures`` / ``files`` save, turning a failed write into an ExportError naming the file. The folder
+    must exist (the file dialog only offers existing ones; a typed path to nowhere is a mistake, not a request)."""
+    if not path.parent.is_dir():
+        raise ExportError(f"{path}: could not be written (no folder {path.parent})")
     try:
         write()
     except OutputError as exc:
