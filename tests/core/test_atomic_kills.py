@@ -21,7 +21,6 @@ from rnnviz.core.errors import CheckpointError
 from rnnviz.core.files import (
     RUN_MANIFEST,
     TMP_SUFFIX,
-    atomic_write,
     atomic_write_bytes,
     read_run,
     remove_stale_temporaries,
@@ -325,3 +324,13 @@ def test_the_scan_finds_writes():
     hits = [line for line in code.splitlines() if any(re.search(p, line) for p in WRITES)]
     assert hits == ['with open(p, "w") as f:', 'p.write_text("x")', 'image.save(str(out), "PNG")']
     assert re.search(WRITES[-1], 'img.save(out, "PNG")')
+
+
+def test_leftovers_of_earlier_versions_are_removed_and_nothing_else(tmp_path):
+    ours = [".checkpoint.npz.k2j_9x0a.tmp", ".metrics.csv.abcdefgh.tmp"]         # tempfile.mkstemp names
+    theirs = [".notes.tmp", "keep.tmp", ".checkpoint.npz.k2j9x0a.tmp", "x.rnnviz-tmp", ".vimrc"]
+    for name in ours + theirs:
+        (tmp_path / name).write_text("x")
+    _age(tmp_path.iterdir())
+    assert sorted(remove_stale_temporaries(tmp_path)) == sorted(ours)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(theirs)

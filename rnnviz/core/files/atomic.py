@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import secrets
 import shutil
 import stat
@@ -28,6 +29,8 @@ except ImportError:      # not on Windows: the pid in a temporary's name tells w
     fcntl = None
 
 TMP_SUFFIX = ".rnnviz-tmp"      # every temporary file or folder rnnviz makes ends so; stale ones are removed
+# what rnnviz 0.x left when a save was killed: tempfile.mkstemp(prefix=".NAME.", suffix=".tmp"), 8 random characters
+LEGACY_TMP = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp")
 STALE_SECONDS = 2.0            # a temporary this old whose writer holds no lock on it is left over from a kill
 
 
@@ -69,8 +72,8 @@ def _writer_alive(path: str, name: str) -> bool:
 
 def remove_stale_temporaries(folder) -> list[str]:
     """Remove the temporary files and staging folders rnnviz left in ``folder`` when a save was killed (names
-    starting with "." and ending with TMP_SUFFIX, older than STALE_SECONDS, whose writer is gone). Returns the
-    names removed. Anything else is never touched."""
+    starting with "." and ending with TMP_SUFFIX, or LEGACY_TMP of earlier versions; older than STALE_SECONDS;
+    whose writer is gone). Returns the names removed. Anything else is never touched."""
     removed = []
     try:
         entries = list(os.scandir(folder))
@@ -79,7 +82,7 @@ def remove_stale_temporaries(folder) -> list[str]:
     now = time.time()
     for entry in entries:
         name = entry.name
-        if not (name.startswith(".") and name.endswith(TMP_SUFFIX)):
+        if not (name.startswith(".") and (name.endswith(TMP_SUFFIX) or LEGACY_TMP.fullmatch(name))):
             continue
         try:
             st = entry.stat(follow_symlinks=False)

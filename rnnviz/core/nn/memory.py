@@ -151,7 +151,9 @@ def budget() -> tuple[int, str]:
 
 
 def _size(n: float) -> str:
-    return f"{n / 2**30:,.1f} GB" if n >= 2**30 else f"{n / 2**20:,.0f} MB"
+    if n >= 2**30:
+        return f"{n / 2**30:,.1f} GB"
+    return f"{n / 2**20:,.0f} MB" if n >= 10 * 2**20 else f"{n / 2**20:.1f} MB"
 
 
 def check(cfg: Config, est: Estimate, limit: int | None = None, source: str | None = None) -> Estimate:
