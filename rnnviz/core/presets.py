@@ -61,6 +61,8 @@ def parse_preset(name: str, text: str, source: str = "") -> Preset:
         data = tomllib.loads(text)
     except (tomllib.TOMLDecodeError, ValueError) as exc:   # ValueError: an integer of thousands of digits
         raise ConfigError("preset", f"{source or name}: not valid TOML ({exc})") from None
+    except RecursionError:                                  # arrays or tables nested a thousand deep
+        raise ConfigError("preset", f"{source or name}: not a preset: its values are nested too deeply") from None
     lesson = data.get("lesson", {})
     settings = data.get("settings", {})
     unknown = set(data) - {"lesson", "settings"}
@@ -110,12 +112,52 @@ def list_presets() -> list[Preset]:
 
 
 def preset_names() -> list[str]:
+    """The built-in presets' names, in lesson order."""
     return [p.name for p in list_presets()]
 
 
+def builtin_names() -> list[str]:
+    """The names of the built-in presets (file names, without reading them)."""
+    return sorted(p.stem for p in _preset_dir().glob("*.toml"))
+
+
 def load_preset(name: str) -> Preset:
-    """The preset called ``name``; a clear ConfigError listing the known names otherwise."""
+    """The built-in preset called ``name``; a clear ConfigError listing the known names otherwise. Only names of
+    built-in presets are accepted (never a path): a file of one's own is read by ``load_preset_file``."""
+    if not isinstance(name, str) or name not in builtin_names():
+        hint = ("; for a preset file of your own use --preset-file PATH" if isinstance(name, str) and (
+            "/" in name or "\\" in name or name.endswith(".toml")) else "")
+        raise ConfigError("preset", f"unknown preset {str(name)[:80]!r}; built-in presets: "
+                                    f"{', '.join(preset_names())}{hint}")
     path = _preset_dir() / f"{name}.toml"
-    if not path.is_file():
-        raise ConfigError("preset", f"unknown preset {name!r}; built-in presets: {', '.join(preset_names())}")
     return parse_preset(name, path.read_text(encoding="utf-8"), str(path))
+
+
+MAX_PRESET_BYTES = 2**20        # a preset file is a few lines; anything larger is not one
+
+
+def load_preset_file(path: str | Path) -> Preset:
+    """A preset from a TOML file of one's own (``--preset-file``): a regular file of at most MAX_PRESET_BYTES of
+    UTF-8 TOML. Every problem is one ConfigError naming the file. Its name is the file's stem."""
+    path = Path(path)
+    try:
+        if path.is_dir():
+            raise ConfigError("preset", f"{path}: is a folder, not a preset file")
+        if path.exists() and not path.is_file():        # a pipe would block the read; a device never ends
+            raise ConfigError("preset", f"{path}: not a regular file (a device, pipe or socket)")
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_PRESET_BYTES + 1)
+    except FileNotFoundError:
+        raise ConfigError("preset", f"{path}: no such file") from None
+    except OSError as exc:
+        raise ConfigError("preset", f"{path}: cannot be read ({exc.strerror or type(exc).__name__})") from None
+    if len(raw) > MAX_PRESET_BYTES:
+        raise ConfigError("preset", f"{path}: larger than {MAX_PRESET_BYTES // 1024} KB; a preset is a few lines of "
+                                    "TOML")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise ConfigError("preset", f"{path}:{line}: not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the "
+                                    "file as UTF-8") from None
+    return parse_preset(path.stem or "preset", text, str(path))

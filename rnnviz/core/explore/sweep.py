@@ -23,7 +23,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from rnnviz.core.config import FIELD_TYPES, Config, parse_value
+from rnnviz.core.config import FIELD_TYPES, Config, parse_value, unknown_setting
 from rnnviz.core.errors import ConfigError
 from rnnviz.core.train.spawn import child_environment
 
@@ -45,7 +45,7 @@ def parse_grid(text: str) -> tuple[str, list[Any]]:
     if not key:
         raise ConfigError("grid", f"no setting name before '=' in {text!r}")
     if key not in FIELD_TYPES:
-        raise ConfigError(key, f"unknown setting in --grid; known settings: {', '.join(sorted(FIELD_TYPES))}")
+        raise unknown_setting(key, " in --grid")
     items = [v.strip() for v in rest.split(",")]
     if not rest.strip() or any(not v for v in items):
         raise ConfigError(key, f"--grid needs comma-separated values with none empty, got {rest!r}")
@@ -350,13 +350,23 @@ def csv_rows(rows: list[dict], keys: list[str]) -> list[dict]:
     return out
 
 
-def write_csv(path: Any, rows: list[dict], keys: list[str]) -> None:
+def csv_text(rows: list[dict], keys: list[str]) -> str:
+    """The CSV file of the rows (``csv_rows``), header first."""
     import csv
+    import io
 
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(keys) + list(CSV_METRICS))
-        writer.writeheader()
-        writer.writerows(csv_rows(rows, keys))
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(keys) + list(CSV_METRICS))
+    writer.writeheader()
+    writer.writerows(csv_rows(rows, keys))
+    return out.getvalue()
+
+
+def write_csv(path: Any, rows: list[dict], keys: list[str]) -> None:
+    """Write the CSV to ``path`` atomically (``files.atomic_write_text``: the old file or the new one, never half)."""
+    from rnnviz.core.files import atomic_write_text
+
+    atomic_write_text(path, csv_text(rows, keys))
 
 
 def table(rows: list[dict], keys: list[str]) -> str:

@@ -35,6 +35,7 @@ from rnnviz.core.config import Config, from_dict
 from rnnviz.core.errors import CheckpointError, ConfigError, RnnvizError
 from rnnviz.core.files import atomic_save_npz, check_format, json_from_array, json_to_array, read_npz
 from rnnviz.core.io import checkpoint
+from rnnviz.core.io.limits import plan_for
 
 FORMAT = "rnnviz-session"
 VERSION = 1
@@ -150,7 +151,7 @@ def load_session(path: str | Path) -> Session:
     from rnnviz.core.nn.model import RNNModel
 
     path = Path(path)
-    arrays = read_npz(path)      # every member checked (plain numbers, sane shapes) before it is read
+    arrays = read_npz(path, plan=plan_for(path, "session"))   # every member checked against its settings first
     meta = _json(arrays, "meta.json", path)
     if isinstance(meta, dict) and meta.get("format") == checkpoint.FORMAT:
         raise CheckpointError(f"{path}: this is an rnnviz checkpoint (weights only), not a session; "

@@ -223,7 +223,10 @@ class TrainingLoop:
         try:
             save_session(path, self.trainer)
         except Exception as exc:
-            self.send(m.SessionResult("save", False, path, message=f"{path}: could not be saved ({exc})"))
+            from rnnviz.core.errors import RnnvizError
+
+            text = str(exc) if isinstance(exc, RnnvizError) else f"{path}: could not be saved ({exc})"
+            self.send(m.SessionResult("save", False, path, message=text))
             return
         self.send(m.SessionResult("save", True, path, step=int(self.trainer.step_count)))
 

@@ -17,6 +17,7 @@ import numpy as np
 from rnnviz.core.config import LIVE_FIELDS, MARKED_FIELDS, Config, from_dict, validate
 from rnnviz.core.data.batch import Batch, Dataset, iterate_batches, make_batch
 from rnnviz.core.errors import TrainingFault
+from rnnviz.core.nn import memory
 from rnnviz.core.nn.model import RNNModel
 from rnnviz.core.nn.optim import Optimizer, clip_global_norm
 from rnnviz.core.train import confusion_cells, metrics
@@ -35,6 +36,17 @@ FAULT_ADVICE = ("Exploding gradients: the products of dS_t/dS_(t-1) along the se
                 "(below 1). The weights shown are those of the last good step.")
 
 
+def memory_estimate(config: Config, dataset: Dataset) -> memory.Estimate:
+    """The memory training ``config`` on ``dataset`` takes (``nn.memory``, with this Trainer's EVAL_BATCH and
+    EVAL_CAP)."""
+    return memory.estimate_for(config, dataset, EVAL_BATCH, EVAL_CAP)
+
+
+def check_memory(config: Config, dataset: Dataset) -> memory.Estimate:
+    """The estimate, or a ConfigError naming the setting to lower when it is over the memory budget."""
+    return memory.check(config, memory_estimate(config, dataset))
+
+
 class Trainer:
     """Trains an RNNModel on a Dataset one batch at a time.
 
@@ -51,6 +63,7 @@ class Trainer:
             dataset = load_dataset(config)
         if dataset.task != config.task:
             config = config.replace(task=dataset.task)
+        check_memory(config, dataset)          # ConfigError naming the setting to lower, before any allocation
         self._config = config
         self.dataset = dataset
         self.callbacks = list(callbacks)
@@ -295,7 +308,8 @@ class Trainer:
         """Loss, accuracy, per-class accuracy and confusion matrix on the whole validation split."""
         ds, k = self.dataset, self.dataset.n_classes
         loss_sum, n_targets = 0.0, 0
-        confusion = np.zeros((k, k), dtype=np.int64)
+        kk = k if ds.task != "generation" else 0        # generation has no confusion matrix (k: the vocabulary)
+        confusion = np.zeros((kk, kk), dtype=np.int64)
         cells = []      # which examples (and positions) make each count: core.confusion_cells
         with np.errstate(all="ignore"):
             for batch in iterate_batches(ds.val, EVAL_BATCH, self.pad_id, ds.task):

@@ -3,7 +3,9 @@
 PNG of a panel: pyqtgraph's ``ImageExporter`` on the panel's plot scene (the plots at their on-screen size, without
 the check boxes under them); panels without a plot scene, and the whole window, through ``QWidget.grab``.
 SVG: ``QSvgGenerator`` (QtSvg ships with PySide6-Essentials) painting the widget, so text stays text and curves
-stay vector paths; heatmaps are embedded images. pyqtgraph's own ``SVGExporter`` is not used: with pyqtgraph
+stay vector paths; heatmaps are embedded images. Every picture is drawn into memory first and written with
+``core.files`` (temporary file, fsync, rename: ``gui.pictures``), as the CSV is: a kill or a full disk mid-export
+leaves the previous file, never a torn one. pyqtgraph's own ``SVGExporter`` is not used: with pyqtgraph
 0.14 on PySide6 6.11 it raises on every plot of this app ("not enough values to unpack" in correctCoordinates).
 
 CSV: one row per training step kept in the Snapshot (``train_steps``, ``train_loss``) merged with one row per
@@ -13,6 +15,7 @@ an empty cell where a row has no such value. Numbers are written with ``repr`` s
 from __future__ import annotations
 
 import csv
+import io
 import math
 from pathlib import Path
 from typing import Any
@@ -20,7 +23,9 @@ from typing import Any
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from rnnviz.core.errors import RnnvizError
+from rnnviz.core.errors import OutputError, RnnvizError
+from rnnviz.core.files import atomic_write_bytes, atomic_write_text
+from rnnviz.gui import pictures
 
 FORMATS = ("png", "svg")
 CSV_COLUMNS = ("step", "train_loss", "val_loss", "val_accuracy", "val_perplexity", "marker")
@@ -43,6 +48,17 @@ def _plot_view(widget: QtWidgets.QWidget) -> Any:
     return views[0] if len(views) == 1 else None
 
 
+def _save(path: Path, write: Any) -> None:
+    """Run a ``pictures`` / ``files`` save, turning a failed write into an ExportError naming the file. The folder
+    must exist (the file dialog only offers existing ones; a typed path to nowhere is a mistake, not a request)."""
+    if not path.parent.is_dir():
+        raise ExportError(f"{path}: could not be written (no folder {path.parent})")
+    try:
+        write()
+    except OutputError as exc:
+        raise ExportError(str(exc)) from None
+
+
 def save_png(widget: QtWidgets.QWidget, path: str | Path, plots_only: bool = True) -> QtCore.QSize:
     """``widget`` as a PNG at its on-screen size; for a panel, its plot scene. Returns the image size."""
     path = Path(path)
@@ -57,37 +73,24 @@ def save_png(widget: QtWidgets.QWidget, path: str | Path, plots_only: bool = Tru
         image = widget.grab().toImage()
     if image is None or image.isNull():
         raise ExportError(f"{path}: nothing to draw (the widget has no size yet)")
-    if not image.save(str(path), "PNG"):
-        raise ExportError(f"{path}: could not be written (check the folder exists and is writable)")
+    _save(path, lambda: pictures.save_png(image, path))
     return image.size()
 
 
 def save_svg(widget: QtWidgets.QWidget, path: str | Path, title: str = "") -> QtCore.QSize:
     """``widget`` (children included) as an SVG of its on-screen size. Returns that size."""
-    from PySide6 import QtSvg
-
     path = Path(path)
     size = widget.size()
     if size.width() <= 0 or size.height() <= 0:
         raise ExportError(f"{path}: nothing to draw (the widget has no size yet)")
-    if not path.parent.is_dir():
-        raise ExportError(f"{path}: could not be written (no folder {path.parent})")
-    generator = QtSvg.QSvgGenerator()
-    generator.setFileName(str(path))
-    generator.setSize(size)
-    generator.setViewBox(QtCore.QRect(QtCore.QPoint(0, 0), size))
-    generator.setTitle(title or "rnnviz")
-    generator.setDescription("Exported from rnnviz")
-    painter = QtGui.QPainter()
-    if not painter.begin(generator):
-        raise ExportError(f"{path}: could not be written (check the folder is writable)")
-    try:
-        # QWidget.render, not the panel's own render(snapshot)
-        QtWidgets.QWidget.render(widget, painter, QtCore.QPoint(0, 0))
-    finally:
-        painter.end()
-    if not path.is_file() or path.stat().st_size == 0:
-        raise ExportError(f"{path}: could not be written")
+
+    def paint(painter: QtGui.QPainter) -> None:
+        QtWidgets.QWidget.render(widget, painter, QtCore.QPoint(0, 0))   # not the panel's own render(snapshot)
+
+    data = pictures.svg_bytes(paint, size, title or "rnnviz", "Exported from rnnviz")
+    if not data:
+        raise ExportError(f"{path}: the picture could not be drawn as SVG")
+    _save(path, lambda: atomic_write_bytes(path, data))
     return size
 
 
@@ -124,17 +127,21 @@ def metrics_rows(snapshot: Any) -> list[dict[str, str]]:
     return [rows[s] for s in sorted(rows)]
 
 
+def csv_text(rows: list[dict[str, str]]) -> str:
+    """``rows`` as CSV text, header first (the csv module's line ends, as a spreadsheet expects)."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(CSV_COLUMNS))
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
 def write_metrics_csv(snapshot: Any, path: str | Path) -> int:
-    """Write the metrics of ``snapshot`` to ``path`` (header first). Returns the number of data rows."""
+    """Write the metrics of ``snapshot`` to ``path`` (header first, atomically). Returns the number of data rows."""
     path = Path(path)
     if snapshot is None:
         raise ExportError(f"{path}: nothing to export yet (no training step has been drawn)")
     rows = metrics_rows(snapshot)
-    try:
-        with open(path, "w", newline="", encoding="utf-8") as fh:
-            writer = csv.DictWriter(fh, fieldnames=list(CSV_COLUMNS))
-            writer.writeheader()
-            writer.writerows(rows)
-    except OSError as exc:
-        raise ExportError(f"{path}: could not be written ({exc.strerror or exc})") from None
+    text = csv_text(rows)
+    _save(path, lambda: atomic_write_text(path, text))
     return len(rows)

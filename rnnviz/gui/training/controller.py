@@ -215,7 +215,7 @@ class Controller(QObject):
         """Put ``new`` in force. Live settings go to the running model; others build a new one.
 
         Data settings load the new Dataset first, here, so a bad file raises (DataError/ConfigError) before
-        anything changes. A new model over a trained one needs ``confirm(question)`` to say yes.
+        anything changes; so does a model over the memory budget (``nn.memory``: ConfigError naming the setting). A new model over a trained one needs ``confirm(question)`` to say yes.
         Returns True when the change was applied.
         """
         old = self.config
@@ -235,6 +235,9 @@ class Controller(QObject):
                 dataset = load_dataset_live(new)     # raises for a bad file: nothing has changed yet
             if dataset is not None and getattr(dataset, "task", new.task) != new.task:
                 new = new.replace(task=dataset.task)
+            from rnnviz.core.train.trainer import check_memory
+
+            check_memory(new, dataset if dataset is not None else self.dataset)   # ConfigError: nothing changed
             if dataset is not None:
                 self.dataset = dataset
                 self.datasetChanged.emit(dataset)

@@ -303,9 +303,8 @@ def render_race(config_a: Config, config_b: Config, steps: int, out: Any, size: 
                 title: str | None = None) -> Any:
     """Train A and B ``steps`` steps headless (``core.race.make_pair``: shared weights, same batches), draw both
     in the race window offscreen and save it as a PNG. Returns the path."""
-    import pathlib
-
     from rnnviz.core.errors import TrainingFault
+    from rnnviz.gui.pictures import save_png
     from rnnviz.gui.windows.render import _application, _settle
 
     app = _application()
@@ -327,11 +326,7 @@ def render_race(config_a: Config, config_b: Config, steps: int, out: Any, size: 
             for side, snap in snaps.items():
                 window.show_snapshot(side, snap)
             _settle(app)
-        out = pathlib.Path(out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        if not window.grab().save(str(out), "PNG"):
-            raise OSError(f"{out}: could not write the PNG")
-        return out
+        return save_png(window.grab(), out)
     finally:
         window.close()
         window.deleteLater()

@@ -426,8 +426,8 @@ class SweepWindow(QWidget):
         rows = [self.runner.rows[c.index] for c in self.cells if c.index in self.runner.rows]
         try:
             sweep.write_csv(path, rows, [k for k, _ in self.grid])
-        except OSError as exc:
-            self.show_error("Could not save", f"{path}: {exc.strerror or exc}")
+        except OSError as exc:          # an OutputError names the path itself
+            self.show_error("Could not save", str(exc) if exc.strerror is None else f"{path}: {exc.strerror}")
             return
         self.status.setText(f"Saved {path}")
 
