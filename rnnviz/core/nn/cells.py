@@ -5,7 +5,9 @@ exactly those numbers (the tests hold the two equal to float64 round-off) with t
 
 - time-major batches: ``X[t]`` is one timestep of the whole batch, (B, G*d), contiguous in memory;
 - the input side arrives precomputed, ``X[t] = U x_t + b`` (T, B, G*d), so the loop over time only does the
-  recurrent part; ``X`` is only read, never written;
+  recurrent part. ``X`` is left as it was unless the caller hands it over with ``overwrite_X=True`` (SciPy's
+  ``overwrite_a`` convention): then the forward pass works in it (saving a copy) and the caller must not read it
+  again, except as the vanilla cell's ``Cache.pre``;
 - the sigmoid gates go through the one tanh of all gates: sigma(a) = 0.5 tanh(a / 2) + 0.5 (``_gate_affine``);
 - every factor that does not depend on the carried gradient is computed for all steps before the backward loop,
   and products write into reused buffers (``workspace``); each gate block is a named view (``gate_blocks``).
@@ -84,11 +86,14 @@ class Cache:
 
 
 # ------------------------------------------------------------------------------------------------- vanilla RNN
-def rnn_forward(X: np.ndarray, W: np.ndarray, activation: str, work: dict | None = None) -> Cache:
-    """a_t = X_t + W s_{t-1},  s_t = g(a_t),  s_{-1} = 0.  X: (T, B, d) = U x_t + b (only read), W: (d, d)."""
+def rnn_forward(X: np.ndarray, W: np.ndarray, activation: str, work: dict | None = None, *,
+                overwrite_X: bool = False) -> Cache:
+    """a_t = X_t + W s_{t-1},  s_t = g(a_t),  s_{-1} = 0.  X: (T, B, d) = U x_t + b, W: (d, d).
+
+    With ``overwrite_X`` the pre-activations a_t (``Cache.pre``) are written into X itself."""
     T, B, d = X.shape
     S = buffer(work, "f_S", X.shape, X.dtype)       # (T, B, d) s_t
-    pre = buffer(work, "f_pre", X.shape, X.dtype)   # (T, B, d) a_t
+    pre = X if overwrite_X else buffer(work, "f_pre", X.shape, X.dtype)   # (T, B, d) a_t
     WT = buffer(work, "f_WT", (d, d), X.dtype)      # (d, d) W^T, C order: the fast 'NN' product s_{t-1} W^T
     WT[...] = W.T
     h = buffer(work, "f_h", (B, d), X.dtype)        # (B, d) W s_{t-1}
@@ -99,7 +104,7 @@ def rnn_forward(X: np.ndarray, W: np.ndarray, activation: str, work: dict | None
         if t > 0:
             np.dot(Ss[t - 1], WT, out=h)
             np.add(Xs[t], h, out=a)                 # a_t = X_t + W s_{t-1}
-        else:
+        elif not overwrite_X:
             a[...] = Xs[0]                          # s_{-1} = 0
         if act is not None:
             act(a, out=Ss[t])
@@ -146,15 +151,16 @@ def rnn_backward(dS: np.ndarray, cache: Cache, W: np.ndarray, activation: str, b
 
 
 # ------------------------------------------------------------------------------------------------------- LSTM
-def lstm_forward(X: np.ndarray, W: np.ndarray, work: dict | None = None) -> Cache:
-    """LSTM over the sequence (``reference.lstm_forward``). X: (T, B, 4d) = U x_t + b (only read), W: (4d, d).
+def lstm_forward(X: np.ndarray, W: np.ndarray, work: dict | None = None, *, overwrite_X: bool = False) -> Cache:
+    """LSTM over the sequence (``reference.lstm_forward``). X: (T, B, 4d) = U x_t + b, W: (4d, d).
 
-    All four gates take one tanh per step: the sigmoid gates' columns of X and rows of W are scaled by 1/2 into
-    the workspace, and sigma(a) = 0.5 tanh(a / 2) + 0.5 (see ``_gate_affine``)."""
+    All four gates take one tanh per step: the sigmoid gates' columns of X and rows of W are scaled by 1/2 (X in
+    place with ``overwrite_X``, else into the workspace), and sigma(a) = 0.5 tanh(a / 2) + 0.5 (``_gate_affine``)."""
     T, B, G = X.shape
     d = G // 4
     scale, offset = _gate_affine("lstm", d, ("i", "f", "o"), X.dtype)
-    Xh = np.multiply(X, scale, out=buffer(work, "f_Xh", X.shape, X.dtype))   # (T, B, 4d) a/2 for i, f, o; a for g
+    Xh = np.multiply(X, scale, out=X if overwrite_X else buffer(work, "f_Xh", X.shape, X.dtype))
+    # (T, B, 4d) a/2 for i, f, o; a for g
     WT = np.multiply(W.T, scale, out=buffer(work, "f_WT", (d, G), X.dtype))   # (d, 4d) (W with rows scaled)^T
     A = buffer(work, "f_A", X.shape, X.dtype)      # (T, B, 4d) activated gates i, f, g, o
     C = buffer(work, "f_C", (T, B, d), X.dtype)    # c_t
@@ -246,16 +252,18 @@ def lstm_backward(dS: np.ndarray, cache: Cache, W: np.ndarray, bptt: int = 0, wo
 
 
 # -------------------------------------------------------------------------------------------------------- GRU
-def gru_forward(X: np.ndarray, W: np.ndarray, b_hn: np.ndarray, work: dict | None = None) -> Cache:
-    """GRU over the sequence (``reference.gru_forward``). X: (T, B, 3d) = U x_t + b (only read), W: (3d, d),
-    b_hn: (d,). Gate order r, z, n.
+def gru_forward(X: np.ndarray, W: np.ndarray, b_hn: np.ndarray, work: dict | None = None, *,
+                overwrite_X: bool = False) -> Cache:
+    """GRU over the sequence (``reference.gru_forward``). X: (T, B, 3d) = U x_t + b, W: (3d, d), b_hn: (d,).
+    Gate order r, z, n.
 
-    r and z take one tanh: their columns of X and rows of W are scaled by 1/2 into the workspace,
-    sigma(a) = 0.5 tanh(a/2) + 0.5."""
+    r and z take one tanh: their columns of X and rows of W are scaled by 1/2 (X in place with ``overwrite_X``,
+    else into the workspace), sigma(a) = 0.5 tanh(a/2) + 0.5."""
     T, B, G = X.shape
     d = G // 3
     scale, offset = _gate_affine("gru", d, ("r", "z"), X.dtype)
-    Xh = np.multiply(X, scale, out=buffer(work, "f_Xh", X.shape, X.dtype))   # (T, B, 3d) a/2 for r, z; a for n
+    Xh = np.multiply(X, scale, out=X if overwrite_X else buffer(work, "f_Xh", X.shape, X.dtype))
+    # (T, B, 3d) a/2 for r, z; a for n
     A = buffer(work, "f_A", X.shape, X.dtype)    # (T, B, 3d): r, z, n after activation
     HN = buffer(work, "f_HN", (T, B, d), X.dtype)  # W_n s_{t-1} + b_hn
     S = buffer(work, "f_S", (T, B, d), X.dtype)

@@ -196,12 +196,13 @@ class RNNModel:
 
     # --------------------------------------------------------------------------------------------- forward
     def _cell_forward(self, X: np.ndarray, suffix: str, work: dict | None) -> cells.Cache:
+        """The cell over X = U x_t + b, which ``forward`` builds only for it: the cell may work in it (a copy saved)."""
         W = self._store["W" + suffix]
         if self.cfg.cell == "rnn":
-            return cells.rnn_forward(X, W, self.cfg.activation, work=work)
+            return cells.rnn_forward(X, W, self.cfg.activation, work=work, overwrite_X=True)
         if self.cfg.cell == "lstm":
-            return cells.lstm_forward(X, W, work=work)
-        return cells.gru_forward(X, W, self._store["b_hn" + suffix], work=work)
+            return cells.lstm_forward(X, W, work=work, overwrite_X=True)
+        return cells.gru_forward(X, W, self._store["b_hn" + suffix], work=work, overwrite_X=True)
 
     def forward(self, ids: np.ndarray, lengths: np.ndarray, reuse: bool = False) -> Forward:
         """Run every layer and direction. ids: (B, T) int, lengths: (B,). Returns time-major states.
