@@ -186,7 +186,8 @@ class RNNModel:
                 k, D = spec.shape
                 self.set("V", init.matrix(rng, (k, D), cfg.init, fan_in=D, fan_out=k))
             elif base == "b" and cfg.cell == "lstm":
-                self.params[spec.name][d : 2 * d] = cfg.forget_bias
+                i, f, g, o = cells.gate_blocks(self.params[spec.name], "lstm")
+                f[...] = cfg.forget_bias                      # the forget gate's block only
         # biases other than the LSTM forget gate stay 0
 
     def W_blocks(self) -> dict[str, np.ndarray]:
