@@ -98,7 +98,8 @@ def rnn_forward(X: np.ndarray, W: np.ndarray, activation: str, work: dict | None
     WT[...] = W.T
     h = buffer(work, "f_h", (B, d), X.dtype)        # (B, d) W s_{t-1}
     act = {"tanh": np.tanh, "sigmoid": sigmoid}.get(activation)
-    Ss, pres, Xs = list(S), list(pre), list(X)      # per-step views made once, in C
+    Ss, pres = list(S), list(pre)                   # per-step views made once, in C
+    Xs = pres if overwrite_X else list(X)           # (the same view objects when X is pre: no overlap checks)
     for t in range(T):
         a = pres[t]
         if t > 0:
