@@ -1,6 +1,7 @@
 """Qt-free helpers shared by tests in more than one folder (core, cli, gui)."""
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 from pathlib import Path
 
@@ -8,7 +9,8 @@ import numpy as np
 import pytest
 
 from rnnviz.bench import core, flops
-from rnnviz.core.config import TASKS, Config
+from rnnviz.core.config import TASKS, Config, Setting
+from rnnviz.core.data.batch import make_batch
 from rnnviz.core.errors import TrainingFault
 from rnnviz.core.explore import sweep
 from rnnviz.core.presets import load_preset
@@ -18,6 +20,18 @@ from rnnviz.core.train.trainer import Trainer
 REPO = Path(__file__).resolve().parents[1]
 BAD_FILES = Path(__file__).resolve().parent / "bad_files"
 C, L, G = TASKS
+
+
+def other_value(s: Setting):
+    """A valid value of setting ``s`` (from the registry, core.config.SETTINGS) different from its default."""
+    if s.type is bool:
+        return not s.default
+    if s.choices:
+        return next(c for c in s.choices if c != s.default)
+    if s.name == "dataset":
+        return "names"
+    lo, hi, _ = s.range
+    return next(v for v in (s.type(s.default + 1), s.type((lo + hi) / 2), hi) if v != s.default and s.accepts(v))
 
 
 # rnnviz bench --json rows
@@ -45,6 +59,13 @@ def trainer_for(preset="negation", steps=15, **changes):
     for _ in range(steps):
         t.step()
     return t
+
+
+def batch_at(trainer, pos: int):
+    """The batch ``trainer`` takes at position ``pos`` of this epoch's data order (read from its state_dict)."""
+    order = trainer.state_dict()["order"]
+    return make_batch(trainer.dataset.train, order[pos:pos + trainer.config.batch_size], trainer.pad_id,
+                      trainer.dataset.task)
 
 
 def trained_on(preset, **changes):
@@ -97,7 +118,7 @@ class SmallCaps(Trainer):
         self.param_grad_history = History(len(self.model.param_names), SMALL_CAPS["loss"])
         self.grad_flow = History(self.monitor_batch.ids.shape[1], SMALL_CAPS["grad_flow"])
         self.eval_cap = SMALL_CAPS["eval"]
-        self._record_monitor()
+        self.record_monitor()
 
 
 SESSION_CASES = {
@@ -197,3 +218,43 @@ BAD_CORPUS = [
     ("records.json", G, ("error", None, "window=64 needs at least 129")),
 ]
 
+
+def same(a, b, path: str = "value") -> None:
+    """Equal all the way down: dataclass fields, arrays (dtype and values, NaN = NaN), dicts, sequences, objects."""
+    assert type(a) is type(b), f"{path}: {type(a).__name__} came back as {type(b).__name__}"
+    if isinstance(a, np.ndarray):
+        assert a.dtype == b.dtype and a.shape == b.shape, path
+        assert np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"), path
+    elif dataclasses.is_dataclass(a):
+        for f in dataclasses.fields(a):
+            same(getattr(a, f.name), getattr(b, f.name), f"{path}.{f.name}")
+    elif isinstance(a, dict):
+        assert list(a) == list(b), path
+        for k in a:
+            same(a[k], b[k], f"{path}[{k!r}]")
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b), path
+        for i, (x, y) in enumerate(zip(a, b)):
+            same(x, y, f"{path}[{i}]")
+    elif isinstance(a, float) and a != a:
+        assert b != b, path
+    elif hasattr(a, "__dict__") and not isinstance(a, type):
+        same(vars(a), vars(b), path)
+    else:
+        assert a == b, path
+
+
+def small_config(**changes) -> Config:
+    """The default lesson (negation), small enough to train in a blink."""
+    try:
+        base = load_preset("negation").config
+    except Exception:
+        base = Config()
+    values = {"hidden": 16, "n_examples": 300, "epochs": 50}
+    values.update(changes)
+    return base.replace(**values)
+
+
+def core_states(trainer, tokens):
+    ids = trainer.dataset.vocab.encode(tokens)
+    return ids, trainer.model.hidden_states(ids[None, :], np.array([len(ids)]))[0]

@@ -1,5 +1,5 @@
 """Helpers for the window tests: a fixture that fails any test leaving a training thread or process running,
-small configs, and waiting for the worker."""
+and waiting for the worker."""
 from __future__ import annotations
 
 import multiprocessing
@@ -7,20 +7,7 @@ import time
 
 import pytest
 
-from rnnviz.core.config import Config
-
-
-def small_config(**changes) -> Config:
-    """The default lesson (negation), small enough to train in a blink."""
-    try:
-        from rnnviz.core.presets import load_preset
-
-        base = load_preset("negation").config
-    except Exception:
-        base = Config()
-    values = {"hidden": 16, "n_examples": 300, "epochs": 50}
-    values.update(changes)
-    return base.replace(**values)
+from helpers import small_config
 
 
 @pytest.fixture

@@ -5,7 +5,8 @@
 
 Every field of ``rnnviz.core.snapshot.Snapshot`` is filled with arrays of the documented shapes and plausible
 values: a falling loss, rising accuracy, gradients that vanish towards the first timestep, a diagonal-heavy
-confusion matrix, tanh hidden states in [-1, 1], eigenvalues of the actual W blocks.
+confusion matrix, tanh hidden states in [-1, 1], eigenvalues of the actual W blocks, and the probe's slow-motion
+BPTT trace (``probe.bptt``, as when that tab is shown) whose numbers obey the trace's own backward recursion.
 """
 from __future__ import annotations
 
@@ -13,11 +14,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rnnviz.core.config import Config
+from rnnviz.core.config import GATES, Config
 from rnnviz.core.data.batch import IGNORE, Dataset, Split
+from rnnviz.core.explore.bptt_trace import FACTOR_LABELS, VALUE_LABELS, BPTTTrace
 from rnnviz.core.snapshot import Probe, Snapshot, frozen_array
 
-GATES = {"rnn": ("s",), "lstm": ("i", "f", "g", "o"), "gru": ("r", "z", "n")}
 WORDS = ("the", "movie", "was", "not", "good", "at", "all", "but", "i", "liked", "actors", "very", "much",
          "and", "plot", "boring", "story", "never", "really", "great")
 SENTIMENT = ("negative", "positive", "neutral", "mixed", "sarcastic", "angry", "happy", "sad", "bored", "excited")
@@ -46,7 +47,7 @@ def make_snapshot(task: str = "classification", T: int = 12, d: int = 16, k: int
                   step: int = 2000, seed: int = 0, activation: str = "tanh", bidirectional: bool = False,
                   clip: float = 5.0, n_train: int | None = None, eval_every: int = 100, flow_rows: int = 40,
                   probe_index: int = 3, sample_text: str | None = None, temperature: float = 1.0,
-                  extra: dict | None = None) -> Snapshot:
+                  extra: dict | None = None, bptt: bool = True) -> Snapshot:
     """A Snapshot as the Trainer would make it after ``step`` steps."""
     rng = np.random.default_rng(seed)
     if k is None:
@@ -137,10 +138,11 @@ def make_snapshot(task: str = "classification", T: int = 12, d: int = 16, k: int
             target = predicted.copy()
             target[1::4] = (target[1::4] + 1) % k      # some wrong tags
             target[-1] = IGNORE                        # a position without a target
+    trace = _bptt_trace(task, cell, target, T, D, G * d, seed) if bptt else None
     probe = Probe(tokens=tokens, ids=frozen_array(ids), states=frozen_array(states), probs=frozen_array(probs),
                   target=frozen_array(target), predicted=frozen_array(predicted),
-                  grad_norms=frozen_array(grad_norms * 1.1), preact=frozen_array(preact),
-                  source=f"validation #{probe_index}")
+                  grad_norms=frozen_array(trace.norms if bptt else grad_norms * 1.1), preact=frozen_array(preact),
+                  source=f"validation #{probe_index}", bptt=trace)
     if sample_text is None:
         sample_text = ("the cat sat on the mat. then it ate the rat and the bat. " * 3 if task == "generation"
                        else "")
@@ -160,6 +162,33 @@ def make_snapshot(task: str = "classification", T: int = 12, d: int = 16, k: int
         spectral_radius=spectral_radius, probe=probe, sample_text=sample_text, sample_temperature=temperature,
         extra=dict(extra or {}),
     )
+
+
+def _bptt_trace(task: str, cell: str, target: np.ndarray, T: int, D: int, GD: int, seed: int) -> BPTTTrace:
+    """A trace that obeys dL/ds_{t-1} = dL_{t-1}/ds_{t-1} + J_t^T dL/ds_t with J_t = diag(g'_t) A (A of spectral
+    norm 0.9, g' in (0, 1]): ``factors`` are the ||J_t||_2, ``norms`` the ||dL/ds_t||. Its own generator, so the
+    other fields do not change with it."""
+    rng = np.random.default_rng(seed + 1000)
+    A = rng.normal(0.0, 1.0, (D, D))
+    A *= 0.9 / np.linalg.norm(A, 2)
+    slope = rng.uniform(0.3, 1.0, (T, D))                   # g'(a_t)
+    direct = np.zeros((T, D))
+    if task == "classification":
+        direct[-1] = rng.normal(0.0, 0.5, D)                # the output is read at the last step only
+    else:
+        has = np.asarray(target).reshape(-1) != IGNORE
+        direct[has] = rng.normal(0.0, 0.5, (int(has.sum()), D))
+    dS = direct.copy()
+    factors = np.full(T, np.nan)
+    for t in range(T - 1, 0, -1):
+        J = slope[t][:, None] * A                           # ds_t/ds_{t-1}  (D, D)
+        dS[t - 1] += J.T @ dS[t]
+        factors[t] = np.linalg.norm(J, 2)
+    dA = np.tile(dS * slope, (1, GD // D + 1))[:, :GD]       # (T, G*d)
+    return BPTTTrace(dS=frozen_array(dS), direct=frozen_array(direct), norms=frozen_array(np.linalg.norm(dS, axis=1)),
+                     dA=frozen_array(dA), factors=frozen_array(factors), cut=frozen_array(np.zeros(T, bool)),
+                     loss=0.7, targets=frozen_array(target), cell=cell, value_label=VALUE_LABELS[cell],
+                     factor_label=FACTOR_LABELS[cell])
 
 
 # ------------------------------------------------------------------------------------------------ dataset

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from rnnviz.bench.flops import fraction_of_peak, interleaved_medians, step_flops
+from rnnviz.core.config import CELLS
 
 VOCAB, CLASSES = 50, 10
-CELLS = ("rnn", "lstm", "gru")
 TASKS = ("classification", "labelling")
 FULL_GRID = {"hidden": (32, 128, 256), "T": (20, 100), "batch": (1, 32)}
 QUICK_GRID = {"hidden": (32,), "T": (20,), "batch": (32,)}

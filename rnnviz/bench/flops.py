@@ -22,12 +22,12 @@ import time
 
 import numpy as np
 
-GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+from rnnviz.core.config import GATES
 
 
 def step_flops(cell: str, task: str, hidden: int, T: int, batch: int, n_classes: int) -> int:
     """Matmul FLOPs of one training step (forward + BPTT) as derived in the module docstring."""
-    G, d, B, k = GATES[cell], hidden, batch, n_classes
+    G, d, B, k = len(GATES[cell]), hidden, batch, n_classes
     recurrent = (T - 1) * 2 * B * G * d * d
     head = 2 * B * k * d * (T if task == "labelling" else 1)
     return 3 * recurrent + 3 * head

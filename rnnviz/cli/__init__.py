@@ -6,7 +6,9 @@
   rnnviz gradcheck (--preset NAME | --data FILE --task T) [--set ...] [--steps N] [--tolerance X]
   rnnviz render   (--preset NAME | --data FILE --task T) --steps N --out FILE.png [--size WxH]
 
-Errors a user can cause (a bad file, a bad setting) print one line on stderr and exit with code 2.
+Errors a user can cause (a bad file, a bad setting) print one line on stderr and exit with code 2. When the reader of
+the output goes away (``rnnviz train --json | head -1``) the command stops quietly with status 141, as a tool ended
+by SIGPIPE does.
 """
 from __future__ import annotations
 
@@ -68,3 +70,20 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("rnnviz: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        _silence_stdout()
+        return BROKEN_PIPE
+
+
+BROKEN_PIPE = 141       # 128 + SIGPIPE (13): the status a shell reports for a tool whose output pipe was closed
+
+
+def _silence_stdout() -> None:
+    """Point stdout at the null device: the reader has gone, and the flush at exit must not raise again."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):     # stdout replaced by an object without a file descriptor
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)

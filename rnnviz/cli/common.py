@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-TASK_CHOICES = ("classification", "labelling", "generation")
+from rnnviz.core.config import TASKS, set_help
 
 
 def add_source(p: argparse.ArgumentParser, required: bool = False) -> None:
@@ -13,11 +13,9 @@ def add_source(p: argparse.ArgumentParser, required: bool = False) -> None:
     src.add_argument("--preset", metavar="NAME", help="a built-in preset (see `rnnviz presets`)")
     src.add_argument("--data", metavar="FILE", help="a data file: .tsv/.csv (text<TAB>label), .conllu, "
                      "two-column token<TAB>tag, or plain .txt for generation")
-    src.add_argument("--task", choices=TASK_CHOICES, help="the task for --data")
+    src.add_argument("--task", choices=TASKS, help="the task for --data")
     p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
-                   help="change a setting, e.g. --set cell=lstm --set hidden=64 (repeatable); keys include cell, "
-                        "activation, hidden, layers, bidirectional, lr, optimizer, batch_size, clip, seed, delay, "
-                        "spectral_radius, init, bptt, epochs, dtype")
+                   help=set_help())
 
 
 def add_look(p: argparse.ArgumentParser) -> None:

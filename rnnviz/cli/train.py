@@ -27,7 +27,8 @@ def add_parsers(sub) -> None:
     p = sub.add_parser("gradcheck", help="check BPTT against finite differences",
                        description="Compare every parameter's BPTT gradient with central finite differences in "
                                    "float64; prints each parameter's relative error and the worst; exits 1 above "
-                                   "the tolerance.")
+                                   "the tolerance. Truncated BPTT (bptt shorter than the checked sequences) is not "
+                                   "the loss's gradient and is refused.")
     common.add_source(p)
     p.add_argument("--steps", type=int, default=0, help="train this many steps first (default 0)")
     p.add_argument("--tolerance", type=float, default=1e-6, help="largest accepted relative error (1e-6)")
@@ -126,19 +127,26 @@ def cmd_gradcheck(args) -> int:
     import numpy as np
 
     from rnnviz.core.data.batch import make_batch
+    from rnnviz.core.errors import ConfigError
     from rnnviz.core.nn.gradcheck import gradcheck
     from rnnviz.core.train.trainer import Trainer
 
     cfg, name = common.resolve_config(args)
-    cfg = cfg.replace(dtype="float64", bptt=0)
+    cfg = cfg.replace(dtype="float64")
     trainer = Trainer(cfg)
-    for _ in range(args.steps):
-        trainer.step()
     ds = trainer.dataset
     batch = make_batch(ds.train, np.arange(min(4, len(ds.train))), ds.vocab.pad_id, ds.task)
+    T = batch.ids.shape[1]
+    if 0 < cfg.bptt < T:
+        # truncated BPTT is not the gradient of the loss: finite differences of the loss cannot check it
+        raise ConfigError("bptt", f"gradcheck compares full BPTT with finite differences of the loss; bptt={cfg.bptt} "
+                                  f"truncates the {T}-step sequences it checks, so leave bptt at 0")
+    for _ in range(args.steps):
+        trainer.step()
     report = gradcheck(trainer.model, batch)
-    print(f"{name}: {cfg.cell}, {ds.task}, batch of {len(batch.lengths)} sequences up to {batch.ids.shape[1]} steps, "
-          f"{report.checked} entries checked (full BPTT, float64)")
+    full = f"full BPTT: bptt={cfg.bptt} covers all {T} steps" if cfg.bptt else "full BPTT"
+    print(f"{name}: {cfg.cell}, {ds.task}, batch of {len(batch.lengths)} sequences up to {T} steps, "
+          f"{report.checked} entries checked ({full}, float64)")
     for pname, err in report.per_parameter.items():
         print(f"  {pname:<8} relative error {err:.2e}")
     ok = report.passed(args.tolerance)

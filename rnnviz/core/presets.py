@@ -6,7 +6,7 @@ Each preset is a TOML file in ``resources/presets`` (installed as ``rnnviz.resou
     title = "Sentiment with negation"
     description = "one line for `rnnviz presets`"
     text = "Two or three sentences shown in the window: what to do, what to watch."
-    panels = ["loss", "hidden", "gradients", "confusion"]
+    panels = ["loss", "hidden", "gradients", "confusion"]   # first; keys of the window's panel registry
     order = 1
     action = "open-file"   # optional: what opening the lesson does besides loading the settings
     controls = ["delay"]   # optional: lesson controls shown in the lesson bar (a slider for ``delay``)
@@ -14,6 +14,9 @@ Each preset is a TOML file in ``resources/presets`` (installed as ``rnnviz.resou
     [settings]          # any Config field (may be empty: the lesson then keeps the Config defaults)
     dataset = "negation"
     cell = "rnn"
+
+``panels`` are checked by the window (``rnnviz.gui.panels.registry.order_for``) when it opens the preset: the
+panels are the window's, and the core, which knows no window, reads them as plain names.
 """
 from __future__ import annotations
 
@@ -45,6 +48,7 @@ class Preset:
     order: int = 100
     action: str = ""                 # "" or one of LESSON_ACTIONS
     controls: tuple[str, ...] = ()   # lesson-bar controls, names from LESSON_CONTROLS
+    source: str = ""                 # the file it was read from (errors name it)
 
 
 def _preset_dir() -> Path:
@@ -78,7 +82,8 @@ def parse_preset(name: str, text: str, source: str = "") -> Preset:
                                     f"allowed: {', '.join(LESSON_CONTROLS)}")
     return Preset(name=name, title=str(lesson.get("title", name)), description=str(lesson.get("description", "")),
                   text=str(lesson.get("text", "")), config=config, panels=tuple(lesson.get("panels", ())),
-                  order=int(lesson.get("order", 100)), action=action, controls=controls)
+                  order=int(lesson.get("order", 100)), action=action, controls=controls,
+                  source=source or name)
 
 
 def _check_lesson(lesson, where: str) -> None:

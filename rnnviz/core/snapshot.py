@@ -1,7 +1,7 @@
 """The frozen record of one moment of training: everything the window draws, nothing it must compute.
 
-A Snapshot is made by ``Trainer.snapshot()``. Every array in it is a private, read-only copy, so the window can
-keep it while training goes on in another thread. Panels only draw what is here.
+A Snapshot is made by ``rnnviz.core.explore.capture.build_snapshot(trainer)``. Every array in it is a private,
+read-only copy, so the window can keep it while training goes on in another thread. Panels only draw what is here.
 """
 from __future__ import annotations
 

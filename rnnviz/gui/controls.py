@@ -1,6 +1,8 @@
 """The settings dock: data, model and training settings in groups, the run buttons and the parameter count.
 
-Every control says in its tooltip what it changes. The widget computes nothing: a user's edit is emitted as
+The settings part is generated from the registry (core.config.SETTINGS): ``DOCK`` lists the settings shown; each
+one's widget (check box, list or number box), range, step, label and tooltip come from its Setting, and its role
+puts it in the Data, Model or Training group. The widget computes nothing: a user's edit is emitted as
 ``settingChanged(name, value)``, and the window decides (a live change, or a new model after asking).
 ``set_config`` shows a Config without emitting anything.
 """
@@ -27,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rnnviz.core.config import ACTIVATIONS, CELLS, GENERATED, INITS, OPTIMIZERS, TASKS, Config
+from rnnviz.core.config import GENERATED, SETTINGS, Config, Setting
 
 OPEN_FILE = "Open file…"
 
@@ -39,38 +41,11 @@ DATASET_TIPS = {
     "chars": "Character-level text generation: predict the next character",
 }
 
-TIPS = {
-    "dataset": "What the network learns from: a built-in generated dataset, or a file of your own "
-               "(Open file…: .tsv/.csv text<TAB>label, .conllu, token<TAB>tag, or plain .txt). "
-               "Changing it builds a new model.",
-    "task": "What the output means: classification (one label per sequence), labelling (one label per token) "
-            "or generation (predict the next token). Changing it builds a new model.",
-    "n_examples": "How many examples a generated dataset has (80% train, 20% validation). New model.",
-    "delay": "Delayed recall only: the number of distractor tokens between the token to remember and the answer. "
-             "Longer delays make gradients vanish. New model.",
-    "cell": "The recurrent cell: vanilla RNN s_t = g(U x_t + W s_(t-1) + b), or gated LSTM / GRU that keep "
-            "gradients alive over long sequences. New model.",
-    "activation": "g() of the vanilla RNN cell: tanh, sigmoid or relu (LSTM and GRU use their own gates). "
-                  "New model.",
-    "hidden": "d, the size of the hidden state s_t (number of hidden units). New model.",
-    "layers": "How many recurrent layers are stacked (the hidden states of one are the inputs of the next). "
-              "New model.",
-    "bidirectional": "Add a second RNN that reads each sequence backwards; outputs see both directions. "
-                     "Not for generation. New model.",
-    "init": "How W (and U, V) start: uniform, normal, xavier, orthogonal or identity. New model.",
-    "spectral_radius": "If above 0: rescale W so its largest |eigenvalue| is this. Above 1, signals and gradients "
-                       "tend to explode; below 1 they vanish. 'off' keeps the initialiser's W. New model.",
-    "optimizer": "The update rule: sgd, momentum, rmsprop, adam or adagrad. New model (optimiser state restarts).",
-    "lr": "Learning rate: the size of each update. Changes the running model at once, without a reset.",
-    "batch_size": "Examples per training step; one step averages their gradients. New model.",
-    "clip": "Global gradient-norm clipping: gradients longer than this are scaled down to it, which tames "
-            "exploding gradients. 'off' = no clipping. Changes the running model at once.",
-    "bptt": "Truncated backpropagation through time: gradients flow back at most this many steps. "
-            "'full' = through the whole sequence. New model.",
-    "epochs": "How many passes over the training data before training stops. Changes the running model at once.",
-    "seed": "Random seed of the initial weights and the data order: the same seed gives the same run. "
-            "New model.",
-}
+# the settings the dock shows, in groups by role (Data / Model / Training); everything else about them (widget,
+# range, choices, label, tooltip) comes from the registry, core.config.SETTINGS
+DOCK = ("dataset", "task", "n_examples", "delay", "cell", "activation", "hidden", "layers", "bidirectional", "init",
+        "spectral_radius", "optimizer", "lr", "batch_size", "clip", "bptt", "epochs", "seed")
+GROUPS = (("Data", ("data",)), ("Model", ("model",)), ("Training", ("training", "live")))
 
 TASK_BY_EXTENSION = {".conllu": "labelling", ".txt": "generation", ".tsv": "classification",
                      ".csv": "classification"}
@@ -114,6 +89,33 @@ class ScientificSpinBox(QDoubleSpinBox):
 
     def stepBy(self, steps: int) -> None:
         self.setValue(min(self.maximum(), max(self.minimum(), self.value() * (2.0 ** steps))))
+
+
+QSPINBOX_MAX = 2**31 - 1   # QSpinBox holds a C int; larger whole numbers go in a QDoubleSpinBox with no decimals
+
+
+def number_box(setting: Setting) -> QSpinBox | QDoubleSpinBox:
+    """A number box with the setting's range (an exclusive lower bound: the smallest value shown above it), step,
+    decimals and the special text for its lowest value."""
+    lo, hi, inclusive = setting.range
+    box: QSpinBox | QDoubleSpinBox
+    if setting.log_steps:
+        box = ScientificSpinBox()
+    elif setting.type is int and hi <= QSPINBOX_MAX:
+        box = QSpinBox()
+    else:
+        box = QDoubleSpinBox()
+        box.setDecimals(0 if setting.type is int else 2)
+    if setting.decimals is not None and isinstance(box, QDoubleSpinBox):
+        box.setDecimals(setting.decimals)
+    if not inclusive:
+        lo = lo + (1 if isinstance(box, QSpinBox) else 10.0 ** -box.decimals())
+    box.setRange(lo, hi)
+    if setting.step is not None:
+        box.setSingleStep(setting.step)
+    if setting.special:
+        box.setSpecialValueText(setting.special)
+    return box
 
 
 def set_speed_choice(box: QComboBox, rate: float) -> None:
@@ -190,60 +192,14 @@ class ControlsPanel(QWidget):
         grid.addWidget(self.speed, 3, 1)
         layout.addWidget(run)
 
-        # --- data ------------------------------------------------------------------------------------
-        data = QGroupBox("Data")
-        form = self._form(data)
-        ds = _combo(list(GENERATED))
-        for i, name in enumerate(GENERATED):
-            ds.setItemData(i, DATASET_TIPS.get(name, name), Qt.ItemDataRole.ToolTipRole)
-            ds.setItemData(i, name, Qt.ItemDataRole.UserRole)
-        ds.insertSeparator(ds.count())
-        ds.addItem(OPEN_FILE, OPEN_FILE)
-        ds.activated.connect(self._dataset_picked)
-        self._add(form, "dataset", "Dataset", ds)
-        task = _combo(TASKS)
-        task.activated.connect(lambda _i: self._emit("task", task.currentText()))
-        self._add(form, "task", "Task", task)
-        self._add(form, "n_examples", "Examples", self._spin(10, 20_000, step=100))
-        self._add(form, "delay", "Delay", self._spin(0, 1000))
-        layout.addWidget(data)
-
-        # --- model -----------------------------------------------------------------------------------
-        model = QGroupBox("Model")
-        form = self._form(model)
-        for key, label, items in (("cell", "Cell", CELLS), ("activation", "Activation", ACTIVATIONS)):
-            box = _combo([c.upper() if key == "cell" else c for c in items])
-            for i, value in enumerate(items):
-                box.setItemData(i, value, Qt.ItemDataRole.UserRole)
-            box.activated.connect(lambda _i, k=key, b=box: self._emit(k, b.currentData()))
-            self._add(form, key, label, box)
-        self._add(form, "hidden", "Hidden size d", self._spin(1, 1024))
-        self._add(form, "layers", "Layers", self._spin(1, 8))
-        bidir = QCheckBox("read both directions")
-        bidir.clicked.connect(lambda on: self._emit("bidirectional", bool(on)))
-        self._add(form, "bidirectional", "Bidirectional", bidir)
-        init = _combo(INITS)
-        init.activated.connect(lambda _i: self._emit("init", init.currentText()))
-        self._add(form, "init", "Init of W", init)
-        self._add(form, "spectral_radius", "Spectral radius",
-                  self._dspin(0.0, 100.0, 0.1, decimals=2, special="off"))
-        layout.addWidget(model)
-
-        # --- training --------------------------------------------------------------------------------
-        training = QGroupBox("Training")
-        form = self._form(training)
-        opt = _combo(OPTIMIZERS)
-        opt.activated.connect(lambda _i: self._emit("optimizer", opt.currentText()))
-        self._add(form, "optimizer", "Optimiser", opt)
-        lr = ScientificSpinBox()
-        lr.setRange(1e-6, 10.0)
-        self._add(form, "lr", "Learning rate", lr)
-        self._add(form, "batch_size", "Batch size", self._spin(1, 100000))
-        self._add(form, "clip", "Clip gradients", self._dspin(0.0, 1e6, 0.5, decimals=2, special="off"))
-        self._add(form, "bptt", "Truncated BPTT", self._spin(0, 100000, special="full"))
-        self._add(form, "epochs", "Epochs", self._spin(1, 100000))
-        self._add(form, "seed", "Seed", self._spin(0, 2**31 - 1))
-        layout.addWidget(training)
+        # --- settings, by role -----------------------------------------------------------------------
+        for title, roles in GROUPS:
+            group = QGroupBox(title)
+            form = self._form(group)
+            for key in DOCK:
+                if SETTINGS[key].role in roles:
+                    self._add(form, key, self._dataset_box() if key == "dataset" else self._widget(SETTINGS[key]))
+            layout.addWidget(group)
         layout.addStretch(1)
 
         self.set_config(self._config)
@@ -257,11 +213,12 @@ class ControlsPanel(QWidget):
         form.setVerticalSpacing(4)
         return form
 
-    def _add(self, form: QFormLayout, key: str, label: str, widget: QWidget) -> None:
+    def _add(self, form: QFormLayout, key: str, widget: QWidget) -> None:
+        setting = SETTINGS[key]
         widget.setObjectName(key)
-        widget.setToolTip(TIPS[key])
-        text = QLabel(label)
-        text.setToolTip(TIPS[key])
+        widget.setToolTip(setting.tip)
+        text = QLabel(setting.label)
+        text.setToolTip(setting.tip)
         text.setBuddy(widget)
         form.addRow(text, widget)
         self.widgets[key] = widget
@@ -270,24 +227,31 @@ class ControlsPanel(QWidget):
             widget.valueChanged.connect(lambda v, k=key: self._emit(k, v))
             widget.editingFinished.connect(self._give_back_focus)
 
-    @staticmethod
-    def _spin(lo: int, hi: int, step: int = 1, special: str | None = None) -> QSpinBox:
-        box = QSpinBox()
-        box.setRange(lo, hi)
-        box.setSingleStep(step)
-        if special:
-            box.setSpecialValueText(special)
+    def _dataset_box(self) -> QComboBox:
+        """The built-in datasets, each with its own tooltip, then "Open file…"; a file opened is added above it."""
+        box = _combo(list(GENERATED))
+        for i, name in enumerate(GENERATED):
+            box.setItemData(i, DATASET_TIPS.get(name, name), Qt.ItemDataRole.ToolTipRole)
+            box.setItemData(i, name, Qt.ItemDataRole.UserRole)
+        box.insertSeparator(box.count())
+        box.addItem(OPEN_FILE, OPEN_FILE)
+        box.activated.connect(self._dataset_picked)
         return box
 
-    @staticmethod
-    def _dspin(lo: float, hi: float, step: float, decimals: int, special: str | None = None) -> QDoubleSpinBox:
-        box = QDoubleSpinBox()
-        box.setDecimals(decimals)
-        box.setRange(lo, hi)
-        box.setSingleStep(step)
-        if special:
-            box.setSpecialValueText(special)
-        return box
+    def _widget(self, setting: Setting) -> QWidget:
+        """The control of ``setting``: a check box (true/false), a list (choices) or a number box (a range)."""
+        key = setting.name
+        if setting.type is bool:
+            check = QCheckBox(setting.check_text)
+            check.clicked.connect(lambda on: self._emit(key, bool(on)))
+            return check
+        if setting.choices:
+            box = _combo([c.upper() if setting.capitals else c for c in setting.choices])
+            for i, value in enumerate(setting.choices):
+                box.setItemData(i, value, Qt.ItemDataRole.UserRole)
+            box.activated.connect(lambda _i: self._emit(key, box.currentData()))
+            return box
+        return number_box(setting)
 
     def _give_back_focus(self) -> None:
         # after Enter in a number box, the window's single-key shortcuts (Space, S, E, R) work again
@@ -299,8 +263,8 @@ class ControlsPanel(QWidget):
     def _emit(self, key: str, value: Any) -> None:
         if self._updating:
             return
-        if isinstance(self.widgets.get(key), QDoubleSpinBox):
-            value = float(value)
+        if isinstance(self.widgets.get(key), (QSpinBox, QDoubleSpinBox)):
+            value = SETTINGS[key].type(value)     # a whole number shown in a QDoubleSpinBox comes back as 3.0
         if getattr(self._config, key) == value:
             return
         self.settingChanged.emit(key, value)

@@ -8,7 +8,8 @@ Layout (resizable with splitters)::
     [ panel 3 (gradients)   | tabs: confusion, predictions, weights, data ]
     status bar: epoch, step, steps/s, loss, epoch progress
 
-The preset's ``panels`` choose the order; the first three get a fixed place, the rest share the tabs. Only
+The panels and their default order are ``panels.registry.SPECS``; a preset's ``panels`` come first (an unknown
+key is a ConfigError naming the preset file), the first ``FIXED_PLACES`` get a place, the rest share the tabs. Only
 visible panels are redrawn; a tab is drawn when it comes to the front. A live frame is drawn one panel per
 event-loop turn (``show_live_frame``), so Qt paints each panel before the next is drawn and input, timers and
 the window's close are never held up for the whole window's drawing at once.
@@ -44,11 +45,10 @@ from PySide6.QtWidgets import (
 from rnnviz.core.config import TASKS, Config
 from rnnviz.core.errors import RnnvizError
 from rnnviz.gui.controls import TASK_BY_EXTENSION, ControlsPanel
-from rnnviz.gui.panels.registry import DEFAULT_ORDER, PANELS, make_panel
+from rnnviz.gui.panels.registry import FIXED_PLACES, PANELS, make_panel, preset_order
 from rnnviz.gui.style import apply_theme
 from rnnviz.gui.training.controller import Controller
 
-N_FIXED = 3   # panels with a place of their own; the others share the tab widget
 MIN_PANEL_SIZE = (200, 150)
 # widths of the status-bar fields: the longest text each shows, plus a margin (bold or wider fonts must not clip)
 # Feature modules under rnnviz.gui.features that add their own menus, docks and shortcuts: each has ``install(window)``,
@@ -79,6 +79,7 @@ class MainWindow(QMainWindow):
                  title: str | None = None, backend: str = "process", start: bool = True,
                  fps: float = 30.0, interval: float | None = None, factory: str | None = None):
         super().__init__()
+        order = preset_order(preset)        # first: a preset naming an unknown panel is refused before anything runs
         apply_theme()
         if preset is not None and config is None:
             config = preset.config
@@ -110,7 +111,7 @@ class MainWindow(QMainWindow):
         self.resize(1600, 1000)
 
         self._make_actions()
-        self._make_panels(preset)
+        self._make_panels(order)
         self._make_central()
         self._make_dock()
         self._make_status()
@@ -157,9 +158,7 @@ class MainWindow(QMainWindow):
         }
         self.actions_by_name["start"].setText("Start")
 
-    def _make_panels(self, preset: Any) -> None:
-        order = [k for k in (getattr(preset, "panels", ()) or ()) if k in PANELS]
-        order += [k for k in DEFAULT_ORDER if k not in order]
+    def _make_panels(self, order: list[str]) -> None:
         self.order = order
         self.panels: dict[str, QWidget] = {key: make_panel(key) for key in order}
         for panel in self.panels.values():
@@ -211,11 +210,11 @@ class MainWindow(QMainWindow):
         self.lesson.setVisible(bool(text))
         layout.addWidget(self.lesson)
 
-        fixed = self.order[:N_FIXED]
+        fixed = self.order[:FIXED_PLACES]
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
-        for key in self.order[N_FIXED:]:
-            self.tabs.addTab(self.panels[key], str(getattr(self.panels[key], "title", key)))
+        for key in self.order[FIXED_PLACES:]:
+            self.tabs.addTab(self.panels[key], PANELS[key].title)
         self.tabs.currentChanged.connect(self._tab_changed)
 
         top = QSplitter(Qt.Orientation.Horizontal)
@@ -488,21 +487,23 @@ class MainWindow(QMainWindow):
             self.banner.hide()
 
     @Slot(object)
-    def _on_state(self, state: dict) -> None:
-        if state.get("running"):
+    def _on_state(self, state: Any) -> None:
+        """A ``messages.TrainingState``: the status bar's word for it."""
+        if state.running:
             text = "Training"
-        elif state.get("faulted"):
+        elif state.faulted:
             text = "Paused: NaN/Inf"
-        elif state.get("done"):
+        elif state.done:
             text = "Finished — raise Epochs or Reset"
-        elif state.get("step"):
+        elif state.step:
             text = "Paused"
         else:
             text = "Ready — press Space to train"
         self.status_labels["state"].setText(text)
 
     @Slot(object)
-    def _on_model_reset(self, info: dict) -> None:
+    def _on_model_reset(self, info: Any) -> None:
+        """A ``messages.Configured``: a new model, so every panel starts empty."""
         self.banner.hide()
         for panel in self.panels.values():
             if hasattr(panel, "set_dataset"):
@@ -514,7 +515,7 @@ class MainWindow(QMainWindow):
                 traceback.print_exc(file=sys.stderr)
         self._drawn.clear()
         self._spread = self._spread_next = None       # frames of the old model are not drawn any more
-        task = info["config"].task if hasattr(info.get("config"), "task") else self.controller.config.task
+        task = info.config.task if hasattr(info.config, "task") else self.controller.config.task
         # confusion matrices are empty for generation: bring the samples to the front instead
         want = "predictions" if task == "generation" else "confusion"
         if want in self.panels and self.tabs.indexOf(self.panels[want]) >= 0:

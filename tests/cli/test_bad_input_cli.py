@@ -10,7 +10,7 @@ import pytest
 from rnnviz import cli
 
 from helpers import BAD_CORPUS, BAD_FILES, C, L
-from qt_helpers import no_leaks, small_config, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
+from qt_helpers import no_leaks, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
 
 ERRORS = [(n, t, e) for n, t, e in BAD_CORPUS if e[0] == "error"]
 

@@ -3,9 +3,13 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from rnnviz.cli import main
+from rnnviz.core.data.batch import iterate_batches
+from rnnviz.core.data.load import load_dataset
+from rnnviz.core.io.checkpoint import load_checkpoint
 
 
 def run(*args, cwd=None):
@@ -32,7 +36,13 @@ def test_train_json_last_line(tmp_path, capsys):
     for key in ("train_loss", "val_loss", "val_accuracy", "epochs", "steps", "seconds", "grad_norms"):
         assert key in result
     assert result["epochs"] == 2 and 0 <= result["val_accuracy"] <= 1
-    assert all(g >= 0 for g in result["grad_norms"])
+    # grad_norms: ||dL/ds_t|| of the last validation batch, recomputed from the saved model
+    ckpt = load_checkpoint(tmp_path / "checkpoint.npz")
+    val = load_dataset(ckpt.config).val
+    last = list(iterate_batches(val, ckpt.config.batch_size, ckpt.vocab.pad_id, "classification"))[-1]
+    expected = ckpt.model.loss_and_grads(last).grad_norms
+    assert len(result["grad_norms"]) == last.ids.shape[1] > 0
+    np.testing.assert_allclose(result["grad_norms"], expected, rtol=1e-5)
     csv_lines = (tmp_path / "metrics.csv").read_text().splitlines()
     assert csv_lines[0].startswith("epoch,step,train_loss,val_loss") and len(csv_lines) == 3
     assert (tmp_path / "checkpoint.npz").is_file()

@@ -1,4 +1,6 @@
-"""Tests of the Qt-free core: each fails if it (or the code it runs) imports Qt or pyqtgraph."""
+"""Tests of the Qt-free core. They must run where no screen and no Qt exist, so they may not use Qt:
+``test_core_tests_are_qt_free.py`` checks their imports and fixtures, and the fixture below fails a core test
+that brings Qt into a process that did not have it (as when ``tests/core`` runs on its own)."""
 import sys
 
 import pytest
@@ -12,8 +14,6 @@ def _qt_loaded() -> list[str]:
 
 @pytest.fixture(autouse=True)
 def no_qt_in_core():
-    """The core runs headless: a core test that brings Qt into the process fails (checked when Qt was not loaded
-    before it, i.e. when tests/core runs first, as ``testpaths`` orders it)."""
     before = _qt_loaded()
     yield
     if not before:

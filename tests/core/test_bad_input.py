@@ -24,7 +24,6 @@ from rnnviz.core.data.text import SPECIALS, Vocab
 from rnnviz.core.errors import DataError
 
 from helpers import BAD_CORPUS, BAD_FILES, C, G, L
-from qt_helpers import no_leaks, small_config, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
 
 IDS = [f"{name}-{task[:5]}" for name, task, _ in BAD_CORPUS]
 
@@ -151,7 +150,17 @@ def test_a_5_mb_line_is_cut_to_max_len_with_a_note(tmp_path):
     assert max(len(t) for s in (ds.train, ds.val) for t in s.tokens) == 50
     assert any("1 of 4 examples were longer than max_len=50 tokens" in n and "line 2, has 1000000" in n
                for n in ds.notes), ds.notes
-    assert seconds < 30                              # generous: ~1 s measured; it must not hang
+    # the same million words on 1,000 lines, timed in the same run: reading is linear in the bytes, so the one long
+    # line costs about as much (measured 1.5-2.4 times as much here); a cost growing with the square of a line's
+    # length would make it ~1000 times more. The bound sits between, far from both.
+    spread = tmp_path / "spread.tsv"
+    spread.write_text("".join(f"{'word ' * 1000}\t{'pos' if i % 2 else 'neg'}\n" for i in range(1000)),
+                      encoding="utf-8")
+    start = time.perf_counter()
+    load(spread, C, max_len=50)
+    spread_seconds = time.perf_counter() - start
+    print(f"5 MB on one line: {seconds:.2f} s; on 1,000 lines: {spread_seconds:.2f} s")
+    assert seconds < 25 * spread_seconds
 
 
 def test_a_5_mb_line_without_a_tab(tmp_path):
@@ -213,49 +222,6 @@ def test_the_stated_caps_refuse_with_the_line(tmp_path, monkeypatch, cap, task, 
     with pytest.raises(DataError) as info:
         load(path, task)
     check_error(info.value, path, line, words)
-
-
-# ------------------------------------------------------------------------------------------------ the window
-WINDOW_SAMPLE = ["image.tsv", "utf16le_no_bom.tsv", "conllu_renamed.tsv", "spreadsheet.xlsx", "header_only.tsv",
-                 "conllu_missing_tag.conllu", "one_char.txt"]
-
-
-@pytest.mark.usefixtures("no_leaks")
-def test_open_file_in_the_window_shows_one_message_and_changes_nothing(qtbot, monkeypatch):
-    """A sample of the corpus through "Open file…" in one real window: one dialog each, nothing changed, and the
-    window still trains afterwards."""
-    from PySide6.QtCore import Qt
-
-    from rnnviz.gui.main_window import MainWindow
-
-    win = MainWindow(small_config(), backend="thread")
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    ctl = win.controller
-    wait_snapshot(qtbot, ctl)
-    try:
-        old_dataset, old_config, old_title = ctl.dataset, ctl.config, win.windowTitle()
-        for name in WINDOW_SAMPLE:
-            task, expected = next((t, e) for n, t, e in BAD_CORPUS if n == name and e[0] == "error")
-            path = BAD_FILES / name
-            errors = []
-            monkeypatch.setattr(win, "ask_open_file", lambda: str(path))
-            monkeypatch.setattr(win, "ask_task", lambda p, task=task: task)
-            monkeypatch.setattr(win, "show_error", lambda title, text: errors.append((title, text)))
-            win.actions_by_name["open"].trigger()
-            assert len(errors) == 1, (name, errors)
-            title, text = errors[0]
-            assert title == "Could not use this file" and text.startswith(f"{path}:") and expected[2] in text, text
-            if expected[1] is not None:
-                assert text.startswith(f"{path}:{expected[1]}: ")
-            assert ctl.dataset is old_dataset and ctl.config == old_config and win.windowTitle() == old_title
-            assert win.controls.widgets["dataset"].currentText() == "negation"
-        qtbot.keyClick(win, Qt.Key.Key_S)                 # the old dataset still trains
-        assert wait_snapshot(qtbot, ctl, lambda s: s.step == 1).config["dataset"] == "negation"
-    finally:
-        win.close()
-        qtbot.waitUntil(lambda: not ctl.thread.isRunning(), timeout=5000)
 
 
 # ------------------------------------------------------------------------------------------------ fuzzing
@@ -404,6 +370,6 @@ def test_fuzz_vocab_files(data):
 @FUZZ
 @given(st.binary(max_size=200))
 def test_fuzz_vocab_load_bytes(data):
-    def load_vocab(p):
-        return Vocab.load(p)
-    fuzz_file(data, ".json", load_vocab)
+    v = fuzz_file(data, ".json", Vocab.load)
+    if v is not None:         # bytes that happen to be a vocabulary file: a well-formed one
+        assert v.tokens[:4] == list(SPECIALS) and len(set(v.tokens)) == len(v)

@@ -7,9 +7,9 @@ import pytest
 
 from rnnviz.core.data.batch import Batch
 from rnnviz.core.explore import bptt_trace
+from rnnviz.core.explore.capture import build_probe
 
 from helpers import trainer_for
-from qt_helpers import no_leaks  # noqa: F401  (a fixture)
 
 
 def one_batch(ids, target):
@@ -26,8 +26,7 @@ CASES = [("negation", {}), ("negation", {"cell": "lstm"}), ("negation", {"cell":
 @pytest.mark.parametrize("preset,changes", CASES)
 def test_norms_equal_the_models_grad_norms(preset, changes):
     t = trainer_for(preset, **changes)
-    t.trace_bptt = True
-    probe = t.probe()
+    probe = build_probe(t, bptt=True)
     tr = probe.bptt
     ids, target = np.asarray(probe.ids), np.asarray(probe.target)
     res = t.model.loss_and_grads(one_batch(ids, target))
@@ -45,8 +44,7 @@ def test_norms_equal_the_models_grad_norms(preset, changes):
 def test_dL_da_equals_the_U_gradient_and_finite_differences(cell):
     """For a token read once, dL/da_t (the trace's dA) is the gradient of U's column for that token."""
     t = trainer_for("negation", cell=cell)
-    t.trace_bptt = True
-    probe = t.probe()
+    probe = build_probe(t, bptt=True)
     ids, target = np.asarray(probe.ids), np.asarray(probe.target)
     model = t.model
     batch = one_batch(ids, target)
@@ -95,8 +93,7 @@ def _step(cell, p, x_col, s, c):
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 def test_factors_are_the_norms_of_finite_difference_jacobians(cell):
     t = trainer_for("negation", cell=cell, steps=30)
-    t.trace_bptt = True
-    probe = t.probe()
+    probe = build_probe(t, bptt=True)
     ids = np.asarray(probe.ids)
     p = {k: t.model.get(k) for k in t.model.param_names}
     d = t.model.d
@@ -122,9 +119,8 @@ def test_factors_are_the_norms_of_finite_difference_jacobians(cell):
 
 def test_typed_probe_without_label_traces_the_predicted_class():
     t = trainer_for("negation")
-    t.trace_bptt = True
     t.set_probe_text(["not", "good", "zzzz"])
-    probe = t.probe()
+    probe = build_probe(t, bptt=True)
     assert probe.target_from == "predicted"
     assert int(probe.bptt.targets) == int(probe.predicted)
     res = t.model.loss_and_grads(one_batch(np.asarray(probe.ids), probe.predicted))
@@ -133,7 +129,7 @@ def test_typed_probe_without_label_traces_the_predicted_class():
 
 def test_no_trace_unless_asked():
     t = trainer_for("negation", steps=1)
-    assert t.probe().bptt is None
-    assert bptt_trace.trace(t.model, np.asarray(t.probe().ids), np.array(0)).value_label.startswith("pre-activation")
+    assert build_probe(t).bptt is None
+    assert bptt_trace.trace(t.model, np.asarray(build_probe(t).ids), np.array(0)).value_label.startswith("pre-activation")
 
 

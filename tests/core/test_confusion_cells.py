@@ -5,16 +5,16 @@ import numpy as np
 import pytest
 
 from rnnviz.core.data.batch import IGNORE
+from rnnviz.core.explore.capture import build_snapshot
 from rnnviz.core.snapshot import confusion_members
 
 from helpers import trained_on
-from qt_helpers import no_leaks, small_config, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
 
 
 @pytest.mark.parametrize("preset", ["negation", "pos"])
 def test_every_cell_lists_exactly_its_examples(preset):
     t = trained_on(preset)
-    snap = t.snapshot()
+    snap = build_snapshot(t)
     conf, cells = snap.confusion, snap.confusion_examples
     k = conf.shape[0]
     val = t.dataset.val

@@ -256,7 +256,11 @@ def test_describe():
     assert d["task"] == "labelling" and d["vocab_size"] == len(ds.vocab) and d["classes"] == ds.classes
     assert d["train"]["examples"] + d["val"]["examples"] == 100
     assert sum(d["train"]["class_counts"].values()) == d["train"]["tokens"]
-    assert d["val"]["unk_tokens"] >= 0 and d["train"]["unk_tokens"] == 0
+    assert d["train"]["unk_tokens"] == 0
+    assert d["val"]["unk_tokens"] == sum(tok not in ds.vocab for toks in ds.val.tokens for tok in toks)
+    names = load_dataset(cfg(dataset="names", task="labelling", n_examples=100))
+    unknown = sum(tok not in names.vocab for toks in names.val.tokens for tok in toks)
+    assert describe(names)["val"]["unk_tokens"] == unknown > 0          # words met only in validation
     ds = load_dataset(cfg(dataset="negation", n_examples=100, sos=True))
     d = describe(ds)
     assert sum(d["val"]["class_counts"].values()) == d["val"]["examples"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from rnnviz.core.config import GATES
 from rnnviz.core.data.batch import IGNORE
 from rnnviz.core.nn import cells, reference
 
@@ -88,7 +89,7 @@ def test_the_comparison_catches_a_small_error():
 def _cell_inputs(cell, seed=0):
     rng = np.random.default_rng(seed)
     T, B, d = 5, 3, 4
-    G = len(cells.GATES[cell]) * d
+    G = len(GATES[cell]) * d
     X = rng.normal(0.0, 0.8, size=(T, B, G))
     W = rng.normal(0.0, 0.5, size=(G, d))
     b_hn = rng.normal(0.0, 0.5, size=d)

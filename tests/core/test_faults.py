@@ -9,11 +9,12 @@ import numpy as np
 import pytest
 
 from rnnviz.core.errors import TrainingFault
+from rnnviz.core.explore.capture import build_snapshot
+from rnnviz.core.live import messages as m
 from rnnviz.core.live.loop import TrainingLoop
 from rnnviz.core.train.trainer import WEIGHT_LIMIT, Trainer
 
-from helpers import EXPLODING
-from qt_helpers import no_leaks, small_config, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
+from helpers import EXPLODING, batch_at, small_config
 
 pytestmark = pytest.mark.usefixtures("no_leaks")
 
@@ -22,7 +23,7 @@ def state_of(trainer: Trainer) -> dict:
     """Copies of everything a step changes."""
     opt = trainer.optimizer
     return {"flat": trainer.model.flat.copy(), "m": opt.m.copy(), "v": opt.v.copy(), "t": opt.t,
-            "pos": trainer._pos, "step": trainer.step_count, "n_loss": trainer.loss_history.n,
+            "pos": trainer.state_dict()["pos"], "step": trainer.step_count, "n_loss": trainer.loss_history.n,
             "n_pg": trainer.param_grad_history.n}
 
 
@@ -65,12 +66,11 @@ def test_real_exploding_setup_faults_in_the_step_it_explodes():
     # independently: the same update from the kept state does blow up (so the fault is not a false alarm)
     probe = Trainer(small_config(**EXPLODING))
     probe.model.flat[...] = before["flat"]
-    probe._pos = before["pos"]
-    res = probe.model.loss_and_grads(probe._next_batch())
+    res = probe.model.loss_and_grads(batch_at(trainer, before["pos"]))
     with np.errstate(all="ignore"):
         new = before["flat"] - 1.0 * probe.model.grad
     assert not (np.abs(new).max() <= WEIGHT_LIMIT)
-    snap = trainer.snapshot()
+    snap = build_snapshot(trainer)
     assert snap.fault == msg and np.isfinite(snap.W).all() and np.isfinite(snap.train_loss).all()
     assert np.isfinite(res.loss)
 
@@ -99,11 +99,10 @@ def test_restore_keeps_the_last_good_weights_and_a_lower_lr_goes_on():
     # the faulty batch comes again: with a lower learning rate and clipping it trains on, finite
     twin = Trainer(small_config(**EXPLODING))
     twin.model.flat[...] = before["flat"]
-    twin._order, twin._pos = trainer._order.copy(), before["pos"]
-    trainer.set_lr(0.01)
-    trainer.set_clip(1.0)
+    batch = batch_at(trainer, before["pos"])
+    trainer.apply_live("lr", 0.01)
+    trainer.apply_live("clip", 1.0)
     loss = trainer.step()
-    batch = twin._next_batch()
     assert loss == pytest.approx(twin.model.loss_and_grads(batch).loss, rel=1e-6)
     for _ in range(60):
         trainer.step()
@@ -175,18 +174,17 @@ class RaisesInStep:
 
 def test_loop_turns_a_floating_point_error_into_the_fault_state():
     events = []
-    loop = TrainingLoop(lambda kind, payload: events.append((kind, payload)), factory=f"{__name__}:RaisesInStep",
-                        interval=0.0)
-    loop.handle(("configure", small_config(), None))
-    loop.handle(("run", True))
+    loop = TrainingLoop(events.append, factory=f"{__name__}:RaisesInStep", interval=0.0)
+    loop.handle(m.Configure(small_config()))
+    loop.handle(m.Start())
     for _ in range(10):
         loop.tick()
-    kinds = [k for k, _ in events]
-    assert "error" not in kinds and "fault" in kinds
-    message = dict(events)["fault"]
+    kinds = [type(e) for e in events]
+    assert m.Error not in kinds and m.Fault in kinds
+    message = next(e for e in events if isinstance(e, m.Fault)).message
     assert message.startswith("Training paused at step 3: a numeric error inside the step (FloatingPointError: ")
     assert "clipping" in message
     assert loop.faulted and not loop.running and not loop.stopped
-    assert [p for k, p in events if k == "state"][-1]["faulted"] is True
+    assert [e for e in events if isinstance(e, m.TrainingState)][-1].faulted is True
 
 

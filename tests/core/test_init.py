@@ -9,8 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rnnviz.core.config import Config, validate
-from rnnviz.core.nn import reference
+from rnnviz.core.config import GATES, Config, validate
 from rnnviz.core.nn.init import spectral_radius
 from rnnviz.core.nn.model import RNNModel
 
@@ -31,7 +30,7 @@ def names(model, base):
 def blocks(model, name):
     """The gate blocks of a stacked parameter (rows of U, W; entries of b), by gate name."""
     value = model.get(name)
-    return dict(zip(reference.GATES[model.cfg.cell], np.split(value, len(reference.GATES[model.cfg.cell]))))
+    return dict(zip(GATES[model.cfg.cell], np.split(value, len(GATES[model.cfg.cell]))))
 
 
 # ------------------------------------------------------------------------------------------------------ biases
@@ -95,7 +94,7 @@ def test_orthogonal_W_is_orthogonal_in_every_gate_block(cell):
             seen.append(Q)
     if cell != "rnn":     # the stacked W as a whole is not orthogonal (it is G*d x d): W^T W = G I
         W = model.get("W")
-        np.testing.assert_allclose(W.T @ W, len(reference.GATES[cell]) * np.eye(d), atol=1e-12)
+        np.testing.assert_allclose(W.T @ W, len(GATES[cell]) * np.eye(d), atol=1e-12)
 
 
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
@@ -153,7 +152,7 @@ def test_U_and_V_families(cell, family):
         identity    the same as orthogonal for U and V."""
     d = 24
     model = build(cell, init=family, hidden=d, layers=2, bidirectional=True)
-    G = len(reference.GATES[cell]) * d
+    G = len(GATES[cell]) * d
     D, k = 2 * d, N_CLASSES
     V = model.get("V")
     for name in names(model, "U"):

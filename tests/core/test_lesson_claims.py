@@ -7,10 +7,9 @@ import numpy as np
 import pytest
 
 from rnnviz.core.errors import ConfigError
+from rnnviz.core.explore.capture import build_snapshot
 from rnnviz.core.presets import load_preset, parse_preset
 from rnnviz.core.train.trainer import Trainer
-
-from qt_helpers import no_leaks, open_window, small_config, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
 
 
 def test_vanishing_lesson_has_the_delay_slider_and_tells_to_switch_to_lstm():
@@ -26,13 +25,13 @@ def test_exploding_lesson_without_clipping_explodes_and_thrashes():
     cfg = load_preset("exploding").config
     assert cfg.clip == 0 and cfg.spectral_radius == 1.5
     t = Trainer(cfg)
-    first = t.snapshot()
+    first = build_snapshot(t)
     assert first.spectral_radius["s"] == pytest.approx(1.5, rel=1e-4)
     norms = np.asarray(first.grad_norms)
     assert norms[0] / norms[-1] > 5                        # grows towards the first timestep
     assert norms[:5].mean() > 3 * norms[-5:].mean()        # the first steps get the largest gradients
     t.train()
-    snap = t.snapshot()
+    snap = build_snapshot(t)
     peak = max(float(np.max(v)) for v in snap.param_grad_norms.values())
     assert 5 < peak < 20, peak                             # "up to about 10"
     late = np.asarray(snap.train_loss[-50:])

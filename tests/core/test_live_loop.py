@@ -1,21 +1,22 @@
 """The worker and the controller: snapshots on the worker's clock, commands between steps, clean stops."""
 from __future__ import annotations
 
-from rnnviz.gui.training.worker import TrainingLoop
+from rnnviz.core.live import messages as m
+from rnnviz.core.live.loop import TrainingLoop
 
-from qt_helpers import no_leaks, small_config, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
+from helpers import small_config
 
 
 def test_loop_runs_without_qt():
     events = []
-    loop = TrainingLoop(lambda kind, payload: events.append((kind, payload)), interval=0.0)
-    loop.handle(("configure", small_config(), None))
-    assert [k for k, _ in events][:3] == ["configured", "state", "snapshot"]
-    loop.handle(("step", 3))
+    loop = TrainingLoop(events.append, interval=0.0)
+    loop.handle(m.Configure(small_config(), None))
+    assert [type(e) for e in events][:3] == [m.Configured, m.TrainingState, m.SnapshotReady]
+    loop.handle(m.Step(3))
     while loop.tick():
         pass
     assert loop.trainer.step_count == 3
-    snaps = [p for k, p in events if k == "snapshot"]
+    snaps = [e.snapshot for e in events if isinstance(e, m.SnapshotReady)]
     assert snaps[-1].step == 3
 
 
@@ -24,10 +25,10 @@ def test_speed_limit_paces_training_without_spinning():
     import time as _time
 
     events = []
-    loop = TrainingLoop(lambda kind, payload: events.append(kind))
-    loop.handle(("configure", small_config().replace(epochs=1000), None))
-    loop.handle(("speed", 20.0))
-    loop.handle(("run", True))
+    loop = TrainingLoop(lambda event: events.append(type(event)))
+    loop.handle(m.Configure(small_config().replace(epochs=1000), None))
+    loop.handle(m.SetSpeed(20.0))
+    loop.handle(m.Start())
     start = _time.perf_counter()
     ticks = 0
     while _time.perf_counter() - start < 1.0:
@@ -37,5 +38,5 @@ def test_speed_limit_paces_training_without_spinning():
     steps = loop.trainer.step_count
     assert 15 <= steps <= 25, steps
     assert ticks < 200, ticks           # waited instead of spinning
-    loop.handle(("speed", 0.0))
+    loop.handle(m.SetSpeed(0.0))
     assert loop.wait_time() == 0.0

@@ -7,10 +7,10 @@ import time
 import numpy as np
 import pytest
 
+from rnnviz.core.explore.capture import build_snapshot
 from rnnviz.core.train.trainer import EVAL_CAP, GRAD_FLOW_CAP, LOSS_CAP, Trainer
 
 from helpers import SMALL_CAPS, SmallCaps, rss_mb, soak_lesson, tenth_rates
-from qt_helpers import no_leaks, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
 
 
 # --- headless -------------------------------------------------------------------------------------------
@@ -43,7 +43,7 @@ def test_headless_histories_stay_within_small_caps():
     kept = trainer.eval_history
     assert kept[-1] is evals[-1] and kept[0] is evals[0]
     assert all(any(e is k for e in evals) for k in kept)
-    snap = trainer.snapshot()
+    snap = build_snapshot(trainer)
     assert len(snap.val_steps) == len(kept) and np.all(np.diff(snap.val_steps) > 0)
     np.testing.assert_array_equal(snap.val_loss, [e["val_loss"] for e in kept])
     assert len(snap.train_steps) <= SMALL_CAPS["loss"] and snap.grad_flow.shape[0] <= SMALL_CAPS["grad_flow"]
@@ -62,7 +62,7 @@ def test_headless_100k_steps():
             steps.append(i)
             rss.append(rss_mb())
             if i % 5000 == 0:
-                trainer.snapshot()
+                build_snapshot(trainer)
     first, last = tenth_rates(times, steps)
     figures = {"seconds": round(times[-1], 1), "rss_mb_at_10k": round(rss[9], 1), "rss_mb_max": round(max(rss), 1),
                "rss_mb_end": round(rss[-1], 1), "steps_per_s_first_tenth": round(first), "steps_per_s_last_tenth":

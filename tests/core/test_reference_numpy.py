@@ -286,10 +286,10 @@ def test_padding_is_never_read_by_the_reference_and_the_model_agrees_on_garbage_
 TEXTBOOK_SHAPES = [("classification", False, 1), ("classification", True, 2), ("labelling", False, 1),
                    ("labelling", True, 2), ("generation", False, 1), ("generation", False, 2)]
 TEXTBOOK_CASES = [(c, a, t, bi, nl, k) for c, a in CELLS for t, bi, nl in TEXTBOOK_SHAPES for k in (0, 1, 2, 3)]
+TEXTBOOK_IDS = [f"{c}-{a}-{t}-{'bi' if bi else 'uni'}-{nl}L-k{k}" for c, a, t, bi, nl, k in TEXTBOOK_CASES]
 
 
-@pytest.mark.parametrize("cell,activation,task,bidirectional,layers,bptt", TEXTBOOK_CASES,
-                         ids=[f"{c}-{a}-{t}-{'bi' if bi else 'uni'}-{nl}L-k{k}" for c, a, t, bi, nl, k in TEXTBOOK_CASES])
+@pytest.mark.parametrize("cell,activation,task,bidirectional,layers,bptt", TEXTBOOK_CASES, ids=TEXTBOOK_IDS)
 def test_textbook_reference_matches_complex_step(cell, activation, task, bidirectional, layers, bptt):
     """``reference.loss_and_grads`` (the hand-written BPTT, truncated or not) equals the complex-step derivative
     of the independent loss above, with the state detached every k steps."""

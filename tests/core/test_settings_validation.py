@@ -15,7 +15,9 @@ from rnnviz.core.errors import ConfigError
 from rnnviz.core.presets import LESSON_KEYS, list_presets, parse_preset
 
 FIELDS = {f.name: f for f in dataclasses.fields(Config)}
-RANGES, CHOICES, TYPES = cfgmod._RANGES, cfgmod._CHOICES, cfgmod.FIELD_TYPES
+RANGES = {name: s.range for name, s in cfgmod.SETTINGS.items() if s.range is not None}
+CHOICES = {name: s.choices for name, s in cfgmod.SETTINGS.items() if s.choices}
+TYPES = cfgmod.FIELD_TYPES
 
 
 def bad_values(name: str) -> list:

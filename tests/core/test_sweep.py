@@ -12,7 +12,6 @@ from rnnviz.core.explore import sweep
 from rnnviz.core.presets import load_preset
 
 from helpers import sweep_base_config, sweep_children
-from qt_helpers import no_leaks  # noqa: F401  (a fixture)
 
 
 def test_parse_grid_values_and_types():

@@ -6,8 +6,11 @@ import pytest
 
 from rnnviz.core.config import Config
 from rnnviz.core.errors import TrainingFault
+from rnnviz.core.explore.capture import build_snapshot
 from rnnviz.core.presets import list_presets, load_preset
 from rnnviz.core.train.trainer import Trainer
+
+from helpers import batch_at
 
 SMALL = dict(n_examples=300, hidden=16, epochs=2)
 
@@ -50,7 +53,7 @@ def test_snapshot_shapes_and_read_only(dataset):
     for _ in range(12):
         t.step()
     t.evaluate()
-    s = t.snapshot()
+    s = build_snapshot(t)
     k = t.dataset.n_classes
     assert s.step == 12 and len(s.train_loss) == 12 and s.train_loss[-1] == pytest.approx(t.last_loss)
     assert s.grad_flow.shape[1] == s.grad_norms.shape[0] == t.monitor_batch.ids.shape[1]
@@ -71,7 +74,7 @@ def test_snapshot_shapes_and_read_only(dataset):
 def test_probe_states_are_the_models():
     t = Trainer(small())
     t.set_probe(3)
-    s = t.snapshot()
+    s = build_snapshot(t)
     ids = np.asarray(t.dataset.val.ids[3])[None, :]
     states = t.model.hidden_states(ids, np.array([ids.shape[1]]))[0]
     np.testing.assert_allclose(s.probe.states, states, rtol=1e-6)
@@ -81,10 +84,10 @@ def test_probe_states_are_the_models():
 def test_param_grad_norms_match_gradients():
     t = Trainer(small(clip=0.0))
     t.step()
-    s = t.snapshot()
+    s = build_snapshot(t)
     # recompute the step's gradient independently on a fresh trainer with the same seed
     u = Trainer(small(clip=0.0))
-    batch = u._next_batch()
+    batch = batch_at(u, 0)
     u.model.loss_and_grads(batch)
     for name in u.model.param_names:
         assert s.param_grad_norms[name][0] == pytest.approx(np.linalg.norm(u.model.grads[name]), rel=1e-4)
@@ -97,7 +100,7 @@ def test_nan_pauses_with_explanation_and_keeps_good_weights():
             t.step()
     assert "clipping" in str(info.value) and "learning rate" in str(info.value)
     assert t.fault and np.isfinite(t.model.flat).all()
-    assert t.snapshot().fault == t.fault
+    assert build_snapshot(t).fault == t.fault
     with pytest.raises(TrainingFault):
         t.step()
 
@@ -105,7 +108,7 @@ def test_nan_pauses_with_explanation_and_keeps_good_weights():
 def test_set_lr_between_steps():
     t = Trainer(small())
     t.step()
-    t.set_lr(0.001)
+    t.apply_live("lr", 0.001)
     assert t.optimizer.lr == 0.001 and t.config.lr == 0.001
 
 
@@ -173,7 +176,7 @@ def test_chars_preset_learns_to_spell():
 
 def test_sampled_text_has_no_special_tokens():
     t = Trainer(Config(dataset="chars", task="generation", tokenize="char", hidden=8, window=16, n_examples=300))
-    t.set_temperature(2.0)   # a flat distribution would pick specials if they were allowed
+    t.apply_live("temperature", 2.0)   # a flat distribution would pick specials if they were allowed
     assert t.sample_text
     for special in ("<pad>", "<unk>", "<sos>", "<eos>"):
         assert special not in t.sample_text

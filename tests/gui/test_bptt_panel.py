@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from rnnviz.core.explore.capture import build_snapshot
+
 from helpers import trainer_for
 from qt_helpers import no_leaks  # noqa: F401  (a fixture)
 
@@ -11,8 +13,7 @@ def test_panel_steps_through_the_traces_numbers(qtbot):
     from rnnviz.gui.panels.bptt import BPTTPanel
 
     t = trainer_for("negation", cell="lstm", dtype="float32")
-    t.trace_bptt = True
-    snap = t.snapshot()
+    snap = build_snapshot(t, bptt=True)
     tr, probe = snap.probe.bptt, snap.probe
     T = len(probe.ids)
     panel = BPTTPanel()
@@ -70,7 +71,8 @@ def test_panel_steps_through_the_traces_numbers(qtbot):
 def test_window_turns_the_trace_on_with_its_tab(qtbot, no_leaks):
     from rnnviz.gui.main_window import MainWindow
 
-    from qt_helpers import small_config, wait_snapshot
+    from helpers import small_config
+    from qt_helpers import wait_snapshot
 
     win = MainWindow(small_config(n_examples=120), backend="thread")
     qtbot.addWidget(win)

@@ -91,7 +91,8 @@ def test_a_large_file_opened_while_the_child_trains_reaches_it(qtbot, tmp_path, 
     hung at its last step); the commands now have their own writer thread."""
     from rnnviz.gui.training.controller import Controller
 
-    from qt_helpers import small_config, wait_snapshot
+    from helpers import small_config
+    from qt_helpers import wait_snapshot
 
     ctl = Controller(small_config(epochs=1000), backend="process", interval=0.0)
     ctl.start()

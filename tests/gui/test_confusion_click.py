@@ -6,17 +6,18 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
 
+from rnnviz.core.explore.capture import build_snapshot
 from rnnviz.core.snapshot import confusion_members
 
-from helpers import trained_on
-from qt_helpers import no_leaks, small_config, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
+from helpers import small_config, trained_on
+from qt_helpers import no_leaks, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
 
 
 def test_panel_click_lists_the_cell_and_choosing_emits_the_example(qtbot):
     from rnnviz.gui.panels.confusion import ConfusionPanel
 
     t = trained_on("pos")
-    snap = t.snapshot()
+    snap = build_snapshot(t)
     panel = ConfusionPanel()
     qtbot.addWidget(panel)
     panel.resize(700, 600)

@@ -13,7 +13,8 @@ from PySide6.QtWidgets import QApplication
 from rnnviz.core.presets import parse_preset
 from rnnviz.gui.features import export
 
-from qt_helpers import no_leaks, small_config, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
+from helpers import small_config
+from qt_helpers import no_leaks, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
 
 pytestmark = pytest.mark.usefixtures("no_leaks")
 
@@ -74,7 +75,8 @@ def test_export_panels_window_and_metrics(qtbot, make_window, tmp_path):
     image = QImage(str(actions.export_view(None, str(tmp_path / "window.png"))))
     assert (image.width(), image.height()) == (win.width(), win.height())
     root = ET.parse(actions.export_view(None, str(tmp_path / "window.svg"))).getroot()
-    assert root.get("width") is not None and any(e.tag.endswith("text") for e in root.iter())
+    assert root.get("viewBox").split() == ["0", "0", str(win.width()), str(win.height())]
+    assert any(e.tag.endswith("text") for e in root.iter())
 
     # through the menu, with the file dialog replaced
     actions.ask_save_path = lambda *a: str(tmp_path / "menu.png")
@@ -157,7 +159,7 @@ def test_session_saved_mid_training_reopens_with_the_same_plots_and_predictions(
     wait_snapshot(qtbot, ctl, lambda s: s.step >= 30 and bool(s.markers))
     with qtbot.waitSignal(original.session_actions.saved, timeout=10000) as saved:
         original.session_actions.save_session(str(path))                # while training runs
-    saved_step = saved.args[0]["step"]
+    saved_step = saved.args[0].step
     ctl.pause()
     qtbot.waitUntil(lambda: not ctl.running, timeout=5000)
     trainer = ctl.worker.loop.trainer

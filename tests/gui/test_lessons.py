@@ -12,7 +12,7 @@ import pytest
 
 from rnnviz.core.presets import list_presets, load_preset
 
-from qt_helpers import no_leaks, open_window, small_config, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
+from qt_helpers import no_leaks, open_window, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
 
 REQUIRED = ("Vanishing gradients", "Exploding gradients and clipping", "Sentiment with negation", "Name tagging",
             "Part-of-speech tagging", "Generating characters", "Your own data")

@@ -11,13 +11,15 @@ import pyqtgraph as pg
 import pytest
 from PySide6 import QtWidgets
 
+from rnnviz.core.explore.capture import build_snapshot
 from rnnviz.core.train.trainer import Trainer
 from rnnviz.gui.panels.bptt import BPTTPanel
 from rnnviz.gui.panels.gradients import GradientFlowPanel
 from rnnviz.gui.panels.loss import LossPanel
 from rnnviz.gui.panels.ranges import FollowRange, set_ticks_once, set_title_once, view_bounds
 
-from qt_helpers import no_leaks, open_window, small_config, wait_snapshot  # noqa: F401 (fixture)
+from helpers import small_config
+from qt_helpers import no_leaks, open_window, wait_snapshot  # noqa: F401 (fixture)
 
 KEEP: list = []       # the test's plot widgets stay alive until the test module ends
 
@@ -112,7 +114,7 @@ def real_snapshots(n_frames: int = 12, steps_per_frame: int = 15, **config):
     for _ in range(n_frames):
         for _ in range(steps_per_frame):
             trainer.step()
-        out.append(trainer.snapshot())
+        out.append(build_snapshot(trainer))
     return out
 
 

@@ -1,4 +1,4 @@
-"""The seven panels: render hand-made Snapshots and check what the plot items hold.
+"""The panels of the registry: render hand-made Snapshots and check what the plot items hold.
 
 Every panel is also grabbed to /tmp/panel_<name>_<task>.png at 800 x 500 for a human to look at.
 """
@@ -577,20 +577,81 @@ def test_rendering_again_reuses_the_plot_items(qtbot):
     assert set(drawn) == {c.__name__ for c in PANEL_CLASSES} - {"DataPanel"}   # the data panel is plain widgets
 
 
+def _empty(curve) -> bool:
+    x, _ = curve.getData()
+    return x is None or len(x) == 0
+
+
+def _loss_at_step0(panel, snap):
+    assert all(_empty(c) for c in (panel.raw_curve, panel.smooth_curve, panel.val_curve, panel.metric_curve))
+    lo, hi = panel.loss_plot.vb.viewRange()[0]
+    assert -5 < lo <= 0 and 100 <= hi < 105                    # a training-step axis, not pyqtgraph's 0..1
+
+
+def _hidden_at_step0(panel, snap):
+    assert panel.image.isVisible() and np.array_equal(panel.image.image, snap.probe.states.T)
+
+
+def _gradients_at_step0(panel, snap):
+    assert np.allclose(panel.norm_curve.getOriginalDataset()[1], snap.grad_norms)
+    assert panel.flow_image.isVisible() and panel.flow_image.image.shape == (1, snap.grad_norms.size)
+    assert list(panel.param_curves) == list("UWbVc") and all(_empty(c) for c in panel.param_curves.values())
+
+
+def _confusion_at_step0(panel, snap):
+    assert panel.stack.currentIndex() == 0 and np.array_equal(panel.image.image, np.zeros((3, 3)))
+    assert [[t.toPlainText() for t in row] for row in panel.cell_text] == [["0"] * 3] * 3
+    assert [t.toPlainText() for t in panel.bar_text] == ["n/a"] * 3
+    assert panel.accuracy_label.text() == "Overall accuracy: \u2013 (no evaluation yet)"
+
+
+def _predictions_at_step0(panel, snap):
+    assert panel.stack.currentIndex() == 0 and np.allclose(panel.bars.opts["height"], snap.probe.probs)
+    assert snap.probe.source in panel.caption.text()
+
+
+def _weights_at_step0(panel, snap):
+    assert np.array_equal(panel.image.image, snap.W)
+    assert np.allclose(panel.eig_scatter["s"].getData()[0], snap.eigenvalues["s"].real)
+
+
+def _data_at_step0(panel, snap):
+    assert panel.token_table.rowCount() == 0 and panel.dataset is None     # it shows a Dataset, none given
+
+
+def _bptt_at_step0(panel, snap):
+    T = len(snap.probe.tokens)
+    assert panel.T == T and panel.current() == ("forward", 0)
+    assert panel.phase_label.text() == f"Forward pass, step t = 1 of {T}"
+    image = panel.state_image.image                               # (D, T): s_1 shown, the rest not computed yet
+    assert np.allclose(image[:, 0], snap.probe.states[0]) and np.isnan(image[:, 1:]).all()
+
+
+STEP0 = {"loss": _loss_at_step0, "hidden": _hidden_at_step0, "gradients": _gradients_at_step0,
+         "confusion": _confusion_at_step0, "predictions": _predictions_at_step0, "weights": _weights_at_step0,
+         "data": _data_at_step0, "bptt": _bptt_at_step0}
+
+
 def test_every_panel_handles_a_snapshot_before_training(qtbot):
-    """Step 0: no losses, no evaluation, one gradient-flow row, an all-zero confusion matrix."""
+    """Step 0: no losses, no evaluation, one gradient-flow row, an all-zero confusion matrix. Each panel shows what
+    there is (the probe, W, the first gradients) and leaves the rest empty, after a reset as before it."""
+    from rnnviz.gui.panels.registry import SPECS
+
     snap = make_snapshot("classification", k=3, step=0, n_train=0, flow_rows=1)
     empty = np.zeros(0)
     snap = dataclasses.replace(snap, val_steps=empty.astype(np.int64), val_loss=empty, val_accuracy=empty,
                                val_perplexity=empty, confusion=np.zeros((3, 3), np.int64),
                                per_class_accuracy=np.full(3, np.nan), param_grad_steps=empty.astype(np.int64),
                                param_grad_norms={n: empty for n in "UWbVc"})
-    for cls in PANEL_CLASSES:
-        panel = show(qtbot, cls)
+    assert set(STEP0) == {spec.key for spec in SPECS}
+    for spec in SPECS:
+        panel = show(qtbot, spec.load())
         panel.render(snap)
+        STEP0[spec.key](panel, snap)
         panel.reset()
         panel.render(snap)
-        grab(panel, f"{cls.__name__.replace('Panel', '').lower()}_step0")
+        STEP0[spec.key](panel, snap)
+        grab(panel, f"{spec.key}_step0")
 
 
 def test_short_panels_keep_their_main_plot_and_titles_that_fit(qtbot):

@@ -6,12 +6,14 @@ import numpy as np
 import pytest
 from PySide6.QtGui import QColor, QImage, QKeySequence
 
+from rnnviz.core.explore.capture import build_snapshot
 from rnnviz.gui import style
 from rnnviz.gui.features import presentation as pres
 from rnnviz.gui.main_window import MainWindow
 from rnnviz.gui.windows.render import train_headless
 
-from qt_helpers import no_leaks, small_config  # noqa: F401  (no_leaks is a fixture)
+from helpers import small_config
+from qt_helpers import no_leaks  # noqa: F401  (no_leaks is a fixture)
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +23,7 @@ def shared_window(qapp):
     win = MainWindow(trainer.config, dataset=trainer.dataset, backend="thread", start=False)
     win.resize(1920, 1080)
     win.show()
-    snap = trainer.snapshot()
+    snap = build_snapshot(trainer)
     win.controller.latest = snap
     win.show_snapshot(snap, everything=True)
     win.presentation.fullscreen = False       # offscreen: keep 1920x1080

@@ -7,7 +7,8 @@ from PySide6.QtGui import QImage
 
 from rnnviz.gui.windows.render import render
 
-from qt_helpers import no_leaks, small_config  # noqa: F401  (no_leaks is a fixture)
+from helpers import small_config
+from qt_helpers import no_leaks  # noqa: F401  (no_leaks is a fixture)
 
 pytestmark = pytest.mark.usefixtures("no_leaks")
 

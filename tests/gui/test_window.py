@@ -1,16 +1,16 @@
 """The whole window, training for real: keys, panels, settings, bad files, NaN, closing mid-training."""
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
+from rnnviz.core.explore.capture import build_probe
 from rnnviz.gui.main_window import MainWindow
 from rnnviz.gui.panels.registry import PANELS, MissingPanel
 
-from qt_helpers import no_leaks, small_config, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
+from helpers import small_config
+from qt_helpers import no_leaks, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
 
 pytestmark = pytest.mark.usefixtures("no_leaks")
 
@@ -47,7 +47,10 @@ def test_window_opens_with_the_default_lesson(make_window):
     assert not any(isinstance(p, MissingPanel) for p in win.panels.values())
     assert win.controls.widgets["dataset"].currentText() == "negation"
     assert win.controls.params_label.text().startswith("Parameters: ")
-    assert win.controller.n_params > 0
+    cfg, ds = win.controller.config, win.controller.dataset
+    d, n, k = cfg.hidden, len(ds.vocab), ds.n_classes
+    assert cfg.cell == "rnn" and cfg.layers == 1 and not cfg.bidirectional
+    assert win.controller.n_params == d * n + d * d + d + k * d + k          # U, W, b, V, c
     for key in ("start", "step", "epoch", "reset", "quit"):
         assert win.actions_by_name[key].shortcut().toString()
     assert not win.banner.isVisible()
@@ -80,7 +83,7 @@ def test_space_trains_and_panels_show_the_trainers_numbers(qtbot, make_window):
     assert np.allclose(vy, [e["val_loss"] for e in trainer.eval_history])
 
     hidden = win.panels["hidden"]
-    probe = trainer.probe()
+    probe = build_probe(trainer)
     assert hidden.image.image.shape == probe.states.T.shape
     assert np.allclose(hidden.image.image, probe.states.T)
 
@@ -220,14 +223,16 @@ def test_closing_while_training_is_quick_and_clean(qtbot, make_window, backend, 
     wait_snapshot(qtbot, ctl, lambda s: s.step > 10)
     assert ctl.running
     capfd.readouterr()
-    start = time.perf_counter()
     win.close()
-    elapsed = time.perf_counter() - start
-    assert elapsed < 1.0 and win.close_seconds < 1.0
+    # No clock (the machine is shared): Controller.shutdown bounds every wait of the close, and what is checked is
+    # the branch it took. The worker saw the stop flag between two steps, so when close() returned its thread had
+    # ended (not handed on to finish later) and, with the process backend, the training child was gone.
     assert ctl.thread.isFinished()
     if backend == "process":
         assert not ctl.worker.process.is_alive()
     out, err = capfd.readouterr()
+    with capfd.disabled():
+        print(f"\nclose while training ({backend}): {1000 * win.close_seconds:.0f} ms")
     assert "Destroyed while thread" not in err and "Traceback" not in err
 
 

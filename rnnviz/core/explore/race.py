@@ -12,15 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
-import numpy as np
-
-from rnnviz.core.config import Config, apply_sets
+from rnnviz.core.config import DATA_FIELDS, Config, apply_sets
 from rnnviz.core.errors import ConfigError
 from rnnviz.core.nn.model import RNNModel
-from rnnviz.core.train.history import History
 
-DATA_FIELDS = ("dataset task tokenize lowercase min_freq max_vocab sos eos val_fraction n_examples delay window "
-               "column max_len seed").split()
 ARROW = "\u2192"
 
 
@@ -96,8 +91,8 @@ def plan_sharing(a: Config, b: Config, dataset: Any) -> Sharing:
 def share_initial_weights(trainer: Any, donor: Config) -> Sharing:
     """Give ``trainer`` (B, before its first step) the initial weights of ``donor`` (A) where shapes match.
 
-    Afterwards the trainer is as if it had started from those weights: its last-good copy and the gradient flow
-    recorded at step 0 are redone from them."""
+    Afterwards the trainer is as if it had started from those weights: the gradient flow recorded at step 0 is
+    redone from them."""
     if trainer.step_count != 0:
         raise ValueError("initial weights can only be shared before the first step")
     plan = plan_sharing(donor, trainer.config, trainer.dataset)
@@ -107,10 +102,7 @@ def share_initial_weights(trainer: Any, donor: Config) -> Sharing:
     model = trainer.model
     for name in plan.shared:
         model.set(name, source.params[name].astype(model.dtype))
-    if hasattr(trainer, "_last_good"):
-        np.copyto(trainer._last_good, model.flat)
-    trainer.grad_flow = History(trainer.monitor_batch.ids.shape[1], trainer.grad_flow.capacity)
-    trainer._record_monitor()
+    trainer.record_monitor(restart=True)
     return plan
 
 

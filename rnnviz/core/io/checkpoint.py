@@ -29,18 +29,18 @@ VERSION = 1
 
 # ------------------------------------------------------------------------------------------- checkpoints
 def save_checkpoint(path, trainer) -> Path:
-    """Save the trainer's model, optimiser state, config, vocabulary and classes."""
-    model = trainer.model
+    """Save the trainer's model, optimiser state, config, vocabulary and classes (from its ``state_dict``)."""
+    state = trainer.state_dict()
     arrays = {
-        "meta.json": json_to_array({"format": FORMAT, "version": VERSION, "step": trainer.step_count,
-                                    "epoch": trainer.epoch, "task": trainer.dataset.task}),
+        "meta.json": json_to_array({"format": FORMAT, "version": VERSION, "step": state["step_count"],
+                                    "epoch": state["epoch"], "task": trainer.dataset.task}),
         "config.json": json_to_array(trainer.config.to_dict()),
         "vocab.json": json_to_array(json.loads(trainer.dataset.vocab.to_json())),
         "classes.json": json_to_array(list(trainer.dataset.classes)),
     }
-    for name in model.param_names:
-        arrays[f"param/{name}"] = np.ascontiguousarray(model.params[name])
-    for key, value in trainer.optimizer.state().items():
+    for name, value in state["params"].items():
+        arrays[f"param/{name}"] = np.ascontiguousarray(value)
+    for key, value in state["optimizer"].items():
         arrays[f"optim/{key}"] = np.asarray(value)
     atomic_save_npz(Path(path), arrays)
     return Path(path)

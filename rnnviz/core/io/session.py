@@ -2,9 +2,11 @@
 
 A session is a checkpoint plus the run's history and position: settings, vocabulary, classes, the weights
 (U, W, b, V, c, …), the optimiser state (m, v, t), the loss / gradient / evaluation histories the plots draw, the
-markers, the position in the epoch's data order and the states of both random generators. Reopened, a Trainer
-takes the same batches in the same order with the same weights, so ``train N, save, open, train M`` gives the
-same numbers as ``train N + M`` (tested bit for bit).
+markers, the position in the epoch's data order and the states of both random generators: the Trainer's
+``state_dict`` written without pickle. Reopened (``load_state_dict``), a Trainer takes the same batches in the
+same order with the same weights, so ``train N, save, open, train M`` gives the same numbers as ``train N + M``
+(tested bit for bit). Not stored: which validation examples make each confusion count (they come back with the
+next evaluation).
 
 Layout (``np.savez`` through ``files.atomic_save_npz``; read by ``files.read_npz``, never pickle):
   meta.json, config.json, vocab.json, classes.json, state.json   uint8 bytes of JSON text
@@ -37,9 +39,9 @@ from rnnviz.core.io import checkpoint
 FORMAT = "rnnviz-session"
 VERSION = 1
 HISTORIES = ("loss", "param_grad", "grad_flow")
-_HISTORY_ATTR = {"loss": "loss_history", "param_grad": "param_grad_history", "grad_flow": "grad_flow"}
 _EVAL_SCALARS = ("step", "epoch", "val_loss", "val_accuracy", "val_perplexity", "train_loss")
 _NONFINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+_COUNT_LIMIT = 2**62    # largest step, epoch or index a session may hold: the histories store steps as int64
 _text = json_to_array
 
 
@@ -63,45 +65,42 @@ def _unfloat(v: Any) -> float | None:
 
 # ----------------------------------------------------------------------------------------------- saving
 def session_arrays(trainer: Any) -> dict[str, np.ndarray]:
-    """The arrays of a session file for ``trainer`` (copies; call between two steps)."""
-    model, opt = trainer.model, trainer.optimizer
-    evals = list(trainer.eval_history)
+    """The arrays of a session file for ``trainer`` (from its ``state_dict``; call between two steps)."""
+    sd = trainer.state_dict()
+    evals = sd["evals"]
     state = {
-        "step_count": int(trainer.step_count), "epoch": int(trainer.epoch), "pos": int(trainer._pos),
-        "fault": trainer.fault, "temperature": _float(trainer.temperature),
-        "last_grad_norm": _float(trainer.last_grad_norm), "last_loss": _float(trainer.last_loss),
-        "sample_text": trainer.sample_text, "probe_index": int(trainer.probe_index),
-        "probe_tokens": list(trainer.probe_tokens) if trainer.probe_tokens is not None else None,
-        "monitor_every": int(trainer.monitor_every),
-        "markers": [[int(s), str(t)] for s, t in trainer.markers],
-        "rng": trainer.rng.bit_generator.state, "sample_rng": trainer.sample_rng.bit_generator.state,
-        "history": {key: {"n": int(h.n), "stride": int(h.stride), "offered": int(h._offered),
-                          "capacity": int(h.capacity)}
-                    for key, h in ((k, getattr(trainer, _HISTORY_ATTR[k])) for k in HISTORIES)},
+        "step_count": sd["step_count"], "epoch": sd["epoch"], "pos": sd["pos"],
+        "fault": sd["fault"], "temperature": _float(sd["temperature"]),
+        "last_grad_norm": _float(sd["last_grad_norm"]), "last_loss": _float(sd["last_loss"]),
+        "sample_text": sd["sample_text"], "probe_index": sd["probe_index"], "probe_tokens": sd["probe_tokens"],
+        "monitor_every": sd["monitor_every"], "flush_subnormal": bool(sd["flush_subnormal"]),
+        "markers": [[s, t] for s, t in sd["markers"]],
+        "rng": sd["rng"], "sample_rng": sd["sample_rng"],
+        "history": {key: {x: int(h[x]) for x in ("n", "stride", "offered", "capacity")}
+                    for key, h in sd["histories"].items()},
         "evals": [{k: _float(e[k]) if k not in ("step", "epoch") else int(e[k]) for k in _EVAL_SCALARS}
                   for e in evals],
-        "last_eval_is_latest": trainer.last_eval is not None and bool(evals) and trainer.last_eval is evals[-1],
+        "last_eval_is_latest": sd["last_eval_is_latest"],
     }
     arrays = {
-        "meta.json": _text({"format": FORMAT, "version": VERSION, "step": int(trainer.step_count),
-                            "epoch": int(trainer.epoch), "task": trainer.dataset.task}),
+        "meta.json": _text({"format": FORMAT, "version": VERSION, "step": sd["step_count"],
+                            "epoch": sd["epoch"], "task": trainer.dataset.task}),
         # the sampling temperature lives on the Trainer (the slider): the settings saved carry the one in force
-        "config.json": _text(trainer.config.replace(temperature=float(trainer.temperature)).to_dict()),
+        "config.json": _text(trainer.config.replace(temperature=float(sd["temperature"])).to_dict()),
         "vocab.json": _text(json.loads(trainer.dataset.vocab.to_json())),
         "classes.json": _text(list(trainer.dataset.classes)),
         "state.json": _text(state),
-        "order": np.asarray(trainer._order, dtype=np.int64).copy(),
-        "monitor/all": np.array(trainer.monitor_norms, dtype=np.float64),
-        "monitor/last": np.array(trainer.monitor_norms_last, dtype=np.float64),
+        "order": sd["order"],
+        "monitor/all": np.asarray(sd["monitor_norms"], dtype=np.float64),
+        "monitor/last": np.asarray(sd["monitor_norms_last"], dtype=np.float64),
     }
-    for name in model.param_names:
-        arrays[f"param/{name}"] = np.array(model.params[name])
-    for key, value in opt.state().items():
+    for name, value in sd["params"].items():
+        arrays[f"param/{name}"] = value
+    for key, value in sd["optimizer"].items():
         arrays[f"optim/{key}"] = np.array(value)
-    for key in HISTORIES:
-        steps, values = getattr(trainer, _HISTORY_ATTR[key]).view()
-        arrays[f"hist/{key}/steps"] = steps.copy()
-        arrays[f"hist/{key}/values"] = values.copy()
+    for key, h in sd["histories"].items():
+        arrays[f"hist/{key}/steps"] = h["steps"]
+        arrays[f"hist/{key}/values"] = h["values"]
     k = trainer.dataset.n_classes if trainer.dataset.task != "generation" else 0
     arrays["eval/confusion"] = np.array([np.asarray(e["confusion"], dtype=np.int64) for e in evals],
                                         dtype=np.int64).reshape(len(evals), k, k)
@@ -184,7 +183,7 @@ def load_session(path: str | Path) -> Session:
 def _check_state(path: Path, state: dict, arrays: dict, config: Config, n_vocab: int, k: int, model_cls) -> None:
     def integer(name: str, lo: int = 0) -> int:
         v = state.get(name)
-        _want(isinstance(v, int) and not isinstance(v, bool) and v >= lo, path, f"{name} = {v!r}")
+        _want(isinstance(v, int) and not isinstance(v, bool) and lo <= v <= _COUNT_LIMIT, path, f"{name} = {v!r}")
         return v
 
     step = integer("step_count")
@@ -200,6 +199,7 @@ def _check_state(path: Path, state: dict, arrays: dict, config: Config, n_vocab:
         _want(state[name] is not None, path, name)
     _want(state.get("fault") is None or isinstance(state.get("fault"), str), path, "fault")
     _want(isinstance(state.get("sample_text"), str), path, "sample_text")
+    _want(isinstance(state.get("flush_subnormal", False), bool), path, "flush_subnormal")
     tokens = state.get("probe_tokens")
     _want(tokens is None or (isinstance(tokens, list) and all(isinstance(t, str) for t in tokens)), path,
           "probe_tokens")
@@ -277,7 +277,6 @@ def restore_trainer(session: Session, dataset: Any = None, trainer_cls: Any = No
 
 
 def _restore(session: Session, dataset: Any, trainer_cls: Any) -> Any:
-    from rnnviz.core.train.history import History
     from rnnviz.core.train.trainer import Trainer
 
     path, cfg, st, a = session.path, session.config, session.state, session.arrays
@@ -285,54 +284,38 @@ def _restore(session: Session, dataset: Any, trainer_cls: Any) -> Any:
         dataset = load_session_data(session)
     check_dataset(session, dataset)
     trainer = (trainer_cls or Trainer)(cfg, dataset=dataset, monitor_every=st["monitor_every"])
-    if trainer.monitor_batch.ids.shape[1] != a["monitor/all"].size:
+    state = trainer.state_dict()       # what the file does not hold (e.g. the confusion examples) starts fresh
+    if state["monitor_norms"].size != a["monitor/all"].size:
         raise CheckpointError(f"{path}: the validation data differ from the session's (monitor batch width)")
-    model = trainer.model
-    for name in model.param_names:
-        model.set(name, a[f"param/{name}"])
-    trainer.optimizer.load_state({"m": a["optim/m"], "v": a["optim/v"], "t": a["optim/t"]})
-    np.copyto(trainer._last_good, model.flat)
-    for attr in ("_good_m", "_good_v"):       # the fault-rollback copies, where the Trainer has them
-        if hasattr(trainer, attr):
-            np.copyto(getattr(trainer, attr), getattr(trainer.optimizer, attr[-1]))
-    if hasattr(trainer, "_good_t"):
-        trainer._good_t = trainer.optimizer.t
-    trainer.step_count, trainer.epoch, trainer._pos = st["step_count"], st["epoch"], st["pos"]
-    trainer._order = np.asarray(a["order"], dtype=np.int64).copy()
-    try:
-        trainer.rng.bit_generator.state = st["rng"]
-        trainer.sample_rng.bit_generator.state = st["sample_rng"]
-    except (TypeError, ValueError, KeyError) as exc:
-        raise CheckpointError(f"{path}: damaged random-generator state ({exc})") from None
-    trainer.fault = st["fault"]
-    trainer.temperature = float(st["temperature"])
-    trainer.last_grad_norm, trainer.last_loss = float(st["last_grad_norm"]), float(st["last_loss"])
-    trainer.sample_text = st["sample_text"]
+    state["params"] = {name: a[f"param/{name}"] for name in trainer.model.param_names}
+    state["optimizer"] = {"m": a["optim/m"], "v": a["optim/v"], "t": int(a["optim/t"])}
+    state["flush_subnormal"] = bool(st.get("flush_subnormal", False))
+    state.update({key: st[key] for key in ("step_count", "epoch", "pos", "fault", "sample_text", "probe_tokens",
+                                           "markers", "rng", "sample_rng")})
+    state["order"] = a["order"]
+    state.update({key: float(st[key]) for key in ("temperature", "last_grad_norm", "last_loss")})
     if st["probe_index"] < len(dataset.val):
-        trainer.probe_index = st["probe_index"]
-    trainer.probe_tokens = list(st["probe_tokens"]) if st["probe_tokens"] is not None else None
-    trainer.markers = [(int(s), str(t)) for s, t in st["markers"]]
+        state["probe_index"] = st["probe_index"]
     for key in HISTORIES:
-        h, steps, values = st["history"][key], a[f"hist/{key}/steps"], a[f"hist/{key}/values"]
-        old = getattr(trainer, _HISTORY_ATTR[key])
-        if values.shape[1] != old.values.shape[1]:
-            raise CheckpointError(f"{path}: history {key} has {values.shape[1]} columns, the model "
-                                  f"{old.values.shape[1]}")
-        hist = History(old.values.shape[1], h["capacity"])
-        hist.steps[: h["n"]] = steps
-        hist.values[: h["n"]] = values
-        hist.n, hist.stride, hist._offered = h["n"], h["stride"], h["offered"]
-        setattr(trainer, _HISTORY_ATTR[key], hist)
-    trainer.monitor_norms = a["monitor/all"].copy()
-    trainer.monitor_norms_last = a["monitor/last"].copy()
+        h, values = st["history"][key], a[f"hist/{key}/values"]
+        width = state["histories"][key]["values"].shape[1]
+        if values.shape[1] != width:
+            raise CheckpointError(f"{path}: history {key} has {values.shape[1]} columns, the model {width}")
+        state["histories"][key] = {"steps": a[f"hist/{key}/steps"], "values": values, "n": h["n"],
+                                   "stride": h["stride"], "offered": h["offered"], "capacity": h["capacity"]}
+    state["monitor_norms"], state["monitor_norms_last"] = a["monitor/all"], a["monitor/last"]
     evals = []
     for e, conf, pca in zip(st["evals"], a["eval/confusion"], a["eval/per_class"]):
         record = {k: e[k] for k in _EVAL_SCALARS}
         record["confusion"] = conf.astype(np.int64)
         record["per_class_accuracy"] = pca.astype(np.float64)
         evals.append(record)
-    trainer.eval_history = evals
-    trainer.last_eval = evals[-1] if evals and st.get("last_eval_is_latest") else None
+    state["evals"] = evals
+    state["last_eval_is_latest"] = bool(st.get("last_eval_is_latest"))
+    try:
+        trainer.load_state_dict(state)
+    except (ValueError, TypeError, KeyError) as exc:
+        raise CheckpointError(f"{path}: damaged session file: {exc}") from None
     return trainer
 
 
@@ -385,7 +368,7 @@ def resume_for_cli(path: str | Path, epochs: int | None = None) -> tuple[Any, Co
     """``rnnviz train --session FILE``: (trainer, config, run name). ``epochs`` is the total to train to."""
     trainer = open_session(path)
     if epochs is not None:
-        trainer.config = trainer.config.replace(epochs=int(epochs))
+        trainer.apply_live("epochs", int(epochs))
     if trainer.done:
         raise ConfigError("epochs", f"{path}: the session has already trained {trainer.epoch} of "
                                     f"{trainer.config.epochs} epochs; ask for more with --epochs N "

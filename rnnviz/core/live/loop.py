@@ -1,7 +1,7 @@
 """The Qt-free training loop behind the window's worker: it owns a Trainer, obeys commands between steps,
 paces training (the Speed box) and emits Snapshots on its own clock. The same loop runs in the worker's QThread
-(thread backend) or in a training subprocess (process backend, ``child_main``); see ``worker`` for the commands
-and events.
+(thread backend) or in a training subprocess (process backend, ``_child_main``). Commands and events are the
+dataclasses of ``messages``; each command type has one handler (``TrainingLoop.HANDLERS``).
 """
 from __future__ import annotations
 
@@ -12,6 +12,9 @@ import warnings
 from typing import Any, Callable
 
 import numpy as np
+
+from rnnviz.core.explore.capture import build_snapshot
+from rnnviz.core.live import messages as m
 
 DEFAULT_INTERVAL = 1 / 30          # seconds between snapshots, at most ~30 per second
 DEFAULT_FACTORY = "rnnviz.core.train.trainer:Trainer"
@@ -47,11 +50,11 @@ def fault_message(trainer: Any, exc: BaseException) -> str:
 class TrainingLoop:
     """The Qt-free loop that owns a Trainer: run it by calling ``handle`` for each command and ``tick`` often.
 
-    ``send(kind, payload)`` reports events; it is a Qt signal emit in the thread backend and a pipe in the
-    process backend.
+    ``send(event)`` reports events (``messages.Event``); it is a Qt signal emit in the thread backend and a pipe
+    in the process backend.
     """
 
-    def __init__(self, send: Callable[[str, Any], None], factory: str = DEFAULT_FACTORY,
+    def __init__(self, send: Callable[[m.Event], None], factory: str = DEFAULT_FACTORY,
                  interval: float = DEFAULT_INTERVAL, budget: float = SNAPSHOT_BUDGET):
         self.send = send
         self.factory_path = factory
@@ -60,14 +63,15 @@ class TrainingLoop:
         self.config: Any = None
         self.dataset: Any = None
         self.running = False
-        self.pending = 0                # batches still to run for "step" / "epoch"
+        self.pending = 0                # batches still to run for Step / Epoch
         self.interval = float(interval)
         self.budget = float(budget)
-        self.snapshot_cost = 0.0        # moving average of Trainer.snapshot() time
+        self.snapshot_cost = 0.0        # moving average of build_snapshot time
         self.last_emit = 0.0
-        self.dirty = False              # trained since the last snapshot
+        self.dirty = False              # trained (or a setting changed) since the last snapshot
         self.stopped = False
         self.faulted = False
+        self.trace_bptt = False         # snapshots carry the probe's slow-motion BPTT trace (a view option)
         self.max_rate = 0.0             # training steps per second; 0 = as fast as the machine goes
         self._next_step = 0.0           # perf_counter time before which no step is taken (speed limit)
 
@@ -76,20 +80,27 @@ class TrainingLoop:
     def busy(self) -> bool:
         return self.trainer is not None and (self.running or self.pending > 0)
 
-    def handle(self, cmd: tuple) -> None:
-        kind, args = cmd[0], cmd[1:]
+    def handle(self, cmd: m.Command) -> None:
+        """Carry out one command; a failure (or a command of no known type) is reported as an ``Error`` event
+        and never ends the loop."""
+        handler = self.HANDLERS.get(type(cmd))
+        if handler is None:
+            self.send(m.Error(f"the training loop got an unknown command {cmd!r}: commands are the dataclasses of "
+                              f"rnnviz.core.live.messages"))
+            return
         try:
-            getattr(self, "_cmd_" + kind)(*args)
+            handler(self, cmd)
         except Exception as exc:  # a command must never kill the loop
-            self.send("error", f"{kind}: {exc}")
+            self.send(m.Error(f"{type(cmd).__name__}: {exc}"))
 
-    def _cmd_stop(self) -> None:
+    def _stop(self, cmd: m.Stop) -> None:
         self.stopped = True
         self.running = False
         self.pending = 0
 
-    def _cmd_configure(self, config: Any, dataset: Any = None) -> None:
-        """Build a new Trainer; on failure keep the old one and report the error."""
+    def _configure(self, cmd: m.Configure) -> None:
+        """Build a new Trainer; on failure keep the old one and report ``Rejected``."""
+        config, dataset = cmd.config, cmd.dataset
         if self._factory is None:
             self._factory = load_factory(self.factory_path)
         try:
@@ -97,25 +108,23 @@ class TrainingLoop:
                 warnings.simplefilter("ignore", RuntimeWarning)
                 trainer = self._factory(config) if dataset is None else self._factory(config, dataset=dataset)
         except Exception as exc:
-            self.send("rejected", {"config": config, "message": str(exc) or type(exc).__name__})
+            self.send(m.Rejected(config, str(exc) or type(exc).__name__))
             return
         self.trainer, self.config, self.dataset = trainer, config, dataset
         self.running = False
         self.pending = 0
         self.faulted = False
-        self.send("configured", {
-            "config": config, "n_params": int(getattr(getattr(trainer, "model", None), "n_params", 0) or 0),
-            "steps_per_epoch": int(getattr(trainer, "steps_per_epoch", 0) or 0),
-        })
+        self.send(m.Configured(config, int(getattr(getattr(trainer, "model", None), "n_params", 0) or 0),
+                               int(getattr(trainer, "steps_per_epoch", 0) or 0)))
         self._send_state()
         self.emit_snapshot()
 
-    def _cmd_reset(self) -> None:
+    def _reset(self, cmd: m.Reset) -> None:
         """A fresh Trainer with the same settings: the same seed gives the same initial weights."""
         if self.config is not None:
-            self._cmd_configure(self.config, self.dataset)
+            self._configure(m.Configure(self.config, self.dataset))
 
-    def _cmd_run(self, on: bool) -> None:
+    def _run(self, on: bool) -> None:
         if self.trainer is None:
             return
         if on and self.faulted:
@@ -130,67 +139,135 @@ class TrainingLoop:
         if not on:
             self.emit_snapshot()
 
-    def _cmd_toggle(self) -> None:
-        self._cmd_run(not self.running)
+    def _start(self, cmd: m.Start) -> None:
+        self._run(True)
+
+    def _pause(self, cmd: m.Pause) -> None:
+        self._run(False)
+
+    def _toggle(self, cmd: m.Toggle) -> None:
+        self._run(not self.running)
 
     def _clear_fault(self) -> None:
         """Try again from the last good weights (after the user lowered the learning rate, say)."""
-        restore = getattr(self.trainer, "restore_last_good", None)
-        if restore is not None:
-            restore()
-            self.faulted = False
+        self.trainer.restore_last_good()
+        self.faulted = False
 
-    def _cmd_step(self, n: int = 1) -> None:
+    def _steps(self, n: int) -> None:
         if self.trainer is None:
             return
         if self.faulted:
             self._clear_fault()
-            if self.faulted:
-                return
         self.running = False
         self.pending = max(0, int(n))
         self._send_state()
 
-    def _cmd_epoch(self) -> None:
+    def _step(self, cmd: m.Step) -> None:
+        self._steps(cmd.n)
+
+    def _epoch(self, cmd: m.Epoch) -> None:
         """Run to the end of the current epoch (a whole epoch when at a boundary)."""
         if self.trainer is None:
             return
         spe = max(1, int(self.trainer.steps_per_epoch))
-        self._cmd_step(spe - int(self.trainer.step_count) % spe)
+        self._steps(spe - int(self.trainer.step_count) % spe)
 
-    def _cmd_lr(self, lr: float) -> None:
-        if self.trainer is not None:
-            self.trainer.set_lr(float(lr))
-            self.config = self.config.replace(lr=float(lr)) if self.config is not None else None
-            self.dirty = True
-
-    def _cmd_set(self, key: str, value: Any) -> None:
-        """A live setting other than lr/temperature (clip, epochs)."""
+    def _set_live(self, cmd: m.SetLive) -> None:
+        """A live setting reaches the Trainer between two steps; the next snapshot shows it."""
         if self.trainer is None:
             return
-        if key == "clip" and hasattr(self.trainer, "set_clip"):
-            self.trainer.set_clip(float(value))
-        else:
-            self.trainer.config = self.trainer.config.replace(**{key: value})
-        self.config = self.config.replace(**{key: value}) if self.config is not None else None
+        self.trainer.apply_live(cmd.key, cmd.value)
+        if self.config is not None:
+            self.config = self.config.replace(**{cmd.key: cmd.value})
         self._send_state()
         self.dirty = True
 
-    def _cmd_temperature(self, t: float) -> None:
+    def _set_probe(self, cmd: m.SetProbe) -> None:
         if self.trainer is not None:
-            self.trainer.set_temperature(float(t))
-            self.config = self.config.replace(temperature=float(t)) if self.config is not None else None
+            self.trainer.set_probe(int(cmd.index))
             self.emit_snapshot()
 
-    def _cmd_probe(self, index: int) -> None:
+    def _set_probe_text(self, cmd: m.SetProbeText) -> None:
+        """Probe with typed tokens (empty: back to the validation probe); a snapshot shows it at once."""
         if self.trainer is not None:
-            self.trainer.set_probe(int(index))
+            if cmd.tokens:
+                self.trainer.set_probe_text(list(cmd.tokens))
+            else:
+                self.trainer.set_probe(int(self.trainer.probe_index))
             self.emit_snapshot()
 
-    def _cmd_speed(self, steps_per_second: float) -> None:
+    def _set_bptt_trace(self, cmd: m.SetBpttTrace) -> None:
+        """Carry the probe's slow-motion BPTT trace in every snapshot (``on``) or not."""
+        self.trace_bptt = bool(cmd.on)
+        self.emit_snapshot()
+
+    def _set_speed(self, cmd: m.SetSpeed) -> None:
         """Limit training to ``steps_per_second`` (0 = no limit), so a lecture can follow it step by step."""
-        self.max_rate = max(0.0, float(steps_per_second))
+        self.max_rate = max(0.0, float(cmd.steps_per_second))
         self._next_step = 0.0
+
+    def _set_interval(self, cmd: m.SetInterval) -> None:
+        self.interval = max(0.0, float(cmd.seconds))
+
+    def _request_snapshot(self, cmd: m.RequestSnapshot) -> None:
+        self.emit_snapshot()
+
+    def _save_session(self, cmd: m.SaveSession) -> None:
+        """Save the session between two steps, here where the Trainer lives; report a ``SessionResult``."""
+        path = str(cmd.path)
+        if self.trainer is None:
+            self.send(m.SessionResult("save", False, path, message="no model yet"))
+            return
+        from rnnviz.core.io.session import save_session
+
+        try:
+            save_session(path, self.trainer)
+        except Exception as exc:
+            self.send(m.SessionResult("save", False, path, message=f"{path}: could not be saved ({exc})"))
+            return
+        self.send(m.SessionResult("save", True, path, step=int(self.trainer.step_count)))
+
+    def _open_session(self, cmd: m.OpenSession) -> None:
+        """A Trainer rebuilt from a session file (training paused). On any error the old Trainer stays and a
+        ``SessionResult`` with ``ok=False`` says why."""
+        from rnnviz.core.io.session import load_session, restore_trainer
+
+        path = str(cmd.path)
+        try:
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                trainer = restore_trainer(load_session(path), cmd.dataset)
+        except Exception as exc:
+            self.send(m.SessionResult("open", False, path, message=str(exc) or type(exc).__name__))
+            return
+        self.trainer, self.config, self.dataset = trainer, trainer.config, trainer.dataset
+        self.running = False
+        self.pending = 0
+        self.faulted = bool(trainer.fault)
+        self.send(m.Configured(trainer.config, int(trainer.model.n_params), int(trainer.steps_per_epoch),
+                               session=path))
+        self.send(m.SessionResult("open", True, path, step=int(trainer.step_count)))
+        self._send_state()
+        self.emit_snapshot()
+
+    def _share_weights(self, cmd: m.ShareWeights) -> None:
+        """A/B race: before the first step, take the initial weights the Config ``donor`` (A) would start from,
+        wherever a parameter's shape matches (``rnnviz.core.explore.race``); a ``Shared`` event names them."""
+        if self.trainer is None or int(self.trainer.step_count) != 0:
+            return
+        from rnnviz.core.explore.race import share_initial_weights
+
+        plan = share_initial_weights(self.trainer, cmd.donor)
+        self.send(m.Shared(tuple(plan.shared), tuple(plan.own), plan.reason))
+        self.emit_snapshot()
+
+    HANDLERS: dict[type, Callable[[Any, Any], None]] = {
+        m.Start: _start, m.Pause: _pause, m.Toggle: _toggle, m.Step: _step, m.Epoch: _epoch, m.Reset: _reset,
+        m.Configure: _configure, m.SetLive: _set_live, m.SetProbe: _set_probe, m.SetProbeText: _set_probe_text,
+        m.SetBpttTrace: _set_bptt_trace, m.SetSpeed: _set_speed, m.SetInterval: _set_interval,
+        m.RequestSnapshot: _request_snapshot, m.SaveSession: _save_session, m.OpenSession: _open_session,
+        m.ShareWeights: _share_weights, m.Stop: _stop,
+    }
 
     def wait_time(self) -> float:
         """How long the caller may wait for commands before the next ``tick`` has work (0 = now)."""
@@ -200,20 +277,12 @@ class TrainingLoop:
             return 0.0
         return min(0.1, max(0.0, self._next_step - time.perf_counter()))
 
-    def _cmd_interval(self, seconds: float) -> None:
-        self.interval = max(0.0, float(seconds))
-
-    def _cmd_snapshot(self) -> None:
-        self.emit_snapshot()
-
     # --- work ---------------------------------------------------------------------------------------
     def _send_state(self) -> None:
         t = self.trainer
-        self.send("state", {
-            "running": self.running or self.pending > 0, "done": bool(t is not None and t.done),
-            "step": int(t.step_count) if t is not None else 0, "epoch": int(t.epoch) if t is not None else 0,
-            "faulted": self.faulted,
-        })
+        self.send(m.TrainingState(running=self.running or self.pending > 0, done=bool(t is not None and t.done),
+                                  step=int(t.step_count) if t is not None else 0,
+                                  epoch=int(t.epoch) if t is not None else 0, faulted=self.faulted))
 
     def emit_snapshot(self) -> None:
         if self.trainer is None:
@@ -222,16 +291,16 @@ class TrainingLoop:
         try:
             with np.errstate(all="ignore"), warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
-                snap = self.trainer.snapshot()
+                snap = build_snapshot(self.trainer, bptt=self.trace_bptt)
         except Exception as exc:
-            self.send("error", f"snapshot: {exc}\n{traceback.format_exc(limit=3)}")
+            self.send(m.Error(f"snapshot: {exc}\n{traceback.format_exc(limit=3)}"))
             return
         now = time.perf_counter()
         cost = now - start
         self.snapshot_cost = cost if self.snapshot_cost == 0.0 else 0.8 * self.snapshot_cost + 0.2 * cost
         self.last_emit = now
         self.dirty = False
-        self.send("snapshot", snap)
+        self.send(m.SnapshotReady(snap))
 
     def _due(self, now: float) -> bool:
         # the snapshot clock: never faster than `interval`, and slower when snapshots cost a big share of the time
@@ -261,9 +330,9 @@ class TrainingLoop:
             self.pending = 0
             if _is_fault(exc):
                 self.faulted = True
-                self.send("fault", fault_message(trainer, exc))
+                self.send(m.Fault(fault_message(trainer, exc)))
             else:
-                self.send("error", f"training step failed: {exc}\n{traceback.format_exc(limit=4)}")
+                self.send(m.Error(f"training step failed: {exc}\n{traceback.format_exc(limit=4)}"))
             self._send_state()
             self.emit_snapshot()
             return False
@@ -284,83 +353,12 @@ class TrainingLoop:
         return True
 
 
-    # --- exploring: typed probe, slow-motion BPTT (issue 5) -------------------------------------------
-    def _cmd_probe_text(self, tokens: list) -> None:
-        """Probe with typed tokens (empty: back to the validation probe); a snapshot shows it at once."""
-        if self.trainer is not None:
-            if tokens:
-                self.trainer.set_probe_text(list(tokens))
-            else:
-                self.trainer.set_probe(int(getattr(self.trainer, "probe_index", 0)))
-            self.emit_snapshot()
-
-    def _cmd_bptt_trace(self, on: bool) -> None:
-        """Carry the probe's slow-motion BPTT trace in every snapshot (``on``) or not."""
-        if self.trainer is not None:
-            self.trainer.trace_bptt = bool(on)
-            self.emit_snapshot()
-
-    # --- sessions (appended) --------------------------------------------------------------------------
-    def _cmd_save_session(self, path: str) -> None:
-        """Save the session between two steps, here where the Trainer lives; report a ``session`` event."""
-        if self.trainer is None:
-            self.send("session", {"action": "save", "ok": False, "path": str(path), "message": "no model yet"})
-            return
-        from rnnviz.core.io.session import save_session
-
-        try:
-            save_session(path, self.trainer)
-        except Exception as exc:
-            self.send("session", {"action": "save", "ok": False, "path": str(path),
-                                  "message": f"{path}: could not be saved ({exc})"})
-            return
-        self.send("session", {"action": "save", "ok": True, "path": str(path),
-                              "step": int(self.trainer.step_count)})
-
-    def _cmd_open_session(self, path: str, dataset: Any = None) -> None:
-        """A Trainer rebuilt from a session file (training paused). On any error the old Trainer stays and a
-        ``session`` event with ``ok=False`` says why."""
-        from rnnviz.core.io.session import load_session, restore_trainer
-
-        try:
-            with np.errstate(all="ignore"), warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                trainer = restore_trainer(load_session(path), dataset)
-        except Exception as exc:
-            self.send("session", {"action": "open", "ok": False, "path": str(path),
-                                  "message": str(exc) or type(exc).__name__})
-            return
-        if self.trainer is not None and hasattr(self.trainer, "trace_bptt"):
-            trainer.trace_bptt = self.trainer.trace_bptt        # a view option of the window, not of the run
-        self.trainer, self.config, self.dataset = trainer, trainer.config, trainer.dataset
-        self.running = False
-        self.pending = 0
-        self.faulted = bool(trainer.fault)
-        self.send("configured", {"config": trainer.config, "n_params": int(trainer.model.n_params),
-                                 "steps_per_epoch": int(trainer.steps_per_epoch), "session": str(path)})
-        self.send("session", {"action": "open", "ok": True, "path": str(path), "step": int(trainer.step_count)})
-        self._send_state()
-        self.emit_snapshot()
-
-    # --- A/B race (appended) --------------------------------------------------------------------------
-    def _cmd_share_weights(self, donor: Any) -> None:
-        """A/B race: before the first step, take the initial weights the Config ``donor`` (A) would start from,
-        wherever a parameter's shape matches (``rnnviz.core.explore.race``); a ``shared`` event names them."""
-        if self.trainer is None or int(getattr(self.trainer, "step_count", 0)) != 0:
-            return
-        from rnnviz.core.explore.race import share_initial_weights
-
-        plan = share_initial_weights(self.trainer, donor)
-        self.send("shared", {"shared": plan.shared, "own": plan.own, "reason": plan.reason})
-        self.emit_snapshot()
-
-
 # --- the process backend's child ------------------------------------------------------------------------
 def _child_main(conn: Any, factory: str, interval: float, budget: float) -> None:
-    """Runs in the training subprocess: the same loop, commands and events over a pipe."""
-    def send(kind: str, payload: Any) -> None:
+    """Runs in the training subprocess: the same loop, commands and events (``messages``) over a pipe."""
+    def send(event: m.Event) -> None:
         try:
-            conn.send((kind, payload))
+            conn.send(event)
         except (BrokenPipeError, EOFError, OSError):
             loop.stopped = True
 
@@ -377,7 +375,7 @@ def _child_main(conn: Any, factory: str, interval: float, budget: float) -> None
         pass  # the window went away: just end
     finally:
         try:
-            conn.send(("stopped", None))
+            conn.send(m.Stopped())
         except Exception:
             pass
         conn.close()

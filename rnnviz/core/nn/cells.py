@@ -35,11 +35,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnnviz.core.nn.reference import GATES, detached
+from rnnviz.core.config import GATES
+from rnnviz.core.nn.reference import detached
 from rnnviz.core.nn.workspace import buffer, flush_subnormal
-
-__all__ = ["GATES", "Cache", "gate_blocks", "gru_backward", "gru_forward", "lstm_backward", "lstm_forward",
-           "rnn_backward", "rnn_forward", "sigmoid"]
 
 
 def sigmoid(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:

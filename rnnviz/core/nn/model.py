@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnnviz.core.config import Config
+from rnnviz.core.config import GATES, Config
 from rnnviz.core.data.batch import IGNORE, Batch
 from rnnviz.core.nn import cells, init
 from rnnviz.core.nn.workspace import buffer, scatter_add_rows
@@ -72,7 +72,7 @@ class Result:
 
 
 def _gate_count(cell: str) -> int:
-    return len(cells.GATES[cell])
+    return len(GATES[cell])
 
 
 def param_specs(cfg: Config, n_vocab: int, n_classes: int) -> list[ParamSpec]:
@@ -138,7 +138,7 @@ class RNNModel:
         self.grad = np.zeros(self.n_params, dtype=self.dtype)   # (P,) every gradient
         self._store, self.params, self._gstore, self.grads = {}, {}, {}, {}
         self._work: dict = {}     # backward scratch buffers by layer/direction suffix, reused across steps
-        self._flush_subnormal = False  # float32: set after a backward pass whose gradients vanished (workspace.flush_subnormal)
+        self._flush_subnormal = False  # float32: set after a backward pass whose gradients vanished (flush_subnormal)
         for spec, lo, hi in zip(self.specs, self.offsets[:-1], self.offsets[1:]):
             stored = spec.shape[::-1] if spec.transposed else spec.shape
             for buf, store, public in ((self.flat, self._store, self.params), (self.grad, self._gstore, self.grads)):
@@ -190,10 +190,20 @@ class RNNModel:
                 f[...] = cfg.forget_bias                      # the forget gate's block only
         # biases other than the LSTM forget gate stay 0
 
+    @property
+    def flush_subnormal(self) -> bool:
+        """float32: whether the next backward pass flushes subnormal gradients to 0 (set by the last backward
+        pass, see ``workspace.flush_subnormal``); part of the state a resumed run needs to repeat the numbers."""
+        return self._flush_subnormal
+
+    @flush_subnormal.setter
+    def flush_subnormal(self, on: bool) -> None:
+        self._flush_subnormal = bool(on)
+
     def W_blocks(self) -> dict[str, np.ndarray]:
         """The d x d blocks of the first layer's W, by gate name."""
         d, W = self.d, self.params["W"]
-        return {name: W[g * d : (g + 1) * d] for g, name in enumerate(cells.GATES[self.cfg.cell])}
+        return {name: W[g * d : (g + 1) * d] for g, name in enumerate(GATES[self.cfg.cell])}
 
     # --------------------------------------------------------------------------------------------- forward
     def _cell_forward(self, X: np.ndarray, suffix: str, work: dict | None) -> cells.Cache:

@@ -38,10 +38,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rnnviz.core.config import GATES          # the gate blocks of U, W and b, in their stacking order
 from rnnviz.core.data.batch import IGNORE
-
-GATES = {"rnn": ("s",), "lstm": ("i", "f", "g", "o"), "gru": ("r", "z", "n")}
-"""The gate blocks of U, W and b, in their stacking order (the vanilla cell has one block)."""
 
 
 # ------------------------------------------------------------------------------------------- small pieces

@@ -42,3 +42,24 @@ class History:
     def view(self) -> tuple[np.ndarray, np.ndarray]:
         """(steps (n,), values (n, width)) — views; copy before handing them to another thread."""
         return self.steps[: self.n], self.values[: self.n]
+
+    def state_dict(self) -> dict:
+        """Copies of the rows kept and the decimation state (what ``from_state`` needs to go on exactly)."""
+        return {"steps": self.steps[: self.n].copy(), "values": self.values[: self.n].copy(), "n": self.n,
+                "stride": self.stride, "offered": self._offered, "capacity": self.capacity}
+
+    @classmethod
+    def from_state(cls, state: dict) -> "History":
+        """The History ``state_dict`` described (ValueError when its parts do not fit together)."""
+        steps, values = np.asarray(state["steps"]), np.asarray(state["values"])
+        n, stride, offered = int(state["n"]), int(state["stride"]), int(state["offered"])
+        if values.ndim != 2 or steps.shape != (n,) or values.shape[0] != n or stride < 1 or offered < n:
+            raise ValueError(f"history state does not fit together: {n} rows, steps {steps.shape}, "
+                             f"values {values.shape}, stride {stride}, {offered} offered")
+        hist = cls(values.shape[1], int(state["capacity"]))
+        if n > hist.capacity:
+            raise ValueError(f"history state has {n} rows, more than its capacity {hist.capacity}")
+        hist.steps[:n] = steps
+        hist.values[:n] = values
+        hist.n, hist.stride, hist._offered = n, stride, offered
+        return hist

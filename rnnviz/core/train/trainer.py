@@ -1,35 +1,34 @@
-"""The training loop: batches, BPTT, optimiser, evaluation and the Snapshots the window draws.
+"""The training loop: batches, BPTT, optimiser, evaluation.
 
 The Trainer knows nothing of any screen. A caller drives it one step at a time (``step()``), so a worker can
-pause, change the learning rate or stop between any two steps; others watch through callbacks and
-``snapshot()``. Same config and seed => identical numbers.
+pause, change a live setting (``apply_live``) or stop between any two steps; others watch through callbacks and
+its public fields (``rnnviz.core.explore.capture`` builds the Snapshot the window draws from them).
+``state_dict()`` / ``load_state_dict()`` carry everything needed to go on exactly where a run stopped.
+Same config and seed => identical numbers.
 """
 from __future__ import annotations
 
 import math
 import time
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
-from rnnviz.core.config import Config, validate
-from rnnviz.core.data.batch import IGNORE, Batch, Dataset, iterate_batches, make_batch
+from rnnviz.core.config import LIVE_FIELDS, MARKED_FIELDS, Config, from_dict, validate
+from rnnviz.core.data.batch import Batch, Dataset, iterate_batches, make_batch
 from rnnviz.core.errors import TrainingFault
-from rnnviz.core.explore import bptt_trace
-from rnnviz.core.explore.typed_probe import typed_targets
 from rnnviz.core.nn.model import RNNModel
 from rnnviz.core.nn.optim import Optimizer, clip_global_norm
-from rnnviz.core.snapshot import Probe, Snapshot, frozen_array
 from rnnviz.core.train import confusion_cells, metrics
 from rnnviz.core.train.history import History
 
 LOSS_CAP = 20000        # training-loss and parameter-gradient history rows kept (decimated beyond)
 GRAD_FLOW_CAP = 400     # gradient-flow heatmap rows kept
 MARKER_CAP = 200        # setting-change markers kept (oldest dropped)
-MARKED_SETTINGS = ("lr", "clip", "epochs")   # live settings whose change during training leaves a marker
 WEIGHT_LIMIT = 1e6      # a step that leaves any |weight| above this has exploded: fault (tanh/sigmoid saturate, relu overflows)
 EVAL_CAP = 2000         # evaluations kept in eval_history (every second old one dropped when full; newest always kept)
 EVAL_BATCH = 256
+HISTORIES = {"loss": "loss_history", "param_grad": "param_grad_history", "grad_flow": "grad_flow"}
 
 FAULT_ADVICE = ("Exploding gradients: the products of dS_t/dS_(t-1) along the sequence grew without bound. "
                 "Try gradient clipping (e.g. clip = 1), a lower learning rate, or a smaller spectral radius of W "
@@ -52,7 +51,7 @@ class Trainer:
             dataset = load_dataset(config)
         if dataset.task != config.task:
             config = config.replace(task=dataset.task)
-        self.config = config
+        self._config = config
         self.dataset = dataset
         self.callbacks = list(callbacks)
         self.monitor_every = max(1, monitor_every)
@@ -66,8 +65,8 @@ class Trainer:
         self.steps_per_epoch = max(1, math.ceil(n_train / config.batch_size))
         self.step_count = 0
         self.epoch = 0
-        self._order = self.rng.permutation(n_train)
-        self._pos = 0
+        self._order = self.rng.permutation(n_train)     # this epoch's data order
+        self._pos = 0                                   # examples of it already taken
         self.fault: str | None = None
         self.markers: list[tuple[int, str]] = []     # (step, "lr 0.01→0.001"): live changes during training
         self.temperature = config.temperature
@@ -84,16 +83,16 @@ class Trainer:
         self.param_grad_history = History(len(names), LOSS_CAP)
         self.eval_history: list[dict] = []
         self.last_eval: dict | None = None
+        self.last_cells: dict[str, np.ndarray] = {}     # confusion_cells of the last evaluation ({} before one)
         self.sample_text = ""
         monitor_n = min(config.batch_size, len(dataset.val))
         self.monitor_batch = make_batch(dataset.val, np.arange(monitor_n), self.pad_id, dataset.task)
         self.grad_flow = History(self.monitor_batch.ids.shape[1], GRAD_FLOW_CAP)
         self.monitor_norms = np.zeros(self.monitor_batch.ids.shape[1])
         self.monitor_norms_last = self.monitor_norms
-        self.probe_index = 0
-        self.probe_tokens: list[str] | None = None
-        self.trace_bptt = False         # add the slow-motion BPTT trace (core.bptt_trace) to each probe
-        self._record_monitor()
+        self.probe_index = 0                            # the validation example the window looks inside
+        self.probe_tokens: list[str] | None = None      # or typed tokens instead (core.explore.typed_probe)
+        self.record_monitor()
 
     # ---------------------------------------------------------------------------------------- settings
     @property
@@ -102,20 +101,18 @@ class Trainer:
 
     @config.setter
     def config(self, new: Config) -> None:
-        """Replacing the settings between steps: a changed lr, clip or epochs after step 0 leaves a marker."""
-        old = getattr(self, "_config", None)
-        self._config = new
-        if old is not None:
-            for key in MARKED_SETTINGS:
-                if getattr(old, key) != getattr(new, key):
-                    self.add_marker(key, getattr(old, key), getattr(new, key))
+        """Replacing the settings between steps: a changed MARKED_FIELDS setting after step 0 leaves a marker."""
+        old, self._config = self._config, new
+        for key in MARKED_FIELDS:
+            if getattr(old, key) != getattr(new, key):
+                self.add_marker(key, getattr(old, key), getattr(new, key))
 
     def add_marker(self, key: str, old: float, new: float) -> None:
         """Record "key old→new" at the current step (only once training has started; at most MARKER_CAP kept).
 
         Several changes of one setting between the same two steps (a slider dragged while paused) make one
         marker from the first old value to the last new one, and none when it ends where it began."""
-        if getattr(self, "step_count", 0) <= 0:
+        if self.step_count <= 0:
             return
         if self.markers and self.markers[-1][0] == self.step_count and self.markers[-1][1].startswith(key + " "):
             old_text = self.markers.pop()[1][len(key) + 1:].split("\u2192")[0]
@@ -130,20 +127,29 @@ class Trainer:
     def lr(self) -> float:
         return self.optimizer.lr
 
-    def set_lr(self, lr: float) -> None:
-        """Change the learning rate between steps."""
-        self.config = self.config.replace(lr=float(lr))
-        self.optimizer.lr = float(lr)
+    def apply_live(self, key: str, value: Any) -> None:
+        """Put the live setting ``key`` (one of LIVE_FIELDS) in force between two steps.
 
-    def set_clip(self, clip: float) -> None:
-        self.config = self.config.replace(clip=float(clip))
-
-    def set_temperature(self, temperature: float) -> None:
-        if max(0.0, float(temperature)) != self.temperature:
-            self.add_marker("temperature", self.temperature, max(0.0, float(temperature)))
-        self.temperature = max(0.0, float(temperature))
-        if self.dataset.task == "generation":
-            self._sample()
+        lr goes to the optimiser, clip and epochs to the settings (each leaves a marker once training has
+        started); temperature resamples the generated text (and leaves a marker too). Any other key is a
+        ValueError: changing it needs a new Trainer."""
+        if key == "lr":
+            self.config = self.config.replace(lr=float(value))
+            self.optimizer.lr = float(value)
+        elif key == "clip":
+            self.config = self.config.replace(clip=float(value))
+        elif key == "epochs":
+            self.config = self.config.replace(epochs=int(value))
+        elif key == "temperature":
+            temperature = max(0.0, float(value))
+            if temperature != self.temperature:
+                self.add_marker("temperature", self.temperature, temperature)
+            self.temperature = temperature
+            if self.dataset.task == "generation":
+                self._sample()
+        else:
+            raise ValueError(f"{key} is not a live setting (live: {', '.join(sorted(LIVE_FIELDS))}); "
+                             f"changing it needs a new model")
 
     def set_probe(self, index: int) -> None:
         """Make validation example ``index`` the probe sequence."""
@@ -159,6 +165,11 @@ class Trainer:
     @property
     def done(self) -> bool:
         return self.epoch >= self.config.epochs
+
+    @property
+    def epoch_progress(self) -> float:
+        """The share of this epoch's training examples already taken, in [0, 1]."""
+        return self._pos / max(len(self._order), 1)
 
     # -------------------------------------------------------------------------------------------- steps
     def _next_batch(self) -> Batch:
@@ -212,7 +223,7 @@ class Trainer:
         g2 = grad * grad
         self.param_grad_history.append(self.step_count, np.sqrt(np.add.reduceat(g2, model.offsets[:-1])))
         if self.step_count % self.monitor_every == 0:
-            self._record_monitor()
+            self.record_monitor()
         elapsed = time.perf_counter() - start
         self._step_seconds = elapsed if self._step_seconds == 0 else 0.9 * self._step_seconds + 0.1 * elapsed
         for cb in self.callbacks:
@@ -266,8 +277,11 @@ class Trainer:
         self.fault = None
 
     # ------------------------------------------------------------------------------------------ measures
-    def _record_monitor(self) -> None:
-        """Gradient flow of the fixed monitor batch (does not change the weights)."""
+    def record_monitor(self, restart: bool = False) -> None:
+        """Record the gradient flow of the fixed monitor batch (does not change the weights). ``restart``: drop
+        the rows recorded so far first (the weights were replaced before the first step, as in an A/B race)."""
+        if restart:
+            self.grad_flow = History(self.grad_flow.values.shape[1], self.grad_flow.capacity)
         with np.errstate(all="ignore"):
             res = self.model.loss_and_grads(self.monitor_batch)
             self.monitor_norms = res.grad_norms.copy()
@@ -322,87 +336,106 @@ class Trainer:
         join = "" if self.dataset.tokenizer == "char" else " "
         self.sample_text = join.join(vocab.decode(list(prompt) + out))
 
-    def probe(self) -> Probe:
-        """Hidden states, predictions and gradient flow of the probe sequence."""
-        ds, model = self.dataset, self.model
-        if self.probe_tokens is not None:
-            tokens = list(self.probe_tokens)
-            ids = ds.vocab.encode(tokens)
-            tokens = [t if i != ds.vocab.unk_id else "<unk>" for t, i in zip(tokens, ids)]
-            target = np.full(len(ids), IGNORE) if ds.task != "classification" else np.array(IGNORE)
-            source = "typed"
-        else:
-            i = self.probe_index
-            tokens, ids = list(ds.val.tokens[i]), np.asarray(ds.val.ids[i])
-            target = np.asarray(ds.val.targets[i])
-            source = f"validation #{i}"
-        T = len(ids)
-        with np.errstate(all="ignore"):
-            fw = model.forward(ids[None, :], np.array([T]))
-            states = fw.top[:, 0, :]
-            cache = fw.caches[-1][0].cell
-            pre = (cache.pre if cache.pre is not None else cache.A)[:, 0, :]
-            grad_target, target_from = target, "label"
-            if source == "typed":   # no label: see core.typed_probe for what the gradient is taken against
-                target, grad_target, target_from = typed_targets(ds.task, ids, model.predict(ids[None, :],
-                                                                                             np.array([T]))[0])
-            batch = Batch(ids=ids[None, :], lengths=np.array([T]), index=np.array([0]),
-                          targets=(grad_target[None] if grad_target.ndim else np.array([int(grad_target)])))
-            if (grad_target != IGNORE).any():
-                res = model.loss_and_grads(batch)
-                probs, norms = res.probs[0], res.grad_norms
-            else:
-                probs, norms, target_from = model.predict(batch.ids, batch.lengths)[0], np.full(T, np.nan), ""
-            slow = (bptt_trace.trace(model, ids, grad_target)
-                    if getattr(self, "trace_bptt", False) and target_from else None)
-        predicted = probs.argmax(axis=-1)
-        return Probe(tokens=tuple(tokens), ids=frozen_array(ids), states=frozen_array(states),
-                     probs=frozen_array(probs), target=frozen_array(target), predicted=frozen_array(predicted),
-                     grad_norms=frozen_array(norms), preact=frozen_array(pre), source=source,
-                     target_from=target_from, bptt=slow)
-
     @property
     def steps_per_second(self) -> float:
         return 1.0 / self._step_seconds if self._step_seconds > 0 else 0.0
 
-    def snapshot(self) -> Snapshot:
-        """A frozen, copied record of everything the window draws (a few milliseconds)."""
-        ds, model = self.dataset, self.model
-        steps, losses = self.loss_history.view()
-        pg_steps, pg_values = self.param_grad_history.view()
-        gf_steps, gf_values = self.grad_flow.view()
+    # -------------------------------------------------------------------------------------------- state
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to go on exactly from here, as copies (plain values and NumPy arrays): the settings
+        in force, the weights, the optimiser state (m, v, t), step and epoch, this epoch's data order and the
+        position in it, both random generators, the histories, the evaluations, the markers, the probe choice,
+        the fault and the last measurements. Call between two steps; ``load_state_dict`` takes it back."""
+        model, opt = self.model, self.optimizer
         evals = self.eval_history
-        nan = float("nan")
-        last = self.last_eval or {}
-        blocks = model.W_blocks()
-        with np.errstate(all="ignore"):
-            eigs = {g: np.linalg.eigvals(b.astype(np.float64)) if np.isfinite(b).all() else np.zeros(0, complex)
-                    for g, b in blocks.items()}
-        k = ds.n_classes
-        return Snapshot(
-            step=self.step_count, epoch=self.epoch, epoch_progress=self._pos / max(len(self._order), 1),
-            steps_per_second=self.steps_per_second, lr=self.lr, clip=self.config.clip, task=ds.task,
-            cell=self.config.cell, classes=tuple(ds.classes), config=self.config.to_dict(), n_params=model.n_params,
-            fault=self.fault,
-            train_steps=frozen_array(steps), train_loss=frozen_array(losses[:, 0]),
-            val_steps=frozen_array([e["step"] for e in evals], np.int64),
-            val_loss=frozen_array([e["val_loss"] for e in evals], np.float64),
-            val_accuracy=frozen_array([nan if e["val_accuracy"] is None else e["val_accuracy"] for e in evals],
-                                      np.float64),
-            val_perplexity=frozen_array([nan if e["val_perplexity"] is None else e["val_perplexity"]
-                                         for e in evals], np.float64),
-            grad_norms=frozen_array(self.monitor_norms), grad_norms_last=frozen_array(self.monitor_norms_last),
-            grad_flow_steps=frozen_array(gf_steps), grad_flow=frozen_array(gf_values),
-            param_grad_steps=frozen_array(pg_steps),
-            param_grad_norms={name: frozen_array(pg_values[:, j]) for j, name in enumerate(model.param_names)},
-            confusion=frozen_array(last.get("confusion", np.zeros((k, k) if ds.task != "generation" else (0, 0),
-                                                                  np.int64))),
-            per_class_accuracy=frozen_array(last.get("per_class_accuracy", np.full(k, nan))),
-            W=frozen_array(model.params["W"]), gate_names=tuple(blocks),
-            eigenvalues={g: frozen_array(e) for g, e in eigs.items()},
-            spectral_radius={g: float(np.max(np.abs(e))) if e.size else nan for g, e in eigs.items()},
-            probe=self.probe() if len(ds.val) else None,
-            sample_text=self.sample_text, sample_temperature=self.temperature,
-            confusion_examples=dict(getattr(self, "last_cells", {}) or {}),
-            markers=tuple(self.markers),
-        )
+        return {
+            "config": self.config.to_dict(),
+            "params": {name: model.get(name) for name in model.param_names},
+            "optimizer": {"m": opt.m.copy(), "v": opt.v.copy(), "t": int(opt.t)},
+            "flush_subnormal": model.flush_subnormal,
+            "step_count": int(self.step_count), "epoch": int(self.epoch),
+            "order": np.array(self._order, dtype=np.int64), "pos": int(self._pos),
+            "rng": self.rng.bit_generator.state, "sample_rng": self.sample_rng.bit_generator.state,
+            "fault": self.fault, "temperature": float(self.temperature),
+            "last_loss": float(self.last_loss), "last_grad_norm": float(self.last_grad_norm),
+            "sample_text": self.sample_text,
+            "probe_index": int(self.probe_index),
+            "probe_tokens": list(self.probe_tokens) if self.probe_tokens is not None else None,
+            "markers": [(int(s), str(t)) for s, t in self.markers],
+            "monitor_every": int(self.monitor_every),
+            "monitor_norms": np.array(self.monitor_norms), "monitor_norms_last": np.array(self.monitor_norms_last),
+            "histories": {key: getattr(self, attr).state_dict() for key, attr in HISTORIES.items()},
+            "eval_cap": int(self.eval_cap),
+            "evals": [{k: (np.array(v) if isinstance(v, np.ndarray) else v) for k, v in e.items()} for e in evals],
+            "last_eval_is_latest": self.last_eval is not None and bool(evals) and self.last_eval is evals[-1],
+            "last_cells": dict(self.last_cells),        # read-only arrays: shared, not copied
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Go on from ``state`` (a ``state_dict`` of a Trainer with the same settings and data; the live settings
+        in it may differ and are taken over). Everything is checked before anything changes: a state that does
+        not fit this Trainer raises ValueError (KeyError for a missing part) and leaves the Trainer as it was."""
+        model, opt = self.model, self.optimizer
+        config = from_dict(state["config"])
+        other = [k for k, v in config.to_dict().items() if getattr(self.config, k) != v and k not in LIVE_FIELDS]
+        if other:
+            raise ValueError("the state was saved with other settings: " + ", ".join(
+                f"{k} {getattr(config, k)!r} (here {getattr(self.config, k)!r})" for k in other))
+        params = {name: np.asarray(value) for name, value in state["params"].items()}
+        if sorted(params) != sorted(model.param_names):
+            raise ValueError(f"the state has parameters {sorted(params)}, the model {sorted(model.param_names)}")
+        for name, value in params.items():
+            if value.shape != model.params[name].shape:
+                raise ValueError(f"parameter {name} has shape {value.shape}, the model {model.params[name].shape}")
+        m, v = np.asarray(state["optimizer"]["m"]), np.asarray(state["optimizer"]["v"])
+        if m.shape != opt.m.shape or v.shape != opt.v.shape:
+            raise ValueError(f"optimiser state of {m.shape} / {v.shape} values, the model has {opt.m.shape}")
+        order, pos = np.asarray(state["order"], dtype=np.int64), int(state["pos"])
+        n_train = len(self.dataset.train)
+        if order.shape != (n_train,) or not 0 <= pos <= n_train:
+            raise ValueError(f"data order of {order.size} examples at position {pos}; the data have {n_train}")
+        histories = {key: History.from_state(state["histories"][key]) for key in HISTORIES}
+        for key, attr in HISTORIES.items():
+            width, want = histories[key].values.shape[1], getattr(self, attr).values.shape[1]
+            if width != want:
+                raise ValueError(f"history {key} has {width} columns, this Trainer {want}")
+        monitor = np.array(state["monitor_norms"]), np.array(state["monitor_norms_last"])
+        if any(a.shape != self.monitor_norms.shape for a in monitor):
+            raise ValueError(f"monitor gradient flow of {monitor[0].shape}, "
+                             f"the monitor batch {self.monitor_norms.shape}")
+        for key, rng in (("rng", self.rng), ("sample_rng", self.sample_rng)):
+            type(rng.bit_generator)().state = state[key]      # raises for a state of another kind
+        probe_index = int(state["probe_index"])
+        if not 0 <= probe_index < max(len(self.dataset.val), 1):
+            raise ValueError(f"probe index {probe_index} outside the {len(self.dataset.val)} validation examples")
+        evals = [{k: (np.array(v) if isinstance(v, np.ndarray) else v) for k, v in e.items()}
+                 for e in state["evals"]]
+        tokens = state["probe_tokens"]
+        plain = {"step_count": int(state["step_count"]), "epoch": int(state["epoch"]), "fault": state["fault"],
+                 "temperature": float(state["temperature"]), "last_loss": float(state["last_loss"]),
+                 "last_grad_norm": float(state["last_grad_norm"]), "sample_text": str(state["sample_text"]),
+                 "probe_index": probe_index, "probe_tokens": list(tokens) if tokens is not None else None,
+                 "markers": [(int(s), str(t)) for s, t in state["markers"]],
+                 "monitor_every": max(1, int(state["monitor_every"])), "eval_cap": int(state["eval_cap"]),
+                 "eval_history": evals, "last_cells": dict(state["last_cells"]),
+                 "last_eval": evals[-1] if evals and state["last_eval_is_latest"] else None}
+        t, flush = int(state["optimizer"]["t"]), bool(state["flush_subnormal"])
+        # everything is read and fits: take it over
+        self._config = config
+        for name, value in params.items():
+            model.set(name, value)
+        opt.load_state({"m": m, "v": v, "t": t})
+        opt.lr = config.lr
+        model.flush_subnormal = flush
+        np.copyto(self._last_good, model.flat)
+        np.copyto(self._good_m, opt.m)
+        np.copyto(self._good_v, opt.v)
+        self._good_t = opt.t
+        self._order, self._pos = order.copy(), pos
+        self.rng.bit_generator.state = state["rng"]
+        self.sample_rng.bit_generator.state = state["sample_rng"]
+        self.monitor_norms, self.monitor_norms_last = monitor
+        for key, attr in HISTORIES.items():
+            setattr(self, attr, histories[key])
+        for name, value in plain.items():
+            setattr(self, name, value)

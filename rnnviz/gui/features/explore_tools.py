@@ -143,9 +143,8 @@ class ExploreTools(QObject):
 
     @Slot(object)
     def _on_model_reset(self, info: Any) -> None:
-        # a new Trainer starts with the validation probe and no trace: ask again for what is on screen
-        if self.tracing:
-            self.controller.set_bptt_trace(True)
+        # a new Trainer starts with the validation probe: ask again for the typed one (the BPTT trace is a view
+        # option of the training loop and stays on)
         if self.typed:
             self.controller.set_probe_text(self.typed)
 

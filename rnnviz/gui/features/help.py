@@ -1,8 +1,9 @@
 """The "?" on every panel: the equation the panel draws, in the seed notation, and what to look for.
 
-Texts depend on the settings in force (the cell's equations, the task's output), so they are made when "?" is
-clicked: ``help_text(key, config)``. ``install(window)`` puts a small "?" button in the bottom-right corner of each
-panel; ``window.help.show`` shows a text (a QMessageBox; tests replace it).
+The texts are the panels' own (``PanelSpec.help`` in ``panels.registry``, written in ``panels.help_texts``); they
+depend on the settings in force (the cell's equations, the task's output), so they are made when "?" is clicked:
+``help_text(key, config)``. ``install(window)`` puts a small "?" button in the bottom-right corner of each panel;
+``window.help.show`` shows a text (a QMessageBox; tests replace it).
 """
 from __future__ import annotations
 
@@ -11,156 +12,12 @@ from typing import Any, Callable
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QMessageBox, QToolButton, QWidget
 
-CELL_EQUATIONS = {
-    "rnn": "s<sub>t</sub> = g(U x<sub>t</sub> + W s<sub>t-1</sub> + b), &nbsp; g = {activation}",
-    "lstm": ("[a<sub>i</sub>, a<sub>f</sub>, a<sub>g</sub>, a<sub>o</sub>] = U x<sub>t</sub> + W s<sub>t-1</sub> + b "
-             "(gate order i, f, g, o)<br>i = &sigma;(a<sub>i</sub>), f = &sigma;(a<sub>f</sub>), "
-             "g = tanh(a<sub>g</sub>), o = &sigma;(a<sub>o</sub>)<br>"
-             "c<sub>t</sub> = f &#8857; c<sub>t-1</sub> + i &#8857; g, &nbsp; s<sub>t</sub> = o &#8857; tanh(c<sub>t</sub>)"),
-    "gru": ("r = &sigma;(U<sub>r</sub> x<sub>t</sub> + b<sub>r</sub> + W<sub>r</sub> s<sub>t-1</sub>), "
-            "z = &sigma;(U<sub>z</sub> x<sub>t</sub> + b<sub>z</sub> + W<sub>z</sub> s<sub>t-1</sub>) "
-            "(gate order r, z, n)<br>"
-            "n = tanh(U<sub>n</sub> x<sub>t</sub> + b<sub>n</sub> + r &#8857; (W<sub>n</sub> s<sub>t-1</sub> + b<sub>hn</sub>)), "
-            "&nbsp; s<sub>t</sub> = (1 &minus; z) &#8857; n + z &#8857; s<sub>t-1</sub>"),
-}
-
-OUTPUTS = {
-    "classification": ("y = softmax(V s<sub>T</sub> + c), read at each sequence's <i>true</i> last step T "
-                       "(its length), never at padding"),
-    "labelling": "y<sub>t</sub> = softmax(V s<sub>t</sub> + c) at every real step t (padding masked out)",
-    "generation": ("y<sub>t</sub> = softmax(V s<sub>t</sub> + c): the distribution of the next token "
-                   "x<sub>t+1</sub>"),
-}
+from rnnviz.gui.panels.registry import PANELS
 
 
-def _cell(config: Any) -> str:
-    text = CELL_EQUATIONS.get(config.cell, CELL_EQUATIONS["rnn"]).format(activation=config.activation)
-    if config.bidirectional:
-        text += "<br>Bidirectional: a second cell reads the sequence backwards; s<sub>t</sub> = [forward; backward]."
-    return text
-
-
-def _loss(config: Any) -> str:
-    metric = ("perplexity = exp(mean loss per token): about the number of tokens the model hesitates between"
-              if config.task == "generation" else
-              "accuracy = correct predictions / all predictions on the validation split")
-    return (f"<b>Loss</b><br>L = (1/B) &Sigma;<sub>examples</sub> &Sigma;<sub>t</sub> &minus;log "
-            f"y<sub>t</sub>[target<sub>t</sub>] &nbsp; with {OUTPUTS[config.task]}.<br>"
-            "The faint curve is L of each training batch, the bold one its exponential moving average; the dots are "
-            f"the validation loss per sequence at each evaluation, and the lower plot the validation {metric}."
-            "<br><b>Look for:</b> a falling curve; validation loss rising while training loss falls (overfitting); "
-            "sudden spikes (exploding gradients: try clipping); a flat line at the start (the learning rate or the "
-            "task is too hard).<br>The axes follow the data. The mouse wheel zooms a plot (it then stays put); a "
-            "double-click, or Reset, makes it follow the data again.")
-
-
-def _hidden(config: Any) -> str:
-    gates = {"lstm": " The LSTM's s<sub>t</sub> = o &#8857; tanh(c<sub>t</sub>) lies in [&minus;1, 1].",
-             "gru": " The GRU's s<sub>t</sub> mixes n (in [&minus;1, 1]) and s<sub>t-1</sub>, so it stays in [&minus;1, 1]."}
-    return (f"<b>Hidden states</b><br>{_cell(config)}<br>"
-            "Each column is one timestep t of the probe sequence (its tokens under the axis), each row one hidden "
-            "unit of s<sub>t</sub> (d rows, 2d when bidirectional); the colour is the unit's value on a fixed scale: blue negative, white 0, "
-            f"red positive.{gates.get(config.cell, '')}<br>"
-            "<b>Look for:</b> units that change colour at an important token (after 'not', at a name) and keep it "
-            "- that is memory; units stuck at the ends of the scale are saturated and pass little gradient back.")
-
-
-def _gradients(config: Any) -> str:
-    if config.cell == "rnn":
-        chain = ("&part;L/&part;s<sub>t-1</sub> = W<sup>T</sup> diag(g&prime;(a<sub>t</sub>)) &part;L/&part;s<sub>t</sub>"
-                 " + (the output's own term at t-1), with a<sub>t</sub> = U x<sub>t</sub> + W s<sub>t-1</sub> + b")
-    else:
-        chain = ("&part;L/&part;s<sub>t-1</sub> = (&part;s<sub>t</sub>/&part;s<sub>t-1</sub>)<sup>T</sup> "
-                 "&part;L/&part;s<sub>t</sub> + ..., where the "
-                 + ("cell state c<sub>t</sub> = f &#8857; c<sub>t-1</sub> + ... passes the gradient on through f"
-                    if config.cell == "lstm" else "z &#8857; s<sub>t-1</sub> term passes the gradient on through z"))
-    clip = (f"clipped to a global norm of {config.clip:g}" if config.clip > 0 else "not clipped (Clip gradients is off)")
-    return ("<b>Gradient flow</b><br>||&part;L/&part;s<sub>t</sub>||: the length of the gradient of the loss with "
-            "respect to the hidden states s<sub>t</sub> of a fixed validation batch, one point per timestep t (first "
-            f"step on the left, log scale).<br>{chain}.<br>"
-            "The heatmap stacks these curves over training (a row per recorded step; colour = log<sub>10</sub> of the "
-            "norm). The last plot is ||&part;L/&part;&theta;|| of each parameter &theta; (U, W, b, V, c, ...) at every "
-            f"training step, {clip}.<br>"
-            "<b>Look for:</b> the curve falling towards t = 1 by powers of ten: vanishing gradients, the early tokens "
-            "barely teach the network; rising towards t = 1 or huge ||&part;L/&part;&theta;||: exploding gradients.")
-
-
-def _confusion(config: Any) -> str:
-    unit = "validation tokens" if config.task == "labelling" else "validation sequences"
-    return ("<b>Confusion matrix</b><br>C[i, j] = the number of " + unit + " whose true class is i (row) and whose "
-            "predicted class argmax<sub>j</sub> y[j] is j (column). Row-normalised: C[i, j] / &Sigma;<sub>j</sub> C[i, j]. "
-            "Per-class accuracy = C[i, i] / &Sigma;<sub>j</sub> C[i, j]; accuracy = &Sigma;<sub>i</sub> C[i, i] / "
-            "&Sigma;<sub>i,j</sub> C[i, j]. It is counted at each evaluation (the end of an epoch).<br>"
-            "<b>Look for:</b> the mass moving onto the diagonal; the off-diagonal cells that stay bright are the "
-            "classes the network confuses (e.g. nouns and verbs spelt the same)."
-            + ("<br>Generation has no classes to confuse: see the Predictions panel." if config.task == "generation"
-               else ""))
-
-
-def _weights(config: Any) -> str:
-    blocks = {"lstm": "four d&times;d blocks, one per gate i, f, g, o", "gru": "three d&times;d blocks, r, z, n"}
-    return ("<b>Weights</b><br>W, the hidden-to-hidden matrix in s<sub>t</sub> = g(U x<sub>t</sub> + W s<sub>t-1</sub> + b)"
-            + (f" ({blocks[config.cell]}, stacked)" if config.cell in blocks else "") +
-            ", as a heatmap (blue negative, red positive).<br>Right: the eigenvalues &lambda; of W (of each block) in "
-            "the complex plane, the unit circle |&lambda;| = 1, and the spectral radius &rho; = max |&lambda;|.<br>"
-            "<b>Look for:</b> &rho; well above 1: repeated multiplication by W makes signals and gradients grow "
-            "(explode); &rho; well below 1: they shrink (vanish). For a tanh RNN (tanh' &le; 1) the gradient must "
-            "shrink at every step once even the largest singular value of W (never below &rho;) is under 1.")
-
-
-def _predictions(config: Any) -> str:
-    if config.task == "generation":
-        body = ("Sampling: x<sub>t+1</sub> ~ softmax((V s<sub>t</sub> + c) / &tau;), &tau; = the temperature; "
-                "&tau; = 0 takes the most likely token. The text is sampled at each evaluation.<br>"
-                "<b>Look for:</b> noise turning into words; low &tau; repeats itself, high &tau; invents.")
-    elif config.task == "labelling":
-        body = (f"{OUTPUTS['labelling']}: a row per token of the probe sentence with its true tag and the predicted "
-                "tag argmax y<sub>t</sub> (wrong ones highlighted).<br><b>Look for:</b> which words are still tagged wrongly, and "
-                "whether the context fixes them.")
-    else:
-        body = (f"{OUTPUTS['classification']}: the probe sequence's class probabilities, the true class outlined."
-                "<br><b>Look for:</b> the probability mass moving onto the true class as training goes on.")
-    return f"<b>Predictions</b><br>{body}"
-
-
-def _data(config: Any) -> str:
-    return ("<b>Data</b><br>Each token gets an id from the vocabulary; the input x<sub>t</sub> is the one-hot vector of "
-            "that id, so U x<sub>t</sub> is just the column U[:, id].<br><b>Padding:</b> the sequences of a batch have "
-            "different lengths; shorter ones are filled with &lt;pad&gt; up to the longest, T, so the batch is one "
-            "B&times;T array of ids. The lengths vector says where each sequence really ends.<br>"
-            "<b>Why the output is taken at the true last step:</b> a sequence's answer is y = softmax(V s<sub>T</sub> "
-            "+ c) at T = its own length. s at a padded step has read &lt;pad&gt; tokens that are not part of the "
-            "text, so reading the output there would change the answer with the amount of padding; the loss of "
-            "padded steps is masked out for the same reason.")
-
-
-def _bptt(config: Any) -> str:
-    gate = {"lstm": "the gates i, f, g, o", "gru": "the gates r, z, n"}.get(config.cell, "the pre-activation "
-                                                                              "a<sub>t</sub> = U x<sub>t</sub> + W s<sub>t-1</sub> + b")
-    return ("<b>Slow-motion BPTT</b><br>The probe's forward pass, t = 1 ... T: " + _cell(config) + "<br>then its "
-            "backward pass, t = T ... 1: &part;L/&part;s<sub>t-1</sub> = (&part;s<sub>t</sub>/&part;s<sub>t-1</sub>)"
-            "<sup>T</sup> &part;L/&part;s<sub>t</sub> + (the output's own term at t-1).<br>"
-            "Left: s<sub>t</sub> and &part;L/&part;s<sub>t</sub> as heatmaps (units &times; timesteps), filled in as each "
-            "pass reaches a step, the current column framed; below, ||&part;L/&part;s<sub>t</sub>|| and the one-step "
-            "factor ||&part;s<sub>t</sub>/&part;s<sub>t-1</sub>|| on a log axis. Right: the current step's vectors, "
-            f"s<sub>t</sub> or &part;L/&part;s<sub>t</sub>, and {gate}.<br>"
-            "<b>Look for:</b> a one-step factor below 1 at every step multiplies into a gradient that vanishes "
-            "on its way back; above 1, one that explodes.")
-
-
-TEXTS: dict[str, Callable[[Any], str]] = {
-    "loss": _loss, "hidden": _hidden, "gradients": _gradients, "confusion": _confusion, "weights": _weights,
-    "predictions": _predictions, "data": _data, "bptt": _bptt,
-}
-
-
-def help_text(key: str, config: Any, panel: Any = None) -> str:
-    """The "?" text (HTML) of panel ``key`` for the settings ``config``; a panel not listed in TEXTS may carry its
-    own ``HELP`` (a string, or a function of the config)."""
-    if key in TEXTS:
-        return TEXTS[key](config)
-    own = getattr(panel, "HELP", "")
-    return own(config) if callable(own) else str(own)
+def help_text(key: str, config: Any) -> str:
+    """The "?" text (HTML) of panel ``key`` for the settings ``config``."""
+    return PANELS[key].help(config)
 
 
 class _Corner(QObject):
@@ -193,12 +50,10 @@ class Help:
         self.box: QMessageBox | None = None
         self.show: Callable[[str, str], None] = self._message_box     # replaceable in tests
         for key, panel in window.panels.items():
-            if key not in TEXTS and not getattr(panel, "HELP", ""):
-                continue
             button = QToolButton(panel)
             button.setObjectName(f"help_{key}")
             button.setText("?")
-            button.setToolTip(f"What the {getattr(panel, 'title', key)} panel draws, its equation, and what to look for")
+            button.setToolTip(f"What the {PANELS[key].title} panel draws, its equation, and what to look for")
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             button.setCursor(Qt.CursorShape.WhatsThisCursor)
             button.clicked.connect(lambda _c=False, k=key: self.explain(k))
@@ -207,9 +62,8 @@ class Help:
 
     def explain(self, key: str) -> str:
         """Show the help of panel ``key`` for the settings in force; returns the text shown."""
-        text = help_text(key, self.window.controller.config, self.window.panels[key])
-        title = str(getattr(self.window.panels[key], "title", key))
-        self.show(title, text)
+        text = help_text(key, self.window.controller.config)
+        self.show(PANELS[key].title, text)
         return text
 
     def _message_box(self, title: str, text: str) -> None:

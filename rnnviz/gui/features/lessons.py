@@ -2,7 +2,8 @@
 delay slider) and the "Your own data" flow.
 
 A lesson is a preset (``rnnviz.core.presets``). Opening one from the menu puts its settings in force with a new
-model (asking first when the current one is trained), shows its text, and puts its panels first. A preset with
+model (asking first when the current one is trained), shows its text, and puts its panels first (a panel the
+registry does not know: the lesson is not opened, the error names its file). A preset with
 ``action = "open-file"`` has no dataset of its own: it opens the file dialog, whose filters explain the formats
 and choose the task.
 
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import QFileDialog, QFrame, QHBoxLayout, QLabel, QSlider,
 
 from rnnviz.core.errors import RnnvizError
 from rnnviz.core.presets import Preset, list_presets, load_preset
+from rnnviz.gui.panels.registry import FIXED_PLACES, PANELS, order_for, preset_order
 
 # the file dialog's filters: each says what the file holds, and so which task it is
 FILE_FILTERS = (
@@ -138,15 +140,14 @@ class Lessons:
             w._apply({key: int(value)}, "Setting not used")    # asks first when the model is trained
         self._sync(w.controller.config)                         # declined: the slider goes back
 
-    def arrange(self, order: tuple[str, ...] | list[str]) -> None:
-        """Put the panels ``order`` names first: the first three in the fixed places, the rest in the tabs."""
+    def arrange(self, order: tuple[str, ...] | list[str], source: str = "") -> None:
+        """Put the panels ``order`` names first: the first ``FIXED_PLACES`` in the fixed places, the rest in the
+        tabs. ConfigError (naming ``source``) for a key the registry does not know."""
         w = self.window
-        keys = [k for k in order if k in w.panels] + [k for k in w.order if k not in order]
+        keys = order_for(tuple(order), source)
         if keys == list(w.order):
             return
-        from rnnviz.gui.main_window import N_FIXED
-
-        fixed_frames = [w.panels[k].parentWidget() for k in w.order[:N_FIXED]]   # the panelFrame boxes
+        fixed_frames = [w.panels[k].parentWidget() for k in w.order[:FIXED_PLACES]]   # the panelFrame boxes
         n_fixed = len(fixed_frames)
         w.tabs.blockSignals(True)
         try:
@@ -156,7 +157,7 @@ class Lessons:
                 panel = w.panels[key]
                 frame.layout().addWidget(panel)        # reparents it out of its old place
             for key in keys[n_fixed:]:
-                w.tabs.addTab(w.panels[key], str(getattr(w.panels[key], "title", key)))
+                w.tabs.addTab(w.panels[key], PANELS[key].title)
             w.tabs.setCurrentIndex(0)
         finally:
             w.tabs.blockSignals(False)
@@ -171,8 +172,13 @@ class Lessons:
     def open(self, preset: Preset | str) -> bool:
         """Open the lesson ``preset`` in this window. False when the user said no or the settings failed."""
         w = self.window
-        if isinstance(preset, str):
-            preset = load_preset(preset)
+        try:
+            if isinstance(preset, str):
+                preset = load_preset(preset)
+            preset_order(preset)            # its panels are known ones, before anything changes
+        except RnnvizError as exc:
+            w.show_error("Could not open the lesson", str(exc))
+            return False
         if preset.action == "open-file":
             self._show(preset)
             return self.open_own_data()
@@ -201,7 +207,7 @@ class Lessons:
         w.lesson.setText(preset.text)
         w.lesson.setVisible(bool(preset.text))
         if preset.panels:
-            self.arrange(preset.panels)
+            self.arrange(preset.panels, preset.source)
         self._sync(w.controller.config)
 
     def open_own_data(self) -> bool:

@@ -1,9 +1,10 @@
 """Presentation (projector) mode and the light / dark theme.
 
 F11 or Ctrl+P switches presentation mode on and off: every font and tick 1.3x larger, every line twice as thick,
-the settings dock, menu bar and status bar hidden (the keys still work), full screen, and colour maps with stronger contrast near zero (a washed-out projector
-turns pale tints into white). The same key restores everything as it was. View ▸ Theme ▸ Light / Dark recolours
-every panel (``Panel.set_theme``) and the Qt widgets (the style sheet).
+the settings dock, menu bar and status bar hidden (the keys still work), full screen, and each panel's own change
+(``Panel.set_projector``, as its registry spec says: the heatmaps take colour maps with stronger contrast near zero,
+since a washed-out projector turns pale tints into white). The same key restores everything as it was.
+View ▸ Theme ▸ Light / Dark recolours every panel (``Panel.set_theme``) and the Qt widgets (the style sheet).
 
 Scaling is done in place on the panels' existing items (so other features' connections to the panels survive);
 each change records how to undo it, and leaving runs the undos in reverse. Items a panel makes while the mode is
@@ -102,8 +103,7 @@ class Presentation:
         style.set_default_theme(th.name)
         theme_mod.set_widget_theme(th.name, FONT_SCALE if self.on else 1.0, window=self.window)
         for panel in self.window.panels.values():
-            if hasattr(panel, "set_theme"):
-                panel.set_theme(th.name)
+            panel.set_theme(th.name)
         self.theme_actions[th.name].setChecked(True)
         self._redraw()
 
@@ -134,7 +134,7 @@ class Presentation:
         self._hide_readouts()
         self._scale_status()
         self._scale_all()
-        self._swap_cmaps(strong=True)
+        self._set_projector(True)
         if self.fullscreen and w.isVisible():
             w.showFullScreen()
         self.action.setChecked(True)
@@ -157,7 +157,7 @@ class Presentation:
         if app is not None and self._saved.get("app_font") is not None:
             app.setFont(self._saved["app_font"])
         theme_mod.set_widget_theme(self.theme, 1.0, window=w)
-        self._swap_cmaps(strong=False)
+        self._set_projector(False)
         if self._saved["dock"]:
             w.dock.show()
         menu_bar, status_bar = self._saved["bars"]
@@ -293,23 +293,11 @@ class Presentation:
                         if getattr(item, _MARK, False):
                             delattr(item, _MARK)
 
-    # --- colour maps ------------------------------------------------------------------------------------
-    def _swap_cmaps(self, strong: bool) -> None:
-        maps = {"hidden": plotting.projector_diverging_cmap if strong else plotting.diverging_cmap,
-                "weights": plotting.projector_diverging_cmap if strong else plotting.diverging_cmap,
-                "confusion": plotting.projector_sequential_cmap if strong else plotting.sequential_cmap}
-        for key, make in maps.items():
-            panel = self.window.panels.get(key)
-            if panel is None or not hasattr(panel, "image") or not hasattr(panel, "cmap"):
-                continue
-            cmap = make()
-            panel.cmap = cmap
-            panel.image.setColorMap(cmap)
-            bar = getattr(panel, "colorbar", None)
-            if bar is not None:
-                bar.setColorMap(cmap)
-            if hasattr(panel, "_ink"):      # the confusion counts: black or white on each cell colour
-                panel._ink = [plotting.text_colour_on(cmap, i / 255).name() for i in range(256)]
+    # --- what each panel changes itself ------------------------------------------------------------------
+    def _set_projector(self, on: bool) -> None:
+        """Each panel's own change (its registry spec's ``projector``: e.g. strong colour maps on the heatmaps)."""
+        for panel in self.window.panels.values():
+            panel.set_projector(on)
 
     # --- after the panels draw ----------------------------------------------------------------------------
     def _fit_titles(self) -> None:

@@ -2,7 +2,7 @@
 Edit ▸ Copy settings, installed into the window by ``install(window)`` (see ``main_window.EXTENSIONS``).
 
 Saving runs where the Trainer lives (the worker thread, or the training subprocess), between two training steps,
-so it can happen while training runs; the worker answers with a ``session`` event. Opening checks the whole file
+so it can happen while training runs; the worker answers with a ``SessionResult`` event. Opening checks the whole file
 and the data it names here first (``core.session``), so a bad file shows one message and changes nothing; only
 then does the worker rebuild its Trainer from the file, and the panels redraw the restored history.
 The dialogs (``ask_save_path``, ``ask_open_path``) are attributes tests can replace.
@@ -16,8 +16,11 @@ from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication, QFileDialog
 
+from rnnviz.core.config import DATA_FIELDS
 from rnnviz.core.errors import RnnvizError
+from rnnviz.core.live.messages import OpenSession, SaveSession, SessionResult
 from rnnviz.gui.features import export
+from rnnviz.gui.panels.registry import PANELS
 
 SESSION_FILTER = "rnnviz sessions (*.rnnviz.npz *.npz);;All files (*)"
 IMAGE_FILTER = "PNG image (*.png);;SVG vector image (*.svg)"
@@ -27,8 +30,8 @@ CSV_FILTER = "CSV table (*.csv)"
 class SessionActions(QObject):
     """The window's session and export commands. ``window.session_actions`` after ``install``.
 
-    Signals (for tests and the status bar): ``saved(dict)`` / ``opened(dict)`` with path and step once the worker
-    has done it, ``failed(str)`` with the message shown.
+    Signals (for tests and the status bar): ``saved`` / ``opened`` with the worker's ``messages.SessionResult``
+    (path, step) once it has done it, ``failed(str)`` with the message shown.
     """
 
     saved = Signal(object)
@@ -70,7 +73,7 @@ class SessionActions(QObject):
             path = self.ask_save_path("Save the session", SESSION_FILTER, f"session-step{step}.rnnviz.npz")
         if not path:
             return False
-        self.controller.worker.send("save_session", str(path))
+        self.controller.worker.send(SaveSession(str(path)))
         self._message(f"Saving the session to {path}…")
         return True
 
@@ -86,7 +89,7 @@ class SessionActions(QObject):
         ctl, win = self.controller, self.window
         try:
             session = load_session(path)
-            same_data = all(getattr(ctl.config, k) == getattr(session.config, k) for k in _data_fields())
+            same_data = all(getattr(ctl.config, k) == getattr(session.config, k) for k in DATA_FIELDS)
             dataset = ctl.dataset if same_data else load_session_data(session)
             restore_trainer(session, dataset)          # every check the worker will make, made here first
         except (RnnvizError, OSError) as exc:
@@ -101,7 +104,7 @@ class SessionActions(QObject):
             ctl.datasetChanged.emit(dataset)
         ctl.config = config
         ctl.n_params = session.arrays["optim/m"].size
-        ctl.worker.send("open_session", str(path), dataset)
+        ctl.worker.send(OpenSession(str(path), dataset))
         ctl.configChanged.emit(config)
         win.setWindowTitle(f"rnnviz — {Path(path).name}")
         preset_data = getattr(getattr(win.preset, "config", None), "dataset", None)
@@ -110,16 +113,16 @@ class SessionActions(QObject):
         return True
 
     @Slot(object)
-    def _on_session_event(self, event: dict) -> None:
-        if not event.get("ok"):
-            what = "save" if event.get("action") == "save" else "open"
-            self._error(f"Could not {what} the session", str(event.get("message")))
+    def _on_session_event(self, event: SessionResult) -> None:
+        if not event.ok:
+            what = "save" if event.action == "save" else "open"
+            self._error(f"Could not {what} the session", event.message)
             return
-        if event.get("action") == "save":
-            self._message(f"Session saved: {event['path']} (step {event.get('step')})")
+        if event.action == "save":
+            self._message(f"Session saved: {event.path} (step {event.step})")
             self.saved.emit(event)
         else:
-            self._message(f"Session opened: {event['path']} (step {event.get('step')}); press Space to go on")
+            self._message(f"Session opened: {event.path} (step {event.step}); press Space to go on")
             self.opened.emit(event)
 
     # --- export ---------------------------------------------------------------------------------------
@@ -170,12 +173,6 @@ class SessionActions(QObject):
         return text
 
 
-def _data_fields() -> frozenset:
-    from rnnviz.gui.training.controller import DATA_FIELDS
-
-    return DATA_FIELDS | {"dataset", "task"}
-
-
 def _add(window: Any, menu: Any, before: Any, text: str, tip: str, slot: Any, shortcut: str | None = None,
          name: str | None = None) -> QAction:
     action = QAction(text, window)
@@ -215,7 +212,7 @@ def install(window: Any) -> SessionActions:
          "drawing", lambda: actions.export_view(None), name="export_window")
     sub.addSeparator()
     for key in window.order:
-        title = str(getattr(window.panels[key], "title", key))
+        title = PANELS[key].title
         _add(window, sub, None, f"{title} panel (PNG or SVG)…", f"The {title} panel's plots as PNG or SVG",
              lambda k=key: actions.export_view(k), name=f"export_{key}")
         _add_to_context_menus(window, key, actions)

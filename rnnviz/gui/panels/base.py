@@ -1,27 +1,35 @@
-"""The panel contract: every panel is a ``Panel`` with a ``title``, ``render(snapshot)``, ``reset()`` and
-``set_theme(name)``."""
+"""The panel contract: every panel is a ``Panel`` with ``render(snapshot)``, ``reset()``, ``set_theme(name)`` and
+``set_projector(on)``; its title and what it changes in presentation mode come from its ``registry.PanelSpec``."""
 from __future__ import annotations
 
 import pyqtgraph as pg
 from PySide6 import QtWidgets
 
 from rnnviz.core.config import TASKS
-from rnnviz.gui.panels.plotting import apply_theme
+from rnnviz.gui.panels import registry
+from rnnviz.gui.panels.plotting import apply_theme, heatmap_cmap
 from rnnviz.gui.style import FONT_PT, Theme, font, theme
 
 TASK_CLASSIFICATION, TASK_LABELLING, TASK_GENERATION = TASKS
 
 
 class Panel(QtWidgets.QWidget):
-    """Base of every panel: ``title``, ``render(snapshot)``, ``reset()``, ``set_theme(name)``."""
-
-    title = ""
+    """Base of every panel: ``title``, ``render(snapshot)``, ``reset()``, ``set_theme(name)``, ``set_projector(on)``."""
 
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
         self.theme = theme()
+        self.projector = False          # presentation mode (set_projector)
         self._views: list[pg.GraphicsView] = []
         self.setFont(font(FONT_PT))
+
+    @property
+    def spec(self) -> registry.PanelSpec:
+        return registry.spec_of(type(self))
+
+    @property
+    def title(self) -> str:
+        return self.spec.title
 
     def _register(self, view: pg.GraphicsView) -> pg.GraphicsView:
         self._views.append(view)
@@ -37,7 +45,25 @@ class Panel(QtWidgets.QWidget):
         self.theme = theme(name)
         for view in self._views:
             apply_theme(view, self.theme)
+        self._recolour()
         self._theme_changed()
+
+    def set_projector(self, on: bool) -> None:
+        """Presentation mode on or off: what the panel changes itself, as its spec's ``projector`` says (a heatmap
+        takes the strong version of its colour map). The fonts and lines of every panel are scaled by
+        ``features.presentation``."""
+        self.projector = bool(on)
+        self._recolour()
+
+    def _recolour(self) -> None:
+        kind = self.spec.projector
+        if kind:
+            self._set_cmap(heatmap_cmap(kind, self.projector, self.theme))
+
+    def _set_cmap(self, cmap: pg.ColorMap) -> None:
+        """Show the panel's heatmap in ``cmap``: every panel whose spec has a ``projector`` colour map has one."""
+        raise NotImplementedError(f"{type(self).__name__}: its spec names a projector colour map, but it has no "
+                                  "_set_cmap")
 
     def _theme_changed(self) -> None:
         """Hook for panel-specific colours (text items, table highlights)."""

@@ -38,8 +38,6 @@ class BPTTPanel(Panel):
     ``vector_bars``, ``pre_bars`` (BarGraphItems), ``readout`` (QLabel), ``message``, ``speed_box``, ``timer``.
     """
 
-    title = "Slow-motion BPTT"
-
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
         th = self.theme

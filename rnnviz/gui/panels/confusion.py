@@ -36,7 +36,6 @@ class ConfusionPanel(Panel):
     page 1 = the generation message), ``message``.
     """
 
-    title = "Confusion matrix"
     LEVELS = (0.0, 1.0)
     exampleChosen = QtCore.Signal(int)   # validation example picked from a clicked cell's list (-> the probe)
 
@@ -63,6 +62,7 @@ class ConfusionPanel(Panel):
                                                    [(v, "") for v in (0.25, 0.75)]])
         self.bar_plot.showGrid(x=True, y=False, alpha=th.grid_alpha)
         self.image = pg.ImageItem(axisOrder="row-major")
+        self.cell_text: list[list[pg.TextItem]] = []
         self._set_cmap(plotting.sequential_cmap(th))
         self.plot.addItem(self.image)
         self.bars = pg.BarGraphItem(x0=[], y=[], height=0.7, width=[], brush=style.colour(0), pen=None)
@@ -121,7 +121,6 @@ class ConfusionPanel(Panel):
         layout.addWidget(self.stack)
         self.hover = plotting.HoverReadout(self.view, self.readout, [(self.plot, self._cell_info),
                                                                    (self.bar_plot, self._bar_info)])
-        self.cell_text: list[list[pg.TextItem]] = []
         self.bar_text: list[pg.TextItem] = []
         self._numbered = False
         self._left_labels: list[str] = []
@@ -200,11 +199,11 @@ class ConfusionPanel(Panel):
         self.image.setColorMap(cmap)
         # black or white text for each of 256 cell colours, whichever contrasts more
         self._ink = [plotting.text_colour_on(cmap, i / 255).name() for i in range(256)]
+        self._shown = [[None] * len(row) for row in self.cell_text]
+        self._update_texts()                  # the counts take the new ink at once
 
     def _theme_changed(self) -> None:
-        projector = "projector" in (self.cmap.name or "")      # presentation mode's stronger map stays
-        self._set_cmap((plotting.projector_sequential_cmap if projector else plotting.sequential_cmap)(self.theme))
-        self._key = None                      # redraw everything at the next render
+        self._key = None                      # redraw everything at the next render (the bar labels' colour)
         self._shown = [[None] * len(row) for row in self.cell_text]
 
     # ------------------------------------------------------------------------------------------ cells

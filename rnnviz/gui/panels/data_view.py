@@ -104,8 +104,6 @@ class DataPanel(Panel):
     ``vocab_model``, ``onehot_label``, ``batch`` (the rnnviz.core.data.batch.Batch shown).
     """
 
-    title = "Data"
-
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
         self.dataset = None

@@ -37,8 +37,6 @@ class GradientFlowPanel(Panel):
     ``param_curves`` (name -> PlotDataItem; the plot title names them in their colours); ``readout``.
     """
 
-    title = "Gradient flow"
-
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
         th = self.theme

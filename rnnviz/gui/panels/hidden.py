@@ -44,7 +44,6 @@ class HiddenStatesPanel(Panel):
     ``source_label``, ``readout``.
     """
 
-    title = "Hidden states"
     probeChanged = QtCore.Signal(int)
     probeTextChanged = QtCore.Signal(str)   # a typed probe sentence ("" = back to the validation example)
 
@@ -155,6 +154,11 @@ class HiddenStatesPanel(Panel):
         self.split_line.setVisible(bool(cfg.get("bidirectional", False)) and D == 2 * d)
         self.split_line.setValue(d - 0.5)
         self._sync_source(probe.source, getattr(probe, "target_from", "label"))
+
+    def _set_cmap(self, cmap: pg.ColorMap) -> None:
+        self.cmap = cmap
+        self.image.setColorMap(cmap)
+        self.colorbar.setColorMap(cmap)
 
     def _theme_changed(self) -> None:
         th = self.theme

@@ -31,8 +31,6 @@ class LossPanel(Panel):
     ``metric_plot``; ``log_check``; ``readout`` (QLabel) filled by ``hover`` (HoverReadout).
     """
 
-    title = "Loss"
-
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
         th = self.theme

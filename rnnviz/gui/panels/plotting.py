@@ -75,6 +75,16 @@ def projector_sequential_cmap(th: str | Theme | None = None) -> pg.ColorMap:
                        name="rnnviz-sequential-projector")
 
 
+def heatmap_cmap(kind: str, projector: bool = False, th: str | Theme | None = None) -> pg.ColorMap:
+    """The colour map of family ``kind`` ("diverging" or "sequential") on theme ``th``; ``projector``: its strong
+    version for presentation mode."""
+    if kind == "diverging":
+        return projector_diverging_cmap() if projector else diverging_cmap()
+    if kind == "sequential":
+        return (projector_sequential_cmap if projector else sequential_cmap)(th)
+    raise ValueError(f"no colour map family {kind!r}")
+
+
 def log_cmap() -> pg.ColorMap:
     """Perceptually uniform map for log10 magnitudes (viridis: dark = vanishing, yellow = exploding)."""
     return pg.colormap.get("viridis")

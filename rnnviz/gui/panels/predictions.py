@@ -28,7 +28,6 @@ class PredictionsPanel(Panel):
     ``sample_box`` (QPlainTextEdit), ``temp_slider`` (0..200 = temperature x 100), ``temp_label``.
     """
 
-    title = "Predictions"
     temperatureChanged = QtCore.Signal(float)
 
     def __init__(self, parent: QtWidgets.QWidget | None = None):

@@ -1,28 +1,104 @@
-"""The one list of panels: which exist, in which default order, and how the window makes one.
+"""The one list of panels: ``SPECS``. Everything else reads it: the window (which panels, in which order, the tab
+titles), the "?" help, presentation mode, the lessons' panel choices and the panel tests.
 
-A panel whose module fails to import is replaced by a ``MissingPanel`` that says why, so the window still works.
+Each ``PanelSpec`` says where the panel's class lives (imported only when a panel is made, so a broken panel module
+cannot take the others down: ``make_panel`` shows a ``MissingPanel`` saying why), its title, its "?" text, which
+``Snapshot`` fields its ``render`` reads, and what it changes in presentation mode. The order of ``SPECS`` is the
+window's default order; a preset's ``panels`` come first instead (``order_for``), the first ``FIXED_PLACES`` of an
+order get a place of their own and the others share the tabs.
 """
 from __future__ import annotations
 
 import importlib
 import traceback
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QWidget
 
-# key: (module under rnnviz.gui.panels, class name)
-PANELS = {
-    "loss": ("loss", "LossPanel"),
-    "hidden": ("hidden", "HiddenStatesPanel"),
-    "gradients": ("gradients", "GradientFlowPanel"),
-    "confusion": ("confusion", "ConfusionPanel"),
-    "predictions": ("predictions", "PredictionsPanel"),
-    "weights": ("weights", "WeightsPanel"),
-    "data": ("data_view", "DataPanel"),
-    "bptt": ("bptt", "BPTTPanel"),
+from rnnviz.core.errors import ConfigError
+from rnnviz.gui.panels import help_texts
+
+FIXED_PLACES = 3          # panels with a place of their own in the window; the rest of an order share the tabs
+# what a panel changes in presentation mode besides the fonts and lines every panel gets (presentation.py):
+PROJECTOR_CHANGES = {
+    "": "nothing of its own",
+    "diverging": "its heatmap takes the strong diverging colour map (white only very near 0)",
+    "sequential": "its heatmap takes the strong sequential colour map, and the cell text its ink on it",
 }
-DEFAULT_ORDER = ("loss", "hidden", "gradients", "confusion", "predictions", "weights", "data", "bptt")
+
+
+@dataclass(frozen=True)
+class PanelSpec:
+    """One panel. ``module`` is under ``rnnviz.gui.panels``; ``help(config)`` is the "?" text (HTML) for the
+    settings in force; ``reads`` are the ``rnnviz.core.snapshot.Snapshot`` fields ``render`` uses (nothing else of
+    a Snapshot; a test renders Snapshots whose other fields explode when touched); ``projector`` is a key of
+    ``PROJECTOR_CHANGES`` (``Panel.set_projector`` does it)."""
+
+    key: str
+    module: str
+    cls: str
+    title: str
+    help: Callable[[Any], str]
+    reads: tuple[str, ...]
+    projector: str = ""
+
+    def load(self) -> type:
+        """The panel's class (imports its module)."""
+        return getattr(importlib.import_module(f"{__package__}.{self.module}"), self.cls)
+
+
+SPECS: tuple[PanelSpec, ...] = (
+    PanelSpec("loss", "loss", "LossPanel", "Loss", help_texts.loss,
+              ("task", "train_steps", "train_loss", "val_steps", "val_loss", "val_accuracy", "val_perplexity",
+               "markers")),
+    PanelSpec("hidden", "hidden", "HiddenStatesPanel", "Hidden states", help_texts.hidden,
+              ("probe", "cell", "config"), projector="diverging"),
+    PanelSpec("gradients", "gradients", "GradientFlowPanel", "Gradient flow", help_texts.gradients,
+              ("grad_norms", "grad_norms_last", "clip", "grad_flow", "grad_flow_steps", "param_grad_steps",
+               "param_grad_norms", "markers")),
+    PanelSpec("confusion", "confusion", "ConfusionPanel", "Confusion matrix", help_texts.confusion,
+              ("task", "confusion", "per_class_accuracy", "val_accuracy", "val_steps", "classes",
+               "confusion_examples"), projector="sequential"),
+    PanelSpec("predictions", "predictions", "PredictionsPanel", "Predictions", help_texts.predictions,
+              ("task", "probe", "classes", "sample_text", "sample_temperature", "step")),
+    PanelSpec("weights", "weights", "WeightsPanel", "Weights", help_texts.weights,
+              ("W", "gate_names", "eigenvalues", "spectral_radius", "cell"), projector="diverging"),
+    PanelSpec("data", "data_view", "DataPanel", "Data", help_texts.data, ()),      # shows the Dataset instead
+    PanelSpec("bptt", "bptt", "BPTTPanel", "Slow-motion BPTT", help_texts.bptt, ("probe", "cell", "config")),
+)
+PANELS: dict[str, PanelSpec] = {spec.key: spec for spec in SPECS}     # the same specs by key
+
+
+def spec_of(cls: type) -> PanelSpec:
+    """The spec of a panel class (or of the registered class it derives from)."""
+    for klass in cls.__mro__:
+        for spec in SPECS:
+            if klass.__name__ == spec.cls and klass.__module__ == f"{__package__}.{spec.module}":
+                return spec
+    raise KeyError(f"{cls.__name__} is not in rnnviz.gui.panels.registry.SPECS")
+
+
+def order_for(first: Sequence[str] = (), source: str = "") -> list[str]:
+    """Every panel key once: ``first`` (a preset's ``panels``) first, the others in the order of ``SPECS``.
+
+    A key that names no panel, or one listed twice, is a one-line ConfigError naming ``source`` (the preset file)
+    and the known keys."""
+    where = f"{source}: " if source else ""
+    for i, key in enumerate(first):
+        if key not in PANELS:
+            raise ConfigError("lesson.panels", f"{where}unknown panel {key!r}; known panels: {', '.join(PANELS)}")
+        if key in first[:i]:
+            raise ConfigError("lesson.panels", f"{where}panel {key!r} is listed twice")
+    return list(first) + [key for key in PANELS if key not in first]
+
+
+def preset_order(preset: Any) -> list[str]:
+    """``order_for`` a preset (its ``panels`` and its file); the default order for no preset."""
+    if preset is None:
+        return order_for()
+    return order_for(tuple(preset.panels), preset.source or preset.name)
 
 
 class MissingPanel(QLabel):
@@ -40,12 +116,17 @@ class MissingPanel(QLabel):
     def reset(self) -> None:
         pass
 
+    def set_theme(self, name: Any) -> None:
+        pass
+
+    def set_projector(self, on: bool) -> None:
+        pass
+
 
 def make_panel(key: str) -> QWidget:
-    module, name = PANELS[key]
+    spec = PANELS[key]
     try:
-        cls = getattr(importlib.import_module(f"rnnviz.gui.panels.{module}"), name)
-        return cls()
+        return spec.load()()
     except Exception as exc:  # a broken panel must not take the whole window down
         traceback.print_exc()
-        return MissingPanel(key, f"{type(exc).__name__}: {exc}")
+        return MissingPanel(spec.title, f"{type(exc).__name__}: {exc}")

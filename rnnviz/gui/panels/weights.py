@@ -31,8 +31,6 @@ class WeightsPanel(Panel):
     ``eig_plot`` (its title is the legend: names, colours and spectral radii), ``radius_label``.
     """
 
-    title = "Weights"
-
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
         th = self.theme
@@ -149,6 +147,11 @@ class WeightsPanel(Panel):
         if key != getattr(self, "_eig_title_key", None):    # a new title re-lays the plot out: only on change
             self._eig_title_key = key
             plotting.set_title(self.eig_plot, title, style.FONT_PT + 1, self.theme)
+
+    def _set_cmap(self, cmap: pg.ColorMap) -> None:
+        self.cmap = cmap
+        self.image.setColorMap(cmap)
+        self.colorbar.setColorMap(cmap)
 
     def _theme_changed(self) -> None:
         th = self.theme

@@ -16,17 +16,10 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
-from rnnviz.core.config import STRUCTURAL, Config
+from rnnviz.core.config import DATA_FIELDS, LIVE_FIELDS, STRUCTURAL, Config
 from rnnviz.core.explore.replay import ReplayBuffer
+from rnnviz.core.live import messages as m
 from rnnviz.gui.training.worker import DEFAULT_FACTORY, DEFAULT_INTERVAL, LIVE_THREADS, Worker, keep_until_finished
-
-# settings the running Trainer takes between two steps; every other change builds a new model
-LIVE = frozenset({"lr", "clip", "temperature", "epochs"})
-# settings that change the data (a new Dataset must be loaded)
-DATA_FIELDS = frozenset(
-    "dataset task tokenize lowercase min_freq max_vocab sos eos val_fraction n_examples delay window column "
-    "max_len seed".split()
-)
 
 
 def load_dataset(config: Config) -> Any:
@@ -63,9 +56,9 @@ class Controller(QObject):
     """
 
     frameReady = Signal(object)        # the newest Snapshot, at most `fps` times a second, GUI thread
-    stateChanged = Signal(object)      # dict(running, done, step, epoch, faulted)
+    stateChanged = Signal(object)      # messages.TrainingState
     runningChanged = Signal(bool)
-    modelReset = Signal(object)        # dict(config, n_params, steps_per_epoch): a new model was built
+    modelReset = Signal(object)        # messages.Configured: a new model was built
     datasetChanged = Signal(object)    # Dataset
     configChanged = Signal(object)     # the Config now in force
     faultRaised = Signal(str)          # NaN/Inf: the Trainer's explanation
@@ -153,43 +146,43 @@ class Controller(QObject):
 
     # --- commands (GUI thread) ------------------------------------------------------------------------
     def toggle(self) -> None:
-        self.worker.send("toggle")
+        self.worker.send(m.Toggle())
 
     def start_training(self) -> None:
-        self.worker.send("run", True)
+        self.worker.send(m.Start())
 
     def pause(self) -> None:
-        self.worker.send("run", False)
+        self.worker.send(m.Pause())
 
     def step_batch(self, n: int = 1) -> None:
-        self.worker.send("step", int(n))
+        self.worker.send(m.Step(int(n)))
 
     def step_epoch(self) -> None:
-        self.worker.send("epoch")
+        self.worker.send(m.Epoch())
 
     def reset(self) -> None:
         """A fresh model with the same settings (same seed => same initial weights)."""
-        self.worker.send("reset")
+        self.worker.send(m.Reset())
 
     @Slot(float)
     def set_speed(self, steps_per_second: float) -> None:
         """Limit training to this many steps per second (0 = as fast as possible)."""
         self.speed = float(steps_per_second)
-        self.worker.send("speed", self.speed)
+        self.worker.send(m.SetSpeed(self.speed))
 
     @Slot(float)
     def set_lr(self, lr: float) -> None:
         self.config = self.config.replace(lr=float(lr))
-        self.worker.send("lr", float(lr))
+        self.worker.send(m.SetLive("lr", float(lr)))
 
     @Slot(float)
     def set_temperature(self, t: float) -> None:
         self.config = self.config.replace(temperature=float(t))
-        self.worker.send("temperature", float(t))
+        self.worker.send(m.SetLive("temperature", float(t)))
 
     @Slot(int)
     def set_probe(self, index: int) -> None:
-        self.worker.send("probe", int(index))
+        self.worker.send(m.SetProbe(int(index)))
 
     def set_probe_text(self, text: str) -> list[str]:
         """Probe with a typed sentence, cut into tokens as the dataset's were (core.typed_probe); empty text
@@ -197,15 +190,15 @@ class Controller(QObject):
         from rnnviz.core.explore.typed_probe import probe_tokens
 
         tokens = probe_tokens(text, self.dataset, self.config)
-        self.worker.send("probe_text", tokens)
+        self.worker.send(m.SetProbeText(tuple(tokens)))
         return tokens
 
     def set_bptt_trace(self, on: bool) -> None:
-        """Ask the Trainer for the slow-motion BPTT trace of the probe in every snapshot (costly: only when shown)."""
-        self.worker.send("bptt_trace", bool(on))
+        """Ask for the slow-motion BPTT trace of the probe in every snapshot (costly: only when shown)."""
+        self.worker.send(m.SetBpttTrace(bool(on)))
 
     def request_snapshot(self) -> None:
-        self.worker.send("snapshot")
+        self.worker.send(m.RequestSnapshot())
 
     @property
     def trained(self) -> bool:
@@ -215,7 +208,7 @@ class Controller(QObject):
     def needs_reset(self, new: Config) -> bool:
         """Would applying ``new`` build a new model?"""
         changed = {k for k, v in new.to_dict().items() if getattr(self.config, k) != v}
-        return bool(changed - LIVE)
+        return bool(changed - LIVE_FIELDS)
 
     def apply_config(self, new: Config, confirm: Callable[[str], bool] | None = None,
                      dataset: Any = None) -> bool:
@@ -229,10 +222,10 @@ class Controller(QObject):
         changed = {k for k, v in new.to_dict().items() if getattr(old, k) != v}
         if not changed and dataset is None:
             return True
-        rebuild = bool(changed - LIVE) or dataset is not None
+        rebuild = bool(changed - LIVE_FIELDS) or dataset is not None
         if rebuild and self.trained and confirm is not None:
-            names = ", ".join(sorted(changed - LIVE)) or "dataset"
-            structural = bool((changed - LIVE) & STRUCTURAL)
+            names = ", ".join(sorted(changed - LIVE_FIELDS)) or "dataset"
+            structural = bool((changed - LIVE_FIELDS) & STRUCTURAL)
             what = "the model's shape or data" if structural else "how the model trains"
             if not confirm(f"Changing {names} changes {what}: training starts again from new weights "
                            f"(step {self.latest.step} will be lost). Continue?"):
@@ -247,17 +240,11 @@ class Controller(QObject):
                 self.datasetChanged.emit(dataset)
             self.config = new
             self.n_params = count_params(new, self.dataset) or self.n_params
-            self.worker.send("configure", new, self.dataset)
+            self.worker.send(m.Configure(new, self.dataset))
         else:
             self.config = new
             for key in sorted(changed):
-                value = getattr(new, key)
-                if key == "lr":
-                    self.worker.send("lr", value)
-                elif key == "temperature":
-                    self.worker.send("temperature", value)
-                else:
-                    self.worker.send("set", key, value)
+                self.worker.send(m.SetLive(key, getattr(new, key)))
         self.configChanged.emit(self.config)
         return True
 
@@ -274,30 +261,30 @@ class Controller(QObject):
             self._redraw()
 
     @Slot(object)
-    def _on_state(self, state: dict) -> None:
-        running = bool(state.get("running"))
-        self.done = bool(state.get("done"))
-        self.faulted = bool(state.get("faulted"))
+    def _on_state(self, state: m.TrainingState) -> None:
+        running = bool(state.running)
+        self.done = bool(state.done)
+        self.faulted = bool(state.faulted)
         if running != self.running:
             self.running = running
             self.runningChanged.emit(running)
         self.stateChanged.emit(state)
 
     @Slot(object)
-    def _on_configured(self, info: dict) -> None:
-        self.steps_per_epoch = int(info.get("steps_per_epoch", 0))
-        if info.get("n_params"):
-            self.n_params = int(info["n_params"])
+    def _on_configured(self, info: m.Configured) -> None:
+        self.steps_per_epoch = int(info.steps_per_epoch)
+        if info.n_params:
+            self.n_params = int(info.n_params)
         self.latest = None
         self.replay.clear()                # a new model: the old moments belong to another run
         self._new = False
         self.faulted = False
-        if info.get("config") is not None:
-            self._good = (info["config"], self.dataset)
+        if info.config is not None:
+            self._good = (info.config, self.dataset)
         self.modelReset.emit(info)
 
     @Slot(object)
-    def _on_rejected(self, info: dict) -> None:
+    def _on_rejected(self, info: m.Rejected) -> None:
         """The worker could not build a model from the new settings: go back to the last good ones."""
         config, dataset = self._good
         if dataset is not self.dataset:
@@ -306,7 +293,7 @@ class Controller(QObject):
         self.config = config
         self.n_params = count_params(config, dataset) or self.n_params
         self.configChanged.emit(config)
-        self.errorRaised.emit(f"These settings cannot be used: {info.get('message')}")
+        self.errorRaised.emit(f"These settings cannot be used: {info.message}")
 
     @Slot(str)
     def _on_fault(self, message: str) -> None:
@@ -351,7 +338,7 @@ class Controller(QObject):
         if abs(interval - self.timer.interval()) >= 2:
             self.timer.setInterval(interval)
             # no snapshots nobody will draw: the worker's clock follows the redraw rate
-            self.worker.send("interval", max(self.interval, interval / 1000.0))
+            self.worker.send(m.SetInterval(max(self.interval, interval / 1000.0)))
 
     def redraw_now(self) -> None:
         """Hand the newest Snapshot to the window at once (after a reset or a tab change)."""

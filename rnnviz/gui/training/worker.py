@@ -14,14 +14,8 @@ Commands reach the loop through a thread-safe queue (``Worker.send``), drained b
 the GUI. The loop emits a Snapshot on its own clock (at most every ``interval`` seconds, and right after a pause,
 a single step or a reset), so the event queue never floods however fast training is.
 
-Commands (tuples): ``("run", bool)``, ``("toggle",)``, ``("step", n)``, ``("epoch",)``, ``("reset",)``,
-``("configure", config, dataset)``, ``("lr", x)``, ``("set", key, value)`` (clip, epochs), ``("temperature", x)``, ``("probe", i)``,
-``("interval", seconds)``, ``("speed", steps_per_second)``, ``("snapshot",)``, ``("stop",)``,
-``("save_session", path)``, ``("open_session", path, dataset)`` (see ``rnnviz.core.io.session``).
-
-Events (``kind, payload``): ``snapshot`` (Snapshot), ``state`` (dict: running, done, step, epoch),
-``configured`` (dict: config, n_params, steps_per_epoch), ``fault`` (str), ``rejected`` (dict: config, message), ``error`` (str), ``stopped`` (None).
-``session`` (dict: action "save" | "open", ok, path, then step or message; the ``sessionEvent`` signal).
+Commands and events are the dataclasses of ``rnnviz.core.live.messages`` (``Worker.send(messages.Step(3))``).
+Each event type becomes one Qt signal (``Worker.SIGNALS``); ``Stopped`` ends the process backend's relay.
 """
 from __future__ import annotations
 
@@ -38,6 +32,7 @@ from typing import Any, Callable
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from rnnviz.core.live import messages as m
 from rnnviz.core.live.loop import DEFAULT_FACTORY, DEFAULT_INTERVAL, SNAPSHOT_BUDGET, TrainingLoop, _child_main  # noqa: F401
 from rnnviz.core.train.spawn import child_environment
 
@@ -100,17 +95,25 @@ def _freeze_snapshot(snap: Any) -> Any:
 class Worker(QObject):
     """Owns the training (in this thread or in a child process). Lives on a QThread; only signals leave it.
 
-    ``send(*cmd)`` and ``stop()`` are thread-safe plain methods: call them from the GUI thread.
+    ``send(command)`` and ``stop()`` are thread-safe plain methods: call them from the GUI thread.
     """
 
     snapshotReady = Signal(object)     # Snapshot
-    stateChanged = Signal(object)      # dict(running, done, step, epoch, faulted)
-    configured = Signal(object)        # dict(config, n_params, steps_per_epoch)
+    stateChanged = Signal(object)      # messages.TrainingState
+    configured = Signal(object)        # messages.Configured
     faulted = Signal(str)              # NaN/Inf: the explanation
-    rejected = Signal(object)          # dict(config, message): settings no model could be built from
+    rejected = Signal(object)          # messages.Rejected: settings no model could be built from
     failed = Signal(str)               # any other error (a crash in the child)
     finished = Signal()                # the loop has ended; the thread may quit
-    sessionEvent = Signal(object)      # dict(action "save"|"open", ok, path, step | message)
+    sessionEvent = Signal(object)      # messages.SessionResult
+    weightsShared = Signal(object)     # messages.Shared
+
+    # event type -> (signal, the event's field the signal carries; None: the event itself)
+    SIGNALS: dict[type, tuple[str, str | None]] = {
+        m.SnapshotReady: ("snapshotReady", "snapshot"), m.TrainingState: ("stateChanged", None),
+        m.Configured: ("configured", None), m.Fault: ("faulted", "message"), m.Rejected: ("rejected", None),
+        m.Error: ("failed", "message"), m.SessionResult: ("sessionEvent", None), m.Shared: ("weightsShared", None),
+    }
 
     def __init__(self, config: Any, dataset: Any = None, backend: str = "process",
                  interval: float = DEFAULT_INTERVAL, factory: str = DEFAULT_FACTORY,
@@ -122,21 +125,21 @@ class Worker(QObject):
         self.interval = interval
         self.factory = factory
         self.budget = budget
-        self._queue: "queue.SimpleQueue[tuple]" = queue.SimpleQueue()
+        self._queue: "queue.SimpleQueue[m.Command]" = queue.SimpleQueue()
         self._stop = threading.Event()
         self.process: multiprocessing.process.BaseProcess | None = None
         self._conn: Any = None
         self.loop: TrainingLoop | None = None   # thread backend: the loop (and its Trainer), for tests
-        self.send("configure", config, dataset)
+        self.send(m.Configure(config, dataset))
 
     # --- called from the GUI thread -----------------------------------------------------------------
-    def send(self, *cmd: Any) -> None:
+    def send(self, command: m.Command) -> None:
         """Queue a command; the loop takes it between two training steps."""
-        self._queue.put(tuple(cmd))
+        self._queue.put(command)
 
     def stop(self) -> None:
         self._stop.set()
-        self._queue.put(("stop",))
+        self._queue.put(m.Stop())
 
     def kill_process(self) -> None:
         """End the training subprocess now (it is busy in a long step and cannot answer); thread-safe."""
@@ -145,14 +148,15 @@ class Worker(QObject):
             proc.kill()
 
     # --- runs in the worker thread ------------------------------------------------------------------
-    _SIGNAL_OF = {"snapshot": "snapshotReady", "state": "stateChanged", "configured": "configured",
-                  "fault": "faulted", "rejected": "rejected", "error": "failed", "session": "sessionEvent"}
-
-    def _emit(self, kind: str, payload: Any) -> None:
-        """Turn a loop event into the matching Qt signal (events without one, e.g. "stopped", are dropped)."""
-        name = self._SIGNAL_OF.get(kind)
-        if name is not None:
-            getattr(self, name).emit(payload)
+    def _emit(self, event: m.Event) -> None:
+        """Turn a loop event into its Qt signal (``Stopped`` has none: the relay handles it)."""
+        route = self.SIGNALS.get(type(event))
+        if route is None:
+            if not isinstance(event, m.Stopped):
+                self.failed.emit(f"the training loop sent an unknown event {event!r}")
+            return
+        name, field = route
+        getattr(self, name).emit(event if field is None else getattr(event, field))
 
     @Slot()
     def run(self) -> None:
@@ -166,7 +170,7 @@ class Worker(QObject):
         finally:
             self.finished.emit()
 
-    def _drain(self, handle: Callable[[tuple], None], timeout: float) -> None:
+    def _drain(self, handle: Callable[[m.Command], None], timeout: float) -> None:
         try:
             cmd = self._queue.get(timeout=timeout) if timeout > 0 else self._queue.get_nowait()
         except queue.Empty:
@@ -210,7 +214,7 @@ class Worker(QObject):
         would wait for each other for ever (seen with a 2.2 MB file opened during training)."""
         self.launch()
         proc, parent = self.process, self._conn
-        outbox: "queue.SimpleQueue[tuple | None]" = queue.SimpleQueue()
+        outbox: "queue.SimpleQueue[m.Command | None]" = queue.SimpleQueue()
         sender = threading.Thread(target=_send_loop, args=(parent, outbox), name="rnnviz-send", daemon=True)
         sender.start()
         alive = True
@@ -219,7 +223,7 @@ class Worker(QObject):
                 try:
                     while True:
                         cmd = self._queue.get_nowait()
-                        if cmd[0] == "stop":
+                        if isinstance(cmd, m.Stop):
                             self._stop.set()
                             break
                         outbox.put(cmd)
@@ -229,13 +233,13 @@ class Worker(QObject):
                     break
                 # wait for the child's next message (or a short while, to look at the queue again)
                 while parent.poll(0.01):
-                    kind, payload = parent.recv()
-                    if kind == "snapshot":
-                        payload = _freeze_snapshot(payload)
-                    elif kind == "stopped":
+                    event = parent.recv()
+                    if isinstance(event, m.SnapshotReady):
+                        _freeze_snapshot(event.snapshot)
+                    elif isinstance(event, m.Stopped):
                         alive = False
                         break
-                    self._emit(kind, payload)
+                    self._emit(event)
                     if not self._queue.empty():
                         break
                 if alive and not proc.is_alive():
@@ -245,7 +249,7 @@ class Worker(QObject):
             if not self._stop.is_set():
                 self.failed.emit(f"lost the training process: {exc}")
         finally:
-            outbox.put(("stop",))
+            outbox.put(m.Stop())
             outbox.put(None)
             sender.join(0.2)        # the queued commands and "stop" are written (an idle child reads at once)
             proc.join(0.2)          # an idle child answers "stop" in milliseconds; a busy one cannot answer
@@ -259,7 +263,7 @@ class Worker(QObject):
             parent.close()
 
 
-def _send_loop(conn: Any, outbox: "queue.SimpleQueue[tuple | None]") -> None:
+def _send_loop(conn: Any, outbox: "queue.SimpleQueue[m.Command | None]") -> None:
     """Write the commands of ``outbox`` to the child in order, until None (or the pipe is gone)."""
     while True:
         cmd = outbox.get()

@@ -130,16 +130,17 @@ def _app():
 def real_snapshots(config, steps: int = 200, later: tuple[int, ...] = (20,)) -> tuple[Any, ...]:
     """Snapshots of real training on ``config``: after ``steps``, then after each of ``later`` more steps
     (counted from ``steps``)."""
+    from rnnviz.core.explore.capture import build_snapshot
     from rnnviz.core.train.trainer import Trainer
 
     trainer = Trainer(config)
     for _ in range(steps):
         trainer.step()
-    out = [trainer.snapshot()]
+    out = [build_snapshot(trainer)]
     for extra in later:
         while trainer.step_count < steps + extra:
             trainer.step()
-        out.append(trainer.snapshot())
+        out.append(build_snapshot(trainer))
     return tuple(out)
 
 

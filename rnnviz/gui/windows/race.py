@@ -32,6 +32,8 @@ from PySide6.QtWidgets import (
 
 from rnnviz.core.config import Config
 from rnnviz.core.explore import race
+from rnnviz.core.explore.capture import build_snapshot
+from rnnviz.core.live.messages import ShareWeights
 from rnnviz.gui.controls import LECTURE_SPEED
 from rnnviz.gui.panels import plotting
 from rnnviz.gui.panels.gradients import GradientFlowPanel
@@ -207,7 +209,7 @@ class RaceWindow(QMainWindow):
 
     def _share(self) -> None:
         """B takes A's initial weights where shapes match (queued before any step, again after a reset)."""
-        self.controllers["B"].worker.send("share_weights", self.controllers["A"].config)
+        self.controllers["B"].worker.send(ShareWeights(self.controllers["A"].config))
 
     # --- commands -------------------------------------------------------------------------------------
     @Slot()
@@ -320,7 +322,7 @@ def render_race(config_a: Config, config_b: Config, steps: int, out: Any, size: 
         window.resize(int(size[0]), int(size[1]))
         window.show()
         _settle(app)
-        snaps = {"A": ta.snapshot(), "B": tb.snapshot()}
+        snaps = {"A": build_snapshot(ta), "B": build_snapshot(tb)}
         for _ in range(2):
             for side, snap in snaps.items():
                 window.show_snapshot(side, snap)

@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 from rnnviz.core.config import Config
+from rnnviz.core.explore.capture import build_snapshot
 
 
 def _application() -> Any:
@@ -57,13 +58,16 @@ def render(config: Config, steps: int, out: str | os.PathLike, size: tuple[int, 
     ``presentation``: draw in presentation (projector) mode; ``theme``: "light" or "dark".
     Raises DataError / ConfigError for bad data or settings, OSError when the PNG cannot be written.
     """
+    from rnnviz.gui.panels.registry import preset_order
+
+    preset_order(preset)        # a preset naming an unknown panel fails before the training, not after it
     app = _application()
     from rnnviz.gui.main_window import MainWindow
     from rnnviz.gui.style import apply_theme
 
     apply_theme(app)
     trainer = train_headless(config, steps)
-    snap = trainer.snapshot()
+    snap = build_snapshot(trainer)
     window = MainWindow(trainer.config, dataset=trainer.dataset, preset=preset, title=title, start=False)
     try:
         window.resize(int(size[0]), int(size[1]))

@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rnnviz.core.config import FIELD_TYPES, Config
+from rnnviz.core.config import SETTINGS, Config
 from rnnviz.core.errors import RnnvizError
 from rnnviz.core.explore import sweep
 from rnnviz.gui import style
@@ -111,12 +111,15 @@ class SweepWindow(QWidget):
     # --- building -----------------------------------------------------------------------------------
     def _build(self) -> None:
         layout = QVBoxLayout(self)
-        names = sorted(FIELD_TYPES)
+        names = sorted(SETTINGS)
         top = QHBoxLayout()
         self.keys, self.values = [], []
         for i, (key, default) in enumerate((("lr", None), ("hidden", None))):
             box = QComboBox()
             box.addItems(names if i == 0 else [NONE] + names)
+            for j in range(box.count()):
+                if box.itemText(j) in SETTINGS:
+                    box.setItemData(j, SETTINGS[box.itemText(j)].tip, Qt.ItemDataRole.ToolTipRole)
             box.setCurrentText(key)
             edit = QLineEdit(_default_values(self.base, key))
             edit.setToolTip("Comma-separated values, e.g. 0.001, 0.01, 0.1")
@@ -129,7 +132,7 @@ class SweepWindow(QWidget):
             self.keys.append(box)
             self.values.append(edit)
         self.epochs = QSpinBox()
-        self.epochs.setRange(1, 100000)
+        self.epochs.setRange(*SETTINGS["epochs"].range[:2])
         self.epochs.setValue(self.base.epochs)
         self.epochs.setToolTip("Epochs each cell trains")
         top.addWidget(QLabel("epochs"))

@@ -1,0 +1,106 @@
+"""The Snapshot the window draws, built from a Trainer through its public fields (it never changes the run).
+
+``build_snapshot(trainer)`` copies the histories, the evaluations and the weights into a frozen Snapshot and
+adds what is computed for the screen only: the eigenvalues of W's gate blocks and the probe. ``build_probe``
+runs the probe sequence (a validation example, or typed tokens: ``typed_probe``) through the model:
+the hidden states s_t = g(U x_t + W s_{t-1} + b), the outputs y_t = softmax(V s_t + c) and ||dL/ds_t|| of its
+own loss, and with ``bptt`` the slow-motion BPTT trace (``bptt_trace``).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from rnnviz.core.data.batch import IGNORE, Batch
+from rnnviz.core.explore import bptt_trace
+from rnnviz.core.explore.typed_probe import typed_targets
+from rnnviz.core.snapshot import Probe, Snapshot, frozen_array
+
+
+def build_probe(trainer: Any, bptt: bool = False) -> Probe:
+    """Hidden states, predictions and gradient flow of ``trainer``'s probe sequence (and its slow-motion BPTT
+    trace when ``bptt``)."""
+    ds, model = trainer.dataset, trainer.model
+    if trainer.probe_tokens is not None:
+        tokens = list(trainer.probe_tokens)
+        ids = ds.vocab.encode(tokens)
+        tokens = [t if i != ds.vocab.unk_id else "<unk>" for t, i in zip(tokens, ids)]
+        target = np.full(len(ids), IGNORE) if ds.task != "classification" else np.array(IGNORE)
+        source = "typed"
+    else:
+        i = trainer.probe_index
+        tokens, ids = list(ds.val.tokens[i]), np.asarray(ds.val.ids[i])
+        target = np.asarray(ds.val.targets[i])
+        source = f"validation #{i}"
+    T = len(ids)
+    flush = model.flush_subnormal        # the probe's backward pass must not change how the next step runs
+    try:
+        with np.errstate(all="ignore"):
+            fw = model.forward(ids[None, :], np.array([T]))
+            states = fw.top[:, 0, :]                                        # (T, D)
+            cache = fw.caches[-1][0].cell
+            pre = (cache.pre if cache.pre is not None else cache.A)[:, 0, :]   # (T, G*d)
+            grad_target, target_from = target, "label"
+            if source == "typed":   # no label: see typed_probe for what the gradient is taken against
+                target, grad_target, target_from = typed_targets(ds.task, ids, model.predict(ids[None, :],
+                                                                                             np.array([T]))[0])
+            batch = Batch(ids=ids[None, :], lengths=np.array([T]), index=np.array([0]),
+                          targets=(grad_target[None] if grad_target.ndim else np.array([int(grad_target)])))
+            if (grad_target != IGNORE).any():
+                res = model.loss_and_grads(batch)
+                probs, norms = res.probs[0], res.grad_norms
+            else:
+                probs, norms, target_from = model.predict(batch.ids, batch.lengths)[0], np.full(T, np.nan), ""
+            slow = bptt_trace.trace(model, ids, grad_target) if bptt and target_from else None
+    finally:
+        model.flush_subnormal = flush
+    predicted = probs.argmax(axis=-1)
+    return Probe(tokens=tuple(tokens), ids=frozen_array(ids), states=frozen_array(states),
+                 probs=frozen_array(probs), target=frozen_array(target), predicted=frozen_array(predicted),
+                 grad_norms=frozen_array(norms), preact=frozen_array(pre), source=source,
+                 target_from=target_from, bptt=slow)
+
+
+def build_snapshot(trainer: Any, bptt: bool = False) -> Snapshot:
+    """A frozen, copied record of everything the window draws (a few milliseconds). ``bptt``: the probe carries
+    its slow-motion BPTT trace (costly: only when that view is shown)."""
+    ds, model, config = trainer.dataset, trainer.model, trainer.config
+    steps, losses = trainer.loss_history.view()
+    pg_steps, pg_values = trainer.param_grad_history.view()
+    gf_steps, gf_values = trainer.grad_flow.view()
+    evals = trainer.eval_history
+    nan = float("nan")
+    last = trainer.last_eval or {}
+    blocks = model.W_blocks()
+    with np.errstate(all="ignore"):
+        eigs = {g: np.linalg.eigvals(b.astype(np.float64)) if np.isfinite(b).all() else np.zeros(0, complex)
+                for g, b in blocks.items()}
+    k = ds.n_classes
+    return Snapshot(
+        step=trainer.step_count, epoch=trainer.epoch, epoch_progress=trainer.epoch_progress,
+        steps_per_second=trainer.steps_per_second, lr=trainer.lr, clip=config.clip, task=ds.task,
+        cell=config.cell, classes=tuple(ds.classes), config=config.to_dict(), n_params=model.n_params,
+        fault=trainer.fault,
+        train_steps=frozen_array(steps), train_loss=frozen_array(losses[:, 0]),
+        val_steps=frozen_array([e["step"] for e in evals], np.int64),
+        val_loss=frozen_array([e["val_loss"] for e in evals], np.float64),
+        val_accuracy=frozen_array([nan if e["val_accuracy"] is None else e["val_accuracy"] for e in evals],
+                                  np.float64),
+        val_perplexity=frozen_array([nan if e["val_perplexity"] is None else e["val_perplexity"]
+                                     for e in evals], np.float64),
+        grad_norms=frozen_array(trainer.monitor_norms), grad_norms_last=frozen_array(trainer.monitor_norms_last),
+        grad_flow_steps=frozen_array(gf_steps), grad_flow=frozen_array(gf_values),
+        param_grad_steps=frozen_array(pg_steps),
+        param_grad_norms={name: frozen_array(pg_values[:, j]) for j, name in enumerate(model.param_names)},
+        confusion=frozen_array(last.get("confusion", np.zeros((k, k) if ds.task != "generation" else (0, 0),
+                                                              np.int64))),
+        per_class_accuracy=frozen_array(last.get("per_class_accuracy", np.full(k, nan))),
+        W=frozen_array(model.params["W"]), gate_names=tuple(blocks),
+        eigenvalues={g: frozen_array(e) for g, e in eigs.items()},
+        spectral_radius={g: float(np.max(np.abs(e))) if e.size else nan for g, e in eigs.items()},
+        probe=build_probe(trainer, bptt) if len(ds.val) else None,
+        sample_text=trainer.sample_text, sample_temperature=trainer.temperature,
+        confusion_examples=dict(trainer.last_cells),
+        markers=tuple(trainer.markers),
+    )
