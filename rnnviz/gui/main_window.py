@@ -477,8 +477,12 @@ class MainWindow(QMainWindow):
         self.progress.setValue(int(round(1000 * min(1.0, max(0.0, float(snap.epoch_progress))))))
         finished = bool(epochs) and snap.epoch >= epochs
         self.progress.setFormat("all epochs done" if finished else f"epoch {snap.epoch + 1}: %p%")
-        if snap.fault and not self.banner.isVisible():
+        # the banner follows the snapshot drawn: a frame of the faulted step that is drawn late (a live frame is
+        # spread over several event-loop turns) must not bring it back once training has gone on without a fault
+        if snap.fault and self.banner.isHidden():
             self.show_fault(snap.fault)
+        elif not snap.fault and not self.banner.isHidden():
+            self.banner.hide()
 
     @Slot(bool)
     def _on_running(self, running: bool) -> None:

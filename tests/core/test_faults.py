@@ -16,7 +16,6 @@ from rnnviz.core.train.trainer import WEIGHT_LIMIT, Trainer
 
 from helpers import EXPLODING, batch_at, small_config
 
-pytestmark = pytest.mark.usefixtures("no_leaks")
 
 
 def state_of(trainer: Trainer) -> dict:

@@ -65,3 +65,23 @@ def test_window_goes_on_after_lowering_the_learning_rate(qtbot):
         qtbot.waitUntil(lambda: not win.banner.isVisible(), timeout=5000)
     finally:
         win.close()
+
+
+def test_a_late_frame_of_the_faulted_step_does_not_bring_the_banner_back(qtbot):
+    """A live frame is drawn over several event-loop turns, so the frame of the faulted step can be shown after
+    training has gone on: the banner follows the snapshot drawn (hidden by a frame without a fault)."""
+    import dataclasses
+
+    from rnnviz.gui.main_window import MainWindow
+    from snapshot_factory import make_snapshot
+
+    win = MainWindow(small_config(), backend="thread", start=False)
+    qtbot.addWidget(win)
+    ok = make_snapshot("classification", step=40)
+    faulted = dataclasses.replace(ok, step=41, fault="Training paused at step 41: the loss became NaN")
+    win.show_snapshot(faulted)
+    assert win.banner.isVisibleTo(win) and "step 41" in win.banner_label.text()
+    win.show_snapshot(dataclasses.replace(ok, step=60))
+    assert not win.banner.isVisibleTo(win)
+    win.show_snapshot(faulted)                       # replaying the faulted moment shows it again
+    assert win.banner.isVisibleTo(win)

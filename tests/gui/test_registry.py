@@ -172,8 +172,7 @@ def trained():
     out = {}
     for preset, cell in (("negation", "rnn"), ("pos", "lstm"), ("chars", "gru")):
         trainer = trainer_for(preset, steps=12, cell=cell)
-        trainer.trace_bptt = True
-        out[f"trainer-{preset}-{cell}"] = (build_snapshot(trainer), trainer.dataset)
+        out[f"trainer-{preset}-{cell}"] = (build_snapshot(trainer, bptt=True), trainer.dataset)
     return out
 
 
