@@ -98,23 +98,30 @@ def _cell_inputs(cell, seed=0):
 
 
 def _run(cell, X, W, b_hn, dS, work, overwrite):
+    """Forward then backward; also checks that the backward pass leaves the forward cache as it found it."""
     if cell == "rnn":
         cache = cells.rnn_forward(X, W, "tanh", work=work, overwrite_X=overwrite)
-        back = cells.rnn_backward(dS, cache, W, "tanh", bptt=2, work=work)
     elif cell == "lstm":
         cache = cells.lstm_forward(X, W, work=work, overwrite_X=overwrite)
-        back = cells.lstm_backward(dS, cache, W, bptt=2, work=work)
     else:
         cache = cells.gru_forward(X, W, b_hn, work=work, overwrite_X=overwrite)
+    kept = {k: np.array(v) for k, v in vars(cache).items() if v is not None}
+    if cell == "rnn":
+        back = cells.rnn_backward(dS, cache, W, "tanh", bptt=2, work=work)
+    elif cell == "lstm":
+        back = cells.lstm_backward(dS, cache, W, bptt=2, work=work)
+    else:
         back = cells.gru_backward(dS, cache, W, bptt=2, work=work)
+    for k, v in kept.items():
+        np.testing.assert_array_equal(getattr(cache, k), v, err_msg=f"backward changed the cache's {k}")
     return cache, back
 
 
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 @pytest.mark.parametrize("work", [None, "workspace"])
 def test_cells_leave_the_callers_arrays_alone(cell, work):
-    """Forward reads X, W, b_hn and backward reads dS without writing them; only ``overwrite_X=True`` hands X over,
-    and then every number is the same (the same arithmetic, in X instead of a buffer of the cell's own)."""
+    """Forward reads X, W, b_hn and backward reads dS and the cache without writing them; only ``overwrite_X=True``
+    hands X over, and then every number is the same (the same arithmetic, in X instead of a buffer of its own)."""
     X, W, b_hn, dS = _cell_inputs(cell)
     before = [a.copy() for a in (X, W, b_hn, dS)]
     cache, (dX, dW, extra, dS_total) = _run(cell, X, W, b_hn, dS, {} if work else None, overwrite=False)
