@@ -84,7 +84,7 @@ class HiddenStatesPanel(Panel):
         top = QtWidgets.QHBoxLayout()
         top.addWidget(style.label("Probe: validation example"))
         top.addWidget(self.probe_spin)
-        self.probe_text = QtWidgets.QLineEdit()     # typed probe (issue 5): Enter sends it, empty = validation
+        self.probe_text = QtWidgets.QLineEdit()     # typed probe: Enter sends it, empty = validation
         self.probe_text.setObjectName("probeText")
         self.probe_text.setFont(style.font())
         self.probe_text.setPlaceholderText("or type a sentence, Enter")
