@@ -27,6 +27,7 @@ import argparse
 import importlib
 import sys
 
+from rnnviz import __version__
 from rnnviz.core.errors import RnnvizError, one_line
 
 # command -> "module:function" under rnnviz.cli; a command's module is imported only when it runs
@@ -48,6 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "window on the 'negation' preset; press Space to start training.")
     common.add_source(parser)
     common.add_look(parser)
+    parser.add_argument("--version", action="version", version=f"rnnviz {__version__}",
+                        help="print rnnviz's version and exit")
     parser.add_argument("--session", metavar="FILE", help="open the window on a saved session (File > Save session)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     train.add_parsers(sub)

@@ -96,7 +96,8 @@ def add_source(p: argparse.ArgumentParser) -> None:
 def add_look(p: argparse.ArgumentParser) -> None:
     p.add_argument("--presentation", action="store_true",
                    help="presentation (projector) mode: large fonts, thick lines, no settings dock (F11 / Ctrl+P)")
-    p.add_argument("--theme", choices=("light", "dark"), default="light", help="colour theme (light)")
+    p.add_argument("--theme", choices=("light", "dark"), default=None,
+                   help="colour theme (light; the window: the one it last had)")
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ def cmd_render(args) -> int:
         from rnnviz.gui.windows.render import render
 
         path = render(src.config, args.steps, Path(args.out), size=size, preset=src.preset,
-                      presentation=args.presentation, theme=args.theme)
+                      presentation=args.presentation, theme=args.theme or "light")
     print(f"wrote {path}")
     return 0
 
@@ -42,7 +42,9 @@ def cmd_window(args) -> int:
 
         session = load_session(args.session)
         return run(session.config, title=Path(args.session).name, session=args.session,
-                   presentation=getattr(args, "presentation", False), theme=getattr(args, "theme", "light"))
+                   presentation=getattr(args, "presentation", False), theme=getattr(args, "theme", None))
     src = common.resolve_source(args)
+    # nothing named on the command line: the window reopens the last lesson or data file
+    resume = not any(getattr(args, k, None) for k in ("preset", "preset_file", "data", "sets"))
     return run(src.config, preset=src.preset, presentation=getattr(args, "presentation", False),
-               theme=getattr(args, "theme", "light"))
+               theme=getattr(args, "theme", None), resume=resume)

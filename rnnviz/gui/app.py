@@ -8,16 +8,19 @@ from rnnviz.core.config import Config
 
 
 def run(config: Config | None = None, title: str | None = None, preset: Any = None,
-        backend: str = "process", presentation: bool = False, theme: str = "light",
-        session: str | None = None) -> int:
+        backend: str = "process", presentation: bool = False, theme: str | None = None,
+        session: str | None = None, resume: bool = False) -> int:
     """Create the QApplication and the window, show it, run the event loop; return its exit code.
 
     preset: a Preset or a preset name; it gives the title, the lesson text and the panel order
     (``config`` still decides the settings when given). session: a saved session file to open at once.
+    The window takes the remembered preferences (``features.preferences``): ``theme`` (None: the remembered one)
+    and ``presentation`` win over them; ``resume`` opens the last lesson or data file.
     """
     from PySide6.QtWidgets import QApplication
 
     from rnnviz.gui.controls import LECTURE_SPEED
+    from rnnviz.gui.icon import app_icon
     from rnnviz.gui.main_window import MainWindow
     from rnnviz.gui.style import apply_theme
 
@@ -29,15 +32,13 @@ def run(config: Config | None = None, title: str | None = None, preset: Any = No
         config = preset.config if preset is not None else Config()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("rnnviz")
+    app.setWindowIcon(app_icon())
     apply_theme(app)
     window = MainWindow(config, preset=preset, title=title, backend=backend)
     app.aboutToQuit.connect(window.controller.shutdown)
     window.set_speed(LECTURE_SPEED)   # slow enough to watch every panel move; the Speed box changes it
     window.show()
-    if theme != "light":
-        window.presentation.set_theme(theme)
-    if presentation:
-        window.presentation.enter()
+    window.preferences.restore(theme=theme, presentation=presentation, resume=resume and not session)
     window.lessons.on_shown()          # a lesson with an action (Your own data: the file dialog)
     if session:
         window.session_actions.open_session(session)

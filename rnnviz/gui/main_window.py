@@ -45,6 +45,7 @@ from PySide6.QtWidgets import (
 from rnnviz.core.config import TASKS, Config
 from rnnviz.core.errors import RnnvizError
 from rnnviz.gui.controls import TASK_BY_EXTENSION, ControlsPanel
+from rnnviz.gui.icon import app_icon
 from rnnviz.gui.panels.registry import FIXED_PLACES, PANELS, make_panel, preset_order
 from rnnviz.gui.style import apply_theme
 from rnnviz.gui.training.controller import Controller
@@ -60,6 +61,9 @@ EXTENSIONS: tuple[str, ...] = (
     "help",
     "presentation",
     "race_sweep_menu",
+    "worked_example",
+    "preferences",
+    "file_drop",
 )
 STATUS_TEMPLATES = {"state": "Finished — raise Epochs or Reset    ", "epoch": "Epochs done 0000/0000  ",
                     "step": "Step 0000000  ", "speed": "00000 steps/s (headless)  ", "loss": "Loss 0000.000  ",
@@ -108,6 +112,7 @@ class MainWindow(QMainWindow):
 
         name = title or (preset.title if preset is not None else None)
         self.setWindowTitle(f"rnnviz — {name}" if name else "rnnviz")
+        self.setWindowIcon(app_icon())
         self.resize(1600, 1000)
 
         self._make_actions()
@@ -339,8 +344,9 @@ class MainWindow(QMainWindow):
         self.controller.reset()
 
     @Slot()
-    def open_file(self) -> None:
-        path = self.ask_open_file()
+    def open_file(self, path: str | None = None) -> None:
+        """File ▸ Open data file… (the dialog), or the file ``path`` (a dropped or recent one): ask its task, use it."""
+        path = path if isinstance(path, str) and path else self.ask_open_file()
         if not path:
             return
         task = self.ask_task(path)
