@@ -345,7 +345,7 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def open_file(self, path: str | None = None) -> None:
-        """File ▸ Open data file… (the dialog), or the file ``path`` (a dropped or recent one): ask its task, use it."""
+        """File ▸ Open data file… (the dialog), or the file ``path`` (dropped or recent): ask its task, use it."""
         path = path if isinstance(path, str) and path else self.ask_open_file()
         if not path:
             return

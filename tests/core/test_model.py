@@ -371,6 +371,15 @@ def test_dogs_worked_example(task):
     assert model.loss(batch) == pytest.approx(expected, rel=1e-14)
 
 
+def test_the_worked_example_shown_to_students_holds_the_articles_matrices():
+    """Help ▸ Worked example and the README read ``core.nn.worked_example``: its matrices are the ones above."""
+    from rnnviz.core.nn import worked_example
+
+    np.testing.assert_array_equal(worked_example.W_X, DOG_U)
+    np.testing.assert_array_equal(worked_example.W_H, DOG_W)
+    np.testing.assert_array_equal(worked_example.W_Y, DOG_V)
+
+
 # -------------------------------------------------------------------------------------- parameter counts
 def test_vanilla_parameter_count_formula():
     for d, n, k in [(3, 4, 4), (32, 100, 5), (1, 5, 2)]:

@@ -45,7 +45,8 @@ def example_html(word: str = WORD) -> str:
         t = s.t
         y = ", ".join(f"<b>{x:.2f}</b>" if VOCAB[i] == s.target else f"{x:.2f}" for i, x in enumerate(s.y))
         rows.append(
-            f"<tr><td align='center'>{t}</td><td>“{html.escape(s.char)}” {vector_text(s.x, 0)}</td><td>{vector_text(s.a)}</td><td>{vector_text(s.h)}</td>"
+            f"<tr><td align='center'>{t}</td><td>“{html.escape(s.char)}” {vector_text(s.x, 0)}</td>"
+            f"<td>{vector_text(s.a)}</td><td>{vector_text(s.h)}</td>"
             f"<td>{vector_text(s.z)}</td><td>[{y}]</td>"
             f"<td align='center'>“{html.escape(s.target)}”</td><td align='right'>{s.loss:.3f}</td></tr>")
     steps = ("<table cellspacing='0' cellpadding='5' border='1' style='white-space:nowrap'>"

@@ -1,0 +1,127 @@
+"""Files dropped on the window: real QDragEnterEvent / QDropEvent carrying file URLs, sent where Qt sends them (to the
+widget under the cursor: a panel's plot, from which Qt passes them up to the window)."""
+from __future__ import annotations
+
+import pytest
+
+from helpers import BAD_FILES, small_config
+from qt_helpers import no_leaks, open_window, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
+
+
+def mime_of(*urls):
+    from PySide6.QtCore import QMimeData, QUrl
+
+    mime = QMimeData()
+    mime.setUrls([u if isinstance(u, QUrl) else QUrl.fromLocalFile(str(u)) for u in urls])
+    return mime
+
+
+def drag_and_drop(win, mime, target=None) -> bool:
+    """Drag ``mime`` over ``target`` (a panel's plot by default) and drop it; True when the drag was accepted."""
+    from PySide6.QtCore import QPoint, QPointF, Qt
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+    from PySide6.QtWidgets import QApplication
+
+    import pyqtgraph as pg
+
+    target = target or win.panels["loss"].findChildren(pg.GraphicsView)[0].viewport()
+    pos = QPoint(target.width() // 2, target.height() // 2)
+    enter = QDragEnterEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(target, enter)
+    if not enter.isAccepted():
+        return False
+    drop = QDropEvent(QPointF(pos), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                      Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(target, drop)
+    return drop.isAccepted()
+
+
+def data_file(tmp_path):
+    path = tmp_path / "reviews.tsv"
+    lines = [f"{w} film number {i}\t{'pos' if w == 'good' else 'neg'}" for i in range(30) for w in ("good", "bad")]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.usefixtures("no_leaks")
+def test_a_dropped_data_file_is_opened_as_file_open_does(qtbot, monkeypatch, tmp_path):
+    path = data_file(tmp_path)
+    win = open_window(qtbot)
+    try:
+        asked = []
+        monkeypatch.setattr(win, "ask_task", lambda p: asked.append(p) or "classification")
+        monkeypatch.setattr(win, "show_error", lambda title, text: pytest.fail(text))
+        assert drag_and_drop(win, mime_of(path))
+        qtbot.waitUntil(lambda: win.controller.config.dataset == str(path), timeout=10000)
+        assert asked == [str(path)] and win.controller.config.task == "classification"
+        assert "reviews.tsv" in win.windowTitle()
+    finally:
+        win.close()
+
+
+@pytest.mark.usefixtures("no_leaks")
+def test_a_dropped_unsupported_file_gives_file_opens_one_line_message(qtbot, monkeypatch):
+    path = BAD_FILES / "spreadsheet.xlsx"
+    win = open_window(qtbot)
+    try:
+        old = win.controller.config
+        monkeypatch.setattr(win, "ask_task", lambda p: "classification")
+        dropped, opened = [], []
+        monkeypatch.setattr(win, "show_error", lambda title, text: dropped.append((title, text)))
+        assert drag_and_drop(win, mime_of(path))
+        qtbot.waitUntil(lambda: len(dropped) == 1, timeout=10000)
+        monkeypatch.setattr(win, "show_error", lambda title, text: opened.append((title, text)))
+        monkeypatch.setattr(win, "ask_open_file", lambda: str(path))
+        win.actions_by_name["open"].trigger()                    # File ▸ Open data file… with the same file
+        assert dropped == opened and len(opened) == 1
+        title, text = dropped[0]
+        assert "\n" not in text and str(path) in text and len(text) < 400
+        assert win.controller.config == old
+    finally:
+        win.close()
+
+
+@pytest.mark.usefixtures("no_leaks")
+def test_a_dropped_session_is_opened(qtbot, tmp_path):
+    from rnnviz.core.io.session import save_session
+    from rnnviz.core.train.trainer import Trainer
+
+    config = small_config()
+    trainer = Trainer(config)
+    for _ in range(7):
+        trainer.step()
+    path = save_session(tmp_path / "lesson.rnnviz.npz", trainer)
+    win = open_window(qtbot, config)
+    try:
+        with qtbot.waitSignal(win.session_actions.opened, timeout=10000) as opened:
+            assert drag_and_drop(win, mime_of(path))
+        assert opened.args[0].step == 7
+        assert wait_snapshot(qtbot, win.controller, lambda s: s.step == 7).step == 7
+        assert win.windowTitle() == "rnnviz — lesson.rnnviz.npz"
+    finally:
+        win.close()
+
+
+def test_only_local_files_are_taken_and_one_at_a_time(qtbot, monkeypatch, tmp_path):
+    from PySide6.QtCore import QUrl
+
+    from rnnviz.gui.main_window import MainWindow
+
+    win = MainWindow(small_config(), backend="thread", start=False)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    opened = []
+    monkeypatch.setattr(win, "open_file", lambda path=None: opened.append(path))
+    assert not drag_and_drop(win, mime_of(QUrl("https://example.org/data.tsv")))
+    from PySide6.QtCore import QMimeData
+
+    text = QMimeData()
+    text.setText("just text")
+    assert not drag_and_drop(win, text)
+    a, b = tmp_path / "a.tsv", tmp_path / "b.txt"
+    assert drag_and_drop(win, mime_of(a, b), target=win)
+    qtbot.waitUntil(lambda: opened == [str(a)], timeout=5000)
+    assert "One file at a time: opening a.tsv" in win.statusBar().currentMessage()
+    win.close()
