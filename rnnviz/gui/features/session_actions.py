@@ -73,7 +73,7 @@ class SessionActions(QObject):
             path = self.ask_save_path("Save the session", SESSION_FILTER, f"session-step{step}.rnnviz.npz")
         if not path:
             return False
-        self.controller.worker.send(SaveSession(str(path)))
+        self.controller.send(SaveSession(str(path)))
         self._message(f"Saving the session to {path}…")
         return True
 
@@ -104,7 +104,7 @@ class SessionActions(QObject):
             ctl.datasetChanged.emit(dataset)
         ctl.config = config
         ctl.n_params = session.arrays["optim/m"].size
-        ctl.worker.send(OpenSession(str(path), dataset))
+        ctl.send(OpenSession(str(path), dataset))
         ctl.configChanged.emit(config)
         win.setWindowTitle(f"rnnviz — {Path(path).name}")
         preset_data = getattr(getattr(win.preset, "config", None), "dataset", None)
