@@ -417,7 +417,8 @@ class TrainingLoop:
 
 # --- the process backend's child ------------------------------------------------------------------------
 def _child_main(conn: Any, factory: str, interval: float, budget: float) -> None:
-    """Runs in the training subprocess: the same loop, commands and events (``messages``) over a pipe."""
+    """Runs in the training subprocess: the same loop, commands and events (``messages``) over a pipe. The window
+    starts it through ``rnnviz.child_entry`` (Ctrl+C ignored: the window decides when the child ends)."""
     def send(event: m.Event) -> None:
         try:
             conn.send(event)

@@ -32,11 +32,13 @@ from typing import Any, Callable
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from rnnviz import child_entry
 from rnnviz.core.live import messages as m
 from rnnviz.core.live.loop import DEFAULT_FACTORY, DEFAULT_INTERVAL, SNAPSHOT_BUDGET, TrainingLoop, _child_main  # noqa: F401
 from rnnviz.core.train.spawn import child_environment, describe_exit
 
 BACKENDS = ("process", "thread")
+CHILD_MAIN = "rnnviz.core.live.loop:_child_main"      # the training process's loop (started by rnnviz.child_entry)
 
 # every QThread this module starts, so tests can prove none is left running
 LIVE_THREADS: "weakref.WeakSet[QThread]" = weakref.WeakSet()
@@ -194,18 +196,18 @@ class Worker(QObject):
                 loop.tick()
 
     def launch(self) -> None:
-        """Start the training subprocess (process backend). Call from the GUI thread before the QThread starts;
-        the worker thread starts a new one itself after the first was lost.
+        """Start the training subprocess (process backend) unless one runs. The first is started from the GUI
+        thread before the QThread starts; one that replaces a lost process, from the worker thread.
 
         The child gets one BLAS thread (no oversubscription against the GUI) and does not re-import the
         caller's ``__main__`` (``python -m rnnviz`` would otherwise open a second window in the child).
         """
-        if self.backend != "process" or self.process is not None:
+        if self.backend != "process" or (self.process is not None and self.process.exitcode is None):
             return
         ctx = multiprocessing.get_context("spawn")
         parent, child = ctx.Pipe(duplex=True)
-        proc = ctx.Process(target=_child_main, args=(child, self.factory, self.interval, self.budget),
-                           name="rnnviz-training", daemon=True)
+        proc = ctx.Process(target=child_entry.run, args=(CHILD_MAIN, child, self.factory, self.interval,
+                                                          self.budget), name="rnnviz-training", daemon=True)
         with child_environment():
             proc.start()
         child.close()
@@ -231,8 +233,7 @@ class Worker(QObject):
             builder = self._wait_for_builder(sticky)
             if builder is None:
                 return
-            self.process = self._conn = None
-            self.launch()
+            self.launch()           # a new child (the lost one has ended)
             first = [*sticky.values(), builder]
 
     def _wait_for_builder(self, sticky: dict) -> m.Command | None:
