@@ -18,7 +18,7 @@ from rnnviz.core.live import messages as m
 
 DEFAULT_INTERVAL = 1 / 30          # seconds between snapshots, at most ~30 per second
 DEFAULT_FACTORY = "rnnviz.core.train.trainer:Trainer"
-SNAPSHOT_BUDGET = 0.06             # at most this share of the training time goes into making snapshots
+SNAPSHOT_BUDGET = 0.06             # at most this share of the training time goes into making and sending snapshots
 CHECKPOINT_INTERVAL = 2.0          # seconds between two in-memory checkpoints while training runs, at least
 CHECKPOINT_BUDGET = 0.02           # ...and at most this share of the training time goes into them
 
@@ -69,7 +69,7 @@ class TrainingLoop:
         self.pending = 0                # batches still to run for Step / Epoch
         self.interval = float(interval)
         self.budget = float(budget)
-        self.snapshot_cost = 0.0        # moving average of build_snapshot time
+        self.snapshot_cost = 0.0        # moving average of the seconds a snapshot takes (built and sent)
         self.last_emit = 0.0
         self.dirty = False              # trained (or a setting changed) since the last snapshot
         self.stopped = False
@@ -338,12 +338,12 @@ class TrainingLoop:
         except Exception as exc:
             self.send(m.Error(f"snapshot: {exc}\n{traceback.format_exc(limit=3)}"))
             return
-        now = time.perf_counter()
-        cost = now - start
-        self.snapshot_cost = cost if self.snapshot_cost == 0.0 else 0.8 * self.snapshot_cost + 0.2 * cost
-        self.last_emit = now
         self.dirty = False
         self.send(m.SnapshotReady(snap))
+        now = time.perf_counter()
+        cost = now - start      # building it and sending it (pickling and the pipe, in the process backend)
+        self.snapshot_cost = cost if self.snapshot_cost == 0.0 else 0.8 * self.snapshot_cost + 0.2 * cost
+        self.last_emit = now
         if self.checkpoints:
             self._checkpoint()
 
