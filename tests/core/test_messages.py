@@ -40,7 +40,7 @@ def examples(trainer) -> dict[type, object]:
         m.SetBpttTrace: m.SetBpttTrace(True), m.SetSpeed: m.SetSpeed(5.0), m.SetInterval: m.SetInterval(0.05),
         m.RequestSnapshot: m.RequestSnapshot(), m.SaveSession: m.SaveSession("/tmp/run.rnnviz.npz"),
         m.OpenSession: m.OpenSession("/tmp/run.rnnviz.npz", ds), m.ShareWeights: m.ShareWeights(cfg),
-        m.Stop: m.Stop(),
+        m.Stop: m.Stop(), m.Restore: m.Restore(cfg, ds, trainer.state_dict()),
         m.SnapshotReady: m.SnapshotReady(build_snapshot(trainer, bptt=True)),
         m.TrainingState: m.TrainingState(running=True, done=False, step=3, epoch=0, faulted=False),
         m.Configured: m.Configured(cfg, trainer.model.n_params, trainer.steps_per_epoch, session="/tmp/x.npz"),
@@ -48,6 +48,8 @@ def examples(trainer) -> dict[type, object]:
         m.Error: m.Error("SetProbe: probe index 9 outside 0..3"),
         m.SessionResult: m.SessionResult("save", True, "/tmp/run.rnnviz.npz", step=3),
         m.Shared: m.Shared(("V", "c"), ("U", "W", "b"), ""), m.Stopped: m.Stopped(),
+        m.Checkpoint: m.Checkpoint(3, trainer.state_dict()),
+        m.ProcessLost: m.ProcessLost("was killed by signal 9 (SIGKILL)", -9),
     }
 
 
@@ -112,8 +114,9 @@ def test_every_handler_runs_without_an_error(trainer, tmp_path):
              m.SetProbeText(("not", "good")), m.SetProbeText(()), m.SetBpttTrace(True), m.SetSpeed(0.0),
              m.SetInterval(0.0), m.RequestSnapshot(), m.Step(2), m.Epoch(), m.SetLive("lr", 0.003),
              m.SetLive("clip", 1.0), m.SetLive("epochs", 7), m.SetLive("temperature", 0.5), m.Start(), m.Pause(),
-             m.Toggle(), m.Toggle(), m.SaveSession(str(session)), m.OpenSession(str(session), ds), m.Reset(),
-             m.Stop()]
+             m.Toggle(), m.Toggle(), m.SaveSession(str(session)),
+             m.Restore(cfg.replace(lr=0.003, clip=1.0, epochs=7, temperature=0.5), ds, trainer.state_dict()),
+             m.OpenSession(str(session), ds), m.Reset(), m.Stop()]
     assert {type(c) for c in order} == set(m.COMMANDS)
     seen = []
     for cmd in order:

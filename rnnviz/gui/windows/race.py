@@ -339,11 +339,14 @@ def run_race(config_a: Config, config_b: Config, title: str | None = None) -> in
 
     from PySide6.QtWidgets import QApplication
 
+    from rnnviz.gui.interrupt import CloseOnInterrupt
+
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("rnnviz")
     apply_theme(app)
-    window = RaceWindow(config_a, config_b, title=title)
-    window.set_speed(LECTURE_SPEED)       # as the main window opens: slow enough to follow both
-    app.aboutToQuit.connect(lambda: [c.shutdown() for c in window.controllers.values()])
-    window.show()
-    return int(app.exec())
+    with CloseOnInterrupt() as interrupt:          # Ctrl+C in the terminal closes the window cleanly
+        window = interrupt.window = RaceWindow(config_a, config_b, title=title)
+        window.set_speed(LECTURE_SPEED)       # as the main window opens: slow enough to follow both
+        app.aboutToQuit.connect(lambda: [c.shutdown() for c in window.controllers.values()])
+        window.show()
+        return interrupt.exec(app)
