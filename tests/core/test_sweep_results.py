@@ -61,6 +61,15 @@ def test_lines_hold_exactly_the_runs_settings_and_metrics():
     assert (sr.FAILED_AT, "failed") in loss.ticks and loss.ticks[0] == (0.0, f"{lo:.3g}")
     accs = np.array([r["val_accuracy"] for r in rows])
     np.testing.assert_allclose(acc.positions[ok], (accs[ok] - accs[ok].min()) / np.ptp(accs[ok]))
+    assert loss.scale == acc.scale == "linear"                     # 1.3 .. 2.3: less than a decade
+
+
+def test_a_metric_spanning_decades_is_on_a_log_scale():
+    rows = [run(i, {"lr": lr}, v, 0.5) for i, (lr, v) in enumerate([(0.01, 0.3), (0.1, 0.6), (1.0, 30.0)])]
+    loss = sr.metric_axis("val_loss", rows)
+    assert loss.scale == "log" and loss.label.endswith("(log)")
+    np.testing.assert_allclose(loss.positions, [0.0, math.log10(2) / 2, 1.0])      # log10(0.3 .. 30) = 2 decades
+    assert [t for _, t in loss.ticks] == ["0.3", "30", "1", "10"]
 
 
 def test_categorical_and_linear_settings():

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 import time
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -84,6 +84,7 @@ class StateSpace:
     note: str
     step: int
     swapped: bool = False
+    OTHER: ClassVar[int] = OTHER     # the colour id of grey points (for readers that do not import this module)
 
     @property
     def n_examples(self) -> int:

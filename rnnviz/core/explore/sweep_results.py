@@ -8,7 +8,8 @@ its value on every axis. Positions are in [0, 1] along an axis:
   over decades, stands as evenly spaced levels in the grid's order: level i of n at i / (n - 1) (0.5 for n = 1);
 - a numeric setting whose values are all positive and span at least a decade (max / min >= 10) is on a log scale:
   (log10 v - log10 min) / (log10 max - log10 min); other numeric settings are on a linear scale;
-- a metric is on a linear scale from the lowest to the highest value of the runs that finished.
+- a metric runs from the lowest to the highest value of the runs that finished, on a log scale when those are
+  positive and span at least a decade (one diverged run must not squash all the others together), else linear.
 
 A run that failed (or was cancelled) keeps its settings on the setting axes and sits at ``FAILED_AT`` (below the
 axis, labelled "failed") on every metric axis: shown, not dropped.
@@ -73,7 +74,7 @@ def setting_axis(key: str, grid_values: list[Any], rows: list[dict]) -> Axis:
 
 
 def metric_axis(metric: str, rows: list[dict]) -> Axis:
-    """A final metric on a linear scale over the finished runs; failed runs at FAILED_AT."""
+    """A final metric over the finished runs (log or linear, see the module text); failed runs at FAILED_AT."""
     ok = [r["status"] == "ok" and math.isfinite(float(r[metric])) for r in rows]
     vals = np.array([float(r[metric]) for r in rows])
     good = vals[np.array(ok, dtype=bool)] if rows else np.zeros(0)
@@ -81,13 +82,19 @@ def metric_axis(metric: str, rows: list[dict]) -> Axis:
     if good.size == 0:
         return Axis(metric, label, "linear", ((FAILED_AT, "failed"),), np.full(len(rows), FAILED_AT), metric=True)
     lo, hi = float(good.min()), float(good.max())
-    span = hi - lo
-    pos = np.where(ok, (vals - lo) / span if span > 0 else 0.5, FAILED_AT)
     fmt = (lambda v: f"{v:.1%}") if metric == "val_accuracy" else (lambda v: f"{v:.3g}")
-    ticks = ((0.0, fmt(lo)), (1.0, fmt(hi))) if span > 0 else ((0.5, fmt(lo)),)
+    scale = "log" if lo > 0 and hi / lo >= DECADE else "linear"
+    to = (lambda v: np.log10(v)) if scale == "log" else (lambda v: v)
+    span = float(to(hi) - to(lo))
+    with np.errstate(all="ignore"):
+        pos = np.where(ok, (to(np.where(ok, vals, lo)) - to(lo)) / span if span > 0 else 0.5, FAILED_AT)
+    ticks: tuple = ((0.0, fmt(lo)), (1.0, fmt(hi))) if span > 0 else ((0.5, fmt(lo)),)
+    if scale == "log":                                   # the powers of ten in between
+        ticks += tuple(((k - to(lo)) / span, fmt(10.0 ** k)) for k in range(math.ceil(to(lo) + 0.15),
+                                                                            math.floor(to(hi) - 0.15) + 1))
     if any(not o for o in ok):
         ticks = ticks + ((FAILED_AT, "failed"),)
-    return Axis(metric, label, "linear", ticks, pos, metric=True)
+    return Axis(metric, label + (" (log)" if scale == "log" else ""), scale, ticks, pos, metric=True)
 
 
 def metrics_for(task: str) -> tuple[str, ...]:

@@ -13,11 +13,11 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
-from rnnviz.core.explore.state_space import OTHER
 from rnnviz.gui import style
 from rnnviz.gui.panels import plotting
 from rnnviz.gui.panels.base import TASK_CLASSIFICATION, Panel
 
+OTHER = -1                      # the colour id of grey points: ``frame.OTHER`` (checked in render)
 MAX_COLOURS = len(style.PALETTE)
 MAX_PROBE_LABELS = 24           # tokens written along the probe's path (every k-th one beyond this)
 PATH_ALPHA = 70                 # paths are faint, so hundreds of them stay readable
@@ -133,6 +133,8 @@ class StateSpacePanel(Panel):
             if self.frame is None:
                 self.info.setText(WAITING)
             return
+        if frame.OTHER != OTHER:
+            raise ValueError(f"state-space frames mark grey points with {frame.OTHER}, this panel with {OTHER}")
         if frame is self.frame:
             return                       # the same frame again (the core computes it on its own clock)
         classification = snapshot.task == TASK_CLASSIFICATION
