@@ -629,7 +629,7 @@ def _bptt_at_step0(panel, snap):
 
 def _statespace_at_step0(panel, snap):
     # the states of the untrained model are a picture already: every path drawn, the probe's too
-    n = sum(len(path.getData()[0]) for path in panel.paths.values())
+    n = sum(len(path.getData()[0]) for path in panel.paths.values() if path.getData()[0] is not None)
     assert n == len(snap.state_space.points) and len(panel.probe_curve.getData()[0]) == len(snap.probe.tokens)
 
 

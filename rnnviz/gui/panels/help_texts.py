@@ -157,7 +157,7 @@ def state_space(config: Any) -> str:
             "rows of X and &mu; their mean, X &minus; &mu; = U S V<sup>T</sup>; a state s is drawn at "
             "((s &minus; &mu;)&middot;v<sub>1</sub>, (s &minus; &mu;)&middot;v<sub>2</sub>). Each axis says which "
             "component it is and its share S<sub>i</sub><sup>2</sup> / &Sigma; S<sub>j</sub><sup>2</sup> of the "
-            "variance; both axes have the same units. Each example is a path from s<sub>1</sub> to its last state; "
+            "variance (each axis is scaled to fill the panel: read its ticks). Each example is a path from s<sub>1</sub> to its last state; "
             f"colour: {colour}. The thick path is the probe, its tokens written at its points.{both}<br>"
             "The picture does not flip between frames: each component keeps the sign (and the axis) it had in the "
             "previous frame.<br><b>Look for:</b> the classes pulling apart while the model learns; in the negation "

@@ -3,9 +3,9 @@
 Each validation example is a path from s_1 to its last state; the colours say what the core's
 ``explore.state_space`` colours by (classification: the true class, the last state a large dot; labelling: the
 true tag of each step; generation: the next token). The probe is the thick path with its tokens written at its
-points. The axes are the PCA components of the current states with their share of the variance; equal units on
-both axes (angles and distances are those of the projection). The frame is computed by the training process only
-while this panel is shown (``features.state_space_view``).
+points. The axes are the PCA components of the current states with their share of the variance, each scaled to
+fill the panel (its ticks give its units; a reversal of direction stays a reversal under that scaling). The frame
+is computed by the training process only while this panel is shown (``features.state_space_view``).
 """
 from __future__ import annotations
 
@@ -44,11 +44,22 @@ class StateSpacePanel(Panel):
         th = self.theme
         self.view = self._register(plotting.graphics_layout(th))
         self.plot: pg.PlotItem = self.view.addPlot(row=0, col=0)
-        plotting.style_plot(self.plot, "State space: the hidden states s\u209c of validation examples, projected "
-                            "by PCA", left="PC2", bottom="PC1", th=th)
-        self.plot.setAspectLocked(True)
+        plotting.style_plot(self.plot, "State space: s\u209c of validation examples, by PCA", left="PC2",
+                            bottom="PC1", th=th)
         self.plot.setMouseEnabled(x=False, y=False)
-        self.legend = plotting.make_legend(self.plot, th)
+        # the legend has a column of its own right of the plot: with a dozen tags it must not cover the points
+        self.legend = pg.LegendItem(offset=None, labelTextSize=f"{style.SMALL_PT + 1}pt",
+                                    labelTextColor=th.foreground, brush=pg.mkBrush(th.legend_brush),
+                                    pen=pg.mkPen(th.faint))
+        side = self.view.ci.addLayout(row=0, col=1)
+        side.addItem(self.legend, row=0, col=0)
+        spacer = pg.GraphicsWidget()                               # takes the height the legend does not need
+        spacer.setMaximumWidth(1)
+        side.addItem(spacer, row=1, col=0)
+        side.layout.setRowStretchFactor(1, 10)
+        side.layout.setRowStretchFactor(0, 0)
+        self.view.ci.layout.setColumnStretchFactor(0, 1)
+        self.view.ci.layout.setColumnStretchFactor(1, 0)
         self.paths: dict[int, pg.PlotDataItem] = {}
         self.dots: dict[int, pg.ScatterPlotItem] = {}
         self.probe_curve = pg.PlotDataItem()
