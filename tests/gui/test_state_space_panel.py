@@ -105,3 +105,22 @@ def test_frames_are_computed_only_while_the_tab_is_shown(qtbot, no_leaks):
     win.tabs.setCurrentIndex(0)
     wait_snapshot(qtbot, ctl, lambda s: s.state_space is None)
     win.close()
+
+
+def test_a_frame_carried_again_is_not_drawn_again(qtbot):
+    """Live, the core hands the same frame to several snapshots (its own clock); through the process pipe each
+    arrives as a new object: the panel draws it once."""
+    import pickle
+
+    trainer = trainer_for("negation", steps=3)
+    view = StateSpaceView()
+    snap = build_snapshot(trainer, state_space=view)
+    panel = show(qtbot)
+    drawn = []
+    panel._draw_probe = lambda frame, s, f=panel._draw_probe: drawn.append(frame) or f(frame, s)
+    panel.render(snap)
+    panel.render(pickle.loads(pickle.dumps(snap)))
+    assert len(drawn) == 1
+    trainer.step()
+    panel.render(build_snapshot(trainer, state_space=view))       # paused: a fresh frame
+    assert len(drawn) == 2

@@ -26,7 +26,7 @@ Qt-free.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 import time
 from typing import Any, ClassVar
 
@@ -67,6 +67,7 @@ class StateSpace:
     note:        which states are shown (bidirectional: both directions concatenated; cut paths)
     step:        the training step of the model these states come from
     swapped:     the two components were swapped to follow the previous frame (their variances crossed)
+    made_at:     perf_counter time of the computation (a frame carried again by a later snapshot keeps it)
     """
 
     points: np.ndarray
@@ -84,6 +85,8 @@ class StateSpace:
     note: str
     step: int
     swapped: bool = False
+    made_at: float = field(default_factory=time.perf_counter)   # when computed: the same frame carried by several
+                                                                 # snapshots has the same made_at
     OTHER: ClassVar[int] = OTHER     # the colour id of grey points (for readers that do not import this module)
 
     @property

@@ -146,7 +146,7 @@ class StateSpacePanel(Panel):
             return
         if frame.OTHER != OTHER:
             raise ValueError(f"state-space frames mark grey points with {frame.OTHER}, this panel with {OTHER}")
-        if frame is self.frame:
+        if self.frame is not None and (frame.made_at, frame.step) == (self.frame.made_at, self.frame.step):
             return                       # the same frame again (the core computes it on its own clock)
         classification = snapshot.task == TASK_CLASSIFICATION
         key = (frame.names, classification, frame.colour_by)
@@ -244,6 +244,4 @@ class StateSpacePanel(Panel):
     def _theme_changed(self) -> None:
         self._style_probe()
         self._key = ()                   # the next frame remakes the items in the new theme's colours
-        frame, self.frame = self.frame, None
-        if frame is not None:
-            self.info.setText(self.info.text())
+        self.frame = None
