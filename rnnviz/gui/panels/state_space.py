@@ -120,7 +120,8 @@ class StateSpacePanel(Panel):
         ids = list(range(min(len(frame.names), MAX_COLOURS))) + [OTHER]
         for cid in ids:
             line = self._colour(cid, PATH_ALPHA) if classification else self._colour(OTHER, PATH_ALPHA)
-            path = pg.PlotDataItem(pen=pg.mkPen(line, width=1))
+            path = pg.PlotDataItem(pen=pg.mkPen(line, width=1), antialias=False)   # hundreds of faint
+            # lines: without antialiasing they cost a third to paint and look the same
             path.setZValue(1)
             self.plot.addItem(path)
             self.paths[cid] = path
@@ -176,9 +177,12 @@ class StateSpacePanel(Panel):
                 mine = colour == cid
                 dots.setData(pts[mine, 0], pts[mine, 1])
         self._draw_probe(frame, snapshot)
-        r1, r2 = frame.ranks
-        plotting.set_axis_label(self.plot.getAxis("bottom"), axis_text(r1, float(frame.explained[0])), self.theme)
-        plotting.set_axis_label(self.plot.getAxis("left"), axis_text(r2, float(frame.explained[1])), self.theme)
+        for side, rank, share in (("bottom", frame.ranks[0], frame.explained[0]),
+                                  ("left", frame.ranks[1], frame.explained[1])):
+            axis = self.plot.getAxis(side)
+            text = axis_text(rank, float(share))
+            if axis.labelText != text:          # a new label re-lays the plot out: only when it changes
+                plotting.set_axis_label(axis, text, self.theme)
         self._fit(frame)
         info = (f"{n} validation examples, {len(pts)} states s\u209c at step {frame.step}; colour: "
                 f"{frame.colour_by}; thick path: the probe ({frame.probe_label or 'none'}).")
@@ -214,7 +218,9 @@ class StateSpacePanel(Panel):
             if j < len(shown):
                 i = shown[j]
                 tok = plotting.display_token(tokens[i]) if i < len(tokens) else ""
-                t.setText(f"{i + 1}:{tok}" if i in (0, len(path) - 1) else tok)
+                text = f"{i + 1}:{tok}" if i in (0, len(path) - 1) else tok
+                if t.toPlainText() != text:
+                    t.setText(text)
                 t.setPos(float(path[i, 0]), float(path[i, 1]))
                 t.setVisible(True)
             else:
