@@ -124,3 +124,14 @@ def test_a_frame_carried_again_is_not_drawn_again(qtbot):
     trainer.step()
     panel.render(build_snapshot(trainer, state_space=view))       # paused: a fresh frame
     assert len(drawn) == 2
+
+
+def test_help_says_what_colours_and_which_states():
+    from rnnviz.core.config import Config
+    from rnnviz.gui.panels.help_texts import state_space
+
+    assert "true class" in state_space(Config())
+    assert "true tag" in state_space(Config(dataset="pos", task="labelling"))
+    gen = state_space(Config(dataset="chars", task="generation", tokenize="char"))
+    assert "next token" in gen and "9 most frequent" in gen
+    assert "concatenated" in state_space(Config(bidirectional=True)) and "concatenated" not in state_space(Config())
