@@ -149,11 +149,11 @@ def state_space(config: Any) -> str:
     colour = {"classification": "the true class of each sequence; the large dot is its last state "
                                 "s<sub>T</sub>, where the class is read by y = softmax(V s<sub>T</sub> + c)",
               "labelling": "the true tag of each step",
-              "generation": "the next token (the 9 most frequent in colour, the others grey)"}.get(config.task, "")
+              "generation": "the next token (the most frequent ones in colour, the others grey)"}.get(config.task, "")
     both = (" Bidirectional: s<sub>t</sub> = [forward; backward], both directions' states concatenated."
             if config.bidirectional else "")
-    return ("<b>State space</b><br>" + _cell(config) + "<br>The states s<sub>t</sub> of up to 200 validation "
-            "examples (every step) are projected to 2-D by PCA fitted on the current states: with the states as "
+    return ("<b>State space</b><br>" + _cell(config) + "<br>The states s<sub>t</sub> of many validation examples "
+            "(every step; the line under the plot says how many) are projected to 2-D by PCA fitted on the current states: with the states as "
             "rows of X and &mu; their mean, X &minus; &mu; = U S V<sup>T</sup>; a state s is drawn at "
             "((s &minus; &mu;)&middot;v<sub>1</sub>, (s &minus; &mu;)&middot;v<sub>2</sub>). Each axis says which "
             "component it is and its share S<sub>i</sub><sup>2</sup> / &Sigma; S<sub>j</sub><sup>2</sup> of the "
