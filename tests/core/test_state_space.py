@@ -170,6 +170,13 @@ def test_live_view_keeps_its_own_clock():
     view.live = False
     fresh = view.frame(trainer)
     assert fresh is not first and fresh.step == first.step + 1
+    cheap = ss.StateSpaceView(budget=1e9, min_interval=3600.0)   # cost never matters: the least interval does
+    kept = cheap.frame(trainer)
+    cheap.live = True
+    trainer.step()
+    assert cheap.frame(trainer) is kept
+    cheap.min_interval = 0.0
+    assert cheap.frame(trainer).step == kept.step + 1
 
 
 def test_loop_carries_frames_only_when_asked():

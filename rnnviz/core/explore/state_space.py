@@ -39,6 +39,8 @@ MAX_EXAMPLES = 200       # validation examples whose paths are drawn
 MAX_STEPS = 100          # steps of each path (longer sequences are cut: the note says so)
 MAX_POINTS = 5000        # states in the fit at most: fewer examples for long sequences
 TOP_TOKENS = 9           # generation: the most frequent next tokens that get a colour of their own
+MIN_INTERVAL = 0.5       # seconds between two frames while training runs, at least (the picture changes slowly;
+                         # each new frame also costs the window a redraw of thousands of points)
 OTHER = -1               # colour id of points with no colour of their own ("other" / no tag)
 
 COLOUR_BY = {
@@ -185,15 +187,16 @@ class StateSpaceView:
     ``build_snapshot`` calls ``frame``. A new model (another state size) starts without alignment.
 
     ``live`` (set by the loop while training runs): the view keeps its own clock, so that its cost stays at most
-    ``budget`` of the time: a frame is computed again only when ``cost / budget`` seconds have passed since the
-    last (cost: a moving average of ``compute``'s time); in between, snapshots carry the last frame, whose
-    ``step`` says when it was made. Not live (paused, stepping, a render, a test): every frame is fresh.
+    ``budget`` of the time: a frame is computed again only when max(``min_interval``, ``cost / budget``) seconds
+    have passed since the last (cost: a moving average of ``compute``'s time); in between, snapshots carry the
+    last frame, whose ``step`` says when it was made (the window draws it once). Not live (paused, stepping, a
+    render, a test): every frame is fresh.
     """
 
     def __init__(self, n_examples: int = MAX_EXAMPLES, max_steps: int = MAX_STEPS, max_points: int = MAX_POINTS,
-                 budget: float = 0.03):
+                 budget: float = 0.03, min_interval: float = MIN_INTERVAL):
         self.n_examples, self.max_steps, self.max_points = int(n_examples), int(max_steps), int(max_points)
-        self.budget = float(budget)
+        self.budget, self.min_interval = float(budget), float(min_interval)
         self.previous: np.ndarray | None = None
         self.live = False
         self.cost = 0.0                  # moving average of compute's seconds
@@ -212,8 +215,8 @@ class StateSpaceView:
         and probe)."""
         now = time.perf_counter()
         key = (id(trainer.model), None if probe is None else (probe.source, tuple(probe.tokens)))
-        if (self.live and self.last is not None and key == self._last_key and self.budget > 0
-                and now - self._last_at < self.cost / self.budget):
+        wait = max(self.min_interval, self.cost / self.budget if self.budget > 0 else 0.0)
+        if self.live and self.last is not None and key == self._last_key and now - self._last_at < wait:
             return self.last
         out = self.compute(trainer, probe)
         cost = time.perf_counter() - now
