@@ -56,6 +56,7 @@ MIN_PANEL_SIZE = (200, 150)
 EXTENSIONS: tuple[str, ...] = (
     "session_actions",
     "explore_tools",
+    "state_space_view",
     "lessons",
     "help",
     "presentation",

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 
 import numpy as np
+from pathlib import Path
+
 import pytest
 
 from rnnviz.core.config import Config
@@ -81,12 +83,13 @@ ROWS = [(f"{'good' if i % 2 else 'bad'} film number {i % 7} was {'fine' if i % 3
 
 
 @pytest.fixture
-def file_session(tmp_path):
-    data = _tsv(tmp_path / "reviews.tsv", ROWS)
+def file_session(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)          # short relative names: the whole message fits in one message's length
+    data = _tsv(Path("reviews.tsv"), ROWS)
     trainer = Trainer(Config(dataset=str(data), hidden=8, epochs=20))
     for _ in range(5):
         trainer.step()
-    return data, S.save_session(tmp_path / "mine.rnnviz.npz", trainer)
+    return data, S.save_session(Path("mine.rnnviz.npz"), trainer)
 
 
 def test_reordered_words_are_refused_although_vocabulary_classes_and_size_match(file_session):

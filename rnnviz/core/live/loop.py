@@ -75,6 +75,7 @@ class TrainingLoop:
         self.stopped = False
         self.faulted = False
         self.trace_bptt = False         # snapshots carry the probe's slow-motion BPTT trace (a view option)
+        self.state_space: Any = None    # explore.state_space.StateSpaceView while snapshots carry its frames
         self.max_rate = 0.0             # training steps per second; 0 = as fast as the machine goes
         self._next_step = 0.0           # perf_counter time before which no step is taken (speed limit)
         self.checkpoints = bool(checkpoints)
@@ -123,7 +124,7 @@ class TrainingLoop:
     def _install(self, trainer: Any, config: Any, dataset: Any) -> None:
         """Put a new Trainer in place, paused, and tell the window (``Configured``, state, snapshot)."""
         self.trainer, self.config, self.dataset = trainer, config, dataset
-        self._models += 1
+        self._new_model()
         self.running = False
         self.pending = 0
         self.faulted = False
@@ -154,12 +155,18 @@ class TrainingLoop:
             self._configure(m.Configure(cmd.config, cmd.dataset))
             return
         self.trainer, self.config, self.dataset = trainer, trainer.config, cmd.dataset
-        self._models += 1
+        self._new_model()
         self.running = False
         self.pending = 0
         self.faulted = bool(trainer.fault)
         self._send_state()
         self.emit_snapshot()
+
+    def _new_model(self) -> None:
+        """A new Trainer is in place: checkpoints count from it, the state-space axes owe nothing to the old one."""
+        self._models += 1
+        if self.state_space is not None:
+            self.state_space.forget()
 
     def _reset(self, cmd: m.Reset) -> None:
         """A fresh Trainer with the same settings: the same seed gives the same initial weights."""
@@ -243,6 +250,16 @@ class TrainingLoop:
         self.trace_bptt = bool(cmd.on)
         self.emit_snapshot()
 
+    def _set_state_space(self, cmd: m.SetStateSpace) -> None:
+        """Carry the state-space frame in every snapshot (``on``) or not (a snapshot follows)."""
+        if cmd.on and self.state_space is None:
+            from rnnviz.core.explore.state_space import StateSpaceView
+
+            self.state_space = StateSpaceView()
+        elif not cmd.on:
+            self.state_space = None
+        self.emit_snapshot()
+
     def _set_speed(self, cmd: m.SetSpeed) -> None:
         """Limit training to ``steps_per_second`` (0 = no limit), so a lecture can follow it step by step."""
         self.max_rate = max(0.0, float(cmd.steps_per_second))
@@ -286,7 +303,7 @@ class TrainingLoop:
             self.send(m.SessionResult("open", False, path, message=str(exc) or type(exc).__name__))
             return
         self.trainer, self.config, self.dataset = trainer, trainer.config, trainer.dataset
-        self._models += 1
+        self._new_model()
         self.running = False
         self.pending = 0
         self.faulted = bool(trainer.fault)
@@ -310,7 +327,7 @@ class TrainingLoop:
     HANDLERS: dict[type, Callable[[Any, Any], None]] = {
         m.Start: _start, m.Pause: _pause, m.Toggle: _toggle, m.Step: _step, m.Epoch: _epoch, m.Reset: _reset,
         m.Configure: _configure, m.SetLive: _set_live, m.SetProbe: _set_probe, m.SetProbeText: _set_probe_text,
-        m.SetBpttTrace: _set_bptt_trace, m.SetSpeed: _set_speed, m.SetInterval: _set_interval,
+        m.SetBpttTrace: _set_bptt_trace, m.SetStateSpace: _set_state_space, m.SetSpeed: _set_speed, m.SetInterval: _set_interval,
         m.RequestSnapshot: _request_snapshot, m.SaveSession: _save_session, m.OpenSession: _open_session,
         m.ShareWeights: _share_weights, m.Restore: _restore, m.Stop: _stop,
     }
@@ -337,7 +354,9 @@ class TrainingLoop:
         try:
             with np.errstate(all="ignore"), warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
-                snap = build_snapshot(self.trainer, bptt=self.trace_bptt)
+                if self.state_space is not None:
+                    self.state_space.live = self.busy       # its own clock only while training runs
+                snap = build_snapshot(self.trainer, bptt=self.trace_bptt, state_space=self.state_space)
         except Exception as exc:
             self.send(m.Error(f"snapshot: {exc}\n{traceback.format_exc(limit=3)}"))
             return

@@ -220,6 +220,10 @@ class Controller(QObject):
         """Ask for the slow-motion BPTT trace of the probe in every snapshot (costly: only when shown)."""
         self.send(m.SetBpttTrace(bool(on)))
 
+    def set_state_space(self, on: bool) -> None:
+        """Ask for the state-space frame (validation states projected by PCA) in every snapshot (only when shown)."""
+        self.worker.send(m.SetStateSpace(bool(on)))
+
     def request_snapshot(self) -> None:
         self.send(m.RequestSnapshot())
 
