@@ -2,6 +2,8 @@
 number or changed data with one line on stderr and exit 2 (no traceback, no MemoryError, no window)."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from rnnviz.cli import main
@@ -43,13 +45,14 @@ def test_a_crafted_session_is_one_line_and_exit_2(good, tmp_path, capsys, kind, 
 
 
 @pytest.mark.parametrize("command", ["train", "window"])
-def test_a_reordered_data_file_is_refused_naming_it(tmp_path, capsys, command):
-    data = tmp_path / "reviews.tsv"
+def test_a_reordered_data_file_is_refused_naming_it(tmp_path, monkeypatch, capsys, command):
+    monkeypatch.chdir(tmp_path)          # short relative names: the whole message fits in one message's length
+    data = Path("reviews.tsv")
     rows = [f"{'good' if i % 2 else 'bad'} film {i % 5} today\t{'pos' if i % 2 else 'neg'}\n" for i in range(40)]
     data.write_text("".join(rows))
     trainer = Trainer(Config(dataset=str(data), hidden=8, epochs=30))
     trainer.step()
-    path = S.save_session(tmp_path / "mine.npz", trainer)
+    path = S.save_session(Path("mine.npz"), trainer)
     data.write_text("".join(" ".join(reversed(r.split("\t")[0].split())) + "\t" + r.split("\t")[1] for r in rows))
     argv = ["train", "--session", str(path)] if command == "train" else ["--session", str(path)]
     assert main(argv) == 2
