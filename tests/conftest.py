@@ -1,10 +1,18 @@
 """Shared test setup: no screen needed, real data found beside the repo when present."""
+import atexit
 import os
 import pathlib
+import shutil
+import tempfile
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):  # as the CLI does: small matrices
     os.environ.setdefault(_var, "1")
+# The window's remembered preferences (QSettings, under XDG_CONFIG_HOME) of every window a test opens, in this
+# process or in a child ``rnnviz``, go to a folder of this test run: never the user's own ~/.config/rnnviz.
+TEST_CONFIG_HOME = tempfile.mkdtemp(prefix="rnnviz-test-config-")
+os.environ["XDG_CONFIG_HOME"] = TEST_CONFIG_HOME
+atexit.register(shutil.rmtree, TEST_CONFIG_HOME, True)
 
 import pytest
 

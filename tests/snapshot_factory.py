@@ -16,6 +16,7 @@ import numpy as np
 
 from rnnviz.core.config import GATES, Config
 from rnnviz.core.data.batch import IGNORE, Dataset, Split
+from rnnviz.core.explore import state_space as ss
 from rnnviz.core.explore.bptt_trace import FACTOR_LABELS, VALUE_LABELS, BPTTTrace
 from rnnviz.core.snapshot import Probe, Snapshot, frozen_array
 
@@ -161,7 +162,34 @@ def make_snapshot(task: str = "classification", T: int = 12, d: int = 16, k: int
         W=frozen_array(W), gate_names=gates, eigenvalues={g: frozen_array(e) for g, e in eigenvalues.items()},
         spectral_radius=spectral_radius, probe=probe, sample_text=sample_text, sample_temperature=temperature,
         extra=dict(extra or {}),
+        state_space=_state_space(task, classes, states, rng, step, f"validation #{probe_index}", bidirectional),
     )
+
+
+def _state_space(task: str, classes: tuple[str, ...], probe_states: np.ndarray, rng: np.random.Generator, step: int,
+                 probe_label: str, bidirectional: bool, n: int = 40) -> StateSpace:
+    """A state-space frame of ``n`` random tanh paths (3-15 steps), fitted and coloured as the core does."""
+    D = probe_states.shape[1]
+    k = len(classes)
+    lengths = rng.integers(3, 16, n)
+    cls = rng.integers(0, k, n)
+    drift = rng.normal(0.0, 0.6, (k, D))
+    X = np.concatenate([np.tanh(np.cumsum(rng.normal(0.0, 0.3, (L, D)) + drift[c] / L, axis=0))
+                        for L, c in zip(lengths, cls)])                                     # (M, D)
+    mu, comps, explained = ss.fit_pca(X)
+    if task == "classification":
+        targets = cls
+    else:
+        targets = [rng.integers(0, k, L) for L in lengths]
+        targets[0][-1] = IGNORE
+    colour, names = ss.colour_ids(task, targets, lengths, list(classes))
+    return ss.StateSpace(points=frozen_array((X - mu) @ comps.T), starts=frozen_array(np.concatenate([[0],
+                         np.cumsum(lengths)])), examples=frozen_array(np.arange(n)), colour=frozen_array(colour),
+                         names=names, colour_by=ss.COLOUR_BY[task], explained=frozen_array(explained), ranks=(1, 2),
+                         components=frozen_array(comps), mean=frozen_array(mu),
+                         probe=frozen_array((probe_states - mu) @ comps.T), probe_label=probe_label,
+                         note="bidirectional: both directions' states concatenated" if bidirectional else "",
+                         step=step)
 
 
 def _bptt_trace(task: str, cell: str, target: np.ndarray, T: int, D: int, GD: int, seed: int) -> BPTTTrace:

@@ -98,6 +98,8 @@ class Snapshot:
     markers: tuple = ()            # ((step, text), ...): live setting changes, e.g. (120, "lr 0.01→0.001")
     made_at: float = field(default_factory=time.perf_counter)  # when this Snapshot was built (perf_counter,
                                                                 # CLOCK_MONOTONIC: comparable across processes)
+    state_space: Any = None        # core.explore.state_space.StateSpace: validation states projected to 2-D by
+                                   # PCA, while the state-space panel is shown (SetStateSpace); else None
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The top-level array fields by name (for tests and exports)."""

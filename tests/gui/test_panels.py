@@ -627,9 +627,15 @@ def _bptt_at_step0(panel, snap):
     assert np.allclose(image[:, 0], snap.probe.states[0]) and np.isnan(image[:, 1:]).all()
 
 
+def _statespace_at_step0(panel, snap):
+    # the states of the untrained model are a picture already: every path drawn, the probe's too
+    n = sum(len(path.getData()[0]) for path in panel.paths.values() if path.getData()[0] is not None)
+    assert n == len(snap.state_space.points) and len(panel.probe_curve.getData()[0]) == len(snap.probe.tokens)
+
+
 STEP0 = {"loss": _loss_at_step0, "hidden": _hidden_at_step0, "gradients": _gradients_at_step0,
          "confusion": _confusion_at_step0, "predictions": _predictions_at_step0, "weights": _weights_at_step0,
-         "data": _data_at_step0, "bptt": _bptt_at_step0}
+         "data": _data_at_step0, "bptt": _bptt_at_step0, "statespace": _statespace_at_step0}
 
 
 def test_every_panel_handles_a_snapshot_before_training(qtbot):

@@ -63,6 +63,20 @@ def test_the_preferences_file_is_the_tests_own(qtbot, isolated_settings):
     assert store().fileName().startswith(str(isolated_settings))
 
 
+def test_a_child_rnnviz_of_the_tests_keeps_its_preferences_in_the_test_runs_folder():
+    """Tests that start a real ``rnnviz`` window (Ctrl+C, SIGTERM) must not touch the user's preferences either:
+    tests/conftest.py points XDG_CONFIG_HOME at a folder of the test run."""
+    import os
+    import subprocess
+    import sys
+
+    home = os.environ["XDG_CONFIG_HOME"]
+    assert "rnnviz-test-config-" in home and not home.startswith(os.path.expanduser("~/.config"))
+    code = "from rnnviz.gui.features.preferences import store; print(store().fileName())"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == os.path.join(home, "rnnviz", "rnnviz.ini")
+
+
 def test_a_window_that_did_not_restore_writes_no_preferences(qtbot, isolated_settings):
     """Windows built for render and tests neither read nor write the user's preferences."""
     win = window(qtbot)

@@ -62,9 +62,10 @@ def build_probe(trainer: Any, bptt: bool = False) -> Probe:
                  target_from=target_from, bptt=slow)
 
 
-def build_snapshot(trainer: Any, bptt: bool = False) -> Snapshot:
+def build_snapshot(trainer: Any, bptt: bool = False, state_space: Any = None) -> Snapshot:
     """A frozen, copied record of everything the window draws (a few milliseconds). ``bptt``: the probe carries
-    its slow-motion BPTT trace (costly: only when that view is shown)."""
+    its slow-motion BPTT trace (costly: only when that view is shown). ``state_space``: a
+    ``state_space.StateSpaceView`` whose frame the snapshot carries (only while that panel is shown)."""
     ds, model, config = trainer.dataset, trainer.model, trainer.config
     steps, losses = trainer.loss_history.view()
     pg_steps, pg_values = trainer.param_grad_history.view()
@@ -77,6 +78,7 @@ def build_snapshot(trainer: Any, bptt: bool = False) -> Snapshot:
         eigs = {g: np.linalg.eigvals(b.astype(np.float64)) if np.isfinite(b).all() else np.zeros(0, complex)
                 for g, b in blocks.items()}
     k = ds.n_classes
+    probe = build_probe(trainer, bptt) if len(ds.val) else None
     return Snapshot(
         step=trainer.step_count, epoch=trainer.epoch, epoch_progress=trainer.epoch_progress,
         steps_per_second=trainer.steps_per_second, lr=trainer.lr, clip=config.clip, task=ds.task,
@@ -99,8 +101,9 @@ def build_snapshot(trainer: Any, bptt: bool = False) -> Snapshot:
         W=frozen_array(model.params["W"]), gate_names=tuple(blocks),
         eigenvalues={g: frozen_array(e) for g, e in eigs.items()},
         spectral_radius={g: float(np.max(np.abs(e))) if e.size else nan for g, e in eigs.items()},
-        probe=build_probe(trainer, bptt) if len(ds.val) else None,
+        probe=probe,
         sample_text=trainer.sample_text, sample_temperature=trainer.temperature,
         confusion_examples=dict(trainer.last_cells),
         markers=tuple(trainer.markers),
+        state_space=state_space.frame(trainer, probe) if state_space is not None else None,
     )

@@ -30,6 +30,7 @@ WEIGHT_LIMIT = 1e6      # a step that leaves any |weight| above this has explode
 EVAL_CAP = 2000         # evaluations kept in eval_history (every second old one dropped when full; newest always kept)
 EVAL_BATCH = 256
 HISTORIES = {"loss": "loss_history", "param_grad": "param_grad_history", "grad_flow": "grad_flow"}
+HISTORY_CAPS = {"loss": LOSS_CAP, "param_grad": LOSS_CAP, "grad_flow": GRAD_FLOW_CAP}   # rows each keeps at most
 
 FAULT_ADVICE = ("Exploding gradients: the products of dS_t/dS_(t-1) along the sequence grew without bound. "
                 "Try gradient clipping (e.g. clip = 1), a lower learning rate, or a smaller spectral radius of W "
@@ -92,15 +93,15 @@ class Trainer:
         self._good_t = self.optimizer.t
         self.eval_cap = EVAL_CAP
         names = self.model.param_names
-        self.loss_history = History(1, LOSS_CAP)
-        self.param_grad_history = History(len(names), LOSS_CAP)
+        self.loss_history = History(1, HISTORY_CAPS["loss"])
+        self.param_grad_history = History(len(names), HISTORY_CAPS["param_grad"])
         self.eval_history: list[dict] = []
         self.last_eval: dict | None = None
         self.last_cells: dict[str, np.ndarray] = {}     # confusion_cells of the last evaluation ({} before one)
         self.sample_text = ""
         monitor_n = min(config.batch_size, len(dataset.val))
         self.monitor_batch = make_batch(dataset.val, np.arange(monitor_n), self.pad_id, dataset.task)
-        self.grad_flow = History(self.monitor_batch.ids.shape[1], GRAD_FLOW_CAP)
+        self.grad_flow = History(self.monitor_batch.ids.shape[1], HISTORY_CAPS["grad_flow"])
         self.monitor_norms = np.zeros(self.monitor_batch.ids.shape[1])
         self.monitor_norms_last = self.monitor_norms
         self.probe_index = 0                            # the validation example the window looks inside
@@ -404,10 +405,25 @@ class Trainer:
         m, v = np.asarray(state["optimizer"]["m"]), np.asarray(state["optimizer"]["v"])
         if m.shape != opt.m.shape or v.shape != opt.v.shape:
             raise ValueError(f"optimiser state of {m.shape} / {v.shape} values, the model has {opt.m.shape}")
+        if not (np.isfinite(m).all() and np.isfinite(v).all()) or (v < 0).any():
+            raise ValueError("optimiser state m, v must be finite, and v (a mean of squares) not negative")
         order, pos = np.asarray(state["order"], dtype=np.int64), int(state["pos"])
         n_train = len(self.dataset.train)
         if order.shape != (n_train,) or not 0 <= pos <= n_train:
             raise ValueError(f"data order of {order.size} examples at position {pos}; the data have {n_train}")
+        if not np.array_equal(np.sort(order), np.arange(n_train)):
+            raise ValueError(f"the data order is not an order of the {n_train} training examples")
+        step_count, epoch, t = int(state["step_count"]), int(state["epoch"]), int(state["optimizer"]["t"])
+        if not (0 <= epoch <= step_count and t >= 0):
+            raise ValueError(f"step {step_count}, epoch {epoch}, optimiser step {t}: an epoch takes at least a "
+                             f"step, and none is negative")
+        temperature = float(state["temperature"])
+        if not (math.isfinite(temperature) and temperature >= 0):
+            raise ValueError(f"sampling temperature {temperature} (must be finite and not negative)")
+        for key, attr in HISTORIES.items():      # before anything is allocated from the state's numbers
+            capacity, own = int(state["histories"][key]["capacity"]), getattr(self, attr).capacity
+            if not 4 <= capacity <= own:
+                raise ValueError(f"history {key} of capacity {capacity}; this Trainer keeps at most {own} rows")
         histories = {key: History.from_state(state["histories"][key]) for key in HISTORIES}
         for key, attr in HISTORIES.items():
             width, want = histories[key].values.shape[1], getattr(self, attr).values.shape[1]
@@ -425,15 +441,15 @@ class Trainer:
         evals = [{k: (np.array(v) if isinstance(v, np.ndarray) else v) for k, v in e.items()}
                  for e in state["evals"]]
         tokens = state["probe_tokens"]
-        plain = {"step_count": int(state["step_count"]), "epoch": int(state["epoch"]), "fault": state["fault"],
-                 "temperature": float(state["temperature"]), "last_loss": float(state["last_loss"]),
+        plain = {"step_count": step_count, "epoch": epoch, "fault": state["fault"],
+                 "temperature": temperature, "last_loss": float(state["last_loss"]),
                  "last_grad_norm": float(state["last_grad_norm"]), "sample_text": str(state["sample_text"]),
                  "probe_index": probe_index, "probe_tokens": list(tokens) if tokens is not None else None,
                  "markers": [(int(s), str(t)) for s, t in state["markers"]],
                  "monitor_every": max(1, int(state["monitor_every"])), "eval_cap": int(state["eval_cap"]),
                  "eval_history": evals, "last_cells": dict(state["last_cells"]),
                  "last_eval": evals[-1] if evals and state["last_eval_is_latest"] else None}
-        t, flush = int(state["optimizer"]["t"]), bool(state["flush_subnormal"])
+        flush = bool(state["flush_subnormal"])
         # everything is read and fits: take it over
         self._config = config
         for name, value in params.items():

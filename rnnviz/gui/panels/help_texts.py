@@ -143,3 +143,22 @@ def bptt(config: Any) -> str:
             f"s<sub>t</sub> or &part;L/&part;s<sub>t</sub>, and {gate}.<br>"
             "<b>Look for:</b> a one-step factor below 1 at every step multiplies into a gradient that vanishes "
             "on its way back; above 1, one that explodes.")
+
+
+def state_space(config: Any) -> str:
+    colour = {"classification": "the true class of each sequence; the large dot is its last state "
+                                "s<sub>T</sub>, where the class is read by y = softmax(V s<sub>T</sub> + c)",
+              "labelling": "the true tag of each step",
+              "generation": "the next token (the most frequent ones in colour, the others grey)"}.get(config.task, "")
+    both = (" Bidirectional: s<sub>t</sub> = [forward; backward], both directions' states concatenated."
+            if config.bidirectional else "")
+    return ("<b>State space</b><br>" + _cell(config) + "<br>The states s<sub>t</sub> of many validation examples "
+            "(every step; the line under the plot says how many) are projected to 2-D by PCA fitted on the current states: with the states as "
+            "rows of X and &mu; their mean, X &minus; &mu; = U S V<sup>T</sup>; a state s is drawn at "
+            "((s &minus; &mu;)&middot;v<sub>1</sub>, (s &minus; &mu;)&middot;v<sub>2</sub>). Each axis says which "
+            "component it is and its share S<sub>i</sub><sup>2</sup> / &Sigma; S<sub>j</sub><sup>2</sup> of the "
+            "variance (each axis is scaled to fill the panel: read its ticks). Each example is a path from s<sub>1</sub> to its last state; "
+            f"colour: {colour}. The thick path is the probe, its tokens written at its points.{both}<br>"
+            "The picture does not flip between frames: each component keeps the sign (and the axis) it had in the "
+            "previous frame.<br><b>Look for:</b> the classes pulling apart while the model learns; in the negation "
+            "lesson, a word read after \"not\" moves the state the opposite way to the same word without it.")

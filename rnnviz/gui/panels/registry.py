@@ -67,6 +67,8 @@ SPECS: tuple[PanelSpec, ...] = (
               ("W", "gate_names", "eigenvalues", "spectral_radius", "cell"), projector="diverging"),
     PanelSpec("data", "data_view", "DataPanel", "Data", help_texts.data, ()),      # shows the Dataset instead
     PanelSpec("bptt", "bptt", "BPTTPanel", "Slow-motion BPTT", help_texts.bptt, ("probe", "cell", "config")),
+    PanelSpec("statespace", "state_space", "StateSpacePanel", "State space", help_texts.state_space,
+              ("state_space", "task", "probe")),
 )
 PANELS: dict[str, PanelSpec] = {spec.key: spec for spec in SPECS}     # the same specs by key
 

@@ -41,6 +41,7 @@ from rnnviz.core.errors import RnnvizError
 from rnnviz.core.explore import sweep
 from rnnviz.gui import style
 from rnnviz.gui.panels import plotting
+from rnnviz.gui.windows import sweep_results
 from rnnviz.gui.style import apply_theme
 
 NONE = "(none)"
@@ -183,7 +184,10 @@ class SweepWindow(QWidget):
         caption.setTextFormat(Qt.TextFormat.RichText)
         col.addWidget(caption)
         col.addWidget(self.mini_view, 1)
-        split.addWidget(self.heat_view)
+        left = QSplitter(Qt.Orientation.Vertical)        # the grid heatmap above every run's line
+        left.addWidget(self.heat_view)
+        left.addWidget(sweep_results.attach(self))
+        split.addWidget(left)
         split.addWidget(minis)
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 1)
@@ -346,6 +350,7 @@ class SweepWindow(QWidget):
         self.image.setImage(rgb, autoLevels=False, levels=(0, 255))
         self.image.setRect(0, 0, n2, n1)
         self._draw_minis()
+        sweep_results.refresh(self)
         failed = [self.runner.rows[c.index] for c in self.cells
                   if c.index in self.runner.rows and self.runner.rows[c.index]["status"] == "failed"]
         self.errors.setText("\n".join(f"{self.cells[r['index']].label()}: {first_sentence(r['error'])}"
