@@ -125,3 +125,31 @@ def test_only_local_files_are_taken_and_one_at_a_time(qtbot, monkeypatch, tmp_pa
     qtbot.waitUntil(lambda: opened == [str(a)], timeout=5000)
     assert "One file at a time: opening a.tsv" in win.statusBar().currentMessage()
     win.close()
+
+
+def test_a_file_dropped_on_a_text_box_opens_it_and_text_still_drops_in(qtbot, monkeypatch, tmp_path):
+    """The typed-probe box takes text drops itself: a file dragged over it is opened, not typed into it."""
+    from PySide6.QtCore import QMimeData
+    from PySide6.QtWidgets import QLineEdit
+
+    from rnnviz.gui.main_window import MainWindow
+
+    win = MainWindow(small_config(), backend="thread", start=False)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    opened = []
+    monkeypatch.setattr(win, "open_file", lambda path=None: opened.append(path))
+    box = win.panels["hidden"].findChild(QLineEdit, "probeText")
+    assert box is not None and box.acceptDrops() and any(b is box for b in win.file_drop.text_boxes)
+    path = tmp_path / "reviews.tsv"
+    mime = mime_of(path)
+    mime.setText(str(path))                          # file managers offer the path as text too
+    assert drag_and_drop(win, mime, target=box)
+    qtbot.waitUntil(lambda: opened == [str(path)], timeout=5000)
+    assert box.text() == ""
+    text = QMimeData()
+    text.setText("not good")
+    drag_and_drop(win, text, target=box)
+    assert opened == [str(path)] and win.file_drop.pending is None
+    win.close()

@@ -3,8 +3,9 @@ as File ▸ Open data file… does (the same task question, the same one-line me
 
 ``open_path(window, path)`` is that choice, also used by File ▸ Open recent. The drop itself is handled by an
 event filter on the window: drag events over a panel that does not take drops reach the window (Qt passes them
-up to the first parent that accepts drops). The file is opened after the drop has finished (a dialog inside a
-drop handler would hold the dragging application).
+up to the first parent that accepts drops). Text boxes take drops of text themselves, so the filter sits on them
+too and takes the drags that carry files (text still drops into them). The file is opened after the drop has
+finished (a dialog inside a drop handler would hold the dragging application).
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QEvent, QMimeData, QObject, QTimer
+from PySide6.QtWidgets import QLineEdit
 
 SESSION_SUFFIXES = (".npz",)      # a session (``*.rnnviz.npz``); everything else is offered as data
 
@@ -48,13 +50,18 @@ class FileDrop(QObject):
         self._timer.timeout.connect(self._open_pending)
         window.setAcceptDrops(True)
         window.installEventFilter(self)
+        self.text_boxes = [box for box in window.findChildren(QLineEdit) if box.acceptDrops()]
+        for box in self.text_boxes:          # the typed probe, the spin boxes' and editable lists' text
+            box.installEventFilter(self)
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         kind = event.type()
-        if obj is not self.window or kind not in (QEvent.Type.DragEnter, QEvent.Type.DragMove, QEvent.Type.Drop):
+        if kind not in (QEvent.Type.DragEnter, QEvent.Type.DragMove, QEvent.Type.Drop):
             return False
         files = dropped_files(event.mimeData())
         if not files:
+            if obj is not self.window:
+                return False                 # text dropped into a text box: the box's own
             event.ignore()
             return True
         event.acceptProposedAction()
