@@ -7,14 +7,19 @@ from helpers import small_config
 
 
 def shown_rows(text: str) -> list[list[str]]:
-    """The step-by-step table as the dialog shows it: per timestep, the cells t, reads, a, h, z, y, next, loss."""
+    """The step-by-step table as the dialog shows it, one column per timestep: per timestep, the cells
+    reads, a, h, z, y, next, loss."""
     lines = text.splitlines()
-    start = lines.index("[next]") + 1          # the last header cell
-    rows = []
-    while start + 8 <= len(lines) and lines[start].isdigit():
-        rows.append(lines[start:start + 8])
-        start += 8
-    return rows
+    start = lines.index("t = 1")
+    n = 0
+    while lines[start + n] == f"t = {n + 1}":
+        n += 1
+    rows = []                                   # each row: its label, then one cell per timestep
+    at = start + n
+    while at + n < len(lines) and lines[at] and not lines[at].startswith("Loss of the sequence"):
+        rows.append(lines[at + 1:at + 1 + n])
+        at += n + 1
+    return [list(col) for col in zip(*rows)]
 
 
 def fmt(v) -> str:
@@ -31,9 +36,10 @@ def test_the_dialog_shows_the_articles_numbers(qtbot):
     win.actions_by_name["worked_example"].trigger()
     dialog = win.worked_example.dialog
     assert dialog is not None and dialog.isVisible()
+    assert dialog.width() <= dialog.screen().availableGeometry().width()      # it fits a small projector
     rows = shown_rows(dialog.text())
-    assert [r[0] for r in rows] == ["1", "2", "3"]
-    t, reads, a, h, z, y, nxt, _loss = rows[0]
+    assert len(rows) == 3 and all(len(r) == 7 for r in rows)
+    reads, a, h, z, y, nxt, _loss = rows[0]
     # the articles: "d" is [1, 0, 0, 0], a1 = [0.6, 0.2, 0.9], h1 ≈ [0.54, 0.20, 0.72], y1 ≈ [0.32, 0.21, 0.24, 0.22]
     assert reads == "“d” [1, 0, 0, 0]" and nxt == "“o”"
     assert a == "[0.60, 0.20, 0.90]"
@@ -51,8 +57,8 @@ def test_the_dialog_shows_the_articles_numbers(qtbot):
         zv = W_Y @ hs
         yv = np.exp(zv) / np.exp(zv).sum()
         total += -np.log(yv[target])
-        assert row[2:6] == [fmt(av), fmt(hs), fmt(zv), fmt(yv)]
-        assert row[7] == f"{-np.log(yv[target]):.3f}"
+        assert row[1:5] == [fmt(av), fmt(hs), fmt(zv), fmt(yv)]
+        assert row[6] == f"{-np.log(yv[target]):.3f}"
     assert f"Loss of the sequence (the sum over t): {total:.3f}." in dialog.text()
     for name in ("W_X", "W_H", "W_Y"):      # the matrices, as the articles print them
         assert name in dialog.text()

@@ -14,8 +14,11 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout
 
 from rnnviz.core.nn.worked_example import VOCAB, W_H, W_X, W_Y, WORD, worked_example
+from rnnviz.gui import style
 
 DECIMALS = 2            # as the articles print them
+PAGE_WIDTH = 900        # px of text at the normal font: the step table's rows on one line each
+MARGIN = 60             # the dialog's frame, margins and scroll bar around the text
 
 
 def vector_text(v: Iterable[float], decimals: int = DECIMALS) -> str:
@@ -40,21 +43,25 @@ def example_html(word: str = WORD) -> str:
             + _matrix("W_H", "W", W_H, hidden, hidden, "hidden → hidden")
             + _matrix("W_Y", "V", W_Y, VOCAB, hidden, "hidden → output")
             + "</tr></table>")
-    rows = []
-    for s in ex.steps:
-        t = s.t
-        y = ", ".join(f"<b>{x:.2f}</b>" if VOCAB[i] == s.target else f"{x:.2f}" for i, x in enumerate(s.y))
-        rows.append(
-            f"<tr><td align='center'>{t}</td><td>“{html.escape(s.char)}” {vector_text(s.x, 0)}</td>"
-            f"<td>{vector_text(s.a)}</td><td>{vector_text(s.h)}</td>"
-            f"<td>{vector_text(s.z)}</td><td>[{y}]</td>"
-            f"<td align='center'>“{html.escape(s.target)}”</td><td align='right'>{s.loss:.3f}</td></tr>")
-    steps = ("<table cellspacing='0' cellpadding='5' border='1' style='white-space:nowrap'>"
-             "<tr><th>t</th><th>reads x<sub>t</sub></th><th>a<sub>t</sub> = W_X x<sub>t</sub><br>"
-             "+ W_H h<sub>t−1</sub></th><th>h<sub>t</sub> = tanh(a<sub>t</sub>)</th>"
-             "<th>z<sub>t</sub> = W_Y h<sub>t</sub></th><th>y<sub>t</sub> = softmax(z<sub>t</sub>)<br>"
-             "(" + ", ".join(VOCAB) + ")</th><th>next</th><th>−log y<sub>t</sub><br>[next]</th></tr>"
-             + "".join(rows) + "</table>")
+    def bold_target(s) -> str:
+        return "[" + ", ".join(f"<b>{x:.{DECIMALS}f}</b>" if VOCAB[i] == s.target else f"{x:.{DECIMALS}f}"
+                               for i, x in enumerate(s.y)) + "]"
+
+    # one column per timestep, as the network is unrolled; one row per quantity
+    quantities = (
+        ("reads x<sub>t</sub>", lambda s: f"“{html.escape(s.char)}” {vector_text(s.x, 0)}"),
+        ("a<sub>t</sub> = W_X x<sub>t</sub> + W_H h<sub>t−1</sub>", lambda s: vector_text(s.a)),
+        ("h<sub>t</sub> = tanh(a<sub>t</sub>)", lambda s: vector_text(s.h)),
+        ("z<sub>t</sub> = W_Y h<sub>t</sub>", lambda s: vector_text(s.z)),
+        ("y<sub>t</sub> = softmax(z<sub>t</sub>) over " + ", ".join(VOCAB), bold_target),
+        ("next character", lambda s: f"“{html.escape(s.target)}”"),
+        ("−log y<sub>t</sub>[next]", lambda s: f"{s.loss:.3f}"),
+    )
+    head = "<tr><th></th>" + "".join(f"<th>t = {s.t}</th>" for s in ex.steps) + "</tr>"
+    body = "".join(f"<tr><th align='left'>{label}</th>"
+                   + "".join(f"<td style='white-space:nowrap'>{cell(s)}</td>" for s in ex.steps) + "</tr>"
+                   for label, cell in quantities)
+    steps = f"<table cellspacing='0' cellpadding='5' border='1'>{head}{body}</table>"
     return (
         f"<h2>Worked example: an RNN reads “{html.escape(word)}”</h2>"
         "<p>A vanilla RNN with three hidden units reads the word one character at a time and predicts the next "
@@ -86,7 +93,18 @@ class WorkedExampleDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
-        self.resize(1000, 640)
+        self.fit()
+
+    def fit(self) -> None:
+        """Wide enough for the step table on one line per row (wider with presentation mode's larger fonts), within
+        the screen; as tall as the page."""
+        scale = max(1.0, self.font().pointSizeF() / style.BASE_POINT_SIZE)
+        screen = (self.parentWidget() or self).screen().availableGeometry()
+        text_width = min(PAGE_WIDTH * scale, screen.width() * 0.95 - MARGIN)
+        doc = self.browser.document()
+        doc.setTextWidth(text_width)
+        height = doc.size().height() + 110
+        self.resize(int(text_width + MARGIN), int(min(height, screen.height() * 0.9)))
 
     def text(self) -> str:
         """What the dialog shows, as plain text (for tests)."""
@@ -110,6 +128,8 @@ class WorkedExample:
         if self.dialog is None:
             self.dialog = WorkedExampleDialog(self.window)
             self.dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
+        else:
+            self.dialog.fit()
         self.dialog.show()
         self.dialog.raise_()
         return self.dialog
