@@ -97,6 +97,14 @@ class SetBpttTrace(Command):
 
 
 @dataclass(frozen=True)
+class SetReachTrace(Command):
+    """Carry the probe's who-reaches-whom matrix (``explore.reach``) in every snapshot (``on``) or not: a view
+    option, kept across new models."""
+
+    on: bool
+
+
+@dataclass(frozen=True)
 class SetSpeed(Command):
     """Train at most ``steps_per_second`` steps a second (0: as fast as the machine goes)."""
 

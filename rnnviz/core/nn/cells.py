@@ -195,8 +195,9 @@ def lstm_forward(X: np.ndarray, W: np.ndarray, work: dict | None = None) -> Cach
 
 
 def lstm_backward(dS: np.ndarray, cache: Cache, W: np.ndarray, bptt: int = 0, work: dict | None = None,
-                  flush: bool = False):
-    """BPTT through the LSTM, carrying dL/ds and dL/dc backwards.
+                  flush: bool = False, keep_dc: bool = False):
+    """BPTT through the LSTM, carrying dL/ds and dL/dc backwards. ``keep_dc``: also keep the total dL/dc_t of every
+    step in ``work["dC_total"]`` (T, B, d) (for the gradient-flow view of the cell state).
 
     Every factor that does not depend on the carried gradients is computed for all steps at once first:
         dc_t   = ds_t * o (1 - tanh(c_t)^2) + f_{t+1} dc_{t+1}
@@ -233,11 +234,14 @@ def lstm_backward(dS: np.ndarray, cache: Cache, W: np.ndarray, bptt: int = 0, wo
     mul, dot = np.multiply, np.dot
     dSs, dSts, Ps, dAs, Mos, fs = list(dS), list(dS_total), list(P), list(dA), list(Mo), list(f)
     IFGs = list(dA4[:, :, :3])                  # (B, 3, d) per step: i, f, g
+    dCs = list(_buf(work, "dC_total", S.shape, S.dtype)) if keep_dc else None   # (T, B, d) dL/dc_t
     for t in range(T - 1, -1, -1):
         ds = dSts[t]
         np.add(dSs[t], carry_s, out=ds)
         mul(ds, Ps[t], out=dc)
         dc += carry_c
+        if keep_dc:
+            dCs[t][...] = dc
         mul(IFGs[t], dc3, out=IFGs[t])           # d a_i, d a_f, d a_g
         mul(Mos[t], ds, out=Mos[t])              # d a_o
         if flush:

@@ -17,6 +17,7 @@ import numpy as np
 from rnnviz.core.config import LIVE_FIELDS, MARKED_FIELDS, Config, from_dict, validate
 from rnnviz.core.data.batch import Batch, Dataset, iterate_batches, make_batch
 from rnnviz.core.errors import TrainingFault
+from rnnviz.core.nn import fixed_weights, gates
 from rnnviz.core.nn.model import RNNModel
 from rnnviz.core.nn.optim import Optimizer, clip_global_norm
 from rnnviz.core.train import confusion_cells, metrics
@@ -56,6 +57,8 @@ class Trainer:
         self.callbacks = list(callbacks)
         self.monitor_every = max(1, monitor_every)
         self.model = RNNModel(config, len(dataset.vocab), dataset.n_classes)
+        if config.start_weights != "random":                 # a lesson's fixed numbers (nn.fixed_weights)
+            fixed_weights.apply(self.model, config.start_weights, dataset.vocab.tokens, dataset.classes)
         self.optimizer = Optimizer(config.optimizer, self.model.flat, config.lr, config.momentum,
                                    config.weight_decay, self.model.matrix_mask.astype(self.model.dtype))
         self.pad_id = dataset.vocab.pad_id
@@ -90,6 +93,10 @@ class Trainer:
         self.grad_flow = History(self.monitor_batch.ids.shape[1], GRAD_FLOW_CAP)
         self.monitor_norms = np.zeros(self.monitor_batch.ids.shape[1])
         self.monitor_norms_last = self.monitor_norms
+        self.monitor_norms_c = np.zeros(0)              # LSTM: ||dL/dc_t|| of the monitor batch (else empty)
+        # share of saturated sigmoid-gate values on the monitor batch (nn.gates.saturation), one column per gate of
+        # gates.SIGMOID_GATES[cell]; a view of training, not part of state_dict (a restored run starts it afresh)
+        self.gate_saturation = History(len(gates.SIGMOID_GATES[config.cell]), GRAD_FLOW_CAP)
         self.probe_index = 0                            # the validation example the window looks inside
         self.probe_tokens: list[str] | None = None      # or typed tokens instead (core.explore.typed_probe)
         self.record_monitor()
@@ -282,9 +289,15 @@ class Trainer:
         the rows recorded so far first (the weights were replaced before the first step, as in an A/B race)."""
         if restart:
             self.grad_flow = History(self.grad_flow.values.shape[1], self.grad_flow.capacity)
+            self.gate_saturation = History(self.gate_saturation.values.shape[1], self.gate_saturation.capacity)
         with np.errstate(all="ignore"):
-            res = self.model.loss_and_grads(self.monitor_batch)
+            res = self.model.loss_and_grads(self.monitor_batch, details=True)
             self.monitor_norms = res.grad_norms.copy()
+            if res.cell_grad_norms is not None:
+                self.monitor_norms_c = res.cell_grad_norms
+            if self.config.cell != "rnn":
+                self.gate_saturation.append(self.step_count, gates.saturation(
+                    self.config.cell, res.forward.caches[-1][0].cell, res.forward.mask))
             if self.dataset.task != "classification":
                 self.monitor_norms_last = self.model.loss_and_grads(self.monitor_batch, only_last=True).grad_norms
             else:

@@ -197,6 +197,10 @@ class Controller(QObject):
         """Ask for the slow-motion BPTT trace of the probe in every snapshot (costly: only when shown)."""
         self.worker.send(m.SetBpttTrace(bool(on)))
 
+    def set_reach_trace(self, on: bool) -> None:
+        """Ask for the probe's who-reaches-whom matrix in every snapshot (costly: only when shown)."""
+        self.worker.send(m.SetReachTrace(bool(on)))
+
     def request_snapshot(self) -> None:
         self.worker.send(m.RequestSnapshot())
 

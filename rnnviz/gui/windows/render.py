@@ -67,7 +67,7 @@ def render(config: Config, steps: int, out: str | os.PathLike, size: tuple[int, 
 
     apply_theme(app)
     trainer = train_headless(config, steps)
-    snap = build_snapshot(trainer)
+    snap = build_snapshot(trainer, reach=True)       # a picture shows every panel drawn, who-reaches-whom included
     window = MainWindow(trainer.config, dataset=trainer.dataset, preset=preset, title=title, start=False)
     try:
         window.resize(int(size[0]), int(size[1]))
