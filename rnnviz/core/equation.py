@@ -204,7 +204,7 @@ def lines(eq: UnitEquation, decimals: int = 3) -> list[tuple[str, str]]:
     t1, j, n = eq.t + 1, eq.j, lambda x: num(x, decimals)
     prev = sub(t1 - 1)
     token = html.escape(eq.token)
-    out: list[tuple[str, str]] = [("head", f"step t = {t1} (token \u201c{token}\u201d), unit j = {j}")]
+    out: list[tuple[str, str]] = [("head", f"t = {t1} (\u201c{token}\u201d), unit j = {j}")]
     for sm in eq.sums:
         q = "" if sm.gate == "s" else sub(sm.gate)
         name = "a" if sm.gate == "s" else f"a{q}"
@@ -235,19 +235,19 @@ def lines(eq: UnitEquation, decimals: int = 3) -> list[tuple[str, str]]:
                              f"{n(z)}\u00b7{n(eq.s_prev)} = {n(eq.s)}"))
     vec = lambda v: "[" + ", ".join(n(x) for x in v) + "]"      # noqa: E731
     if eq.a_vec:
-        out.append(("value", f"all units: a{sub(t1)} = {vec(eq.a_vec)},  s{sub(t1)} = {eq.sums[0].act}(a{sub(t1)}) = "
-                             f"{vec(eq.s_vec)}"))
+        out.append(("value", f"a{sub(t1)} = {vec(eq.a_vec)}"))
+        out.append(("value", f"s{sub(t1)} = {eq.sums[0].act}(a{sub(t1)}) = {vec(eq.s_vec)}"))
     elif eq.s_vec:
-        out.append(("value", f"all units: s{sub(t1)} = {vec(eq.s_vec)}"))
+        out.append(("value", f"s{sub(t1)} = {vec(eq.s_vec)}"))
     if eq.output_note:
         out.append(("note", eq.output_note))
     else:
         out.append(("eq", f"y{sub(t1)} = softmax(V s{sub(t1)} + c):"))
-        cells = "   ".join(f"{html.escape(name)}: {n(p)}" for name, _, p in eq.classes)
+        cells = "  ".join(f"{html.escape(name)}: {n(p)}" for name, _, p in eq.classes)
         if eq.other_classes[0]:
             cells += f"   (the other {eq.other_classes[0]}: {n(eq.other_classes[1])})"
         out.append(("value", f"y{sub(t1)} = {cells}"))
-        out.append(("note", "logits V s + c: " + "   ".join(f"{html.escape(name)}: {n(z)}"
+        out.append(("note", "logits V s + c: " + "  ".join(f"{html.escape(name)}: {n(z)}"
                                                               for name, z, _ in eq.classes)))
     if math.isfinite(eq.grad):
         out.append(("value", f"\u2202L/\u2202s{sub(t1)}[{j}] = {num(eq.grad, max(decimals, 4))}"

@@ -32,6 +32,9 @@ SYMBOLS = {
     "data": ["&lt;pad&gt;", "true last step", "U[:, id]", "lengths"],
     "bptt": ["&part;L/&part;s<sub>t-1</sub> = (&part;s<sub>t</sub>/&part;s<sub>t-1</sub>)<sup>T</sup>",
              "||&part;s<sub>t</sub>/&part;s<sub>t-1</sub>||"],
+    "gates": ["0.05", "0.95"],
+    "reach": ["||&part;L<sub>t&prime;</sub>/&part;s<sub>t</sub>||", "t &le; t&prime;"],
+    "equation": ["U[j, x<sub>t</sub>]", "W[j,k] s<sub>t-1</sub>[k]", "&part;L/&part;s<sub>t</sub>[j]"],
 }
 
 

@@ -173,7 +173,7 @@ def test_clicking_a_hidden_state_opens_its_equation(qtbot, no_leaks):
     assert win.tabs.currentWidget() is equation
     shown = equation._snapshot
     eq = unit_equation(shown.probe, shown.cell, "tanh", shown.task, shown.classes, t, j)
-    assert equation.lines == lines(eq, 3) and equation.lines[0][1].startswith(f"step t = {t + 1} ")
+    assert equation.lines == lines(eq, 3) and equation.lines[0][1].startswith(f"t = {t + 1} ")
     win.close()
 
 
@@ -215,10 +215,10 @@ def test_worked_example_lesson_shows_the_articles_numbers(qtbot):
     panel.decimals_box.setValue(2)
     text = panel.text.toPlainText()
     assert [plain(x) for _, x in panel.lines] == [line for line in text.splitlines() if line.strip()]
-    assert "token \u201cd\u201d" in text
+    assert "t = 1 (\u201cd\u201d)" in text
     assert f"a1 = [{', '.join(ARTICLE_A1)}]" in text
     assert f"s1 = tanh(a1) = [{', '.join(ARTICLE_H1)}]" in text
-    assert "y1 = " + "   ".join(f"{c}: {v}" for c, v in zip("dogs", ARTICLE_Y1)) in text
+    assert "y1 = " + "  ".join(f"{c}: {v}" for c, v in zip("dogs", ARTICLE_Y1)) in text
     for j, h in enumerate(ARTICLE_H1):                     # each unit's own equation too
         panel.select(0, j)
         assert f"s1[{j}] = tanh({ARTICLE_A1[j]}) = {h}" in panel.text.toPlainText()

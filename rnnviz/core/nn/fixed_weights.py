@@ -21,7 +21,7 @@ NAMED = {"U": ("column", "input token"), "V": ("row", "class"), "c": ("entry", "
 def apply(model, name: str, tokens: Sequence[str], classes: Sequence[str]) -> None:
     """Put the ``[weights]`` of preset ``name`` into ``model`` (vocabulary ``tokens`` by id, ``classes`` by id)."""
     preset = load_preset(name)
-    where = f"start_weights={name}"
+    where = f"{name}"
     if not preset.weights:
         raise ConfigError("start_weights", f"{where}: the preset {preset.source} has no [weights] table")
     ids = {"U": {t: i for i, t in enumerate(tokens)}, "V": {c: i for i, c in enumerate(classes)}}
@@ -56,5 +56,6 @@ def _fit(value, shape: tuple, where: str, what: str) -> np.ndarray:
     a = np.asarray(value, dtype=np.float64)
     if a.shape != tuple(shape):
         raise ConfigError("start_weights", f"{where}: [weights] {what} has shape {a.shape}, this model needs "
-                                           f"{tuple(shape)} (the lesson's settings fix hidden, cell and data)")
+                                           f"{tuple(shape)}; set Start weights to random for another hidden size, "
+                                           f"cell or data")
     return a

@@ -29,7 +29,8 @@ MARKER_CAP = 200        # setting-change markers kept (oldest dropped)
 WEIGHT_LIMIT = 1e6      # a step that leaves any |weight| above this has exploded: fault (tanh/sigmoid saturate, relu overflows)
 EVAL_CAP = 2000         # evaluations kept in eval_history (every second old one dropped when full; newest always kept)
 EVAL_BATCH = 256
-HISTORIES = {"loss": "loss_history", "param_grad": "param_grad_history", "grad_flow": "grad_flow"}
+HISTORIES = {"loss": "loss_history", "param_grad": "param_grad_history", "grad_flow": "grad_flow",
+             "gate_saturation": "gate_saturation"}
 
 FAULT_ADVICE = ("Exploding gradients: the products of dS_t/dS_(t-1) along the sequence grew without bound. "
                 "Try gradient clipping (e.g. clip = 1), a lower learning rate, or a smaller spectral radius of W "
@@ -95,7 +96,7 @@ class Trainer:
         self.monitor_norms_last = self.monitor_norms
         self.monitor_norms_c = np.zeros(0)              # LSTM: ||dL/dc_t|| of the monitor batch (else empty)
         # share of saturated sigmoid-gate values on the monitor batch (nn.gates.saturation), one column per gate of
-        # gates.SIGMOID_GATES[cell]; a view of training, not part of state_dict (a restored run starts it afresh)
+        # gates.SIGMOID_GATES[cell] (none for the vanilla RNN), recorded with the gradient flow
         self.gate_saturation = History(len(gates.SIGMOID_GATES[config.cell]), GRAD_FLOW_CAP)
         self.probe_index = 0                            # the validation example the window looks inside
         self.probe_tokens: list[str] | None = None      # or typed tokens instead (core.explore.typed_probe)
@@ -377,6 +378,7 @@ class Trainer:
             "markers": [(int(s), str(t)) for s, t in self.markers],
             "monitor_every": int(self.monitor_every),
             "monitor_norms": np.array(self.monitor_norms), "monitor_norms_last": np.array(self.monitor_norms_last),
+            "monitor_norms_c": np.array(self.monitor_norms_c),
             "histories": {key: getattr(self, attr).state_dict() for key, attr in HISTORIES.items()},
             "eval_cap": int(self.eval_cap),
             "evals": [{k: (np.array(v) if isinstance(v, np.ndarray) else v) for k, v in e.items()} for e in evals],
@@ -448,6 +450,7 @@ class Trainer:
         self.rng.bit_generator.state = state["rng"]
         self.sample_rng.bit_generator.state = state["sample_rng"]
         self.monitor_norms, self.monitor_norms_last = monitor
+        self.monitor_norms_c = np.array(state.get("monitor_norms_c", np.zeros(0)))   # (older states: none)
         for key, attr in HISTORIES.items():
             setattr(self, attr, histories[key])
         for name, value in plain.items():

@@ -30,6 +30,7 @@ class EquationPanel(Panel):
         self.lines: list[tuple[str, str]] = []
         self.message = ""
         self._snapshot = None
+        self._view = None
         self.step_box = QtWidgets.QSpinBox()
         self.unit_box = QtWidgets.QSpinBox()
         self.decimals_box = QtWidgets.QSpinBox()
@@ -46,19 +47,18 @@ class EquationPanel(Panel):
         self.unit_box.valueChanged.connect(self._boxes_changed)
         self.decimals_box.valueChanged.connect(self._redraw)
         row = QtWidgets.QHBoxLayout()
-        for text, box in (("step t", self.step_box), ("unit j", self.unit_box), ("decimals", self.decimals_box)):
+        for text, box in (("t", self.step_box), ("unit j", self.unit_box), ("dec.", self.decimals_box)):
             row.addWidget(style.label(text))
             row.addWidget(box)
         row.addStretch(1)
-        self.hint = style.label(HINT, pt=style.SMALL_PT, wrap=True)
+        self.setToolTip(HINT)
         self.text = QtWidgets.QTextBrowser()
-        self.text.setFont(style.font(style.FONT_PT + 1, mono=True))
+        self.text.setFont(style.font(style.FONT_PT, mono=True))
         self.text.setLineWrapMode(QtWidgets.QTextEdit.LineWrapMode.WidgetWidth)
         self.text.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(row)
-        layout.addWidget(self.hint)
         layout.addWidget(self.text, 1)
         self.reset()
 
@@ -75,12 +75,15 @@ class EquationPanel(Panel):
 
     def reset(self) -> None:
         self._snapshot = None
+        self._view = None
         self.lines = []
-        self.message = "no probe yet"
+        self.message = "no probe yet. " + HINT
         self.text.setHtml(f"<p>{self.message}</p>")
 
     def render(self, snapshot) -> None:
+        # the fields the equation needs, read once (a replayed or live Snapshot is kept for the boxes' changes)
         self._snapshot = snapshot
+        self._view = (snapshot.probe, snapshot.cell, snapshot.config or {}, snapshot.task, snapshot.classes)
         probe = snapshot.probe
         if probe is not None:
             T = len(probe.tokens)
@@ -98,14 +101,14 @@ class EquationPanel(Panel):
         self._redraw()
 
     def _redraw(self, *args) -> None:
-        snap = self._snapshot
+        view = self._view
         self.lines, self.message = [], ""
-        if snap is None or snap.probe is None:
-            self.message = "no probe: the validation set is empty" if snap is not None else "no probe yet"
+        if view is None or view[0] is None:
+            self.message = "no probe: the validation set is empty" if view is not None else "no probe yet"
         else:
-            cfg = snap.config or {}
+            probe, cell, cfg, task, classes = view
             d = int(cfg.get("hidden", 1))
-            T = len(snap.probe.tokens)
+            T = len(probe.tokens)
             if self.j >= d and bool(cfg.get("bidirectional", False)) and self.j < 2 * d:
                 self.message = (f"unit {self.j} belongs to the backward direction: this view writes the forward "
                                 f"direction's units 0 \u2026 {d - 1}")
@@ -113,11 +116,10 @@ class EquationPanel(Panel):
                 self.message = f"the model has {d} hidden units: choose j from 0 to {d - 1}"
             elif self.t >= T:
                 self.message = f"the probe has {T} steps: choose t from 1 to {T}"
-            elif not snap.probe.params:
-                self.message = snap.probe.params_note or "this snapshot carries no parameters"
+            elif not probe.params:
+                self.message = probe.params_note or "this snapshot carries no parameters"
             else:
-                eq = unit_equation(snap.probe, snap.cell, str(cfg.get("activation", "tanh")), snap.task,
-                                   snap.classes, self.t, self.j)
+                eq = unit_equation(probe, cell, str(cfg.get("activation", "tanh")), task, classes, self.t, self.j)
                 self.lines = lines(eq, self.decimals_box.value())
         self.text.setHtml(self._html())
 

@@ -19,18 +19,19 @@ from rnnviz.gui.panels.base import Panel
 from rnnviz.gui.panels.hidden import short, tick_stride
 
 GATE_LEVELS = (0.0, 1.0)
+COMPACT_BELOW = 420       # panel height (px) below which the saturation history makes room for the heatmaps
 SHOWN = {"lstm": ("i", "f", "o", "c"), "gru": ("r", "z")}
 TITLES = {"i": "input gate i", "f": "forget gate f", "o": "output gate o", "c": "cell state c\u209c",
           "r": "reset gate r", "z": "update gate z"}
 LESSONS = {
-    "lstm": ("f near 1 (dark) keeps the memory: c\u209c = f \u00b7 c\u209c\u208b\u2081 + i \u00b7 g, so c and "
+    "lstm": ("f near 1 keeps the memory: c\u209c = f \u00b7 c\u209c\u208b\u2081 + i \u00b7 g, so c and "
              "\u2202L/\u2202c pass from step to step almost unchanged \u2014 the memory highway."),
-    "gru": ("z near 1 (dark) keeps the state: s\u209c = (1 \u2212 z) \u00b7 n + z \u00b7 s\u209c\u208b\u2081, "
+    "gru": ("z near 1 keeps the state: s\u209c = (1 \u2212 z) \u00b7 n + z \u00b7 s\u209c\u208b\u2081, "
             "so s and its gradient pass from step to step almost unchanged."),
 }
 NO_GATES = ("A vanilla RNN has no gates: s\u209c = g(U x\u209c + W s\u209c\u208b\u2081 + b). "
             "Set the Cell to LSTM or GRU to see its gates.")
-SATURATION_TEXT = "share of saturated values (< 0.05 or > 0.95) on the monitor batch"
+SATURATION_TEXT = "saturated (&lt; 0.05 or &gt; 0.95), monitor batch"
 
 
 class GatesPanel(Panel):
@@ -38,7 +39,8 @@ class GatesPanel(Panel):
 
     Items (for tests): ``images`` (gate name -> ImageItem, row-major (d, T)), ``plots`` (name -> PlotItem),
     ``gate_colorbar`` / ``c_colorbar``, ``c_levels``, ``sat_plot`` with ``sat_curves`` (name -> PlotDataItem),
-    ``note`` (the text shown instead for the vanilla RNN), ``lesson``, ``readout``.
+    ``sat_label`` (the latest shares), ``note`` (the text shown instead for the vanilla RNN), ``readout``;
+    ``compact`` (the history is out on a short panel).
     """
 
     def __init__(self, parent: QtWidgets.QWidget | None = None):
@@ -46,13 +48,13 @@ class GatesPanel(Panel):
         self.view = self._register(plotting.graphics_layout(self.theme))
         self.note = style.label(NO_GATES, wrap=True)
         self.note.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
-        self.lesson = style.label("", pt=style.SMALL_PT, wrap=True)
+        self.sat_label = style.label("")             # the latest saturated shares, one line (kept in compact mode)
         self.readout = style.label("")
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.note)
         layout.addWidget(self.view, 1)
-        layout.addWidget(self.lesson)
+        layout.addWidget(self.sat_label)
         layout.addWidget(self.readout)
         self.hover = plotting.HoverReadout(self.view, self.readout, [])
         self.cell = ""
@@ -61,13 +63,14 @@ class GatesPanel(Panel):
         self.sat_curves: dict[str, pg.PlotDataItem] = {}
         self.sat_plot: pg.PlotItem | None = None
         self.gate_colorbar = self.c_colorbar = None
-        self.gate_cmap = plotting.heatmap_cmap("sequential", False, self.theme)
+        self.gate_cmap = self.cmap = plotting.heatmap_cmap("sequential", False, self.theme)
         self.c_cmap = plotting.diverging_cmap()
         self.reset()
 
     # ------------------------------------------------------------------------------------------ building
     def _build(self, cell: str) -> None:
-        """The heatmaps of ``cell``'s gates (made again only when the cell changes)."""
+        """The heatmaps of ``cell``'s gates in a grid of two columns (made again only when the cell changes), one
+        colour bar for the gates and one for c_t on the right, the saturation history below."""
         ci = self.view.ci
         ci.clear()
         self.plots, self.images, self.sat_curves = {}, {}, {}
@@ -79,38 +82,55 @@ class GatesPanel(Panel):
             self.sat_plot = None
             return
         th = self.theme
-        for col, name in enumerate(names):
-            plot = ci.addPlot(row=0, col=col)
-            plotting.style_plot(plot, None, left="unit" if col == 0 else None, bottom="timestep t", grid=False,
-                                th=th)
-            plotting.set_title(plot, TITLES[name], style.TITLE_PT - 1, th)
+        rows = (len(names) + 1) // 2
+        for k, name in enumerate(names):
+            row, col = divmod(k, 2)
+            plot = ci.addPlot(row=row, col=col)
+            last_row = row == rows - 1
+            plotting.style_plot(plot, None, left="unit" if col == 0 else None,
+                                bottom="timestep t" if last_row else None, grid=False, th=th)
+            if not last_row:
+                plot.getAxis("bottom").setStyle(showValues=False)     # the row below names the tokens
+            plotting.set_title(plot, TITLES[name], style.FONT_PT, th)
+            plot.titleLabel.setMaximumHeight(22)
             plot.invertY(True)
             plot.setMouseEnabled(x=False, y=False)
             image = pg.ImageItem(axisOrder="row-major")
             image.setNanPolicy("omit")
             plot.addItem(image)
             plot.getAxis("bottom").setStyle(hideOverlappingLabels=False)
+            plot.getAxis("left").setWidth(44)
             self.plots[name], self.images[name] = plot, image
             self.hover.add(plot, lambda x, y, n=name: self._text_at(n, x, y))
         gates = [n for n in names if n != "c"]
-        self.gate_colorbar = plotting.make_colorbar(self.images[gates[-1]], self.plots[gates[-1]], self.gate_cmap,
-                                                    GATE_LEVELS, "gate value", th)
         for name in gates:
             self.images[name].setColorMap(self.gate_cmap)
+        self.gate_colorbar = self._bar(self.images[gates[0]], self.gate_cmap, GATE_LEVELS, "gate", 0)
         if "c" in names:
             self.images["c"].setColorMap(self.c_cmap)
-            self.c_colorbar = plotting.make_colorbar(self.images["c"], self.plots["c"], self.c_cmap, self.c_levels,
-                                                     "c\u209c (levels \u00b1L, L only grows)", th)
-        self.sat_plot = ci.addPlot(row=1, col=0, colspan=len(names))
+            self.c_colorbar = self._bar(self.images["c"], self.c_cmap, self.c_levels, "cₜ (±L)", rows - 1)
+        self.sat_plot = ci.addPlot(row=rows, col=0, colspan=2)
         plotting.style_plot(self.sat_plot, None, left="share", bottom="training step", th=th)
+        self.sat_plot.getAxis("left").setWidth(44)
+        self.sat_plot.titleLabel.setMaximumHeight(22)
         self.sat_plot.setYRange(0.0, 1.0, padding=0.02)
         self.sat_plot.setMouseEnabled(x=False, y=False)
         for i, name in enumerate(gates):
             self.sat_curves[name] = self.sat_plot.plot(pen=pg.mkPen(style.colour(i), width=2))
         self._sat_title()
-        ci.layout.setRowStretchFactor(0, 3)
-        ci.layout.setRowStretchFactor(1, 2)
+        for r in range(rows):
+            ci.layout.setRowStretchFactor(r, 3)
+        ci.layout.setRowStretchFactor(rows, 2)
         self.hover.add(self.sat_plot, self._sat_text)
+        self._fit()
+
+    def _bar(self, image: pg.ImageItem, cmap: pg.ColorMap, levels: tuple[float, float], label: str,
+             row: int) -> pg.ColorBarItem:
+        """A colour bar for ``image`` in the right-hand column of ``row`` (shared by the heatmaps of that map)."""
+        bar = plotting.make_colorbar(image, None, cmap, levels, label, self.theme)
+        bar.axis.setWidth(40)
+        self.view.ci.addItem(bar, row=row, col=2)
+        return bar
 
     def _sat_title(self) -> None:
         if self.sat_plot is None:
@@ -143,11 +163,11 @@ class GatesPanel(Panel):
         gated = cell in SHOWN
         self.note.setVisible(not gated)
         self.view.setVisible(gated)
-        self.lesson.setVisible(gated)
+        self.sat_label.setVisible(gated)
         self.readout.setVisible(gated)
         if not gated:
             return
-        self.lesson.setText(LESSONS[cell])
+        self.setToolTip(LESSONS[cell])
         probe = snapshot.probe
         gates = dict(getattr(probe, "gates", {}) or {}) if probe is not None else {}
         self._gates = {k: np.asarray(v, dtype=np.float64) for k, v in gates.items()}
@@ -178,9 +198,32 @@ class GatesPanel(Panel):
         for name, curve in self.sat_curves.items():
             values = self._sat.get(name, np.zeros(0))
             curve.setData(self._sat_steps[: values.size], values)
+        latest = [f"{name} {100 * v[-1]:.1f}%" for name, v in self._sat.items() if v.size]
+        self.sat_label.setText(f"saturated at step {int(self._sat_steps[-1])}: "
+                               + "  ".join(latest) if latest else "")
+        self.sat_label.setToolTip("saturated: the share of each gate's values below 0.05 or above 0.95 on the "
+                                  "fixed monitor batch (every unit, every real timestep)")
         if self._sat_steps.size:
             self.sat_plot.setXRange(float(self._sat_steps[0]), max(float(self._sat_steps[-1]),
                                                                    float(self._sat_steps[0]) + 10), padding=0.02)
+
+    @property
+    def compact(self) -> bool:
+        """On a short panel (a 1280x800 projector) the saturation history is taken out so the heatmaps keep a
+        readable height (the line under them still gives the latest shares); it comes back when there is room."""
+        return self.sat_plot is not None and self.sat_plot.scene() is None
+
+    def _fit(self) -> None:
+        if self.sat_plot is None:
+            return
+        want = self.height() < COMPACT_BELOW
+        if want != self.compact:
+            rows = (len(self.plots) + 1) // 2
+            if want:
+                self.view.ci.removeItem(self.sat_plot)
+            else:
+                self.view.ci.addItem(self.sat_plot, row=rows, col=0, colspan=2)
+                self.view.ci.layout.setRowStretchFactor(rows, 2)
 
     def _update_ticks(self) -> None:
         labels = [short(t) for t in self._tokens]
@@ -195,12 +238,13 @@ class GatesPanel(Panel):
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
         super().resizeEvent(event)
+        self._fit()
         QtCore.QTimer.singleShot(0, self._update_ticks)
 
     # ------------------------------------------------------------------------------------------ theme
     def _set_cmap(self, cmap: pg.ColorMap) -> None:
         """The gates take ``cmap`` (sequential); c_t the diverging map of the same mode."""
-        self.gate_cmap = cmap
+        self.gate_cmap = self.cmap = cmap
         self.c_cmap = plotting.heatmap_cmap("diverging", self.projector, self.theme)
         for name, image in self.images.items():
             image.setColorMap(self.c_cmap if name == "c" else cmap)

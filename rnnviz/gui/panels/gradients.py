@@ -141,8 +141,7 @@ class GradientFlowPanel(Panel):
         if with_last:
             text += f" &nbsp;<span style='color:{orange}'>\u2504 last step's only</span>"
         if getattr(self, "_cell_shown", False):
-            text += (f" &nbsp;<span style='color:{style.colour(2)}'>\u2508 \u2016\u2202L/\u2202c\u209c\u2016 "
-                     "(LSTM cell)</span>")
+            text += f" &nbsp;<span style='color:{style.colour(2)}'>\u2508 \u2016\u2202L/\u2202c\u209c\u2016</span>"
         self.norm_plot.setTitle(text, size=f"{style.TITLE_PT - 1}pt", color=self.theme.foreground)
 
     def _param_title(self) -> None:

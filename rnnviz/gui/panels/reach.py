@@ -21,7 +21,9 @@ WAITING = "computing \u2016\u2202L\u209c\u2032/\u2202s\u209c\u2016 \u2026 (only 
 NO_GRADIENT = "this probe has no target, so no loss to follow back (type a sentence with a label, or pick one)"
 CLASSIFICATION = ("Classification has one loss, at the last step: the one row below is \u2016\u2202L/\u2202s\u209c\u2016 "
                   "of that loss. Labelling and generation have a loss at every step: then each row is one of them.")
-TITLE = "\u2016\u2202L\u209c\u2032/\u2202s\u209c\u2016: how far back the loss at each step t\u2032 reaches"
+TITLE = "\u2016\u2202L\u209c\u2032/\u2202s\u209c\u2016 of each step\u2019s loss"
+LABELLED = ("Row t\u2032: the loss at step t\u2032 alone, followed back through time. A band along the diagonal: the "
+            "gradient vanishes; a wide triangle: it reaches far back.")
 
 
 class ReachPanel(Panel):
@@ -71,7 +73,7 @@ class ReachPanel(Panel):
         self.readout.setText(self.hover.idle_text)
 
     def render(self, snapshot) -> None:
-        probe = snapshot.probe
+        probe, task = snapshot.probe, snapshot.task
         matrix = None if probe is None else getattr(probe, "reach", None)
         if matrix is None:
             self.image.setVisible(False)
@@ -87,12 +89,10 @@ class ReachPanel(Panel):
         if self._shape != matrix.shape:
             self._shape = matrix.shape
             self.plot.setRange(xRange=(0.5, T + 0.5), yRange=(-0.5, R - 0.5), padding=0)
-        if snapshot.task == "classification":
+        if task == "classification":
             self.note.setText(CLASSIFICATION)
         else:
-            self.note.setText("Each row is the loss of one step followed back on its own; the colour is "
-                              "log\u2081\u2080 of the norm. A band along the diagonal: the gradient vanishes; "
-                              "a wide triangle: it reaches far back.")
+            self.note.setText(LABELLED)
         tokens = tuple(probe.tokens)
         if tokens != self._tokens:
             self._tokens = tokens
