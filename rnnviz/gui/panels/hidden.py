@@ -236,4 +236,5 @@ class HiddenStatesPanel(Panel):
         if not (0 <= t < T and 0 <= u < D):
             return None
         tok = self._tokens[t] if t < len(self._tokens) else "?"
-        return f"t = {t + 1}, token \u201c{plotting.display_token(tok)}\u201d, unit {u}: s = {self._states[t, u]:+.4f}"
+        return (f"t = {t + 1}, token \u201c{plotting.display_token(tok)}\u201d, unit {u}: s = {self._states[t, u]:+.4f}"
+                "  (click: its equation)")
