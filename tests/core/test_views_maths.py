@@ -20,8 +20,8 @@ DATA = {"labelling": dict(dataset="pos", task="labelling", n_examples=60),
 
 
 def trained(cell: str, task: str, steps: int, **extra) -> Trainer:
-    cfg = Config(cell=cell, hidden=5, dtype="float64", batch_size=8, lr=0.05, epochs=50, seed=3,
-                 **{**DATA[task], **extra})
+    cfg = Config(**{**dict(cell=cell, hidden=5, dtype="float64", batch_size=8, lr=0.05, epochs=50, seed=3),
+                    **DATA[task], **extra})
     t = Trainer(cfg)
     for _ in range(steps):
         t.step()
@@ -131,19 +131,22 @@ def test_saturation_history_is_bounded():
     from rnnviz.core.train.trainer import GRAD_FLOW_CAP
 
     t = trained("gru", "labelling", 0)
-    for _ in range(GRAD_FLOW_CAP + 50):
+    assert t.gate_saturation.capacity == GRAD_FLOW_CAP             # a History: thinned, never longer (test_history)
+    t.gate_saturation = type(t.gate_saturation)(2, 8)              # the same recording into a small one
+    for _ in range(30):
         t.record_monitor()
     steps, values = t.gate_saturation.view()
-    assert len(steps) <= GRAD_FLOW_CAP and values.shape[1] == 2
+    assert len(steps) <= 8 and values.shape[1] == 2 and t.gate_saturation._offered == 30
 
 
 def test_cell_state_gradient_norms_of_the_monitor_batch():
     """||dL/dc_t|| (LSTM) next to ||dL/ds_t||, same batch and loss, against finite differences of the textbook."""
-    t = trained("lstm", "labelling", 13)
+    t = trained("lstm", "labelling", 13, batch_size=3)             # a monitor batch of 3 sequences
     t.record_monitor()
     snap = build_snapshot(t)
     P = params_of(t.model)
     batch = t.monitor_batch
+    assert len(batch.lengths) == 3
     B, T = batch.ids.shape
     sq_c, sq_s = np.zeros(T), np.zeros(T)
     for b in range(B):

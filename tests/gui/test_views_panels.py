@@ -162,14 +162,9 @@ def test_clicking_a_hidden_state_opens_its_equation(qtbot, no_leaks):
     hidden, equation = win.panels["hidden"], win.panels["equation"]
     qtbot.waitUntil(lambda: hidden._states.size > 0, timeout=5000)
     t, j = 2, 5
-    pos = hidden.plot.vb.mapViewToScene(QtCore.QPointF(t + 1, j))
-
-    class Click:
-        def scenePos(self):
-            return pos
-
-    hidden._clicked(Click())
-    assert (equation.t, equation.j) == (t, j)
+    pos = hidden.plot.vb.mapViewToScene(QtCore.QPointF(t + 1, j))          # the centre of cell (t, j)
+    qtbot.mouseClick(hidden.view.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=hidden.view.mapFromScene(pos))
+    qtbot.waitUntil(lambda: (equation.t, equation.j) == (t, j), timeout=3000)
     assert win.tabs.currentWidget() is equation
     shown = equation._snapshot
     eq = unit_equation(shown.probe, shown.cell, "tanh", shown.task, shown.classes, t, j)
