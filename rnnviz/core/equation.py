@@ -193,6 +193,12 @@ def _signed(x: float, decimals: int) -> str:
     return f"\u2212 {text[1:]}" if text.startswith("\u2212") else f"+ {text}"
 
 
+def visible(token: str) -> str:
+    """A token or class name as the view writes it: spaces, newlines and tabs made visible, HTML escaped."""
+    text = token.replace(" ", "\u2423").replace("\n", "\u21b5").replace("\t", "\u21e5") if token else "\u2205"
+    return html.escape(text)
+
+
 def _paren(x: float, decimals: int) -> str:
     text = num(x, decimals)
     return f"({text})" if text.startswith("\u2212") else text
@@ -203,7 +209,7 @@ def lines(eq: UnitEquation, decimals: int = 3) -> list[tuple[str, str]]:
     Tokens and class names are escaped; subscripts are <sub> (``plain`` takes them out)."""
     t1, j, n = eq.t + 1, eq.j, lambda x: num(x, decimals)
     prev = sub(t1 - 1)
-    token = html.escape(eq.token)
+    token = visible(eq.token)
     out: list[tuple[str, str]] = [("head", f"t = {t1} (\u201c{token}\u201d), unit j = {j}")]
     for sm in eq.sums:
         q = "" if sm.gate == "s" else sub(sm.gate)
@@ -243,11 +249,11 @@ def lines(eq: UnitEquation, decimals: int = 3) -> list[tuple[str, str]]:
         out.append(("note", eq.output_note))
     else:
         out.append(("eq", f"y{sub(t1)} = softmax(V s{sub(t1)} + c):"))
-        cells = "  ".join(f"{html.escape(name)}: {n(p)}" for name, _, p in eq.classes)
+        cells = "  ".join(f"{visible(name)}: {n(p)}" for name, _, p in eq.classes)
         if eq.other_classes[0]:
             cells += f"   (the other {eq.other_classes[0]}: {n(eq.other_classes[1])})"
         out.append(("value", f"y{sub(t1)} = {cells}"))
-        out.append(("note", "logits V s + c: " + "  ".join(f"{html.escape(name)}: {n(z)}"
+        out.append(("note", "logits V s + c: " + "  ".join(f"{visible(name)}: {n(z)}"
                                                               for name, z, _ in eq.classes)))
     if math.isfinite(eq.grad):
         out.append(("value", f"\u2202L/\u2202s{sub(t1)}[{j}] = {num(eq.grad, max(decimals, 4))}"
