@@ -62,6 +62,7 @@ EXTENSIONS: tuple[str, ...] = (
     "presentation",
     "race_sweep_menu",
     "process_lost",
+    "views",
 )
 STATUS_TEMPLATES = {"state": "Finished — raise Epochs or Reset    ", "epoch": "Epochs done 0000/0000  ",
                     "step": "Step 0000000  ", "speed": "00000 steps/s (headless)  ", "loss": "Loss 0000.000  ",
