@@ -1,6 +1,7 @@
 """The ``rnnviz sweep`` and ``rnnviz race`` subcommands.
 
   rnnviz sweep --preset NAME --grid key=v1,v2 [--grid key=...] --out DIR [--epochs N] [--set k=v] [--processes P]
+               [--scheduler tcp://HOST:8786]
   rnnviz race  --preset NAME --b key=value [--b ...] [--render OUT.png --steps N [--size WxH]]
 """
 from __future__ import annotations
@@ -23,6 +24,10 @@ def add_parsers(sub) -> None:
     p.add_argument("--out", required=True, metavar="DIR", help="folder for sweep.csv")
     p.add_argument("--epochs", type=int, help="epochs per cell (overrides the preset)")
     p.add_argument("--processes", type=int, default=0, help="worker processes (default min(cores, cells))")
+    p.add_argument("--scheduler", metavar="tcp://HOST:8786",
+                   help="train the cells on the Dask cluster of this scheduler instead of local processes "
+                        "(default: $DASK_SCHEDULER_ADDRESS if set; needs pip install \"rnnviz[cluster]\"; "
+                        "see docs/cluster.md)")
 
     p = sub.add_parser("race", help="A/B race: train two settings side by side from the same initial weights",
                        description="Open the A/B race window: A is the preset (with --set), B is A with the --b "
@@ -37,7 +42,7 @@ def add_parsers(sub) -> None:
 
 def cmd_sweep(args) -> int:
     from rnnviz.core.errors import ConfigError
-    from rnnviz.core.explore import sweep
+    from rnnviz.core.explore import sweep, sweep_dask
 
     cfg, name = common.resolve_config(args)
     if args.epochs is not None:
@@ -56,6 +61,9 @@ def cmd_sweep(args) -> int:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ConfigError("out", f"cannot create folder {out}: {exc.strerror or exc}") from None
+    # connects now: an unreachable scheduler is one line before anything is trained
+    runner = sweep_dask.make_runner(cells, processes=args.processes,
+                                    scheduler=sweep_dask.scheduler_address(args.scheduler))
     runner_box = {}
 
     def on_event(kind, payload, runner) -> None:
@@ -66,9 +74,9 @@ def cmd_sweep(args) -> int:
                      f" ({payload['error'][:80]})"), flush=True)
 
     print(f"{name}: {len(cells)} cells ({' x '.join(f'{k}: {len(v)}' for k, v in grid)}), "
-          f"{cfg.epochs} epochs each", flush=True)
+          f"{cfg.epochs} epochs each, on {runner.describe()}", flush=True)
     start = time.perf_counter()
-    rows = sweep.run_sweep(cells, processes=args.processes, on_event=on_event)
+    rows = sweep.run_sweep(cells, on_event=on_event, runner=runner)
     seconds = time.perf_counter() - start
     sweep.write_csv(out / "sweep.csv", rows, keys)
     print(sweep.table(rows, keys))
