@@ -69,7 +69,8 @@ def test_unreachable_scheduler_is_one_line_exit_2(tmp_path, capsys, monkeypatch)
     assert not (tmp_path / "o" / "sweep.csv").exists()
     monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", f"127.0.0.1:{port}")      # the environment's address is used
     assert main(["sweep", "--preset", "negation", "--grid", "lr=0.01,0.1", "--out", str(tmp_path / "o")]) == 2
-    assert capsys.readouterr().err.startswith(f"rnnviz: error: cannot reach the Dask scheduler at tcp://127.0.0.1:{port}")
+    err = capsys.readouterr().err
+    assert err.startswith(f"rnnviz: error: cannot reach the Dask scheduler at tcp://127.0.0.1:{port}")
     rc = main(["sweep", "--preset", "negation", "--grid", "lr=0.01,0.1", "--out", str(tmp_path / "o"),
                "--scheduler", "tcp://127.0.0.1:port"])
     err = capsys.readouterr().err

@@ -183,6 +183,23 @@ def test_unreachable_scheduler_and_bad_addresses_before_anything_starts():
     assert isinstance(sweep_dask.make_runner(cells, processes=2, scheduler=""), sweep.SweepRunner)
 
 
+def test_a_port_that_is_not_a_dask_scheduler_and_tls_without_certificates():
+    """Something listens but never answers as a scheduler: a clear line after the timeout, no hang. A tls://
+    address without the certificate settings: the settings to make, before any connection."""
+    need_distributed()
+    cells = sweep.expand_grid(sweep_base_config(), [("lr", [0.01, 0.1])])
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(4)
+        port = server.getsockname()[1]
+        with pytest.raises(sweep_dask.ClusterError, match=rf"^no Dask scheduler answered at tcp://127.0.0.1:{port} "
+                                                          r"within 2 s \(is something else listening on that port"):
+            sweep_dask.DaskSweepRunner(cells, f"tcp://127.0.0.1:{port}", connect_timeout=1.0)
+        with pytest.raises(sweep_dask.ClusterError, match=rf"^tls://127.0.0.1:{port} uses TLS: set "
+                                                          "DASK_DISTRIBUTED__COMM__TLS__CA_FILE"):
+            sweep_dask.make_runner(cells, scheduler=f"tls://127.0.0.1:{port}")
+
+
 def test_scheduler_address_from_the_environment(monkeypatch):
     monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", "tcp://127.0.0.1:8786")
     assert sweep_dask.scheduler_address(None) == "tcp://127.0.0.1:8786"

@@ -37,6 +37,7 @@ import importlib.util
 import os
 import queue
 import socket
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -51,6 +52,7 @@ from rnnviz.core.explore import sweep
 SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"   # the address Dask's own tools read too
 DEFAULT_PORT = 8786
 CONNECT_TIMEOUT = 5.0          # seconds to reach the scheduler before giving up (one line, exit 2)
+CONNECT_GRACE = 1.0            # and this much more for the client to be made (see _connect)
 PROGRESS_EVERY = 0.25          # seconds between a cluster run's progress messages (the curves: sweep.CURVE_EVERY)
 STOP_CHECK_EVERY = 0.5         # seconds between a cluster run's looks at the sweep's stop flag
 MAX_DATA_BYTES = MAX_FILE_BYTES
@@ -119,6 +121,33 @@ def _probe(address: str, host: str, port: int, timeout: float) -> None:
                            f"running there, on that port?)") from None
 
 
+def _connect(distributed: Any, address: str, timeout: float) -> Any:
+    """A Client of the scheduler at ``address``, or ClusterError within ``timeout`` + CONNECT_GRACE seconds. The
+    Client is made in a thread: when something other than a Dask scheduler listens on the port (an HTTP server,
+    say), making it hangs past its own timeout."""
+    if address.startswith("tls://") and not distributed.Security().tls_ca_file:
+        raise ClusterError(f"{address} uses TLS: set DASK_DISTRIBUTED__COMM__TLS__CA_FILE, "
+                           "DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT and DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY "
+                           "(see docs/cluster.md)")
+    box: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            box["client"] = distributed.Client(address, timeout=timeout, set_as_default=False)
+        except Exception as exc:
+            box["error"] = exc
+
+    thread = threading.Thread(target=work, name="rnnviz-dask-connect", daemon=True)
+    thread.start()
+    thread.join(timeout + CONNECT_GRACE)
+    if "client" in box:
+        return box["client"]
+    if "error" in box:
+        raise ClusterError(f"cannot connect to the Dask scheduler at {address}: {_one_line(box['error'])}")
+    raise ClusterError(f"no Dask scheduler answered at {address} within {timeout + CONNECT_GRACE:g} s (is "
+                       "something else listening on that port?)")
+
+
 def worker_versions() -> dict:
     """Run on each worker at connection: what it would train with."""
     import platform
@@ -158,7 +187,7 @@ def _local_copy(folder: str, path: str, data: bytes) -> tuple[str, str]:
     target = Path(folder) / "rnnviz-data" / digest / Path(path).name
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
-        part = target.with_name(f"{target.name}.{os.getpid()}.part")
+        part = target.with_name(f"{target.name}.{os.getpid()}-{threading.get_ident()}.part")
         part.write_bytes(data)
         os.replace(part, target)
     return str(target), digest
@@ -245,11 +274,7 @@ class DaskSweepRunner(sweep.RunnerBookkeeping):
         import distributed
 
         self._distributed = distributed
-        try:
-            self.client = self._distributed.Client(self.address, timeout=connect_timeout,
-                                                   set_as_default=False)
-        except Exception as exc:
-            raise ClusterError(f"cannot connect to the Dask scheduler at {self.address}: {_one_line(exc)}") from None
+        self.client = _connect(distributed, self.address, connect_timeout)
         try:
             self._check_workers()
         except BaseException:

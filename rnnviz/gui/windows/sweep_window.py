@@ -9,9 +9,9 @@ result as a heatmap and as small multiples of the loss curves; click a cell to o
 
 The training runs in ``rnnviz.core.explore.sweep`` worker processes (Qt-free, one BLAS thread each), or on the Dask
 cluster named in "Cluster address" (``rnnviz.core.explore.sweep_dask``, same rows); this window only polls them on a
-timer, so it never freezes, and the small multiples grow while the cells train. Clicking a cell applies that cell's settings to the main window (which asks
-before it discards a trained model) so the run can be trained again there: same seed, so the same numbers. Without
-a main window, clicking opens a new one.
+timer, so it never freezes, and the small multiples grow while the cells train. Clicking a cell applies that cell's
+settings to the main window (which asks before it discards a trained model) so the run can be trained again there:
+same seed, so the same numbers. Without a main window, clicking opens a new one.
 """
 from __future__ import annotations
 
@@ -41,9 +41,9 @@ from rnnviz.core.config import SETTINGS, Config
 from rnnviz.core.errors import RnnvizError
 from rnnviz.core.explore import sweep, sweep_dask
 from rnnviz.gui import style
-from rnnviz.gui.training import busy
 from rnnviz.gui.panels import plotting
 from rnnviz.gui.style import apply_theme
+from rnnviz.gui.training import busy
 
 NONE = "(none)"
 FAILED_RGB = (205, 205, 205)
