@@ -8,13 +8,9 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import math
 import os
-import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Iterator
 
@@ -48,43 +44,14 @@ def dask_command() -> str:
 
 
 @contextlib.contextmanager
-def command_cluster(tmp_path: Path, workers: int = 2, timeout: float = 60.0) -> Iterator[str]:
+def command_cluster(tmp_path: Path, workers: int = 2) -> Iterator[str]:
     """``dask scheduler`` and ``workers`` times ``dask worker ADDRESS --nthreads 1 --nworkers 1``, on 127.0.0.1
-    with random ports; yields the scheduler's address once every worker has joined; stops them all after."""
-    import distributed
+    with random ports (rnnviz.bench.sweep_bench.command_cluster); yields the scheduler's address."""
+    dask_command()             # skips the test when distributed is not installed
+    from rnnviz.bench.sweep_bench import command_cluster as start
 
-    dask = dask_command()
-    info = tmp_path / "scheduler.json"
-    procs: list[subprocess.Popen] = []
-
-    def start(args: list[str], log: str) -> None:
-        procs.append(subprocess.Popen([dask, *args], stdout=open(tmp_path / log, "wb"), stderr=subprocess.STDOUT,
-                                      start_new_session=True))
-
-    try:
-        start(["scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard", "--scheduler-file", str(info)],
-              "scheduler.log")
-        deadline = time.monotonic() + timeout
-        while not (info.exists() and info.stat().st_size):
-            assert time.monotonic() < deadline and procs[0].poll() is None, (tmp_path / "scheduler.log").read_text()
-            time.sleep(0.1)
-        address = json.loads(info.read_text())["address"]
-        for i in range(workers):
-            start(["worker", address, "--nthreads", "1", "--nworkers", "1", "--host", "127.0.0.1",
-                   "--no-dashboard"], f"worker{i}.log")
-        with distributed.Client(address, timeout=timeout) as client:
-            client.wait_for_workers(workers, timeout=timeout)
+    with start(tmp_path, workers=workers) as address:
         yield address
-    finally:
-        for proc in reversed(procs):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
-        for proc in reversed(procs):
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(5)
 
 
 def worker_pid(address: str, worker: str) -> int:

@@ -4,8 +4,9 @@
 
 The grid is the negation preset's 4 x 4 (lr 0.003, 0.01, 0.03, 0.1 x hidden 8, 16, 32, 64; 2,000 examples, 10
 epochs: runs of about 1-4 s here). Modes:
-- ``plain``: each cell trained by ``train_cell`` in this process, one after the other, with no engine around it
-  (no process, no progress messages, no stop flag). Its time per cell, ``t_plain``, is the work itself;
+- ``plain``: each cell trained by ``train_cell`` in this process (one BLAS thread, like the others), one after the
+  other, with no engine around it (no process, no progress messages, no stop flag). Its time per cell,
+  ``t_plain``, is the work itself;
 - ``local1`` / ``local2``: ``rnnviz sweep``'s local pool with 1 or 2 processes;
 - ``cluster2``: the real commands a lab types, ``dask scheduler`` and two ``dask worker --nthreads 1
   --nworkers 1`` on 127.0.0.1 (random ports), then the sweep on them. Starting the cluster and connecting to it
@@ -22,6 +23,11 @@ while the last cell finishes, and the runs slowing each other when they share th
 and the client. It is split into the part around the runs (``slots * wall - sum(row seconds)``, row seconds
 being the run's own clock inside its worker) and the part inside them (``sum(row seconds) - sum(t_plain)``).
 
+On a busy machine the wall-clock figures measure the other users as much as the engine. The engine's CPU
+overhead per run does not depend on them (much): the CPU seconds of every process involved during the sweep (this
+process, the local pool's processes; the scheduler, nanny and worker processes of the cluster) less the CPU
+seconds of the plain runs, per cell, also as % of the mean plain run's CPU seconds.
+
 The modes run in turn, ``--rounds`` times (interleaved, so a busy moment of the machine hits them alike); each
 mode's figures are from its fastest round, and t_plain of a cell is its fastest plain run.
 """
@@ -32,7 +38,7 @@ import contextlib
 import json
 import os
 import platform
-import signal
+import resource
 import subprocess
 import sys
 import tempfile
@@ -64,8 +70,13 @@ def dask_command() -> str:
 def command_cluster(folder: Path, workers: int = 2, timeout: float = 60.0) -> Iterator[str]:
     """``dask scheduler`` and ``workers`` times ``dask worker ADDRESS --nthreads 1 --nworkers 1`` on 127.0.0.1
     with random ports (logs in ``folder``); yields the scheduler's address once every worker has joined, and
-    stops them all on the way out."""
+    stops them all on the way out (SIGTERM, then SIGKILL for any process of theirs left after 15 s).
+
+    They stay in this process's session: with Linux's autogroup scheduling a new session would be a new group
+    with its own share of the CPU, and on a busy machine the cluster would then get more CPU than the local
+    processes it is compared with."""
     import distributed
+    import psutil
 
     dask = dask_command()
     info = folder / "scheduler.json"
@@ -73,8 +84,7 @@ def command_cluster(folder: Path, workers: int = 2, timeout: float = 60.0) -> It
 
     def start(args: list[str], log: str) -> None:
         with open(folder / log, "wb") as out:
-            procs.append(subprocess.Popen([dask, *args], stdout=out, stderr=subprocess.STDOUT,
-                                          start_new_session=True))
+            procs.append(subprocess.Popen([dask, *args], stdout=out, stderr=subprocess.STDOUT))
 
     try:
         start(["scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard", "--scheduler-file", str(info)],
@@ -92,21 +102,47 @@ def command_cluster(folder: Path, workers: int = 2, timeout: float = 60.0) -> It
             client.wait_for_workers(workers, timeout=timeout)
         yield address
     finally:
+        family = []
         for proc in reversed(procs):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
+            with contextlib.suppress(psutil.NoSuchProcess):
+                family += psutil.Process(proc.pid).children(recursive=True)
+            proc.terminate()
         for proc in reversed(procs):
             try:
                 proc.wait(15)
             except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+                proc.kill()
                 proc.wait(5)
+        for child in family:          # a worker process its nanny could not stop
+            with contextlib.suppress(psutil.NoSuchProcess):
+                child.kill()
 
 
-def _run(runner, grid: list[sweep.Cell]) -> tuple[float, list[dict]]:
-    start = time.perf_counter()
+def _cpu(processes: list) -> float:
+    """CPU seconds (user + system) used so far by this process, its waited-for children, and ``processes``
+    (psutil.Process objects of the cluster, with their children)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    total = own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+    for proc in processes:
+        with contextlib.suppress(Exception):
+            t = proc.cpu_times()
+            total += t.user + t.system
+    return total
+
+
+def _run(runner, grid: list[sweep.Cell], processes: list | None = None) -> tuple[float, float, list[dict]]:
+    """(wall seconds, CPU seconds of every process involved, rows) of one sweep."""
+    cpu, start = _cpu(processes or []), time.perf_counter()
     rows = sweep.run_sweep(grid, runner=runner)
-    return time.perf_counter() - start, rows
+    return time.perf_counter() - start, _cpu(processes or []) - cpu, rows
+
+
+def _cluster_processes() -> list:
+    """This process's children that are Dask scheduler or worker processes, with theirs."""
+    import psutil
+
+    return psutil.Process().children(recursive=True)
 
 
 def measure(mode: str, grid: list[sweep.Cell]) -> dict:
@@ -117,17 +153,18 @@ def measure(mode: str, grid: list[sweep.Cell]) -> dict:
     result: dict = {"mode": mode, "cells": len(grid)}
     if mode == "plain":
         start = time.perf_counter()
-        seconds = []
+        seconds, cpu = [], []
         for cell in grid:
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             row = sweep.train_cell(cell)
             seconds.append(time.perf_counter() - t)
+            cpu.append(time.process_time() - c)
             assert row["status"] == "ok", row["error"]
-        result.update(slots=1, wall=time.perf_counter() - start, row_seconds=seconds)
+        result.update(slots=1, wall=time.perf_counter() - start, row_seconds=seconds, cpu_seconds=cpu)
     elif mode.startswith("local"):
         slots = int(mode[len("local"):])
-        wall, rows = _run(sweep.SweepRunner(grid, processes=slots), grid)
-        result.update(slots=slots, wall=wall, row_seconds=[r["seconds"] for r in rows], rows=rows)
+        wall, cpu, rows = _run(sweep.SweepRunner(grid, processes=slots), grid)
+        result.update(slots=slots, wall=wall, cpu=cpu, row_seconds=[r["seconds"] for r in rows], rows=rows)
     else:
         slots = int(mode[len("cluster"):])
         with tempfile.TemporaryDirectory() as folder:
@@ -137,8 +174,8 @@ def measure(mode: str, grid: list[sweep.Cell]) -> dict:
                 t = time.perf_counter()
                 runner = sweep_dask.make_runner(grid, scheduler=address)
                 result["connect"] = time.perf_counter() - t
-                wall, rows = _run(runner, grid)
-        result.update(slots=slots, wall=wall, row_seconds=[r["seconds"] for r in rows], rows=rows)
+                wall, cpu, rows = _run(runner, grid, _cluster_processes())
+        result.update(slots=slots, wall=wall, cpu=cpu, row_seconds=[r["seconds"] for r in rows], rows=rows)
     result["runs_per_minute"] = 60.0 * len(grid) / result["wall"]
     return result
 
@@ -151,14 +188,19 @@ def same_rows(a: list[dict], b: list[dict]) -> bool:
     return len(a) == len(b) and all(clean(x) == clean(y) for x, y in zip(a, b))
 
 
-def overhead(result: dict, plain: list[float]) -> dict:
-    """The engine's overhead per run (module docstring), in seconds and as % of the mean plain run."""
+def overhead(result: dict, plain: list[float], plain_cpu: list[float]) -> dict:
+    """The engine's overhead per run (module docstring), in seconds and as % of the mean plain run; and in CPU
+    seconds."""
     slots, wall, n = result["slots"], result["wall"], result["cells"]
     total = (slots * wall - sum(plain)) / n
     around = (slots * wall - sum(result["row_seconds"])) / n
     mean = float(np.mean(plain))
-    return {"overhead_s": total, "overhead_pct": 100 * total / mean, "around_runs_s": around,
-            "inside_runs_s": total - around}
+    out = {"overhead_s": total, "overhead_pct": 100 * total / mean, "around_runs_s": around,
+           "inside_runs_s": total - around}
+    if "cpu" in result:
+        cpu = (result["cpu"] - sum(plain_cpu)) / n
+        out.update(overhead_cpu_s=cpu, overhead_cpu_pct=100 * cpu / float(np.mean(plain_cpu)))
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -176,11 +218,13 @@ def main(argv: list[str] | None = None) -> int:
             rounds[m].append(measure(m, grid))
     results = {m: dict(min(rs, key=lambda r: r["wall"]), walls=[r["wall"] for r in rs]) for m, rs in rounds.items()}
     plain = [min(r["row_seconds"][i] for r in rounds["plain"]) for i in range(len(grid))]
-    results["plain"].update(row_seconds=plain, wall=sum(plain), runs_per_minute=60.0 * len(grid) / sum(plain))
+    plain_cpu = [min(r["cpu_seconds"][i] for r in rounds["plain"]) for i in range(len(grid))]
+    results["plain"].update(row_seconds=plain, cpu_seconds=plain_cpu, wall=sum(plain),
+                            runs_per_minute=60.0 * len(grid) / sum(plain))
     local = next((m for m in results if m.startswith("local")), None)     # the rows the others must equal
     reference = results[local]["rows"] if local else None
     for m, r in results.items():
-        r.update(overhead(r, plain))
+        r.update(overhead(r, plain, plain_cpu))
         rows = r.pop("rows", None)
         if rows is not None and reference is not None and m != local:
             r["same_rows_as_local"] = same_rows(rows, reference)
@@ -197,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"4x4 negation grid, runs of {min(plain):.2f}-{max(plain):.2f} s (mean {np.mean(plain):.2f} s) "
           f"trained alone; {machine}")
     print(f"{'mode':<9} {'slots':>5} {'wall s':>7} {'runs/min':>8} {'overhead/run':>13} {'around':>7} {'inside':>7}"
-          f"  extra")
+          f" {'CPU overhead/run':>16}  extra")
     for m, r in results.items():
         extra = []
         if "cluster_start" in r:
@@ -208,9 +252,17 @@ def main(argv: list[str] | None = None) -> int:
             extra.append("walls " + " ".join(f"{w:.1f}" for w in r["walls"]))
         print(f"{m:<9} {r['slots']:>5} {r['wall']:>7.1f} {r['runs_per_minute']:>8.1f} "
               f"{r['overhead_s']:>6.3f} s {r['overhead_pct']:>4.1f}% {r['around_runs_s']:>6.3f} "
-              f"{r['inside_runs_s']:>7.3f}  {'; '.join(extra)}")
+              f"{r['inside_runs_s']:>7.3f} {r.get('overhead_cpu_s', 0.0):>8.3f} s {r.get('overhead_cpu_pct', 0.0):>5.1f}%"
+              f"  {'; '.join(extra)}")
     return 0
 
 
 if __name__ == "__main__":
+    from rnnviz.core.train.spawn import ONE_THREAD_ENV
+
+    if any(os.environ.get(k) != v for k, v in ONE_THREAD_ENV.items()):
+        # "plain" trains in this process: one BLAS thread, as the sweep's processes and Dask's workers have; numpy
+        # is already loaded, so start again with the variables set
+        os.execve(sys.executable, [sys.executable, "-m", "rnnviz.bench.sweep_bench", *sys.argv[1:]],
+                  {**os.environ, **ONE_THREAD_ENV})
     sys.exit(main())

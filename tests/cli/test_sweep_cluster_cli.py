@@ -42,6 +42,7 @@ def closed_port() -> int:
                  id="4x4"),
 ])
 def test_dask_scheduler_and_two_workers_give_the_local_rows(tmp_path, grid):
+    need_distributed()
     local = rnnviz("sweep", "--preset", "negation", *SETS, *grid, "--epochs", "2", "--out", str(tmp_path / "local"))
     assert local.returncode == 0, local.stderr
     with command_cluster(tmp_path) as address:

@@ -171,16 +171,17 @@ def test_a_worker_killed_mid_run_fails_its_cell_and_the_rest_go_on(allowed_failu
 
 def test_unreachable_scheduler_and_bad_addresses_before_anything_starts():
     cells = sweep.expand_grid(sweep_base_config(), [("lr", [0.01, 0.1])])
-    port = closed_port()
-    with pytest.raises(sweep_dask.ClusterError, match=rf"^cannot reach the Dask scheduler at tcp://127.0.0.1:{port}: "
-                                                      r"connection refused \(is `dask scheduler` running there"):
-        sweep_dask.make_runner(cells, scheduler=f"127.0.0.1:{port}")
     for bad in ("http://host:8786", "tcp://", "tcp://host:port", "tcp://host:99999", "tcp://host:1/path"):
         with pytest.raises(ConfigError, match="expected a Dask scheduler address like tcp://HOST:8786"):
             sweep_dask.make_runner(cells, scheduler=bad)
     assert sweep_dask.parse_address("10.1.2.3") == ("tcp://10.1.2.3:8786", "10.1.2.3", 8786)
     assert sweep_dask.parse_address(" tls://h:1234 ") == ("tls://h:1234", "h", 1234)
     assert isinstance(sweep_dask.make_runner(cells, processes=2, scheduler=""), sweep.SweepRunner)
+    need_distributed()
+    port = closed_port()
+    with pytest.raises(sweep_dask.ClusterError, match=rf"^cannot reach the Dask scheduler at tcp://127.0.0.1:{port}: "
+                                                      r"connection refused \(is `dask scheduler` running there"):
+        sweep_dask.make_runner(cells, scheduler=f"127.0.0.1:{port}")
 
 
 def test_a_port_that_is_not_a_dask_scheduler_and_tls_without_certificates():
