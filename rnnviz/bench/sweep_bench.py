@@ -118,24 +118,27 @@ def command_cluster(folder: Path, workers: int = 2, timeout: float = 60.0) -> It
                 child.kill()
 
 
-def _cpu(processes: list) -> float:
-    """CPU seconds (user + system) used so far by this process, its waited-for children, and ``processes``
-    (psutil.Process objects of the cluster, with their children)."""
+def _cpu(processes: list) -> dict[str, float]:
+    """CPU seconds (user + system) used so far by this process, its waited-for children (the local pool), and
+    ``processes`` (psutil.Process objects of the cluster: the scheduler, and the workers with their nannies)."""
     own = resource.getrusage(resource.RUSAGE_SELF)
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    total = own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+    parts = {"this process": own.ru_utime + own.ru_stime, "local pool": kids.ru_utime + kids.ru_stime,
+             "scheduler": 0.0, "workers and nannies": 0.0}
     for proc in processes:
         with contextlib.suppress(Exception):
             t = proc.cpu_times()
-            total += t.user + t.system
-    return total
+            name = "scheduler" if "scheduler" in " ".join(proc.cmdline()) else "workers and nannies"
+            parts[name] += t.user + t.system
+    return parts
 
 
-def _run(runner, grid: list[sweep.Cell], processes: list | None = None) -> tuple[float, float, list[dict]]:
-    """(wall seconds, CPU seconds of every process involved, rows) of one sweep."""
+def _run(runner, grid: list[sweep.Cell], processes: list | None = None) -> tuple[float, dict, list[dict]]:
+    """(wall seconds, CPU seconds of every process involved by part, rows) of one sweep."""
     cpu, start = _cpu(processes or []), time.perf_counter()
     rows = sweep.run_sweep(grid, runner=runner)
-    return time.perf_counter() - start, _cpu(processes or []) - cpu, rows
+    wall, after = time.perf_counter() - start, _cpu(processes or [])
+    return wall, {k: after[k] - cpu[k] for k in cpu}, rows
 
 
 def _cluster_processes() -> list:
@@ -164,7 +167,7 @@ def measure(mode: str, grid: list[sweep.Cell]) -> dict:
     elif mode.startswith("local"):
         slots = int(mode[len("local"):])
         wall, cpu, rows = _run(sweep.SweepRunner(grid, processes=slots), grid)
-        result.update(slots=slots, wall=wall, cpu=cpu, row_seconds=[r["seconds"] for r in rows], rows=rows)
+        result.update(slots=slots, wall=wall, cpu=sum(cpu.values()), cpu_parts=cpu, row_seconds=[r["seconds"] for r in rows], rows=rows)
     else:
         slots = int(mode[len("cluster"):])
         with tempfile.TemporaryDirectory() as folder:
@@ -175,7 +178,7 @@ def measure(mode: str, grid: list[sweep.Cell]) -> dict:
                 runner = sweep_dask.make_runner(grid, scheduler=address)
                 result["connect"] = time.perf_counter() - t
                 wall, cpu, rows = _run(runner, grid, _cluster_processes())
-        result.update(slots=slots, wall=wall, cpu=cpu, row_seconds=[r["seconds"] for r in rows], rows=rows)
+        result.update(slots=slots, wall=wall, cpu=sum(cpu.values()), cpu_parts=cpu, row_seconds=[r["seconds"] for r in rows], rows=rows)
     result["runs_per_minute"] = 60.0 * len(grid) / result["wall"]
     return result
 
