@@ -63,6 +63,7 @@ EXTENSIONS: tuple[str, ...] = (
     "presentation",
     "race_sweep_menu",
     "process_lost",
+    "views",
     "worked_example",
     "preferences",
     "file_drop",

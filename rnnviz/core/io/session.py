@@ -14,9 +14,11 @@ Layout (``np.savez`` through ``files.atomic_save_npz``; read by ``files.read_npz
   param/<name>                       each parameter, in the shape users see
   optim/m, optim/v (P,), optim/t ()  the optimiser state
   order (N_train,) int64             this epoch's data order; state.json holds the position in it
-  hist/<loss|param_grad|grad_flow>/steps (n,) int64, .../values (n, width) float64   the bounded histories
+  hist/<loss|param_grad|grad_flow|gate_saturation>/steps (n,) int64, .../values (n, width) float64   the bounded
+                                     histories (gate_saturation: absent from older files)
   eval/confusion (M, k, k) int64, eval/per_class (M, k) float64   per evaluation (scalars in state.json)
   monitor/all, monitor/last (T,)     the last gradient flow of the monitor batch
+  monitor/cell (T,) or (0,)          its ||dL/dc_t|| (LSTM; absent from older files)
 
 The data are not stored: opening a session loads them again from its settings (a generated dataset by its seed,
 or the file it names) and refuses, with a message naming the file, when they differ from the data it was trained
@@ -50,7 +52,8 @@ from rnnviz.core.io.limits import plan_for
 
 FORMAT = "rnnviz-session"
 VERSION = 2                 # 2: meta.json carries data_sha256; version 1 files still open (see check_dataset)
-HISTORIES = ("loss", "param_grad", "grad_flow")
+HISTORIES = ("loss", "param_grad", "grad_flow", "gate_saturation")
+LATER_HISTORIES = ("gate_saturation",)   # absent from files saved before it existed: the restored run starts it anew
 _EVAL_SCALARS = ("step", "epoch", "val_loss", "val_accuracy", "val_perplexity", "train_loss")
 _NONFINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 _COUNT_LIMIT = 2**62    # largest step, epoch or index a session may hold: the histories store steps as int64
@@ -137,6 +140,7 @@ def session_arrays(trainer: Any) -> dict[str, np.ndarray]:
         "order": sd["order"],
         "monitor/all": np.asarray(sd["monitor_norms"], dtype=np.float64),
         "monitor/last": np.asarray(sd["monitor_norms_last"], dtype=np.float64),
+        "monitor/cell": np.asarray(sd["monitor_norms_c"], dtype=np.float64),
     }
     for name, value in sd["params"].items():
         arrays[f"param/{name}"] = value
@@ -336,6 +340,8 @@ def _check_histories(path: Path, state: dict, arrays: dict, step: int, caps: dic
     _want(isinstance(hist, dict), path, "history")
     for key in HISTORIES:
         h = hist.get(key)
+        if h is None and key in LATER_HISTORIES and f"hist/{key}/steps" not in arrays:
+            continue
         _want(isinstance(h, dict) and all(_is_int(h.get(x)) for x in ("n", "stride", "offered", "capacity")), path,
               f"history {key}")
         n, stride, offered, capacity = h["n"], h["stride"], h["offered"], h["capacity"]
@@ -419,6 +425,8 @@ def _restore(session: Session, dataset: Any, trainer_cls: Any) -> Any:
     if st["probe_index"] < len(dataset.val):
         state["probe_index"] = st["probe_index"]
     for key in HISTORIES:
+        if key not in st["history"] and key in LATER_HISTORIES:
+            continue
         h, values = st["history"][key], a[f"hist/{key}/values"]
         width = state["histories"][key]["values"].shape[1]
         if values.shape[1] != width:
@@ -426,6 +434,8 @@ def _restore(session: Session, dataset: Any, trainer_cls: Any) -> Any:
         state["histories"][key] = {"steps": a[f"hist/{key}/steps"], "values": values, "n": h["n"],
                                    "stride": h["stride"], "offered": h["offered"], "capacity": h["capacity"]}
     state["monitor_norms"], state["monitor_norms_last"] = a["monitor/all"], a["monitor/last"]
+    if "monitor/cell" in a:
+        state["monitor_norms_c"] = a["monitor/cell"]
     evals = []
     for e, conf, pca in zip(st["evals"], a["eval/confusion"], a["eval/per_class"]):
         record = {k: e[k] for k in _EVAL_SCALARS}

@@ -100,6 +100,13 @@ class SetBpttTrace(Command):
 class SetStateSpace(Command):
     """Carry the state-space frame (``explore.state_space``: validation states projected to 2-D) in every
     snapshot (``on``) or not: a view option, kept across new models."""
+    on: bool
+
+
+@dataclass(frozen=True)
+class SetReachTrace(Command):
+    """Carry the probe's who-reaches-whom matrix (``explore.reach``) in every snapshot (``on``) or not: a view
+    option, kept across new models."""
 
     on: bool
 

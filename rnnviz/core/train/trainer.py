@@ -17,7 +17,7 @@ import numpy as np
 from rnnviz.core.config import LIVE_FIELDS, MARKED_FIELDS, Config, from_dict, validate
 from rnnviz.core.data.batch import Batch, Dataset, iterate_batches, make_batch
 from rnnviz.core.errors import TrainingFault
-from rnnviz.core.nn import memory
+from rnnviz.core.nn import fixed_weights, gates, memory
 from rnnviz.core.nn.model import RNNModel
 from rnnviz.core.nn.optim import Optimizer, clip_global_norm
 from rnnviz.core.train import confusion_cells, metrics
@@ -29,8 +29,10 @@ MARKER_CAP = 200        # setting-change markers kept (oldest dropped)
 WEIGHT_LIMIT = 1e6      # a step that leaves any |weight| above this has exploded: fault (tanh/sigmoid saturate, relu overflows)
 EVAL_CAP = 2000         # evaluations kept in eval_history (every second old one dropped when full; newest always kept)
 EVAL_BATCH = 256
-HISTORIES = {"loss": "loss_history", "param_grad": "param_grad_history", "grad_flow": "grad_flow"}
-HISTORY_CAPS = {"loss": LOSS_CAP, "param_grad": LOSS_CAP, "grad_flow": GRAD_FLOW_CAP}   # rows each keeps at most
+HISTORIES = {"loss": "loss_history", "param_grad": "param_grad_history", "grad_flow": "grad_flow",
+             "gate_saturation": "gate_saturation"}
+HISTORY_CAPS = {"loss": LOSS_CAP, "param_grad": LOSS_CAP, "grad_flow": GRAD_FLOW_CAP,
+                "gate_saturation": GRAD_FLOW_CAP}   # rows each keeps at most
 
 FAULT_ADVICE = ("Exploding gradients: the products of dS_t/dS_(t-1) along the sequence grew without bound. "
                 "Try gradient clipping (e.g. clip = 1), a lower learning rate, or a smaller spectral radius of W "
@@ -70,6 +72,8 @@ class Trainer:
         self.callbacks = list(callbacks)
         self.monitor_every = max(1, monitor_every)
         self.model = RNNModel(config, len(dataset.vocab), dataset.n_classes)
+        if config.start_weights != "random":                 # a lesson's fixed numbers (nn.fixed_weights)
+            fixed_weights.apply(self.model, config.start_weights, dataset.vocab.tokens, dataset.classes)
         self.optimizer = Optimizer(config.optimizer, self.model.flat, config.lr, config.momentum,
                                    config.weight_decay, self.model.matrix_mask.astype(self.model.dtype))
         self.pad_id = dataset.vocab.pad_id
@@ -104,6 +108,10 @@ class Trainer:
         self.grad_flow = History(self.monitor_batch.ids.shape[1], HISTORY_CAPS["grad_flow"])
         self.monitor_norms = np.zeros(self.monitor_batch.ids.shape[1])
         self.monitor_norms_last = self.monitor_norms
+        self.monitor_norms_c = np.zeros(0)              # LSTM: ||dL/dc_t|| of the monitor batch (else empty)
+        # share of saturated sigmoid-gate values on the monitor batch (nn.gates.saturation), one column per gate of
+        # gates.SIGMOID_GATES[cell] (none for the vanilla RNN), recorded with the gradient flow
+        self.gate_saturation = History(len(gates.SIGMOID_GATES[config.cell]), GRAD_FLOW_CAP)
         self.probe_index = 0                            # the validation example the window looks inside
         self.probe_tokens: list[str] | None = None      # or typed tokens instead (core.explore.typed_probe)
         self.record_monitor()
@@ -296,9 +304,15 @@ class Trainer:
         the rows recorded so far first (the weights were replaced before the first step, as in an A/B race)."""
         if restart:
             self.grad_flow = History(self.grad_flow.values.shape[1], self.grad_flow.capacity)
+            self.gate_saturation = History(self.gate_saturation.values.shape[1], self.gate_saturation.capacity)
         with np.errstate(all="ignore"):
-            res = self.model.loss_and_grads(self.monitor_batch)
+            res = self.model.loss_and_grads(self.monitor_batch, details=True)
             self.monitor_norms = res.grad_norms.copy()
+            if res.cell_grad_norms is not None:
+                self.monitor_norms_c = res.cell_grad_norms
+            if self.config.cell != "rnn":
+                self.gate_saturation.append(self.step_count, gates.saturation(
+                    self.config.cell, res.forward.caches[-1][0].cell, res.forward.mask))
             if self.dataset.task != "classification":
                 self.monitor_norms_last = self.model.loss_and_grads(self.monitor_batch, only_last=True).grad_norms
             else:
@@ -379,6 +393,7 @@ class Trainer:
             "markers": [(int(s), str(t)) for s, t in self.markers],
             "monitor_every": int(self.monitor_every),
             "monitor_norms": np.array(self.monitor_norms), "monitor_norms_last": np.array(self.monitor_norms_last),
+            "monitor_norms_c": np.array(self.monitor_norms_c),
             "histories": {key: getattr(self, attr).state_dict() for key, attr in HISTORIES.items()},
             "eval_cap": int(self.eval_cap),
             "evals": [{k: (np.array(v) if isinstance(v, np.ndarray) else v) for k, v in e.items()} for e in evals],
@@ -465,6 +480,7 @@ class Trainer:
         self.rng.bit_generator.state = state["rng"]
         self.sample_rng.bit_generator.state = state["sample_rng"]
         self.monitor_norms, self.monitor_norms_last = monitor
+        self.monitor_norms_c = np.array(state.get("monitor_norms_c", np.zeros(0)))   # (older states: none)
         for key, attr in HISTORIES.items():
             setattr(self, attr, histories[key])
         for name, value in plain.items():

@@ -57,7 +57,7 @@ SPECS: tuple[PanelSpec, ...] = (
               ("probe", "cell", "config"), projector="diverging"),
     PanelSpec("gradients", "gradients", "GradientFlowPanel", "Gradient flow", help_texts.gradients,
               ("grad_norms", "grad_norms_last", "clip", "grad_flow", "grad_flow_steps", "param_grad_steps",
-               "param_grad_norms", "markers")),
+               "param_grad_norms", "markers", "grad_norms_c")),
     PanelSpec("confusion", "confusion", "ConfusionPanel", "Confusion matrix", help_texts.confusion,
               ("task", "confusion", "per_class_accuracy", "val_accuracy", "val_steps", "classes",
                "confusion_examples"), projector="sequential"),
@@ -69,6 +69,11 @@ SPECS: tuple[PanelSpec, ...] = (
     PanelSpec("bptt", "bptt", "BPTTPanel", "Slow-motion BPTT", help_texts.bptt, ("probe", "cell", "config")),
     PanelSpec("statespace", "state_space", "StateSpacePanel", "State space", help_texts.state_space,
               ("state_space", "task", "probe")),
+    PanelSpec("gates", "gates", "GatesPanel", "Gates", help_texts.gates,
+              ("cell", "probe", "gate_saturation_steps", "gate_saturation"), projector="sequential"),
+    PanelSpec("reach", "reach", "ReachPanel", "Who reaches whom", help_texts.reach, ("probe", "task")),
+    PanelSpec("equation", "equation", "EquationPanel", "Equation", help_texts.equation,
+              ("probe", "cell", "config", "task", "classes")),
 )
 PANELS: dict[str, PanelSpec] = {spec.key: spec for spec in SPECS}     # the same specs by key
 

@@ -224,6 +224,10 @@ class Controller(QObject):
         """Ask for the state-space frame (validation states projected by PCA) in every snapshot (only when shown)."""
         self.worker.send(m.SetStateSpace(bool(on)))
 
+    def set_reach_trace(self, on: bool) -> None:
+        """Ask for the probe's who-reaches-whom matrix in every snapshot (costly: only when shown)."""
+        self.worker.send(m.SetReachTrace(bool(on)))
+
     def request_snapshot(self) -> None:
         self.send(m.RequestSnapshot())
 

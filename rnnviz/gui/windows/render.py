@@ -70,7 +70,7 @@ def render(config: Config, steps: int, out: str | os.PathLike, size: tuple[int, 
 
     apply_theme(app)
     trainer = train_headless(config, steps)
-    snap = build_snapshot(trainer, state_space=StateSpaceView())    # the picture shows every panel's data
+    snap = build_snapshot(trainer, reach=True, state_space=StateSpaceView())   # a picture shows every panel's data
     window = MainWindow(trainer.config, dataset=trainer.dataset, preset=preset, title=title, start=False)
     try:
         window.resize(int(size[0]), int(size[1]))
