@@ -1,10 +1,10 @@
 """The ``rnnviz`` command: the window by default, and headless subcommands.
 
-  rnnviz [--preset NAME | --data FILE --task T] [--set key=value ...]     open the window
+  rnnviz [--preset NAME | --data FILE [--task T]] [--set key=value ...]     open the window
   rnnviz presets                                                          list the built-in presets
-  rnnviz train    (--preset NAME | --data FILE --task T) [--set ...] [--epochs N] [--out DIR] [--json]
-  rnnviz gradcheck (--preset NAME | --data FILE --task T) [--set ...] [--steps N] [--tolerance X]
-  rnnviz render   (--preset NAME | --data FILE --task T) --steps N --out FILE.png [--size WxH]
+  rnnviz train    (--preset NAME | --data FILE [--task T]) [--set ...] [--epochs N] [--out DIR] [--json]
+  rnnviz gradcheck (--preset NAME | --data FILE [--task T]) [--set ...] [--steps N] [--tolerance X]
+  rnnviz render   (--preset NAME | --data FILE [--task T]) --steps N --out FILE.png [--size WxH]
 
 Errors a user can cause (a bad file, a bad setting) print one line on stderr and exit with code 2. When the reader of
 the output goes away (``rnnviz train --json | head -1``) the command stops quietly with status 141, as a tool ended

@@ -39,7 +39,7 @@ def cmd_sweep(args) -> int:
     from rnnviz.core.errors import ConfigError
     from rnnviz.core.explore import sweep
 
-    cfg, name = common.resolve_config(args)
+    cfg, name, choice = common.resolve(args)
     if args.epochs is not None:
         cfg = cfg.replace(epochs=args.epochs)
     grid = [sweep.parse_grid(g) for g in args.grid]
@@ -50,6 +50,9 @@ def cmd_sweep(args) -> int:
         from rnnviz.core.data.load import load_dataset
 
         load_dataset(cells[0].config)
+        if choice is not None:
+            for line in common.describe_choice(choice, cfg):
+                print(line, file=sys.stderr)
     keys = [k for k, _ in grid]
     out = Path(args.out)
     try:
@@ -81,7 +84,10 @@ def cmd_race(args) -> int:
     from rnnviz.core.errors import ConfigError
     from rnnviz.core.explore.race import b_config
 
-    cfg_a, name = common.resolve_config(args)
+    cfg_a, name, choice = common.resolve(args)
+    if choice is not None and not choice.problem:
+        for line in common.describe_choice(choice, cfg_a):
+            print(line, file=sys.stderr)
     if not args.b_sets:
         raise ConfigError("b", "give what B changes, e.g. --b cell=lstm")
     cfg_b = b_config(cfg_a, args.b_sets)

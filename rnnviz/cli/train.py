@@ -60,7 +60,7 @@ def cmd_train(args) -> int:
     from rnnviz.core.io.checkpoint import save_checkpoint
     from rnnviz.core.train.trainer import Trainer
 
-    cfg, name = common.resolve_config(args)
+    cfg, name, choice = common.resolve(args)
     if args.epochs is not None:
         cfg = cfg.replace(epochs=args.epochs)
     out = Path(args.out) if args.out else Path("runs") / name
@@ -71,6 +71,9 @@ def cmd_train(args) -> int:
         out = Path(args.out) if args.out else Path("runs") / name
     else:
         trainer = Trainer(cfg)
+        if choice is not None:          # the file loaded: what was chosen for it, and why
+            for line in common.describe_choice(choice, cfg):
+                print(line, file=sys.stderr)
     for note in trainer.dataset.notes:
         print(f"note: {note}", file=sys.stderr)
     ds = trainer.dataset
@@ -118,6 +121,9 @@ def cmd_train(args) -> int:
             "epochs": trainer.epoch, "steps": trainer.step_count, "seconds": seconds,
             "n_params": trainer.model.n_params, "grad_norms": [float(x) for x in norms],
             "config": cfg.to_dict(), "out": str(out),
+            "chosen": None if choice is None or getattr(args, "session", None) else {
+                **choice.to_dict(), "overridden": sorted(k for k, v in choice.settings.items()
+                                                         if getattr(cfg, k) != v)},
         }
         print(json.dumps(result))
     return 0

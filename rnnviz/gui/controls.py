@@ -47,9 +47,6 @@ DOCK = ("dataset", "task", "n_examples", "delay", "cell", "activation", "hidden"
         "spectral_radius", "optimizer", "lr", "batch_size", "clip", "bptt", "epochs", "seed")
 GROUPS = (("Data", ("data",)), ("Model", ("model",)), ("Training", ("training", "live")))
 
-TASK_BY_EXTENSION = {".conllu": "labelling", ".txt": "generation", ".tsv": "classification",
-                     ".csv": "classification"}
-
 
 LECTURE_SPEED = 50.0  # training steps per second when the window opens: slow enough to follow every panel
 SPEEDS = (("full speed", 0.0), ("200 steps/s", 200.0), ("50 steps/s", 50.0), ("10 steps/s", 10.0),

@@ -27,10 +27,8 @@ from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
-    QFileDialog,
     QFrame,
     QHBoxLayout,
-    QInputDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -42,9 +40,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rnnviz.core.config import TASKS, Config
+from rnnviz.core.config import Config
 from rnnviz.core.errors import RnnvizError
-from rnnviz.gui.controls import TASK_BY_EXTENSION, ControlsPanel
+from rnnviz.gui.controls import ControlsPanel
 from rnnviz.gui.panels.registry import FIXED_PLACES, PANELS, make_panel, preset_order
 from rnnviz.gui.style import apply_theme
 from rnnviz.gui.training.controller import Controller
@@ -57,6 +55,7 @@ EXTENSIONS: tuple[str, ...] = (
     "session_actions",
     "explore_tools",
     "lessons",
+    "own_data",
     "help",
     "presentation",
     "race_sweep_menu",
@@ -298,21 +297,13 @@ class MainWindow(QMainWindow):
         QMessageBox.warning(self, title, message)
 
     def ask_open_file(self) -> str | None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Train on a data file", "",
-            "Data files (*.tsv *.csv *.conllu *.txt);;All files (*)")
-        return path or None
+        from rnnviz.gui.features.own_data import ask_file_dialog
+
+        return ask_file_dialog(self)
 
     def ask_task(self, path: str) -> str | None:
-        suffix = "." + path.rsplit(".", 1)[-1].lower() if "." in path else ""
-        default = TASK_BY_EXTENSION.get(suffix, self.controller.config.task)
-        task, ok = QInputDialog.getItem(
-            self, "What should the network learn?",
-            "Task for this file:\n classification — one label per line (text<TAB>label)\n"
-            " labelling — one tag per token (CoNLL-U or token<TAB>tag)\n"
-            " generation — predict the next token of plain text",
-            list(TASKS), list(TASKS).index(default), False)
-        return task if ok else None
+        """The task dialog (features.own_data): the detected task preselected, why, the settings it will use."""
+        return self.own_data.ask_task(path)
 
     # --- commands -------------------------------------------------------------------------------------
     @Slot()
@@ -340,16 +331,8 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def open_file(self) -> None:
-        path = self.ask_open_file()
-        if not path:
-            return
-        task = self.ask_task(path)
-        if not task:
-            return
-        changes: dict[str, Any] = {"dataset": path, "task": task}
-        if task == "generation" and path.lower().endswith(".txt"):
-            changes["tokenize"] = "char"
-        self._apply(changes, "Could not use this file")
+        """File ▸ Open data file… (features.own_data: the file, its task, settings chosen for it)."""
+        self.own_data.open()
 
     @Slot(str, object)
     def _on_setting(self, key: str, value: Any) -> None:
