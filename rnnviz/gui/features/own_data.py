@@ -49,7 +49,8 @@ TASK_TEXT = {
     "labelling": "labelling — one tag for every token (sentence by sentence)",
     "generation": "generation — predict the next character of the text",
 }
-WORDS = {"tokenize": {"word": "word tokens", "char": "characters"}}
+WORDS = {"tokenize": {"word": "word tokens", "char": "characters"},
+         "lowercase": {False: "upper and lower case kept", True: "lower-cased"}}
 
 
 def ask_file_dialog(window: Any) -> str | None:
@@ -76,6 +77,8 @@ def short_settings(config: Config, choice: Suggestion) -> str:
             continue
         value = getattr(config, key)
         words = WORDS.get(key, {}).get(value)
+        if key == "epochs":
+            words = f"{value} epochs"
         parts.append(words or f"{SETTINGS[key].label.lower()} {value}")
     return ", ".join(parts)
 
@@ -206,7 +209,7 @@ class OwnData:
         watch = "the sampled text" if config.task == "generation" else "the confusion matrix"
         w.lesson.setText(
             f"<b>Your data: {html.escape(name)}</b> \u2014 {config.task}"
-            f"{' (' + html.escape(choice.shape) + ')' if config.task == choice.detected_task else ''}. "
+            f"{': ' + html.escape(choice.shape) if config.task == choice.detected_task else ''}. "
             f"Settings chosen for it: {html.escape(short_settings(config, choice))} (hover for why). "
             f"Press Space and watch the loss and {watch}.")
         w.lesson.setToolTip("\n".join(choice.lines()))
