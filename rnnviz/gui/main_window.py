@@ -59,6 +59,7 @@ EXTENSIONS: tuple[str, ...] = (
     "help",
     "presentation",
     "race_sweep_menu",
+    "lecture_keys",
 )
 STATUS_TEMPLATES = {"state": "Finished — raise Epochs or Reset    ", "epoch": "Epochs done 0000/0000  ",
                     "step": "Step 0000000  ", "speed": "00000 steps/s (headless)  ", "loss": "Loss 0000.000  ",
