@@ -57,7 +57,9 @@ def cmd_train(args) -> int:
     import numpy as np
 
     from rnnviz.core.data.batch import iterate_batches
+    from rnnviz.core.explore.capture import targets_per_sequence
     from rnnviz.core.io.checkpoint import save_checkpoint
+    from rnnviz.core.snapshot import LOSS_UNIT
     from rnnviz.core.train.trainer import Trainer
 
     cfg, name, choice = common.resolve(args)
@@ -78,18 +80,22 @@ def cmd_train(args) -> int:
         print(f"note: {note}", file=sys.stderr)
     ds = trainer.dataset
     print(f"{name}: {ds.task}, {len(ds.train)} training / {len(ds.val)} validation examples, vocabulary "
-          f"{len(ds.vocab)}, {ds.n_classes} classes; {cfg.cell} d={cfg.hidden}, {trainer.model.n_params} parameters",
-          flush=True)
+          f"{len(ds.vocab)}, {ds.n_classes} classes; {cfg.cell} d={cfg.hidden}, {trainer.model.n_params} parameters; "
+          f"losses in {LOSS_UNIT}", flush=True)
+    per_sequence = targets_per_sequence(ds)       # validation targets per sequence: loss per token = loss / this
     out.mkdir(parents=True, exist_ok=True)
     rows, start = [], time.perf_counter()
     while not trainer.done:
         trainer.run_epoch()
         ev = trainer.last_eval
         rows.append({"epoch": trainer.epoch, "step": trainer.step_count, "train_loss": trainer.last_loss,
-                     "val_loss": ev["val_loss"], "val_accuracy": ev["val_accuracy"],
-                     "val_perplexity": ev["val_perplexity"], "seconds": time.perf_counter() - start})
+                     "val_loss": ev["val_loss"], "val_loss_per_token": ev["val_loss"] / per_sequence,
+                     "val_accuracy": ev["val_accuracy"], "val_perplexity": ev["val_perplexity"],
+                     "seconds": time.perf_counter() - start})
         extra = (f"val_acc {_fmt(ev['val_accuracy'])}" if ev["val_accuracy"] is not None
                  else f"perplexity {_fmt(ev['val_perplexity'])}")
+        if ds.task != "classification":
+            extra = f"= {_fmt(rows[-1]['val_loss_per_token'])} per token  " + extra
         print(f"epoch {trainer.epoch:>3}/{cfg.epochs} {_bar(trainer.epoch / cfg.epochs)} "
               f"train_loss {_fmt(trainer.last_loss)}  val_loss {_fmt(ev['val_loss'])}  {extra}  "
               f"({rows[-1]['seconds']:.1f} s)", flush=True)
@@ -113,8 +119,9 @@ def cmd_train(args) -> int:
     if args.json:
         result = {
             "preset": args.preset, "data": args.data, "task": ds.task,
-            "train_loss": trainer.last_loss, "val_loss": ev["val_loss"], "val_accuracy": ev["val_accuracy"],
-            "val_perplexity": ev["val_perplexity"],
+            "train_loss": trainer.last_loss, "val_loss": ev["val_loss"],
+            "val_loss_per_token": ev["val_loss"] / per_sequence, "loss_unit": LOSS_UNIT,
+            "val_accuracy": ev["val_accuracy"], "val_perplexity": ev["val_perplexity"],
             "per_class_accuracy": {c: (None if math.isnan(a) else float(a))
                                    for c, a in zip(ds.classes, ev["per_class_accuracy"])} if ds.task != "generation"
             else None,

@@ -16,6 +16,7 @@ from rnnviz.core.data.batch import IGNORE, Batch
 from rnnviz.core.explore import bptt_trace
 from rnnviz.core.explore.typed_probe import typed_targets
 from rnnviz.core.snapshot import Probe, Snapshot, frozen_array
+from rnnviz.core.train import overfit
 
 
 def build_probe(trainer: Any, bptt: bool = False) -> Probe:
@@ -62,6 +63,15 @@ def build_probe(trainer: Any, bptt: bool = False) -> Probe:
                  target_from=target_from, bptt=slow)
 
 
+def targets_per_sequence(dataset: Any) -> float:
+    """Predicted targets per validation sequence, on average (classification: 1): loss per sequence / this =
+    loss per token."""
+    val = dataset.val
+    if dataset.task == "classification" or len(val) == 0:
+        return 1.0
+    return sum(int(np.count_nonzero(np.asarray(t) != IGNORE)) for t in val.targets) / len(val)
+
+
 def build_snapshot(trainer: Any, bptt: bool = False) -> Snapshot:
     """A frozen, copied record of everything the window draws (a few milliseconds). ``bptt``: the probe carries
     its slow-motion BPTT trace (costly: only when that view is shown)."""
@@ -77,14 +87,15 @@ def build_snapshot(trainer: Any, bptt: bool = False) -> Snapshot:
         eigs = {g: np.linalg.eigvals(b.astype(np.float64)) if np.isfinite(b).all() else np.zeros(0, complex)
                 for g, b in blocks.items()}
     k = ds.n_classes
+    val_steps = np.array([e["step"] for e in evals], np.int64)
+    val_loss = np.array([e["val_loss"] for e in evals], np.float64)
     return Snapshot(
         step=trainer.step_count, epoch=trainer.epoch, epoch_progress=trainer.epoch_progress,
         steps_per_second=trainer.steps_per_second, lr=trainer.lr, clip=config.clip, task=ds.task,
         cell=config.cell, classes=tuple(ds.classes), config=config.to_dict(), n_params=model.n_params,
         fault=trainer.fault,
         train_steps=frozen_array(steps), train_loss=frozen_array(losses[:, 0]),
-        val_steps=frozen_array([e["step"] for e in evals], np.int64),
-        val_loss=frozen_array([e["val_loss"] for e in evals], np.float64),
+        val_steps=frozen_array(val_steps), val_loss=frozen_array(val_loss),
         val_accuracy=frozen_array([nan if e["val_accuracy"] is None else e["val_accuracy"] for e in evals],
                                   np.float64),
         val_perplexity=frozen_array([nan if e["val_perplexity"] is None else e["val_perplexity"]
@@ -103,4 +114,7 @@ def build_snapshot(trainer: Any, bptt: bool = False) -> Snapshot:
         sample_text=trainer.sample_text, sample_temperature=trainer.temperature,
         confusion_examples=dict(trainer.last_cells),
         markers=tuple(trainer.markers),
+        val_loss_per_token=frozen_array(val_loss / targets_per_sequence(ds)),
+        overfitting=overfit.detect(val_steps, val_loss, steps, losses[:, 0]),
+        best_step=int(trainer.best["step"]) if getattr(trainer, "best", None) is not None else -1,
     )

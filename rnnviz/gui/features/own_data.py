@@ -162,6 +162,10 @@ class OwnData:
             self._detected = suggest(path)
         return self._detected
 
+    def ask_file(self) -> str | None:
+        """The file dialog; the path, or None when cancelled."""
+        return ask_file_dialog(self.window)
+
     def ask_task(self, path: str) -> str | None:
         """The task dialog; the chosen task, or None when cancelled."""
         dialog = TaskDialog(path, self.look(path), self.window)

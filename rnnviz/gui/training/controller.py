@@ -197,6 +197,10 @@ class Controller(QObject):
         """Ask for the slow-motion BPTT trace of the probe in every snapshot (costly: only when shown)."""
         self.worker.send(m.SetBpttTrace(bool(on)))
 
+    def restore_best(self) -> None:
+        """Back to the weights of the lowest validation loss so far (the loss panel's button)."""
+        self.worker.send(m.RestoreBest())
+
     def request_snapshot(self) -> None:
         self.worker.send(m.RequestSnapshot())
 
