@@ -125,6 +125,7 @@ def cmd_train(args) -> int:
             "per_class_accuracy": {c: (None if math.isnan(a) else float(a))
                                    for c, a in zip(ds.classes, ev["per_class_accuracy"])} if ds.task != "generation"
             else None,
+            "best": _best(trainer),
             "epochs": trainer.epoch, "steps": trainer.step_count, "seconds": seconds,
             "n_params": trainer.model.n_params, "grad_norms": [float(x) for x in norms],
             "config": cfg.to_dict(), "out": str(out),
@@ -134,6 +135,17 @@ def cmd_train(args) -> int:
         }
         print(json.dumps(result))
     return 0
+
+
+def _best(trainer) -> dict | None:
+    """The evaluation of the lowest validation loss (the weights the Trainer keeps): its step and numbers."""
+    best = getattr(trainer, "best", None)
+    if best is None:
+        return None
+    ev = next((e for e in trainer.eval_history if e["step"] == best["step"]), None)
+    return {"step": int(best["step"]), "val_loss": float(best["val_loss"]),
+            "val_accuracy": None if ev is None else ev["val_accuracy"],
+            "val_perplexity": None if ev is None else ev["val_perplexity"]}
 
 
 def cmd_gradcheck(args) -> int:

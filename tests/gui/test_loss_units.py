@@ -118,9 +118,13 @@ def test_the_loss_panel_says_when_the_model_memorises_and_goes_back_to_the_best_
         assert not loss.overfit_box.isHidden()
         text = loss.overfit_label.text()
         assert f"validation loss rising since step {best_step}: the model is memorising the training set" in text
-        for what in ("a smaller model", "weight decay", "fewer epochs", "the best weights"):
-            assert what in text
-        assert loss.best_button.text() == f"Back to the weights of step {best_step}"
+        assert (f"(validation {found.best_loss:.3g} \u2192 {found.latest_loss:.3g}, training "
+                f"{found.train_then:.3g} \u2192 {found.train_now:.3g})") in text
+        assert found.best_loss == min(losses) and found.latest_loss == losses[-1]
+        helps = loss.helps_label.text() + " " + loss.best_button.text()
+        assert helps == f"What helps: a smaller model, weight decay, fewer epochs, or the weights of step {best_step}"
+        for what in ("Hidden size", "Weight decay", "Epochs", "best validation loss"):
+            assert what in loss.helps_label.toolTip()
         kept = trainer.best["params"].copy()
         step = snap.step
         loss.best_button.click()

@@ -35,7 +35,7 @@ class LossPanel(Panel):
 
     Items (for tests): ``raw_curve``, ``smooth_curve``, ``val_curve`` on ``loss_plot``; ``metric_curve`` on
     ``metric_plot``; ``log_check``; ``readout`` (QLabel) filled by ``hover`` (HoverReadout); ``overfit_box`` with
-    ``overfit_label`` and ``best_button``.
+    ``overfit_label``, ``helps_label`` and ``best_button``.
     """
 
     restoreBestRequested = QtCore.Signal()
@@ -90,17 +90,24 @@ class LossPanel(Panel):
         controls.addWidget(self.log_check)
         controls.addSpacing(16)
         controls.addWidget(self.readout, 1)
+        # the memorising note: the finding on top (wrapped), then what helps and the button on one row
         self.overfit_box = QtWidgets.QFrame()
         self.overfit_box.setObjectName("overfitNote")
-        note = QtWidgets.QHBoxLayout(self.overfit_box)
-        note.setContentsMargins(6, 2, 6, 2)
+        note = QtWidgets.QVBoxLayout(self.overfit_box)
+        note.setContentsMargins(4, 0, 4, 0)
+        note.setSpacing(2)
         self.overfit_label = style.label("", style.FONT_PT, wrap=True)
         self.overfit_label.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        self.helps_label = style.label("", style.SMALL_PT, wrap=True)
         self.best_button = QtWidgets.QPushButton("Back to the best weights")
         self.best_button.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)      # Space stays the window's key
         self.best_button.clicked.connect(self.restoreBestRequested)
-        note.addWidget(self.overfit_label, 1)
-        note.addWidget(self.best_button, 0, QtCore.Qt.AlignmentFlag.AlignVCenter)
+        row = QtWidgets.QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.helps_label, 1)
+        row.addWidget(self.best_button, 0)
+        note.addWidget(self.overfit_label)
+        note.addLayout(row)
         self.overfit_box.hide()
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
@@ -182,12 +189,16 @@ class LossPanel(Panel):
         if found is None:
             self.overfit_box.hide()
             return
-        bad = self.theme.bad
-        helps = "; ".join(f"<b>{what}</b> ({how})" for what, how in found.remedies)
-        self.overfit_label.setText(f"<span style='color:{bad}'><b>\u26a0 {found.message}.</b></span> "
-                                   f"{found.detail}.<br>What helps: {helps}.")
-        self.best_button.setText(f"Back to the weights of step {best_step}" if best_step >= 0 else
-                                 "Back to the best weights")
+        self.overfit_label.setText(
+            f"<span style='color:{self.theme.bad}'><b>\u26a0 {found.message}</b></span> (validation "
+            f"{found.best_loss:.3g} \u2192 {found.latest_loss:.3g}, training {found.train_then:.3g} \u2192 "
+            f"{found.train_now:.3g})")
+        self.overfit_label.setToolTip(found.detail)
+        self.helps_label.setText("What helps: " + ", ".join(what for what, _how in found.remedies[:-1]) + ", or")
+        self.helps_label.setToolTip(f"{found.detail}.\n" + "\n".join(f"{what}: {how}"
+                                                                      for what, how in found.remedies))
+        self.best_button.setText(f"the weights of step {best_step}" if best_step >= 0 else "the best weights")
+        self.best_button.setToolTip(found.remedies[-1][1])
         self.best_button.setEnabled(best_step >= 0)
         self.overfit_box.show()
 
