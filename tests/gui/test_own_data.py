@@ -66,6 +66,8 @@ def test_own_data_after_a_lesson_gets_settings_for_the_file(qtbot, window, real_
     for line in suggest(path).lines():
         assert line in window.lesson.toolTip()
     assert window.controls.widgets["task"].currentData() == task
+    shown = "predictions" if task == "generation" else "confusion"          # what this task has to show
+    assert shown in window.order[:3] and window.panels[shown].isVisible()
     assert window.controls.widgets["hidden"].value() == want.hidden
     # the command line chooses the same
     result = cli_choice(path, tmp_path, capsys)

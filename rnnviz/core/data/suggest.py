@@ -129,24 +129,24 @@ def _max_len(lengths: np.ndarray, unit: str, cap: int) -> tuple[int, str]:
                    f"(the longest has {longest}): long sequences slow every step")
 
 
-def _hidden(train_tokens: int) -> tuple[int, str]:
+def _hidden(train_tokens: int, unit: str = "tokens") -> tuple[int, str]:
     low = 0
     for bound, d in HIDDEN_BY_TOKENS:
         if train_tokens >= bound:
             low = bound
         else:
             span = f"{low:,} to {bound:,}" if math.isfinite(bound) else f"over {low:,}"
-            return d, f"about {train_tokens:,} training tokens ({span}): hidden size d = {d}; a larger model " \
+            return d, f"about {train_tokens:,} training {unit} ({span}): hidden size d = {d}; a larger model " \
                       "memorises a small file, a smaller one cannot fit a large one"
     raise AssertionError("HIDDEN_BY_TOKENS ends with infinity")
 
 
-def _epochs(n_train: int, batch_size: int) -> tuple[int, str]:
+def _epochs(n_train: int, batch_size: int, unit: str = "examples") -> tuple[int, str]:
     per_epoch = max(1, math.ceil(n_train / batch_size))
     lo, hi = EPOCHS_RANGE
     epochs = int(min(hi, max(lo, round(TARGET_STEPS / per_epoch))))
     steps = "1 step" if per_epoch == 1 else f"{per_epoch} steps"
-    return epochs, (f"{n_train:,} training examples make {steps} of {batch_size} per epoch; {epochs} epochs = "
+    return epochs, (f"{n_train:,} training {unit} make {steps} of {batch_size} per epoch; {epochs} epochs = "
                     f"{epochs * per_epoch:,} steps (about {TARGET_STEPS} wanted, {lo} to {hi} epochs)")
 
 
@@ -212,8 +212,8 @@ def _generation(text: str, path: str, defaults: Config, settings: dict, reasons:
                          f"{n:,} characters)" + ("" if window == WINDOW else
                                                  f"; shorter than {WINDOW} so the text gives {MIN_WINDOWS} windows"))
     train_windows = max(1, n_windows - max(1, int(round(n_windows * defaults.val_fraction))))
-    settings["hidden"], reasons["hidden"] = _hidden(train_windows * window)
-    settings["epochs"], reasons["epochs"] = _epochs(train_windows, defaults.batch_size)
+    settings["hidden"], reasons["hidden"] = _hidden(train_windows * window, "characters")
+    settings["epochs"], reasons["epochs"] = _epochs(train_windows, defaults.batch_size, "windows")
     stats.update(examples=n_windows)
 
 

@@ -83,6 +83,14 @@ def short_settings(config: Config, choice: Suggestion) -> str:
     return ", ".join(parts)
 
 
+def panels_for(order: tuple[str, ...], task: str) -> tuple[str, ...]:
+    """The own-data lesson's panels for ``task``: generation has no confusion matrix, so the sampled text
+    (predictions) takes its place and the confusion matrix goes behind the other tabs."""
+    if task != "generation" or "confusion" not in order:
+        return tuple(order)
+    return tuple("predictions" if key == "confusion" else key for key in order if key != "predictions")
+
+
 class TaskDialog(QDialog):
     """"What should the network learn?": the three tasks, the detected one preselected, why, and the settings the
     chosen task will use (they follow the choice). Items (for tests): ``buttons`` (task -> QRadioButton),
@@ -221,7 +229,7 @@ class OwnData:
         lessons = getattr(w, "lessons", None)
         if lessons is not None:
             if preset is not None and preset.panels:
-                lessons.arrange(preset.panels, preset.source)
+                lessons.arrange(panels_for(preset.panels, config.task), preset.source)
             lessons._sync(config)
 
 

@@ -39,7 +39,7 @@ class LossPanel(Panel):
     """
 
     restoreBestRequested = QtCore.Signal()
-    AXIS_NAMES = (f"loss, {LOSS_UNIT}", LOSS_UNIT, "nats / sequence", "loss")
+    AXIS_NAMES = (f"loss, {LOSS_UNIT}", LOSS_UNIT, "nats/seq", "nats")    # the longest that fits is shown
 
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
@@ -262,7 +262,7 @@ class LossPanel(Panel):
     def _title(self) -> None:
         spans = [(self.theme.faint, "\u2501 per batch"), (style.colour(0), "\u2501 smoothed"),
                  (style.colour(1), "\u25cf validation")]
-        plotting.set_title(self.loss_plot, "Loss per sequence: &nbsp;" + " &nbsp;".join(
+        plotting.set_title(self.loss_plot, "Loss: &nbsp;" + " &nbsp;".join(
             f"<span style='color:{c}'>{t}</span>" for c, t in spans), style.TITLE_PT - 1, self.theme)
 
     # ------------------------------------------------------------------------------------------ hover
