@@ -39,6 +39,29 @@ def test_no_memorising_when_a_condition_fails(vl, why):
     assert overfit.detect(vs, np.array(vl), TRAIN_STEPS, FALLING) is None, why
 
 
+def test_a_best_younger_than_min_steps_is_not_yet_a_trend():
+    vs = np.array([20, 40, 60, 80, 100])
+    vl = np.array([0.9, 0.7, 0.74, 0.75, 0.76])
+    assert overfit.detect(vs, vl, TRAIN_STEPS, FALLING, min_steps=60) is not None      # 100 - 40 = 60 steps
+    assert overfit.detect(vs, vl, TRAIN_STEPS, FALLING, min_steps=61) is None
+
+
+@pytest.mark.parametrize("seed", (0, 1, 2))
+def test_a_lesson_at_its_plateau_is_never_called_memorising(seed):
+    """Part of speech, evaluated every 5 steps: at 99 % its validation loss wobbles by more than 5 % within an
+    epoch; no snapshot of the whole run may say "memorising"."""
+    from rnnviz.core.presets import load_preset
+
+    t = Trainer(load_preset("pos").config.replace(seed=seed))
+    seen = 0
+    while not t.done:
+        t.step()
+        if len(t.eval_history) > seen:
+            seen = len(t.eval_history)
+            assert build_snapshot(t).overfitting is None, t.step_count
+    assert seen == 80 and t.last_eval["val_accuracy"] > 0.98
+
+
 def test_both_losses_rising_is_not_memorising():
     vs = np.array([20, 40, 60, 80, 100])
     vl = np.array([0.9, 0.7, 0.8, 0.9, 1.0])

@@ -115,6 +115,7 @@ def build_snapshot(trainer: Any, bptt: bool = False) -> Snapshot:
         confusion_examples=dict(trainer.last_cells),
         markers=tuple(trainer.markers),
         val_loss_per_token=frozen_array(val_loss / targets_per_sequence(ds)),
-        overfitting=overfit.detect(val_steps, val_loss, steps, losses[:, 0]),
+        overfitting=overfit.detect(val_steps, val_loss, steps, losses[:, 0],
+                                   min_steps=int(getattr(trainer, "steps_per_epoch", 0) or 0)),
         best_step=int(trainer.best["step"]) if getattr(trainer, "best", None) is not None else -1,
     )
