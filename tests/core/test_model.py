@@ -372,12 +372,16 @@ def test_dogs_worked_example(task):
 
 
 def test_the_worked_example_shown_to_students_holds_the_articles_matrices():
-    """Help ▸ Worked example and the README read ``core.nn.worked_example``: its matrices are the ones above."""
+    """Help ▸ Worked example and the README read ``core.nn.worked_example`` (the worked-example lesson's
+    [weights]): its matrices are the ones above, and its biases are zero."""
     from rnnviz.core.nn import worked_example
 
-    np.testing.assert_array_equal(worked_example.W_X, DOG_U)
-    np.testing.assert_array_equal(worked_example.W_H, DOG_W)
-    np.testing.assert_array_equal(worked_example.W_Y, DOG_V)
+    W_X, W_H, W_Y = worked_example.matrices()
+    np.testing.assert_array_equal(W_X, DOG_U)
+    np.testing.assert_array_equal(W_H, DOG_W)
+    np.testing.assert_array_equal(W_Y, DOG_V)
+    net = worked_example.model()
+    assert not net.get("b").any() and not net.get("c").any()
 
 
 # -------------------------------------------------------------------------------------- parameter counts

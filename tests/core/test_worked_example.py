@@ -11,14 +11,15 @@ from rnnviz.core.nn import worked_example as we
 def hand_loop(word):
     """a_t = W_X x_t + W_H h_{t-1}, h_t = tanh(a_t), y_t = softmax(W_Y h_t), written out with plain NumPy."""
     vocab = "dogs"
+    W_X, W_H, W_Y = we.matrices()
     h = np.zeros(3)
     out = []
     for ch, nxt in zip(word[:-1], word[1:]):
         x = np.zeros(4)
         x[vocab.index(ch)] = 1.0
-        a = we.W_X @ x + we.W_H @ h
+        a = W_X @ x + W_H @ h
         h = np.tanh(a)
-        z = we.W_Y @ h
+        z = W_Y @ h
         y = np.exp(z) / np.exp(z).sum()
         out.append((x, a, h, z, y, -np.log(y[vocab.index(nxt)])))
     return out

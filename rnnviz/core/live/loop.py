@@ -330,13 +330,21 @@ class TrainingLoop:
         self.send(m.Shared(tuple(plan.shared), tuple(plan.own), plan.reason))
         self.emit_snapshot()
 
+    def _restore_best(self, cmd: m.RestoreBest) -> None:
+        """The weights of the best validation loss (training stays paused or running as it was)."""
+        if self.trainer is not None:
+            self.trainer.restore_best()          # ValueError before any evaluation: reported as an Error
+            self.faulted = False
+            self._send_state()
+            self.emit_snapshot()
+
     HANDLERS: dict[type, Callable[[Any, Any], None]] = {
         m.Start: _start, m.Pause: _pause, m.Toggle: _toggle, m.Step: _step, m.Epoch: _epoch, m.Reset: _reset,
         m.Configure: _configure, m.SetLive: _set_live, m.SetProbe: _set_probe, m.SetProbeText: _set_probe_text,
         m.SetBpttTrace: _set_bptt_trace, m.SetStateSpace: _set_state_space, m.SetReachTrace: _set_reach_trace,
         m.SetSpeed: _set_speed, m.SetInterval: _set_interval,
         m.RequestSnapshot: _request_snapshot, m.SaveSession: _save_session, m.OpenSession: _open_session,
-        m.ShareWeights: _share_weights, m.Restore: _restore, m.Stop: _stop,
+        m.ShareWeights: _share_weights, m.Restore: _restore, m.RestoreBest: _restore_best, m.Stop: _stop,
     }
 
     def wait_time(self) -> float:

@@ -10,7 +10,8 @@ The articles name the matrices W_X, W_H and W_Y; in rnnviz's notation they are U
     loss_t = -log y_t[next character]
 
 The vocabulary is d, o, g, s (ids 0..3, x_t the one-hot vector e_id), h_0 = 0. Reading "d" gives
-a_1 = [0.6, 0.2, 0.9] (the first column of W_X) and h_1 ≈ [0.54, 0.20, 0.72].
+a_1 = [0.6, 0.2, 0.9] (the first column of W_X) and h_1 ≈ [0.54, 0.20, 0.72]. The matrices are the ``[weights]``
+of the "Worked example: dogs" lesson (``resources/presets/worked-example.toml``), which trains from them.
 """
 from __future__ import annotations
 
@@ -20,20 +21,12 @@ import numpy as np
 
 from rnnviz.core.config import Config, validate
 from rnnviz.core.data.batch import Batch
+from rnnviz.core.nn import fixed_weights
 from rnnviz.core.nn.model import RNNModel
 
 WORD = "dogs"
 VOCAB = ("d", "o", "g", "s")                 # ids 0..3
-W_X = np.array([[0.6, 0.8, 0.4, 0.8],       # U: input -> hidden, (d=3, n=4); column id is U x_t for that id
-                [0.2, 0.2, 0.8, 0.7],
-                [0.9, 0.8, 0.1, 0.2]])
-W_H = np.array([[0.1, 0.5, 0.1],            # W: hidden -> hidden, (3, 3)
-                [0.5, 0.9, 0.3],
-                [0.3, 0.2, 0.1]])
-W_Y = np.array([[0.9, 0.8, 0.3],            # V: hidden -> output, (k=4, 3)
-                [0.2, 0.3, 0.4],
-                [0.6, 0.9, 0.1],
-                [0.5, 0.0, 0.3]])
+PRESET = "worked-example"                    # its [weights] table holds the articles' matrices (one definition)
 
 
 @dataclass(frozen=True)
@@ -58,12 +51,18 @@ class WorkedExample:
 
 
 def model() -> RNNModel:
-    """The core's vanilla tanh RNN (float64, three hidden units) holding the articles' matrices, b = 0, c = 0."""
+    """The core's vanilla tanh RNN (float64, three hidden units) holding the articles' matrices, b = 0, c = 0: the
+    ``[weights]`` of the worked-example lesson, put in as the lesson's training starts (``nn.fixed_weights``)."""
     cfg = validate(Config(cell="rnn", activation="tanh", hidden=3, task="generation", dtype="float64"))
     net = RNNModel(cfg, len(VOCAB), len(VOCAB))
-    for name, value in (("U", W_X), ("W", W_H), ("V", W_Y), ("b", np.zeros(3)), ("c", np.zeros(len(VOCAB)))):
-        net.set(name, value)
+    fixed_weights.apply(net, PRESET, VOCAB, VOCAB)
     return net
+
+
+def matrices() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(W_X, W_H, W_Y): U (3, 4) with a column per character, W (3, 3), V (4, 3) with a row per character."""
+    net = model()
+    return net.get("U"), net.get("W"), net.get("V")
 
 
 def worked_example(word: str = WORD) -> WorkedExample:

@@ -22,6 +22,7 @@ from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings
 from PySide6.QtGui import QAction
 
 from rnnviz.core.config import from_dict
+from rnnviz.core.data.suggest import suggest
 from rnnviz.core.errors import RnnvizError
 from rnnviz.core.presets import builtin_names
 from rnnviz.gui import style
@@ -221,7 +222,11 @@ class Preferences(QObject):
         if not os.path.isfile(path):
             return [f"the last data file is no longer there, left out: {path}"]
         changes = {f.name: getattr(r.data, f.name) for f in dataclasses.fields(r.data)}
-        w._apply(changes, "Could not open the last data file")
+        if w._apply(changes, "Could not open the last data file"):
+            try:        # the lesson bar and title speak of the file, as after File ▸ Open data file…
+                w.own_data.show(suggest(path, r.data.task), w.controller.config)
+            except RnnvizError:
+                pass    # the file was opened; only its description is missing
         return []
 
     # --- remembering --------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout
 
-from rnnviz.core.nn.worked_example import VOCAB, W_H, W_X, W_Y, WORD, worked_example
+from rnnviz.core.nn.worked_example import VOCAB, WORD, matrices, worked_example
 from rnnviz.gui import style
 
 DECIMALS = 2            # as the articles print them
@@ -37,6 +37,7 @@ def _matrix(name: str, alias: str, m: np.ndarray, rows: Iterable[str], cols: Ite
 def example_html(word: str = WORD) -> str:
     """The dialog's page: the equations, the three matrices and every number of each timestep."""
     ex = worked_example(word)
+    W_X, W_H, W_Y = matrices()
     hidden = [str(i + 1) for i in range(W_H.shape[0])]          # hidden units 1..3
     mats = ("<table><tr>"
             + _matrix("W_X", "U", W_X, hidden, VOCAB, "input → hidden")
@@ -77,7 +78,8 @@ def example_html(word: str = WORD) -> str:
         "character is in bold. With t = 1 (“d”), W_X x<sub>1</sub> is the first column of W_X, and "
         "W_H h<sub>0</sub> = 0.</p>"
         "<p><i>Every number here is computed as the dialog opens, by the same model code rnnviz trains with "
-        f"(rounded to {DECIMALS} decimals).</i></p>")
+        f"(rounded to {DECIMALS} decimals). The lesson “Worked example: dogs” starts training from these "
+        "matrices.</i></p>")
 
 
 class WorkedExampleDialog(QDialog):

@@ -228,6 +228,10 @@ class Controller(QObject):
         """Ask for the probe's who-reaches-whom matrix in every snapshot (costly: only when shown)."""
         self.worker.send(m.SetReachTrace(bool(on)))
 
+    def restore_best(self) -> None:
+        """Back to the weights of the lowest validation loss so far (the loss panel's button)."""
+        self.worker.send(m.RestoreBest())
+
     def request_snapshot(self) -> None:
         self.send(m.RequestSnapshot())
 
