@@ -244,6 +244,7 @@ def test_the_last_data_file_is_reopened_and_skipped_when_gone(qtbot, monkeypatch
     second.preferences.restore(resume=True)
     assert second.controller.config.dataset == str(path) and second.controller.config.task == "classification"
     assert "reviews.tsv" in second.windowTitle() and shown == []
+    assert "Your data: reviews.tsv" in second.lesson.text()          # the lesson bar speaks of the file
     second.close()
 
     path.unlink()
