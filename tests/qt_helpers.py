@@ -2,6 +2,7 @@
 and waiting for the worker."""
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import time
 
@@ -27,6 +28,20 @@ def no_leaks():
         p.join(1)
     if running or children:
         pytest.fail(f"test left {len(running)} QThread(s) and {len(children)} training process(es) running")
+
+
+@pytest.fixture
+def windows_deleted_here():
+    """After the test, the widgets it closed are deleted and their Python wrappers collected, in the main thread.
+    A window's wrapper left to a later garbage collection may be collected in a worker thread; shiboken then deletes
+    the window in the main thread, which can wait for a Qt lock that the worker holds while it waits for the GIL:
+    a deadlock (seen: a test of test_worker.py hung that way after a window test)."""
+    yield
+    from PySide6.QtCore import QEvent
+    from PySide6.QtWidgets import QApplication
+
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gc.collect()
 
 
 def wait_for(qtbot, predicate, timeout: float = 10.0) -> None:

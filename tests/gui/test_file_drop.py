@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from helpers import BAD_FILES, small_config
-from qt_helpers import no_leaks, open_window, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
+from qt_helpers import no_leaks, open_window, wait_snapshot, windows_deleted_here  # noqa: F401  (fixtures)
+
+pytestmark = pytest.mark.usefixtures("windows_deleted_here")
 
 
 def mime_of(*urls):

@@ -4,7 +4,12 @@ from __future__ import annotations
 import fnmatch
 import tomllib
 
+import pytest
+
 from helpers import REPO, small_config
+from qt_helpers import windows_deleted_here  # noqa: F401  (a fixture)
+
+pytestmark = pytest.mark.usefixtures("windows_deleted_here")
 
 
 def test_the_icon_files_are_in_the_installed_package_and_load(qapp):

@@ -6,14 +6,14 @@ from __future__ import annotations
 import pytest
 
 from helpers import small_config
-from qt_helpers import no_leaks, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
+from qt_helpers import no_leaks, wait_snapshot, windows_deleted_here  # noqa: F401  (fixtures)
 
 
 MADE: list = []      # the windows of the running test
 
 
 @pytest.fixture(autouse=True)
-def isolated_settings(tmp_path):
+def isolated_settings(tmp_path, windows_deleted_here):
     """QSettings (INI format, user scope: where ``preferences.store`` lives) in a folder of this test only. After
     the test, presentation mode and the theme (process-wide: fonts, pyqtgraph colours) go back to normal."""
     from PySide6.QtCore import QSettings

@@ -3,7 +3,12 @@ from __future__ import annotations
 
 import numpy as np
 
+import pytest
+
 from helpers import small_config
+from qt_helpers import windows_deleted_here  # noqa: F401  (a fixture)
+
+pytestmark = pytest.mark.usefixtures("windows_deleted_here")
 
 
 def shown_rows(text: str) -> list[list[str]]:
