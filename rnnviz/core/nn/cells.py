@@ -250,17 +250,15 @@ def lstm_backward(dS: np.ndarray, cache: Cache, W: np.ndarray, bptt: int = 0, wo
     T, B, d = S.shape
     f = gate_blocks(A, "lstm")[1]                # (T, B, d) forget gate
     dA = buffer(work, "dX", A.shape, A.dtype)   # (T, B, 4d): first the factors, then (in place) the gradients
-    da_o = gate_blocks(dA, "lstm")[3]
     P = buffer(work, "P", S.shape, S.dtype)     # (T, B, d) o (1 - tanh(c)^2)
-    dA4 = dA.reshape(T, B, 4, d)
     dS_total = buffer(work, "dS_total", S.shape, S.dtype)
     ds_next = np.zeros((B, d), dtype=S.dtype)   # dL/ds_t arriving from step t+1
     dc_next = np.zeros((B, d), dtype=S.dtype)   # dL/dc_t arriving from step t+1
-    dc3 = np.empty((B, 1, d), dtype=S.dtype)
-    dc = dc3[:, 0, :]
+    carried = buffer(work, "carried", (B, 4, d), S.dtype)   # [dc, dc, dc, ds]: what each gate block is scaled by
+    dc, dc_fg, dc_i, ds_o = carried[:, 0], carried[:, 1:3], carried[:, 0:1], carried[:, 3]
+    carried = carried.reshape(B, 4 * d)         # one contiguous product per step (a broadcast one is 4x slower)
     mul, dot = np.multiply, np.dot
-    dSs, dSts, Ps, dAs, da_os, fs = list(dS), list(dS_total), list(P), list(dA), list(da_o), list(f)
-    da_ifgs = list(dA4[:, :, :3])               # (B, 3, d) per step: the i, f, g blocks
+    dSs, dSts, Ps, dAs, fs = list(dS), list(dS_total), list(P), list(dA), list(f)
     steps, lo = block_steps(A[0].nbytes), T
     for t in range(T - 1, -1, -1):
         if t < lo:                              # the factors of the next block of steps, lo..t
@@ -270,8 +268,9 @@ def lstm_backward(dS: np.ndarray, cache: Cache, W: np.ndarray, bptt: int = 0, wo
         np.add(dSs[t], ds_next, out=ds)
         mul(ds, Ps[t], out=dc)
         dc += dc_next
-        mul(da_ifgs[t], dc3, out=da_ifgs[t])     # da_i, da_f, da_g
-        mul(da_os[t], ds, out=da_os[t])          # da_o
+        np.copyto(dc_fg, dc_i)
+        np.copyto(ds_o, ds)
+        mul(dAs[t], carried, out=dAs[t])        # da_i, da_f, da_g = dc * factor; da_o = ds * factor
         if flush:
             flush_subnormal(dAs[t])
             flush_subnormal(dc)
@@ -303,7 +302,7 @@ def gru_forward(X: np.ndarray, W: np.ndarray, b_hn: np.ndarray, work: dict | Non
     S = buffer(work, "f_S", (T, B, d), X.dtype)
     WT = np.multiply(W.T, scale, out=buffer(work, "f_WT", (d, G), X.dtype))   # (d, 3d), r and z columns halved
     h = buffer(work, "f_h", (B, G), X.dtype)     # (B, 3d) W s_{t-1}, r and z halved
-    half = tiled(work, "f_half", scale[: 2 * d], B)   # (B, 2d) all 0.5
+    half = scale[: 2 * d]
     Xh_rz, Xh_n = Xh[:, :, : 2 * d], Xh[:, :, 2 * d :]
     r, z, n = gate_blocks(A, "gru")
     rz = A[:, :, : 2 * d]                        # r and z side by side: one tanh for both
