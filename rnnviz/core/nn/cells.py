@@ -238,8 +238,10 @@ def _lstm_factors(A: np.ndarray, C: np.ndarray, TC: np.ndarray, dA: np.ndarray, 
 
 
 def lstm_backward(dS: np.ndarray, cache: Cache, W: np.ndarray, bptt: int = 0, work: dict | None = None,
-                  flush: bool = False):
-    """BPTT through the LSTM (``reference.lstm_backward``), carrying dL/ds and dL/dc backwards.
+                  flush: bool = False, keep_dc: bool = False):
+    """BPTT through the LSTM (``reference.lstm_backward``), carrying dL/ds and dL/dc backwards. ``keep_dc``: also
+    keep the total dL/dc_t of every step in ``work["dC_total"]`` (T, B, d) (for the gradient-flow view of the cell
+    state).
 
     Every factor that does not depend on the carried gradients (``_lstm_factors``) is computed a block of steps
     at a time, just before the loop reaches the block (``block_steps``: the block stays in cache meanwhile):
@@ -259,6 +261,7 @@ def lstm_backward(dS: np.ndarray, cache: Cache, W: np.ndarray, bptt: int = 0, wo
     carried = carried.reshape(B, 4 * d)         # one contiguous product per step (a broadcast one is 4x slower)
     mul, dot = np.multiply, np.dot
     dSs, dSts, Ps, dAs, fs = list(dS), list(dS_total), list(P), list(dA), list(f)
+    dCs = list(buffer(work, "dC_total", S.shape, S.dtype)) if keep_dc else None   # (T, B, d) dL/dc_t
     steps, lo = block_steps(A[0].nbytes), T
     for t in range(T - 1, -1, -1):
         if t < lo:                              # the factors of the next block of steps, lo..t
@@ -268,6 +271,8 @@ def lstm_backward(dS: np.ndarray, cache: Cache, W: np.ndarray, bptt: int = 0, wo
         np.add(dSs[t], ds_next, out=ds)
         mul(ds, Ps[t], out=dc)
         dc += dc_next
+        if keep_dc:
+            dCs[t][...] = dc
         np.copyto(dc_fg, dc_i)
         np.copyto(ds_o, ds)
         mul(dAs[t], carried, out=dAs[t])        # da_i, da_f, da_g = dc * factor; da_o = ds * factor
