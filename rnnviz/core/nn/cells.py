@@ -219,7 +219,7 @@ def _lstm_factors(A: np.ndarray, C: np.ndarray, TC: np.ndarray, dA: np.ndarray, 
     """The factors of steps lo..hi-1 that do not depend on the carried gradients (see ``lstm_backward``):
     dA[t] = [g i (1 - i), c_{t-1} f (1 - f), i (1 - g^2), tanh(c_t) o (1 - o)],  P[t] = o (1 - tanh(c_t)^2)."""
     At, dAt, TCt, Pt = A[lo:hi], dA[lo:hi], TC[lo:hi], P[lo:hi]
-    i, f, g, o = gate_blocks(At, "lstm")         # (hi - lo, B, d) each
+    i, _f, g, o = gate_blocks(At, "lstm")        # (hi - lo, B, d) each; f enters only through At
     da_i, da_f, da_g, da_o = gate_blocks(dAt, "lstm")
     np.subtract(1.0, At, out=dAt)
     dAt *= At                                   # x (1 - x) for every gate (the g block is replaced below)
