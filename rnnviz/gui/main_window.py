@@ -28,12 +28,10 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QFrame,
-    QHBoxLayout,
     QLabel,
     QMainWindow,
     QMessageBox,
     QProgressBar,
-    QPushButton,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -42,6 +40,7 @@ from PySide6.QtWidgets import (
 
 from rnnviz.core.config import Config
 from rnnviz.core.snapshot import LOSS_PER_TOKEN, LOSS_UNIT, LOSS_UNIT_NOTE
+from rnnviz.gui.banner import make_banner
 from rnnviz.gui.controls import ControlsPanel
 from rnnviz.gui.failures import failure_message
 from rnnviz.gui.icon import app_icon
@@ -198,20 +197,7 @@ class MainWindow(QMainWindow):
         layout.setContentsMargins(4, 4, 4, 0)
         layout.setSpacing(4)
 
-        self.banner = QFrame()
-        self.banner.setObjectName("faultBanner")
-        row = QHBoxLayout(self.banner)
-        row.setContentsMargins(12, 8, 8, 8)
-        self.banner_label = QLabel()
-        self.banner_label.setObjectName("faultText")
-        self.banner_label.setWordWrap(True)
-        self.banner_label.setTextFormat(Qt.TextFormat.RichText)
-        row.addWidget(self.banner_label, 1)
-        dismiss = QPushButton("Dismiss")
-        dismiss.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        dismiss.clicked.connect(self.banner.hide)
-        row.addWidget(dismiss, 0, Qt.AlignmentFlag.AlignTop)
-        self.banner.hide()
+        self.banner, self.banner_label = make_banner("faultText")
         layout.addWidget(self.banner)
 
         self.lesson = QLabel()

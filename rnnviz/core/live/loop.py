@@ -124,11 +124,7 @@ class TrainingLoop:
 
     def _install(self, trainer: Any, config: Any, dataset: Any) -> None:
         """Put a new Trainer in place, paused, and tell the window (``Configured``, state, snapshot)."""
-        self.trainer, self.config, self.dataset = trainer, config, dataset
-        self._new_model()
-        self.running = False
-        self.pending = 0
-        self.faulted = False
+        self._adopt(trainer, config, dataset)
         self.send(m.Configured(config, int(getattr(getattr(trainer, "model", None), "n_params", 0) or 0),
                                int(getattr(trainer, "steps_per_epoch", 0) or 0)))
         self._send_state()
@@ -155,19 +151,20 @@ class TrainingLoop:
                               f"a new model was built instead"))
             self._configure(m.Configure(cmd.config, cmd.dataset))
             return
-        self.trainer, self.config, self.dataset = trainer, trainer.config, cmd.dataset
-        self._new_model()
-        self.running = False
-        self.pending = 0
-        self.faulted = bool(trainer.fault)
+        self._adopt(trainer, trainer.config, cmd.dataset)
         self._send_state()
         self.emit_snapshot()
 
-    def _new_model(self) -> None:
-        """A new Trainer is in place: checkpoints count from it, the state-space axes owe nothing to the old one."""
+    def _adopt(self, trainer: Any, config: Any, dataset: Any) -> None:
+        """Put ``trainer`` in place, paused (faulted if it carries a fault): checkpoints count from it, the
+        state-space axes owe nothing to the old model."""
+        self.trainer, self.config, self.dataset = trainer, config, dataset
         self._models += 1
         if self.state_space is not None:
             self.state_space.forget()
+        self.running = False
+        self.pending = 0
+        self.faulted = bool(getattr(trainer, "fault", None))
 
     def _reset(self, cmd: m.Reset) -> None:
         """A fresh Trainer with the same settings: the same seed gives the same initial weights."""
@@ -308,11 +305,7 @@ class TrainingLoop:
         except Exception as exc:
             self.send(m.SessionResult("open", False, path, message=str(exc) or type(exc).__name__))
             return
-        self.trainer, self.config, self.dataset = trainer, trainer.config, trainer.dataset
-        self._new_model()
-        self.running = False
-        self.pending = 0
-        self.faulted = bool(trainer.fault)
+        self._adopt(trainer, trainer.config, trainer.dataset)
         self.send(m.Configured(trainer.config, int(trainer.model.n_params), int(trainer.steps_per_epoch),
                                session=path))
         self.send(m.SessionResult("open", True, path, step=int(trainer.step_count)))
