@@ -2,7 +2,8 @@
 
 Targets: vanilla RNN numpy/torch <= 0.5 in every row; LSTM and GRU median <= 1.2 and worst <= 1.5;
 float64 <= 2.2 x float32 (every row); window: live >= 0.8 x headless, step-to-pixel < 100 ms (median),
-p99 stall < 50 ms, one full refresh <= 12 ms (the slowest panel).
+p99 stall < 50 ms, one full refresh <= 12 ms (the slowest panel); start-up to the first painted window < 1 s
+(median, fresh processes: ``rnnviz.bench.startup``).
 """
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ def _summary_ratio(rows: list[dict], cell: str, key: str) -> dict | None:
     return {"median": statistics.median(values), "worst": max(values), "n": len(values)}
 
 
-def targets(rows: list[dict], window: dict | None) -> list[dict]:
+def targets(rows: list[dict], window: dict | None, startup: dict | None = None) -> list[dict]:
     """Each target with the value measured and whether it was met (None when not measured)."""
     out = []
 
@@ -59,6 +60,7 @@ def targets(rows: list[dict], window: dict | None) -> list[dict]:
     add("step-to-pixel median < 100 ms", (w.get("step_to_pixel_ms") or {}).get("median"), 100.0)
     add("stall p99 < 50 ms", (w.get("stall_ms") or {}).get("p99"), 50.0)
     add("slowest panel refresh <= 12 ms", w.get("refresh_worst_panel_ms"), 12.0)
+    add("start-up to first paint < 1.0 s", (startup or {}).get("painted_s"), 1.0)
     return out
 
 
@@ -93,20 +95,27 @@ def run(quick: bool = False, window: bool = True, rounds: int | None = None, min
     f64 = [r["f64_over_f32"] for r in rows]
     result["summary"]["f64_over_f32"] = {"median": statistics.median(f64), "worst": max(f64), "n": len(f64)}
     result["window"] = None
+    qt = False
     if window:
         try:
             import PySide6  # noqa: F401
         except Exception as exc:
             notes.append(f"window figures skipped: Qt not importable ({type(exc).__name__}: {exc})")
         else:
+            qt = True
             from rnnviz.core.presets import load_preset
             from rnnviz.gui.windows.bench_window import run_window_bench
 
             result["window"] = run_window_bench(load_preset("negation").config, seconds=1.0 if quick else 6.0,
                                                 repeats=3 if quick else 10, train_steps=60 if quick else 200)
+    result["startup"] = None
+    if window and qt:
+        from rnnviz.bench.startup import measure_startup
+
+        result["startup"] = measure_startup(runs=3 if quick else 7)
     result["machine"]["load_average_end"] = ([round(x, 2) for x in os.getloadavg()]
                                              if hasattr(os, "getloadavg") else None)
-    result["targets"] = targets(rows, result["window"])
+    result["targets"] = targets(rows, result["window"], result["startup"])
     result["notes"] = notes
     return result
 
@@ -157,6 +166,14 @@ def format_table(res: dict) -> str:
                   f"max {_f((w.get('step_to_window_ms') or {}).get('max'), '{:.0f}')} (every visible panel)",
                   f"  event-loop stall ms: p99 {_f(w['stall_ms']['p99'], '{:.0f}')}, max "
                   f"{_f(w['stall_ms']['max'], '{:.0f}')} (n={w['stall_ms']['n']})"]
+    st = res.get("startup")
+    if st:
+        lines += ["", f"start-up ({st['command']}, {st['runs']} fresh processes after one uncounted, medians; "
+                      f"bytecode cache {'on' if st['bytecode_cache'] else 'off'}):",
+                  f"  to first paint {_f(st['painted_s'], '{:.2f}')} s (imports {_f(st['imports_s'], '{:.2f}')}, "
+                  f"window built {_f(st['built_s'], '{:.2f}')}, shown {_f(st['shown_s'], '{:.2f}')}); "
+                  f"CPU {_f(st['cpu_s'], '{:.2f}')} s"]
+        lines += [f"  failed: {e}" for e in st["errors"]]
     lines += ["", "targets:"]
     for t in res["targets"]:
         state = {True: "met", False: "NOT met", None: "not measured"}[t["met"]]

@@ -17,10 +17,12 @@ def run(config: Config | None = None, title: str | None = None, preset: Any = No
     """
     from PySide6.QtWidgets import QApplication
 
+    from rnnviz.gui import first_paint
     from rnnviz.gui.controls import LECTURE_SPEED
     from rnnviz.gui.main_window import MainWindow
     from rnnviz.gui.style import apply_theme
 
+    first_paint.mark("imports")
     if isinstance(preset, str):
         from rnnviz.core.presets import load_preset
 
@@ -31,6 +33,7 @@ def run(config: Config | None = None, title: str | None = None, preset: Any = No
     app.setApplicationName("rnnviz")
     apply_theme(app)
     window = MainWindow(config, preset=preset, title=title, backend=backend)
+    first_paint.mark("built")
     app.aboutToQuit.connect(window.controller.shutdown)
     window.set_speed(LECTURE_SPEED)   # slow enough to watch every panel move; the Speed box changes it
     window.show()
@@ -41,4 +44,7 @@ def run(config: Config | None = None, title: str | None = None, preset: Any = No
     window.lessons.on_shown()          # a lesson with an action (Your own data: the file dialog)
     if session:
         window.session_actions.open_session(session)
+    first_paint.mark("shown")
+    if first_paint.requested():
+        first_paint.exit_after_first_paint(app)
     return int(app.exec())

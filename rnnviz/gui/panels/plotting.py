@@ -305,9 +305,46 @@ class LogAxis(pg.AxisItem):
         return out
 
 
+class LazyMenuViewBox(pg.ViewBox):
+    """pyqtgraph's ViewBox with its right-click menu (``ViewBoxMenu``: a dozen widgets per plot, a good part of a
+    window's start-up) made when it is first asked for, not with the plot. The menu itself is pyqtgraph's."""
+
+    def __init__(self, *args, **kwargs):
+        enable = kwargs.pop("enableMenu", True)
+        super().__init__(*args, enableMenu=False, **kwargs)
+        self.state["enableMenu"] = enable
+
+    def _lazy_menu(self):
+        if self.menu is None and self.menuEnabled():
+            from pyqtgraph.graphicsItems.ViewBox.ViewBoxMenu import ViewBoxMenu
+
+            self.menu = ViewBoxMenu(self)
+            self.updateViewLists()
+        return self.menu
+
+    def getMenu(self, ev):                      # noqa: N802 (pyqtgraph name)
+        return self._lazy_menu()
+
+    def getContextMenus(self, event):           # noqa: N802 (pyqtgraph name)
+        return self._lazy_menu().actions() if self.menuEnabled() else []
+
+
+class GraphicsLayout(pg.GraphicsLayoutWidget):
+    """``pg.GraphicsLayoutWidget`` whose ``addPlot`` gives each plot a ``LazyMenuViewBox`` unless told otherwise
+    (pyqtgraph binds ``addPlot`` to its central layout per instance, so it is bound again here)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.addPlot = self._add_plot
+
+    def _add_plot(self, *args, **kwargs):
+        kwargs.setdefault("viewBox", LazyMenuViewBox())
+        return self.ci.addPlot(*args, **kwargs)
+
+
 def graphics_layout(th: Theme | None = None) -> pg.GraphicsLayoutWidget:
     th = theme(th)
-    view = pg.GraphicsLayoutWidget()
+    view = GraphicsLayout()
     view.setBackground(th.background)
     view.ci.setContentsMargins(4, 4, 4, 4)
     return view

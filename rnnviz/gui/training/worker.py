@@ -27,14 +27,18 @@ import sys
 import threading
 import traceback
 import weakref
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from rnnviz.core.live import child as child_entry
 from rnnviz.core.live import messages as m
-from rnnviz.core.live.loop import DEFAULT_FACTORY, DEFAULT_INTERVAL, SNAPSHOT_BUDGET, TrainingLoop, _child_main  # noqa: F401
+from rnnviz.core.live.defaults import DEFAULT_FACTORY, DEFAULT_INTERVAL, SNAPSHOT_BUDGET
 from rnnviz.core.train.spawn import child_environment
+
+if TYPE_CHECKING:
+    from rnnviz.core.live.loop import TrainingLoop
 
 BACKENDS = ("process", "thread")
 
@@ -183,6 +187,8 @@ class Worker(QObject):
                 return
 
     def _run_here(self) -> None:
+        from rnnviz.core.live.loop import TrainingLoop     # the thread backend trains here (process: the child)
+
         loop = self.loop = TrainingLoop(self._emit, factory=self.factory, interval=self.interval,
                                         budget=self.budget)
         while not (loop.stopped or self._stop.is_set()):
@@ -200,7 +206,7 @@ class Worker(QObject):
             return
         ctx = multiprocessing.get_context("spawn")
         parent, child = ctx.Pipe(duplex=True)
-        proc = ctx.Process(target=_child_main, args=(child, self.factory, self.interval, self.budget),
+        proc = ctx.Process(target=child_entry.main, args=(child, self.factory, self.interval, self.budget),
                            name="rnnviz-training", daemon=True)
         with child_environment():
             proc.start()
