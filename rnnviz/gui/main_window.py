@@ -90,6 +90,7 @@ class MainWindow(QMainWindow):
         self.panel_errors: list[str] = []
         self.close_seconds: float | None = None
         self._frame_id = 0
+        self._shown: Any = None                    # the Snapshot the panels show now (live or replayed)
         self._drawn: dict[str, int] = {}
         self._spread: tuple[Any, list[str]] | None = None    # the live frame being drawn, and the panels still to do
         self._spread_next: Any = None                          # the newest frame that arrived meanwhile
@@ -195,8 +196,9 @@ class MainWindow(QMainWindow):
                     tabs.blockSignals(False)
                 slot.deleteLater()
                 break
-        if self.controller.latest is not None:
-            self._draw(key, panel, self.controller.latest)
+        snap = self._shown if self._shown is not None else self.controller.latest
+        if snap is not None:        # the moment the other panels show (a replayed one while replaying)
+            self._draw(key, panel, snap)
 
     def _framed(self, key: str) -> QWidget:
         """A panel in a light frame (each panel draws its own title)."""
@@ -409,6 +411,7 @@ class MainWindow(QMainWindow):
     def show_snapshot(self, snap: Any, everything: bool = False) -> None:
         """Draw ``snap`` in the visible panels (all of them with ``everything``) and the status bar."""
         self._frame_id += 1
+        self._shown = snap
         minimized = self.isMinimized()
         for key, panel in self.panels.built():
             if everything or (not minimized and panel.isVisible()):
@@ -429,6 +432,7 @@ class MainWindow(QMainWindow):
 
     def _begin_frame(self, snap: Any) -> None:
         self._frame_id += 1
+        self._shown = snap
         self._show_status(snap)
         keys = [] if self.isMinimized() else [k for k, p in self.panels.built() if p.isVisible()]
         self._spread = (snap, keys)
@@ -556,6 +560,7 @@ class MainWindow(QMainWindow):
                 self.panel_errors.append(f"reset: {type(exc).__name__}: {exc}")
                 traceback.print_exc(file=sys.stderr)
         self._drawn.clear()
+        self._shown = None
         self._spread = self._spread_next = None       # frames of the old model are not drawn any more
         task = info.config.task if hasattr(info.config, "task") else self.controller.config.task
         # confusion matrices are empty for generation: bring the samples to the front instead

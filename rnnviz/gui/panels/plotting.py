@@ -350,6 +350,57 @@ def graphics_layout(th: Theme | None = None) -> pg.GraphicsLayoutWidget:
     return view
 
 
+# -------------------------------------------------------------------------------------------------- heatmaps
+def display_blocks(shape: tuple[int, int], pixels: tuple[float, float]) -> tuple[int, int]:
+    """Rows and columns of a heatmap of ``shape`` that share one screen pixel of a plot ``pixels`` = (height,
+    width) in pixels: (1, 1) when every entry has a pixel or more of its own, or while the plot has no size yet
+    (not laid out)."""
+    if pixels[0] < 2 or pixels[1] < 2:
+        return 1, 1
+    fr = max(1, int(np.ceil(shape[0] / max(1.0, float(pixels[0])))))
+    fc = max(1, int(np.ceil(shape[1] / max(1.0, float(pixels[1])))))
+    return fr, fc
+
+
+def reduce_for_display(a: np.ndarray, blocks: tuple[int, int]) -> np.ndarray:
+    """``a`` (R, C) shown at one value per ``blocks`` = (fr, fc) entries: each block's entry of largest magnitude,
+    sign kept (so the extremes a viewer looks for stay visible; a NaN in a block shows as NaN). (ceil(R/fr),
+    ceil(C/fc)); ``a`` itself when blocks is (1, 1). Only for drawing: read-outs use the full array."""
+    fr, fc = blocks
+    if fr > 1:
+        a = _largest_of_blocks(a, fr)
+    if fc > 1:
+        a = _largest_of_blocks(a.T, fc).T
+    return a
+
+
+def _largest_of_blocks(a: np.ndarray, f: int) -> np.ndarray:
+    """Rows of ``a`` in blocks of ``f`` (the last one may be shorter): per block and column, the entry of largest
+    magnitude, a NaN winning (largest-of-blocks in rows then in columns is the largest of each 2-D block). One
+    vectorised pass per row offset in the block."""
+    best = np.array(a[0::f])                          # (ceil(R/f), C): offset 0 of every block
+    best_abs = np.abs(best)
+    for k in range(1, f):
+        cand = a[k::f]                                # offset k: one row fewer when the last block is short
+        n = cand.shape[0]
+        with np.errstate(invalid="ignore"):
+            cand_abs = np.abs(cand)
+            take = (cand_abs > best_abs[:n]) | (np.isnan(cand) & ~np.isnan(best[:n]))
+        best[:n] = np.where(take, cand, best[:n])
+        best_abs[:n] = np.where(take, cand_abs, best_abs[:n])
+    return best
+
+
+def reduced_note(shape: tuple[int, int], blocks: tuple[int, int]) -> str:
+    """What a reduced heatmap says about itself, e.g. "shown at 512 × 256 of 1024 × 256: each pixel the entry of
+    largest |value| of its 2 × 1 block; hover for exact values"; "" when not reduced."""
+    fr, fc = blocks
+    if fr == 1 and fc == 1:
+        return ""
+    return (f"shown at {-(-shape[0] // fr)} × {-(-shape[1] // fc)} of {shape[0]} × {shape[1]}: each pixel "
+            f"the entry of largest |value| of its {fr} × {fc} block; hover for exact values")
+
+
 # -------------------------------------------------------------------------------------------------- numbers
 def nice_ceil(x: float) -> float:
     """The smallest of 1, 2, 2.5, 5 x 10^k that is >= x (x > 0); 1 for x <= 0 or non-finite."""
