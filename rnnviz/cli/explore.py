@@ -1,6 +1,7 @@
 """The ``rnnviz sweep`` and ``rnnviz race`` subcommands.
 
   rnnviz sweep --preset NAME --grid key=v1,v2 [--grid key=...] --out DIR [--epochs N] [--set k=v] [--processes P]
+               [--scheduler tcp://HOST:8786]
   rnnviz race  --preset NAME --b key=value [--b ...] [--render OUT.png --steps N [--size WxH]]
 """
 from __future__ import annotations
@@ -26,6 +27,10 @@ def add_parsers(sub) -> None:
     p.add_argument("--epochs", type=common.setting_type("epochs"), help="epochs per cell (overrides the preset)")
     p.add_argument("--processes", type=common.whole(0, MAX_PROCESSES), default=0,
                    help="worker processes (default min(cores, cells))")
+    p.add_argument("--scheduler", metavar="tcp://HOST:8786",
+                   help="train the cells on the Dask cluster of this scheduler instead of local processes "
+                        "(default: $DASK_SCHEDULER_ADDRESS if set; needs pip install \"rnnviz[cluster]\"; "
+                        "see docs/cluster.md)")
 
     p = sub.add_parser("race", help="A/B race: train two settings side by side from the same initial weights",
                        description="Open the A/B race window: A is the preset (with --set), B is A with the --b "
@@ -45,25 +50,31 @@ def cmd_sweep(args) -> int:
     from rnnviz.core.files import check_output_folder
 
     src = common.resolve_source(args)
-    cfg, name = src.config, src.name
+    cfg, name, choice = src.config, src.name, src.choice
     if args.epochs is not None:
         cfg = cfg.replace(epochs=args.epochs)
     grid = [sweep.parse_grid(g) for g in args.grid]
     cells = sweep.expand_grid(cfg, grid)
     out = Path(args.out)
     with check_output_folder(out, ("sweep.csv",), what="--out"):      # before any cell trains
-        return _sweep(args, cfg, name, grid, cells, out)
+        return _sweep(args, cfg, name, grid, cells, out, choice)
 
 
-def _sweep(args, cfg, name: str, grid: list, cells: list, out: Path) -> int:
-    from rnnviz.core.explore import sweep
+def _sweep(args, cfg, name: str, grid: list, cells: list, out: Path, choice) -> int:
+    from rnnviz.core.explore import sweep, sweep_dask
     from rnnviz.core.files import RunWriter
 
     if args.data:   # a bad file: one clear message now, not the same error in every cell
         from rnnviz.core.data.load import load_dataset
 
         load_dataset(cells[0].config)
+        if choice is not None:
+            for line in common.describe_choice(choice, cfg):
+                common.stderr_line(line)
     keys = [k for k, _ in grid]
+    # connects now: an unreachable scheduler is one line before anything is trained
+    runner = sweep_dask.make_runner(cells, processes=args.processes,
+                                    scheduler=sweep_dask.scheduler_address(args.scheduler))
     runner_box = {}
 
     def on_event(kind, payload, runner) -> None:
@@ -74,9 +85,9 @@ def _sweep(args, cfg, name: str, grid: list, cells: list, out: Path) -> int:
                      f" ({payload['error'][:80]})"), flush=True)
 
     print(f"{name}: {len(cells)} cells ({' x '.join(f'{k}: {len(v)}' for k, v in grid)}), "
-          f"{cfg.epochs} epochs each", flush=True)
+          f"{cfg.epochs} epochs each, on {runner.describe()}", flush=True)
     start = time.perf_counter()
-    rows = sweep.run_sweep(cells, processes=args.processes, on_event=on_event)
+    rows = sweep.run_sweep(cells, on_event=on_event, runner=runner)
     seconds = time.perf_counter() - start
     failed = sum(r["status"] != "ok" for r in rows)
     with RunWriter(out, what="--out") as run:
@@ -92,7 +103,10 @@ def cmd_race(args) -> int:
     from rnnviz.core.explore.race import b_config
 
     src = common.resolve_source(args)
-    cfg_a, name = src.config, src.name
+    cfg_a, name, choice = src.config, src.name, src.choice
+    if choice is not None and not choice.problem:
+        for line in common.describe_choice(choice, cfg_a):
+            common.stderr_line(line)
     if not args.b_sets:
         raise ConfigError("b", "give what B changes, e.g. --b cell=lstm")
     cfg_b = b_config(cfg_a, args.b_sets)

@@ -38,9 +38,10 @@ def cmd_window(args) -> int:
     from rnnviz.gui.app import run
 
     if getattr(args, "session", None):      # check the file first: a bad one is one line and exit 2, no window
-        from rnnviz.core.io.session import load_session
+        from rnnviz.core.io.session import load_session, restore_trainer
 
         session = load_session(args.session)
+        restore_trainer(session)            # and its data, as the window will open it
         return run(session.config, title=Path(args.session).name, session=args.session,
                    presentation=getattr(args, "presentation", False), theme=getattr(args, "theme", "light"))
     src = common.resolve_source(args)

@@ -23,6 +23,7 @@ from rnnviz.core.settings import (
     INITS,
     OPTIMIZERS,
     ROLES,
+    START_WEIGHTS,
     TASKS,
     TOKENIZERS,
     Setting,
@@ -30,7 +31,7 @@ from rnnviz.core.settings import (
     settings_of,
 )
 
-__all__ = ["ACTIVATIONS", "CELLS", "DTYPES", "GATES", "GENERATED", "INITS", "OPTIMIZERS", "ROLES", "TASKS",
+__all__ = ["ACTIVATIONS", "CELLS", "DTYPES", "GATES", "GENERATED", "INITS", "OPTIMIZERS", "ROLES", "START_WEIGHTS", "TASKS",
            "TOKENIZERS", "Config", "Setting", "SETTINGS", "FIELD_TYPES", "DATA_FIELDS", "MODEL_FIELDS",
            "TRAINING_FIELDS", "LIVE_FIELDS", "MARKED_FIELDS", "STRUCTURAL", "allowed", "validate", "parse_value",
            "from_dict", "apply_sets", "to_toml", "set_help"]
@@ -119,6 +120,10 @@ class Config:
     dtype: str = setting(
         "float32", "model", "Number precision: float32 for speed, float64 for exact checks." + _NEW_MODEL,
         "Precision", choices=DTYPES)
+    start_weights: str = setting(
+        "random", "model", "Where the weights start: random (drawn as Init says), or the fixed numbers a lesson writes "
+        "down (worked-example: the RNN articles' W_X, W_H, W_Y for the word 'dogs', hidden size 3)." + _NEW_MODEL,
+        "Start weights", choices=START_WEIGHTS)
     # --- training ---------------------------------------------------------------------------------
     optimizer: str = setting(
         "adam", "training", "The update rule: sgd, momentum, rmsprop, adam or adagrad. New model (optimiser state "
@@ -152,6 +157,11 @@ class Config:
     temperature: float = setting(
         1.0, "live", "Generation: the sampling temperature (0 = greedy, always the likeliest token)." + _LIVE,
         "Temperature", range=(0.0, 100.0, True), marked=True, step=0.1, decimals=2)
+    eval_every: int = setting(
+        0, "live", "Evaluate on the validation split every this many training steps as well as at the end of each "
+        "epoch ('each epoch': only then). More evaluations show learning that happens within an epoch; they do not "
+        "change the training. Changes the running model at once.", "Evaluate every", range=(0, 10**6, True),
+        special="each epoch")
 
     def __post_init__(self) -> None:
         validate(self)

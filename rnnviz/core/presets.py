@@ -15,6 +15,15 @@ Each preset is a TOML file in ``resources/presets`` (installed as ``rnnviz.resou
     dataset = "negation"
     cell = "rnn"
 
+A preset may also fix the starting weights (``start_weights = "NAME"`` in any run's settings reads the
+``[weights]`` table of preset NAME; ``nn.fixed_weights`` puts them in): a parameter is a list (b, c), a list of rows
+(U, W, V), or a table that names the columns of U by input token and the rows of V (the entries of c) by class::
+
+    [weights]
+    U = { d = [0.6, 0.2, 0.9], o = [0.8, 0.2, 0.8] }    # the column U[:, x] of each token x
+    W = [[0.1, 0.5, 0.1], [0.5, 0.9, 0.3], [0.3, 0.2, 0.1]]
+    V = { d = [0.9, 0.8, 0.3], o = [0.2, 0.3, 0.4] }    # the row V[y, :] of each class y
+
 ``panels`` are checked by the window (``rnnviz.gui.panels.registry.order_for``) when it opens the preset: the
 panels are the window's, and the core, which knows no window, reads them as plain names.
 """
@@ -49,6 +58,7 @@ class Preset:
     action: str = ""                 # "" or one of LESSON_ACTIONS
     controls: tuple[str, ...] = ()   # lesson-bar controls, names from LESSON_CONTROLS
     source: str = ""                 # the file it was read from (errors name it)
+    weights: dict = field(default_factory=dict)   # the [weights] table: parameter name -> list, rows or named table
 
 
 def _preset_dir() -> Path:
@@ -65,7 +75,9 @@ def parse_preset(name: str, text: str, source: str = "") -> Preset:
         raise ConfigError("preset", f"{source or name}: not a preset: its values are nested too deeply") from None
     lesson = data.get("lesson", {})
     settings = data.get("settings", {})
-    unknown = set(data) - {"lesson", "settings"}
+    weights = data.get("weights", {})
+    _check_weights(weights, source or name)
+    unknown = set(data) - {"lesson", "settings", "weights"}
     if unknown:
         raise ConfigError("preset", f"{source or name}: unknown section(s) {', '.join(sorted(unknown))}")
     _check_lesson(lesson, source or name)
@@ -85,7 +97,23 @@ def parse_preset(name: str, text: str, source: str = "") -> Preset:
     return Preset(name=name, title=str(lesson.get("title", name)), description=str(lesson.get("description", "")),
                   text=str(lesson.get("text", "")), config=config, panels=tuple(lesson.get("panels", ())),
                   order=int(lesson.get("order", 100)), action=action, controls=controls,
-                  source=source or name)
+                  source=source or name, weights=dict(weights))
+
+
+def _numbers(value) -> bool:
+    return isinstance(value, list) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+
+
+def _check_weights(weights, where: str) -> None:
+    """[weights]: each parameter a list of numbers, a list of such lists (rows), or a table of named lists/numbers."""
+    if not isinstance(weights, dict):
+        raise ConfigError("weights", f"{where}: [weights] must be a table, got {type(weights).__name__}")
+    for key, value in weights.items():
+        ok = (_numbers(value) or (isinstance(value, list) and value and all(_numbers(r) for r in value))
+              or (isinstance(value, dict) and all(_numbers(v) or _numbers([v]) for v in value.values())))
+        if not ok:
+            raise ConfigError(f"weights.{key}", f"{where}: [weights] {key} must be numbers, rows of numbers or a "
+                                                f"table of them, got {value!r:.60}")
 
 
 def _check_lesson(lesson, where: str) -> None:

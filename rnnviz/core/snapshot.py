@@ -12,6 +12,15 @@ from typing import Any
 import numpy as np
 
 
+EQUATION_MAX_NUMBERS = 60_000   # the probe carries the equation view's parameters up to this many numbers
+# the one convention for losses on every surface (panels, status bar, CSV, command line)
+LOSS_UNIT = "nats per sequence"
+LOSS_PER_TOKEN = "nats per token"
+LOSS_UNIT_NOTE = ("cross-entropy summed over the targets of each sequence (one target for classification, one per "
+                  "tagged token or predicted character otherwise), averaged over the sequences; per token = the "
+                  "summed loss of all targets / their number (generation: ln perplexity)")
+
+
 def frozen_array(a: Any, dtype: Any = None) -> np.ndarray:
     """A read-only private copy of ``a``."""
     out = np.array(a, dtype=dtype, copy=True)
@@ -47,6 +56,17 @@ class Probe:
     target_from: str = "label"     # where grad_norms' targets came from: "label", "next token" (typed, generation),
                                    # "predicted" (typed, no label: the model's own prediction), "" (none)
     bptt: Any = None               # core.bptt_trace.BPTTTrace of this probe when slow-motion BPTT was asked for
+    gates: dict = field(default_factory=dict)   # LSTM / GRU: gate name -> (T, d) values of the top layer's forward
+                                   # direction after activation (LSTM i, f, g, o and the cell state c; GRU r, z, n)
+    state_grads: np.ndarray = field(default_factory=lambda: frozen_array(np.zeros((0, 0))))
+                                   # (T, D) dL/ds_t per unit of this probe's own loss (NaN when it has no target)
+    reach: np.ndarray | None = None      # (R, T) ||dL_t'/ds_t||, row r = the loss at step reach_rows[r] alone
+                                         # (explore.reach; NaN where t > t' in a unidirectional model); when asked for
+    reach_rows: np.ndarray | None = None  # (R,) the 0-based step t' of each row of ``reach``
+    params: dict = field(default_factory=dict)  # the equation view's parameters (explore.capture.equation_params):
+                                   # "Ux" (T, G*d) = the column U[:, x_t] of each probe token, "W" (G*d, d), "b" (G*d,),
+                                   # "V" (k, D), "c" (k,), GRU "b_hn" (d,); {} when too large (EQUATION_MAX_NUMBERS)
+    params_note: str = ""          # why ``params`` is empty
 
 
 @dataclass(frozen=True)
@@ -68,9 +88,10 @@ class Snapshot:
     fault: str | None              # explanation when training stopped on NaN/Inf, else None
     # --- loss curves ---
     train_steps: np.ndarray        # (N,) step number of each recorded training loss
-    train_loss: np.ndarray         # (N,) batch loss (cross-entropy summed over time, mean over examples)
+    train_loss: np.ndarray         # (N,) batch loss in nats per sequence: cross-entropy summed over the targets of
+                                   # each sequence (one for classification), mean over the batch's sequences
     val_steps: np.ndarray          # (M,) step of each evaluation
-    val_loss: np.ndarray           # (M,)
+    val_loss: np.ndarray           # (M,) the same per sequence, over the whole validation split
     val_accuracy: np.ndarray       # (M,) NaN for generation
     val_perplexity: np.ndarray     # (M,) exp(mean per-token loss), NaN unless generation
     # --- gradient flow (on a fixed monitor batch, recomputed for each snapshot) ---
@@ -98,6 +119,21 @@ class Snapshot:
     markers: tuple = ()            # ((step, text), ...): live setting changes, e.g. (120, "lr 0.01→0.001")
     made_at: float = field(default_factory=time.perf_counter)  # when this Snapshot was built (perf_counter,
                                                                 # CLOCK_MONOTONIC: comparable across processes)
+    state_space: Any = None        # core.explore.state_space.StateSpace: validation states projected to 2-D by
+                                   # PCA, while the state-space panel is shown (SetStateSpace); else None
+    grad_norms_c: np.ndarray = field(default_factory=lambda: frozen_array(np.zeros(0)))
+                                   # LSTM: (T,) ||dL/dc_t|| of the cell states, same batch and loss as grad_norms;
+                                   # empty for the other cells
+    gate_saturation_steps: np.ndarray = field(default_factory=lambda: frozen_array(np.zeros(0, np.int64)))
+                                   # (S,) training step of each entry below (recorded with the gradient flow)
+    gate_saturation: dict = field(default_factory=dict)   # gate name -> (S,) share of that sigmoid gate's values on
+                                   # the monitor batch below 0.05 or above 0.95 (nn.gates.saturation); {} for the RNN
+    val_loss_per_token: np.ndarray = field(default_factory=lambda: frozen_array(np.zeros(0)))
+                                   # (M,) val_loss per predicted token: the summed loss over all validation targets
+                                   # / their number (classification: = val_loss; generation: ln perplexity)
+    overfitting: Any = None        # core.train.overfit.Overfitting when the validation loss has risen while the
+                                   # training loss fell (the rule is in that module), else None
+    best_step: int = -1            # the step whose weights Trainer.restore_best brings back (-1: no evaluation yet)
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The top-level array fields by name (for tests and exports)."""

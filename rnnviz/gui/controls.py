@@ -39,16 +39,15 @@ DATASET_TIPS = {
     "pos": "Part-of-speech tagging: one tag for every word (a label at every step)",
     "delayed-recall": "Remember the first token across a delay of distractors: the vanishing-gradient lesson",
     "chars": "Character-level text generation: predict the next character",
+    "dogs": "The word 'dogs', one letter at a time, each tagged with the next letter: the RNN articles' worked example",
 }
 
 # the settings the dock shows, in groups by role (Data / Model / Training); everything else about them (widget,
 # range, choices, label, tooltip) comes from the registry, core.config.SETTINGS
 DOCK = ("dataset", "task", "n_examples", "delay", "cell", "activation", "hidden", "layers", "bidirectional", "init",
-        "spectral_radius", "optimizer", "lr", "batch_size", "clip", "bptt", "epochs", "seed")
+        "spectral_radius", "forget_bias", "start_weights", "optimizer", "lr", "batch_size", "clip", "bptt", "epochs",
+        "seed")
 GROUPS = (("Data", ("data",)), ("Model", ("model",)), ("Training", ("training", "live")))
-
-TASK_BY_EXTENSION = {".conllu": "labelling", ".txt": "generation", ".tsv": "classification",
-                     ".csv": "classification"}
 
 
 LECTURE_SPEED = 50.0  # training steps per second when the window opens: slow enough to follow every panel
@@ -225,7 +224,7 @@ class ControlsPanel(QWidget):
         if isinstance(widget, (QSpinBox, QDoubleSpinBox)):
             widget.setKeyboardTracking(False)   # apply on Enter / arrows, not on every typed digit
             widget.valueChanged.connect(lambda v, k=key: self._emit(k, v))
-            widget.editingFinished.connect(self._give_back_focus)
+            # Enter hands the focus back to the window (features.lecture_keys), so Space trains again
 
     def _dataset_box(self) -> QComboBox:
         """The built-in datasets, each with its own tooltip, then "Open file…"; a file opened is added above it."""
@@ -252,12 +251,6 @@ class ControlsPanel(QWidget):
             box.activated.connect(lambda _i: self._emit(key, box.currentData()))
             return box
         return number_box(setting)
-
-    def _give_back_focus(self) -> None:
-        # after Enter in a number box, the window's single-key shortcuts (Space, S, E, R) work again
-        w = self.focusWidget()
-        if w is not None and self.window() is not None:
-            self.window().setFocus(Qt.FocusReason.OtherFocusReason)
 
     # --- edits ----------------------------------------------------------------------------------------
     def _emit(self, key: str, value: Any) -> None:

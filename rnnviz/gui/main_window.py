@@ -28,24 +28,22 @@ from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
-    QFileDialog,
     QFrame,
-    QHBoxLayout,
-    QInputDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
     QProgressBar,
-    QPushButton,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from rnnviz.core.config import TASKS, Config
-from rnnviz.core.errors import RnnvizError
-from rnnviz.gui.controls import TASK_BY_EXTENSION, ControlsPanel
+from rnnviz.core.config import Config
+from rnnviz.core.snapshot import LOSS_PER_TOKEN, LOSS_UNIT, LOSS_UNIT_NOTE
+from rnnviz.gui.banner import make_banner
+from rnnviz.gui.controls import ControlsPanel
+from rnnviz.gui.failures import failure_message
 from rnnviz.gui.panel_set import PanelSet, PanelSlot
 from rnnviz.gui.panels.registry import FIXED_PLACES, PANELS, make_panel, preset_order
 from rnnviz.gui.style import apply_theme
@@ -58,14 +56,19 @@ MIN_PANEL_SIZE = (200, 150)
 EXTENSIONS: tuple[str, ...] = (
     "session_actions",
     "explore_tools",
+    "state_space_view",
     "lessons",
+    "own_data",
     "help",
     "presentation",
     "race_sweep_menu",
+    "process_lost",
+    "views",
+    "lecture_keys",
 )
 STATUS_TEMPLATES = {"state": "Finished — raise Epochs or Reset    ", "epoch": "Epochs done 0000/0000  ",
-                    "step": "Step 0000000  ", "speed": "00000 steps/s (headless)  ", "loss": "Loss 0000.000  ",
-                    "val": "Val loss 000.000 per sequence, perplexity 00.00 per token  "}
+                    "step": "Step 0000000  ", "speed": "00000 steps/s (headless)  ", "loss": "Loss 0000.000/seq  ",
+                    "val": "Val loss 000.000/seq = 0.000/token, perplexity 00.00  "}
 
 
 
@@ -175,6 +178,8 @@ class MainWindow(QMainWindow):
             panel.probeChanged.connect(self.controller.set_probe)
         if key == "predictions" and hasattr(panel, "temperatureChanged"):
             panel.temperatureChanged.connect(self.controller.set_temperature)
+        if key == "loss" and hasattr(panel, "restoreBestRequested"):
+            panel.restoreBestRequested.connect(self.controller.restore_best)
         if getattr(self, "tabs", None) is not None:      # made after the window: it shows the dataset now
             self._show_dataset(key, panel, self.controller.dataset)
 
@@ -215,20 +220,7 @@ class MainWindow(QMainWindow):
         layout.setContentsMargins(4, 4, 4, 0)
         layout.setSpacing(4)
 
-        self.banner = QFrame()
-        self.banner.setObjectName("faultBanner")
-        row = QHBoxLayout(self.banner)
-        row.setContentsMargins(12, 8, 8, 8)
-        self.banner_label = QLabel()
-        self.banner_label.setObjectName("faultText")
-        self.banner_label.setWordWrap(True)
-        self.banner_label.setTextFormat(Qt.TextFormat.RichText)
-        row.addWidget(self.banner_label, 1)
-        dismiss = QPushButton("Dismiss")
-        dismiss.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        dismiss.clicked.connect(self.banner.hide)
-        row.addWidget(dismiss, 0, Qt.AlignmentFlag.AlignTop)
-        self.banner.hide()
+        self.banner, self.banner_label = make_banner("faultText")
         layout.addWidget(self.banner)
 
         self.lesson = QLabel()
@@ -279,8 +271,9 @@ class MainWindow(QMainWindow):
         self.status_labels: dict[str, QLabel] = {}
         for key, tip in (("state", "Training state"), ("epoch", "Completed epochs / epochs to train"),
                          ("step", "Optimiser steps taken"), ("speed", "Training steps per second"),
-                         ("loss", "Loss of the last training batch"),
-                         ("val", "Validation loss and accuracy at the last evaluation")):
+                         ("loss", f"Loss of the last training batch, {LOSS_UNIT} ({LOSS_UNIT_NOTE})"),
+                         ("val", f"Validation loss at the last evaluation, {LOSS_UNIT} and {LOSS_PER_TOKEN} "
+                                 "(labelling, generation), and the accuracy or perplexity")):
             label = QLabel()
             label.setObjectName(f"status_{key}")
             label.setToolTip(tip)
@@ -327,21 +320,12 @@ class MainWindow(QMainWindow):
         QMessageBox.warning(self, title, message)
 
     def ask_open_file(self) -> str | None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Train on a data file", "",
-            "Data files (*.tsv *.csv *.conllu *.txt);;All files (*)")
-        return path or None
+        """The file dialog (features.own_data: its filters explain the formats)."""
+        return self.own_data.ask_file()
 
     def ask_task(self, path: str) -> str | None:
-        suffix = "." + path.rsplit(".", 1)[-1].lower() if "." in path else ""
-        default = TASK_BY_EXTENSION.get(suffix, self.controller.config.task)
-        task, ok = QInputDialog.getItem(
-            self, "What should the network learn?",
-            "Task for this file:\n classification — one label per line (text<TAB>label)\n"
-            " labelling — one tag per token (CoNLL-U or token<TAB>tag)\n"
-            " generation — predict the next token of plain text",
-            list(TASKS), list(TASKS).index(default), False)
-        return task if ok else None
+        """The task dialog (features.own_data): the detected task preselected, why, the settings it will use."""
+        return self.own_data.ask_task(path)
 
     # --- commands -------------------------------------------------------------------------------------
     @Slot()
@@ -369,16 +353,8 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def open_file(self) -> None:
-        path = self.ask_open_file()
-        if not path:
-            return
-        task = self.ask_task(path)
-        if not task:
-            return
-        changes: dict[str, Any] = {"dataset": path, "task": task}
-        if task == "generation" and path.lower().endswith(".txt"):
-            changes["tokenize"] = "char"
-        self._apply(changes, "Could not use this file")
+        """File ▸ Open data file… (features.own_data: the file, its task, settings chosen for it)."""
+        self.own_data.open()
 
     @Slot(str, object)
     def _on_setting(self, key: str, value: Any) -> None:
@@ -390,8 +366,9 @@ class MainWindow(QMainWindow):
         try:
             new = ctl.config.replace(**changes)
             ok = ctl.apply_config(new, confirm=self.confirm)
-        except RnnvizError as exc:
-            self.show_error(error_title, str(exc))
+        except Exception as exc:        # a bad file or setting, or anything else: one message, the model stays
+            subject = str(changes.get("dataset", ", ".join(changes)))
+            self.show_error(error_title, failure_message(subject, exc, "could not be used"))
         if ok and "dataset" in changes:
             self._retitle(str(changes["dataset"]))
         self.controls.set_config(ctl.config)
@@ -505,14 +482,18 @@ class MainWindow(QMainWindow):
         rate = self._throughput(snap.step)
         labels["speed"].setText(f"{rate:.0f} steps/s" if self.controller.running and rate == rate else "– steps/s")
         loss = float(snap.train_loss[-1]) if len(snap.train_loss) else float("nan")
-        labels["loss"].setText(f"Loss {loss:.4g}" if loss == loss else "Loss –")
+        labels["loss"].setText(f"Loss {loss:.4g}/seq" if loss == loss else "Loss –")
         if len(snap.val_loss):
             acc = float(snap.val_accuracy[-1]) if len(snap.val_accuracy) else float("nan")
-            text = f"Val loss {float(snap.val_loss[-1]):.3f}"
+            text = f"Val loss {float(snap.val_loss[-1]):.3f}/seq"
+            per_token = getattr(snap, "val_loss_per_token", ())
+            if snap.task != "classification" and len(per_token) == len(snap.val_loss) and per_token[-1] == \
+                    per_token[-1]:
+                text += f" = {float(per_token[-1]):.3f}/token"
             if acc == acc:
                 text += f", acc {acc:.1%}"
             elif len(snap.val_perplexity) and snap.val_perplexity[-1] == snap.val_perplexity[-1]:
-                text += f" per sequence, perplexity {float(snap.val_perplexity[-1]):.2f} per token"
+                text += f", perplexity {float(snap.val_perplexity[-1]):.2f}"
             labels["val"].setText(text)
         else:
             labels["val"].setText("Val –")

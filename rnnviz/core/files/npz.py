@@ -115,7 +115,7 @@ def _inspect(path, max_bytes, max_entries, max_elements, kinds, error):
                     "are read")
     try:
         zf = zipfile.ZipFile(path)
-    except zipfile.BadZipFile:
+    except (zipfile.BadZipFile, NotImplementedError):      # NotImplementedError: a damaged "zip version" field
         raise error(f"{path}: not a readable .npz archive (not a zip file: truncated, or another kind of file)") from None
     except OSError as exc:
         raise error(f"{path}: cannot read the file ({exc.strerror or exc.__class__.__name__})") from None

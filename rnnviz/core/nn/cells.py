@@ -192,8 +192,10 @@ def lstm_forward(X: np.ndarray, W: np.ndarray, work: dict | None = None, *, over
 
 
 def lstm_backward(dS: np.ndarray, cache: Cache, W: np.ndarray, bptt: int = 0, work: dict | None = None,
-                  flush: bool = False):
-    """BPTT through the LSTM (``reference.lstm_backward``), carrying dL/ds and dL/dc backwards.
+                  flush: bool = False, keep_dc: bool = False):
+    """BPTT through the LSTM (``reference.lstm_backward``), carrying dL/ds and dL/dc backwards. ``keep_dc``: also
+    keep the total dL/dc_t of every step in ``work["dC_total"]`` (T, B, d) (for the gradient-flow view of the cell
+    state).
 
     Every factor that does not depend on the carried gradients is computed for all steps at once first:
         dc_t   = ds_t * o (1 - tanh(c_t)^2) + f_{t+1} dc_{t+1}
@@ -230,11 +232,14 @@ def lstm_backward(dS: np.ndarray, cache: Cache, W: np.ndarray, bptt: int = 0, wo
     mul, dot = np.multiply, np.dot
     dSs, dSts, Ps, dAs, da_os, fs = list(dS), list(dS_total), list(P), list(dA), list(da_o), list(f)
     da_ifgs = list(dA4[:, :, :3])               # (B, 3, d) per step: the i, f, g blocks
+    dCs = list(buffer(work, "dC_total", S.shape, S.dtype)) if keep_dc else None   # (T, B, d) dL/dc_t
     for t in range(T - 1, -1, -1):
         ds = dSts[t]
         np.add(dSs[t], ds_next, out=ds)
         mul(ds, Ps[t], out=dc)
         dc += dc_next
+        if keep_dc:
+            dCs[t][...] = dc
         mul(da_ifgs[t], dc3, out=da_ifgs[t])     # da_i, da_f, da_g
         mul(da_os[t], ds, out=da_os[t])          # da_o
         if flush:

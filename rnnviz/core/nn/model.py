@@ -69,6 +69,11 @@ class Result:
     probs: np.ndarray            # classification (B, k); otherwise (B, T, k)
     grad_norms: np.ndarray       # (T,) ||dL/ds_t|| of the top layer over the real positions of the batch
     layer_grad_norms: np.ndarray  # (layers, T) the same for every layer
+    # with ``details`` only (``loss_and_grads(..., details=True)``):
+    forward: Forward | None = None            # the forward pass (workspace arrays: valid until the next training pass)
+    state_grads: np.ndarray | None = None     # (B, T, D) total dL/ds_t of the top layer (copy; 0 at padding)
+    cell_grad_norms: np.ndarray | None = None  # LSTM: (T,) ||dL/dc_t|| of the top layer's cell states over the
+                                               # real positions of the batch; None for the other cells
 
 
 def _gate_count(cell: str) -> int:
@@ -312,24 +317,33 @@ class RNNModel:
         return probs, loss_sum, int(len(t_idx)), dTop, dV, dlogits.sum(axis=(0, 1))
 
     # -------------------------------------------------------------------------------------------- backward
-    def _cell_backward(self, dS, cache, suffix):
-        """The cell's BPTT; its returned dX, dW and dS_total live in this model's workspace (reused next call)."""
+    def _cell_backward(self, dS, cache, suffix, keep_dc: bool = False):
+        """The cell's BPTT; its returned dX, dW and dS_total live in this model's workspace (reused next call).
+        ``keep_dc`` (LSTM): the total dL/dc_t is kept in the workspace too (``work["dC_total"]``)."""
         W, bptt = self._store["W" + suffix], self.cfg.bptt
         work = self._work.setdefault(suffix, {})
         flush = self._flush_subnormal
         if self.cfg.cell == "rnn":
             return cells.rnn_backward(dS, cache, W, self.cfg.activation, bptt, work=work, flush=flush)
         if self.cfg.cell == "lstm":
-            return cells.lstm_backward(dS, cache, W, bptt, work=work, flush=flush)
+            return cells.lstm_backward(dS, cache, W, bptt, work=work, flush=flush, keep_dc=keep_dc)
         return cells.gru_backward(dS, cache, W, bptt, work=work, flush=flush)
 
-    def backward(self, fw: Forward, dTop: np.ndarray) -> np.ndarray:
+    def backward(self, fw: Forward, dTop: np.ndarray, keep: dict | None = None) -> np.ndarray:
         """Backpropagation through time from dL/d(top states) into ``self.grad`` (V and c excluded).
-        Returns (layers, T) ||dL/ds_t|| of each layer over the real positions."""
+        Returns (layers, T) ||dL/ds_t|| of each layer over the real positions.
+
+        ``keep``: a dict that receives copies of the top layer's total dL/ds_t, ``keep["dS"]`` (T, B, D), and for
+        the LSTM its total dL/dc_t, ``keep["dC"]`` (T, B, D), both in original time order."""
         T, B, _ = dTop.shape
         cols = np.arange(B)[None, :]
         rev = fw.rev_index
         norms = np.zeros((self.cfg.layers, T))
+        top = self.cfg.layers - 1
+        if keep is not None:
+            keep["dS"] = np.zeros((T, B, self.D), dtype=self.dtype)
+            if self.cfg.cell == "lstm":
+                keep["dC"] = np.zeros((T, B, self.D), dtype=self.dtype)
         for layer in range(self.cfg.layers - 1, -1, -1):
             tag = "" if layer == 0 else str(layer + 1)
             d_inputs = None
@@ -340,7 +354,14 @@ class RNNModel:
                 lc = fw.caches[layer][k]
                 dS = dTop[:, :, k * self.d : (k + 1) * self.d]
                 dS = dS[rev, cols] if flip else np.ascontiguousarray(dS)  # processing order
-                dX, dW, extra, dS_total = self._cell_backward(dS, lc.cell, suffix)
+                kept = keep is not None and layer == top
+                dX, dW, extra, dS_total = self._cell_backward(dS, lc.cell, suffix, keep_dc=kept)
+                if kept:
+                    part = slice(k * self.d, (k + 1) * self.d)
+                    keep["dS"][:, :, part] = dS_total[rev, cols] if flip else dS_total
+                    if "dC" in keep:
+                        dC = cells.buffer(self._work[suffix], "dC_total", dS_total.shape, dS_total.dtype)  # kept
+                        keep["dC"][:, :, part] = dC[rev, cols] if flip else dC
                 sq = np.einsum("tbd,tbd->tb", dS_total, dS_total)
                 total_sq += sq[rev, cols] if flip else sq
                 self._gstore["W" + suffix][...] = dW
@@ -367,23 +388,33 @@ class RNNModel:
         return norms
 
     # -------------------------------------------------------------------------------------------- public API
-    def loss_and_grads(self, batch: Batch, only_last: bool = False) -> Result:
+    def loss_and_grads(self, batch: Batch, only_last: bool = False, details: bool = False) -> Result:
         """Forward, loss and exact BPTT for ``batch``; gradients land in ``self.grad`` / ``self.grads``.
 
         ``only_last``: the loss of each sequence's last real step alone (labelling / generation), for the
         long-range view of gradient flow; the loss reported is then that partial loss.
+        ``details``: the Result also holds the forward pass, the top layer's dL/ds_t per unit and (LSTM)
+        ||dL/dc_t|| (see ``Result``); the numbers of the pass are the same.
         """
         fw = self.forward(batch.ids, batch.lengths, reuse=True)
         probs, loss_sum, n, dTop, dV, dc = self._head(fw, batch.lengths, batch.targets, only_last, reuse=True)
         self.grad[...] = 0.0
-        norms = self.backward(fw, dTop)
+        keep: dict | None = {} if details else None
+        norms = self.backward(fw, dTop, keep)
         self.grads["V"][...] = dV
         self.grads["c"][...] = dc
         B = len(batch.lengths)
         if self.task != "classification":
             probs = probs.transpose(1, 0, 2)
-        return Result(loss=loss_sum / B, loss_sum=loss_sum, n_targets=n, probs=probs, grad_norms=norms[-1],
-                      layer_grad_norms=norms)
+        res = Result(loss=loss_sum / B, loss_sum=loss_sum, n_targets=n, probs=probs, grad_norms=norms[-1],
+                     layer_grad_norms=norms)
+        if keep is not None:
+            res.forward = fw
+            res.state_grads = keep["dS"].transpose(1, 0, 2)                      # (B, T, D)
+            if "dC" in keep:
+                dC = keep["dC"]
+                res.cell_grad_norms = np.sqrt((np.einsum("tbd,tbd->tb", dC, dC) * fw.mask).sum(axis=1))
+        return res
 
     def loss(self, batch: Batch) -> float:
         """The loss alone (forward pass only)."""

@@ -17,7 +17,7 @@ import numpy as np
 from rnnviz.core.config import LIVE_FIELDS, MARKED_FIELDS, Config, from_dict, validate
 from rnnviz.core.data.batch import Batch, Dataset, iterate_batches, make_batch
 from rnnviz.core.errors import TrainingFault
-from rnnviz.core.nn import memory
+from rnnviz.core.nn import fixed_weights, gates, memory
 from rnnviz.core.nn.model import RNNModel
 from rnnviz.core.nn.optim import Optimizer, clip_global_norm
 from rnnviz.core.train import confusion_cells, metrics
@@ -29,7 +29,10 @@ MARKER_CAP = 200        # setting-change markers kept (oldest dropped)
 WEIGHT_LIMIT = 1e6      # a step that leaves any |weight| above this has exploded: fault (tanh/sigmoid saturate, relu overflows)
 EVAL_CAP = 2000         # evaluations kept in eval_history (every second old one dropped when full; newest always kept)
 EVAL_BATCH = 256
-HISTORIES = {"loss": "loss_history", "param_grad": "param_grad_history", "grad_flow": "grad_flow"}
+HISTORIES = {"loss": "loss_history", "param_grad": "param_grad_history", "grad_flow": "grad_flow",
+             "gate_saturation": "gate_saturation"}
+HISTORY_CAPS = {"loss": LOSS_CAP, "param_grad": LOSS_CAP, "grad_flow": GRAD_FLOW_CAP,
+                "gate_saturation": GRAD_FLOW_CAP}   # rows each keeps at most
 
 FAULT_ADVICE = ("Exploding gradients: the products of dS_t/dS_(t-1) along the sequence grew without bound. "
                 "Try gradient clipping (e.g. clip = 1), a lower learning rate, or a smaller spectral radius of W "
@@ -69,6 +72,8 @@ class Trainer:
         self.callbacks = list(callbacks)
         self.monitor_every = max(1, monitor_every)
         self.model = RNNModel(config, len(dataset.vocab), dataset.n_classes)
+        if config.start_weights != "random":                 # a lesson's fixed numbers (nn.fixed_weights)
+            fixed_weights.apply(self.model, config.start_weights, dataset.vocab.tokens, dataset.classes)
         self.optimizer = Optimizer(config.optimizer, self.model.flat, config.lr, config.momentum,
                                    config.weight_decay, self.model.matrix_mask.astype(self.model.dtype))
         self.pad_id = dataset.vocab.pad_id
@@ -92,17 +97,22 @@ class Trainer:
         self._good_t = self.optimizer.t
         self.eval_cap = EVAL_CAP
         names = self.model.param_names
-        self.loss_history = History(1, LOSS_CAP)
-        self.param_grad_history = History(len(names), LOSS_CAP)
+        self.loss_history = History(1, HISTORY_CAPS["loss"])
+        self.param_grad_history = History(len(names), HISTORY_CAPS["param_grad"])
         self.eval_history: list[dict] = []
         self.last_eval: dict | None = None
         self.last_cells: dict[str, np.ndarray] = {}     # confusion_cells of the last evaluation ({} before one)
+        self.best: dict[str, Any] | None = None         # the weights at the lowest validation loss (restore_best)
         self.sample_text = ""
         monitor_n = min(config.batch_size, len(dataset.val))
         self.monitor_batch = make_batch(dataset.val, np.arange(monitor_n), self.pad_id, dataset.task)
-        self.grad_flow = History(self.monitor_batch.ids.shape[1], GRAD_FLOW_CAP)
+        self.grad_flow = History(self.monitor_batch.ids.shape[1], HISTORY_CAPS["grad_flow"])
         self.monitor_norms = np.zeros(self.monitor_batch.ids.shape[1])
         self.monitor_norms_last = self.monitor_norms
+        self.monitor_norms_c = np.zeros(0)              # LSTM: ||dL/dc_t|| of the monitor batch (else empty)
+        # share of saturated sigmoid-gate values on the monitor batch (nn.gates.saturation), one column per gate of
+        # gates.SIGMOID_GATES[cell] (none for the vanilla RNN), recorded with the gradient flow
+        self.gate_saturation = History(len(gates.SIGMOID_GATES[config.cell]), GRAD_FLOW_CAP)
         self.probe_index = 0                            # the validation example the window looks inside
         self.probe_tokens: list[str] | None = None      # or typed tokens instead (core.explore.typed_probe)
         self.record_monitor()
@@ -153,6 +163,8 @@ class Trainer:
             self.config = self.config.replace(clip=float(value))
         elif key == "epochs":
             self.config = self.config.replace(epochs=int(value))
+        elif key == "eval_every":
+            self.config = self.config.replace(eval_every=int(value))
         elif key == "temperature":
             temperature = max(0.0, float(value))
             if temperature != self.temperature:
@@ -243,6 +255,8 @@ class Trainer:
             getattr(cb, "on_step", lambda *a: None)(self, res.loss)
         if self._pos >= len(self._order):
             self._end_epoch()
+        elif cfg.eval_every and self.step_count % cfg.eval_every == 0:
+            self.evaluate()
         return res.loss
 
     def _fail(self, what: str, norm: float, pos: int | None = None, rollback: bool = False) -> None:
@@ -295,9 +309,15 @@ class Trainer:
         the rows recorded so far first (the weights were replaced before the first step, as in an A/B race)."""
         if restart:
             self.grad_flow = History(self.grad_flow.values.shape[1], self.grad_flow.capacity)
+            self.gate_saturation = History(self.gate_saturation.values.shape[1], self.gate_saturation.capacity)
         with np.errstate(all="ignore"):
-            res = self.model.loss_and_grads(self.monitor_batch)
+            res = self.model.loss_and_grads(self.monitor_batch, details=True)
             self.monitor_norms = res.grad_norms.copy()
+            if res.cell_grad_norms is not None:
+                self.monitor_norms_c = res.cell_grad_norms
+            if self.config.cell != "rnn":
+                self.gate_saturation.append(self.step_count, gates.saturation(
+                    self.config.cell, res.forward.caches[-1][0].cell, res.forward.mask))
             if self.dataset.task != "classification":
                 self.monitor_norms_last = self.model.loss_and_grads(self.monitor_batch, only_last=True).grad_norms
             else:
@@ -332,6 +352,9 @@ class Trainer:
             "train_loss": self.last_loss,
         }
         self.last_eval = result
+        if math.isfinite(result["val_loss"]) and (self.best is None or result["val_loss"] < self.best["val_loss"]):
+            self.best = {"step": self.step_count, "val_loss": result["val_loss"], "params": self.model.flat.copy(),
+                         "m": self.optimizer.m.copy(), "v": self.optimizer.v.copy(), "t": int(self.optimizer.t)}
         if len(self.eval_history) >= self.eval_cap:     # bounded: thin the old ones, the newest always stays
             del self.eval_history[1::2]
         self.eval_history.append(result)
@@ -340,6 +363,24 @@ class Trainer:
         for cb in self.callbacks:
             getattr(cb, "on_evaluate", lambda *a: None)(self, result)
         return result
+
+    def restore_best(self) -> int:
+        """Go back to the weights (and optimiser state) of the lowest validation loss so far, kept at each new best
+        evaluation; training goes on from there (the step count and the data order go on). A marker says so and the
+        validation split is evaluated again. Returns the step whose weights were restored; ValueError before any
+        evaluation."""
+        if self.best is None:
+            raise ValueError("no evaluation yet: there are no best weights to go back to")
+        best = self.best
+        np.copyto(self.model.flat, best["params"])
+        np.copyto(self.optimizer.m, best["m"])
+        np.copyto(self.optimizer.v, best["v"])
+        self.optimizer.t = best["t"]
+        self.fault = None
+        self.markers.append((self.step_count, f"weights of step {best['step']}"))
+        del self.markers[:-MARKER_CAP]
+        self.evaluate()
+        return int(best["step"])
 
     def _sample(self, n: int = 240) -> None:
         vocab = self.dataset.vocab
@@ -378,11 +419,14 @@ class Trainer:
             "markers": [(int(s), str(t)) for s, t in self.markers],
             "monitor_every": int(self.monitor_every),
             "monitor_norms": np.array(self.monitor_norms), "monitor_norms_last": np.array(self.monitor_norms_last),
+            "monitor_norms_c": np.array(self.monitor_norms_c),
             "histories": {key: getattr(self, attr).state_dict() for key, attr in HISTORIES.items()},
             "eval_cap": int(self.eval_cap),
             "evals": [{k: (np.array(v) if isinstance(v, np.ndarray) else v) for k, v in e.items()} for e in evals],
             "last_eval_is_latest": self.last_eval is not None and bool(evals) and self.last_eval is evals[-1],
             "last_cells": dict(self.last_cells),        # read-only arrays: shared, not copied
+            "best": None if self.best is None else {k: (v.copy() if isinstance(v, np.ndarray) else v)
+                                                    for k, v in self.best.items()},
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -404,10 +448,25 @@ class Trainer:
         m, v = np.asarray(state["optimizer"]["m"]), np.asarray(state["optimizer"]["v"])
         if m.shape != opt.m.shape or v.shape != opt.v.shape:
             raise ValueError(f"optimiser state of {m.shape} / {v.shape} values, the model has {opt.m.shape}")
+        if not (np.isfinite(m).all() and np.isfinite(v).all()) or (v < 0).any():
+            raise ValueError("optimiser state m, v must be finite, and v (a mean of squares) not negative")
         order, pos = np.asarray(state["order"], dtype=np.int64), int(state["pos"])
         n_train = len(self.dataset.train)
         if order.shape != (n_train,) or not 0 <= pos <= n_train:
             raise ValueError(f"data order of {order.size} examples at position {pos}; the data have {n_train}")
+        if not np.array_equal(np.sort(order), np.arange(n_train)):
+            raise ValueError(f"the data order is not an order of the {n_train} training examples")
+        step_count, epoch, t = int(state["step_count"]), int(state["epoch"]), int(state["optimizer"]["t"])
+        if not (0 <= epoch <= step_count and t >= 0):
+            raise ValueError(f"step {step_count}, epoch {epoch}, optimiser step {t}: an epoch takes at least a "
+                             f"step, and none is negative")
+        temperature = float(state["temperature"])
+        if not (math.isfinite(temperature) and temperature >= 0):
+            raise ValueError(f"sampling temperature {temperature} (must be finite and not negative)")
+        for key, attr in HISTORIES.items():      # before anything is allocated from the state's numbers
+            capacity, own = int(state["histories"][key]["capacity"]), getattr(self, attr).capacity
+            if not 4 <= capacity <= own:
+                raise ValueError(f"history {key} of capacity {capacity}; this Trainer keeps at most {own} rows")
         histories = {key: History.from_state(state["histories"][key]) for key in HISTORIES}
         for key, attr in HISTORIES.items():
             width, want = histories[key].values.shape[1], getattr(self, attr).values.shape[1]
@@ -425,15 +484,28 @@ class Trainer:
         evals = [{k: (np.array(v) if isinstance(v, np.ndarray) else v) for k, v in e.items()}
                  for e in state["evals"]]
         tokens = state["probe_tokens"]
-        plain = {"step_count": int(state["step_count"]), "epoch": int(state["epoch"]), "fault": state["fault"],
-                 "temperature": float(state["temperature"]), "last_loss": float(state["last_loss"]),
+        plain = {"step_count": step_count, "epoch": epoch, "fault": state["fault"],
+                 "temperature": temperature, "last_loss": float(state["last_loss"]),
                  "last_grad_norm": float(state["last_grad_norm"]), "sample_text": str(state["sample_text"]),
                  "probe_index": probe_index, "probe_tokens": list(tokens) if tokens is not None else None,
                  "markers": [(int(s), str(t)) for s, t in state["markers"]],
                  "monitor_every": max(1, int(state["monitor_every"])), "eval_cap": int(state["eval_cap"]),
                  "eval_history": evals, "last_cells": dict(state["last_cells"]),
                  "last_eval": evals[-1] if evals and state["last_eval_is_latest"] else None}
-        t, flush = int(state["optimizer"]["t"]), bool(state["flush_subnormal"])
+        best = state.get("best")            # absent in a state saved before best weights were kept
+        if best is not None:
+            best = {"step": int(best["step"]), "val_loss": float(best["val_loss"]),
+                    **{k: np.array(best[k], dtype=model.flat.dtype) for k in ("params", "m", "v")},
+                    "t": int(best["t"])}
+            if any(best[k].shape != model.flat.shape for k in ("params", "m", "v")):
+                raise ValueError(f"best weights of {best['params'].shape}, the model has {model.flat.shape}")
+            if not (0 <= best["step"] <= step_count and 0 <= best["t"] <= t):
+                raise ValueError(f"best weights of step {best['step']} (optimiser step {best['t']}); the state is "
+                                 f"at step {step_count} (optimiser step {t})")
+            if not all(np.isfinite(best[k]).all() for k in ("params", "m", "v")) or (best["v"] < 0).any():
+                raise ValueError("best weights and their optimiser state must be finite, v not negative")
+        plain["best"] = best
+        flush = bool(state["flush_subnormal"])
         # everything is read and fits: take it over
         self._config = config
         for name, value in params.items():
@@ -449,6 +521,7 @@ class Trainer:
         self.rng.bit_generator.state = state["rng"]
         self.sample_rng.bit_generator.state = state["sample_rng"]
         self.monitor_norms, self.monitor_norms_last = monitor
+        self.monitor_norms_c = np.array(state.get("monitor_norms_c", np.zeros(0)))   # (older states: none)
         for key, attr in HISTORIES.items():
             setattr(self, attr, histories[key])
         for name, value in plain.items():

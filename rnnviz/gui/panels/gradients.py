@@ -64,6 +64,10 @@ class GradientFlowPanel(Panel):
                                               symbolBrush=style.colour(0), symbolPen=None)
         self.last_curve = self.norm_plot.plot(pen=pg.mkPen(style.colour(3), width=2.5,
                                                            style=QtCore.Qt.PenStyle.DashLine))
+        # LSTM: ||dL/dc_t|| of the cell states, same batch and loss (the gradient that rides the forget gate)
+        self.cell_curve = self.norm_plot.plot(pen=pg.mkPen(style.colour(2), width=2.5,
+                                                           style=QtCore.Qt.PenStyle.DotLine))
+        self._cell_shown = False
         self._norm_title(False)
         # vanishing gradients are smallest at the first timesteps: the label goes at the left end
         self.clip_line = self._clip_line(self.norm_plot, "clip = {c} (applies to the total \u2016\u2202L/\u2202\u03b8\u2016)",
@@ -136,6 +140,8 @@ class GradientFlowPanel(Panel):
                 f"<span style='color:{blue}'>\u2501 loss of all steps</span>")
         if with_last:
             text += f" &nbsp;<span style='color:{orange}'>\u2504 last step's only</span>"
+        if getattr(self, "_cell_shown", False):
+            text += f" &nbsp;<span style='color:{style.colour(2)}'>\u2508 \u2016\u2202L/\u2202c\u209c\u2016</span>"
         self.norm_plot.setTitle(text, size=f"{style.TITLE_PT - 1}pt", color=self.theme.foreground)
 
     def _param_title(self) -> None:
@@ -175,6 +181,10 @@ class GradientFlowPanel(Panel):
         self._T = -1
         self.norm_curve.setData([], [])
         self.last_curve.setData([], [])
+        self._cells = np.zeros(0)
+        self._cell_shown = False
+        self.cell_curve.setData([], [])
+        self.cell_curve.setVisible(False)
         self.flow_image.setImage(np.full((1, 1), np.nan), autoLevels=False, levels=FLOW_LEVELS)
         self.flow_image.setVisible(False)
         for name, curve in self.param_curves.items():
@@ -230,7 +240,16 @@ class GradientFlowPanel(Panel):
                 label.orthoPos = 0.01 if left else 0.99
                 label.updatePosition()
         clip_view = [clip] if clip > 0 else []         # the clip lines count in the y ranges
-        self.norm_range.follow(shown_norms, shown_last, clip_view)
+        cells = np.asarray(snapshot.grad_norms_c, dtype=np.float64)
+        with_cell = cells.shape == norms.shape and cells.size > 0
+        self._cells = cells if with_cell else np.zeros(0)
+        shown_cells = plotting.log_safe(cells) if with_cell else np.zeros(0)
+        self.cell_curve.setData(t if with_cell else [], shown_cells)
+        self.cell_curve.setVisible(with_cell)
+        if with_cell != self._cell_shown:
+            self._cell_shown = with_cell
+            self._norm_title(self._last_shown)
+        self.norm_range.follow(shown_norms, shown_last, shown_cells, clip_view)
 
         # middle
         flow = np.asarray(snapshot.grad_flow, dtype=np.float64)
@@ -307,6 +326,8 @@ class GradientFlowPanel(Panel):
         text = f"t = {t + 1}: \u2016\u2202L/\u2202s\u209c\u2016 = {plotting.fmt(self._norms[t])} (fixed validation batch)"
         if self.last_curve.isVisible() and t < self._last.size:
             text += f"  (from the last step's loss only: {plotting.fmt(self._last[t])})"
+        if self.cell_curve.isVisible() and t < self._cells.size:
+            text += f"  \u2016\u2202L/\u2202c\u209c\u2016 = {plotting.fmt(self._cells[t])}"
         return text
 
     def _flow_text(self, x: float, y: float) -> str | None:

@@ -46,6 +46,7 @@ class HiddenStatesPanel(Panel):
 
     probeChanged = QtCore.Signal(int)
     probeTextChanged = QtCore.Signal(str)   # a typed probe sentence ("" = back to the validation example)
+    cellClicked = QtCore.Signal(int, int)   # (t, unit), both 0-based: a click on a cell of the heatmap
 
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
@@ -104,6 +105,7 @@ class HiddenStatesPanel(Panel):
         layout.addWidget(self.view, 1)
         layout.addWidget(self.readout)
         self.hover = plotting.HoverReadout(self.view, self.readout, [(self.plot, self._text_at)])
+        self.view.scene().sigMouseClicked.connect(self._clicked)
         self.reset()
 
     # ------------------------------------------------------------------------------------------ API
@@ -211,6 +213,21 @@ class HiddenStatesPanel(Panel):
         stride = tick_stride(labels, width)
         axis.setTicks([[(t + 1, labels[t]) for t in range(0, len(labels), stride)]])
 
+    def cell_at(self, x: float, y: float) -> tuple[int, int] | None:
+        """(t, unit), 0-based, of the heatmap cell at view coordinates (x, y); None outside the states."""
+        t, u = int(round(x)) - 1, int(round(y))
+        T, D = self._states.shape
+        return (t, u) if 0 <= t < T and 0 <= u < D else None
+
+    def _clicked(self, event) -> None:
+        pos = event.scenePos()
+        if not self.plot.vb.sceneBoundingRect().contains(pos):
+            return
+        p = self.plot.vb.mapSceneToView(pos)
+        cell = self.cell_at(p.x(), p.y())
+        if cell is not None:
+            self.cellClicked.emit(*cell)
+
     def _text_at(self, x: float, y: float) -> str | None:
         if self._states.size == 0:
             return None
@@ -219,4 +236,5 @@ class HiddenStatesPanel(Panel):
         if not (0 <= t < T and 0 <= u < D):
             return None
         tok = self._tokens[t] if t < len(self._tokens) else "?"
-        return f"t = {t + 1}, token \u201c{plotting.display_token(tok)}\u201d, unit {u}: s = {self._states[t, u]:+.4f}"
+        return (f"t = {t + 1}, token \u201c{plotting.display_token(tok)}\u201d, unit {u}: s = {self._states[t, u]:+.4f}"
+                "  (click: its equation)")

@@ -52,12 +52,12 @@ class PanelSpec:
 SPECS: tuple[PanelSpec, ...] = (
     PanelSpec("loss", "loss", "LossPanel", "Loss", help_texts.loss,
               ("task", "train_steps", "train_loss", "val_steps", "val_loss", "val_accuracy", "val_perplexity",
-               "markers")),
+               "markers", "val_loss_per_token", "overfitting", "best_step")),
     PanelSpec("hidden", "hidden", "HiddenStatesPanel", "Hidden states", help_texts.hidden,
               ("probe", "cell", "config"), projector="diverging"),
     PanelSpec("gradients", "gradients", "GradientFlowPanel", "Gradient flow", help_texts.gradients,
               ("grad_norms", "grad_norms_last", "clip", "grad_flow", "grad_flow_steps", "param_grad_steps",
-               "param_grad_norms", "markers")),
+               "param_grad_norms", "markers", "grad_norms_c")),
     PanelSpec("confusion", "confusion", "ConfusionPanel", "Confusion matrix", help_texts.confusion,
               ("task", "confusion", "per_class_accuracy", "val_accuracy", "val_steps", "classes",
                "confusion_examples"), projector="sequential"),
@@ -67,6 +67,13 @@ SPECS: tuple[PanelSpec, ...] = (
               ("W", "gate_names", "eigenvalues", "spectral_radius", "cell"), projector="diverging"),
     PanelSpec("data", "data_view", "DataPanel", "Data", help_texts.data, ()),      # shows the Dataset instead
     PanelSpec("bptt", "bptt", "BPTTPanel", "Slow-motion BPTT", help_texts.bptt, ("probe", "cell", "config")),
+    PanelSpec("statespace", "state_space", "StateSpacePanel", "State space", help_texts.state_space,
+              ("state_space", "task", "probe")),
+    PanelSpec("gates", "gates", "GatesPanel", "Gates", help_texts.gates,
+              ("cell", "probe", "gate_saturation_steps", "gate_saturation"), projector="sequential"),
+    PanelSpec("reach", "reach", "ReachPanel", "Who reaches whom", help_texts.reach, ("probe", "task")),
+    PanelSpec("equation", "equation", "EquationPanel", "Equation", help_texts.equation,
+              ("probe", "cell", "config", "task", "classes")),
 )
 PANELS: dict[str, PanelSpec] = {spec.key: spec for spec in SPECS}     # the same specs by key
 

@@ -333,17 +333,31 @@ def render_race(config_a: Config, config_b: Config, steps: int, out: Any, size: 
         app.processEvents()
 
 
+def show_race(window: Any, a: Config, b: Config) -> RaceWindow:
+    """Open the race of A = ``a`` against B = ``b`` beside main window ``window``: on its data, at its Speed, and
+    closed with it (``features.race_sweep_menu``)."""
+    title = getattr(window.preset, "title", None)
+    race = RaceWindow(a, b, dataset=window.controller.dataset, title=title)
+    race.set_speed(float(getattr(window.controller, "speed", 0.0)))    # the main window's Speed box
+    window._race_windows = [w for w in getattr(window, "_race_windows", []) if w.isVisible()] + [race]
+    race.show()
+    return race
+
+
 def run_race(config_a: Config, config_b: Config, title: str | None = None) -> int:
     """``rnnviz race``: the race window until it is closed."""
     import sys
 
     from PySide6.QtWidgets import QApplication
 
+    from rnnviz.gui.interrupt import CloseOnInterrupt
+
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("rnnviz")
     apply_theme(app)
-    window = RaceWindow(config_a, config_b, title=title)
-    window.set_speed(LECTURE_SPEED)       # as the main window opens: slow enough to follow both
-    app.aboutToQuit.connect(lambda: [c.shutdown() for c in window.controllers.values()])
-    window.show()
-    return int(app.exec())
+    with CloseOnInterrupt() as interrupt:          # Ctrl+C in the terminal closes the window cleanly
+        window = interrupt.window = RaceWindow(config_a, config_b, title=title)
+        window.set_speed(LECTURE_SPEED)       # as the main window opens: slow enough to follow both
+        app.aboutToQuit.connect(lambda: [c.shutdown() for c in window.controllers.values()])
+        window.show()
+        return interrupt.exec(app)

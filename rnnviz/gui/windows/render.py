@@ -14,6 +14,7 @@ from typing import Any
 
 from rnnviz.core.config import Config
 from rnnviz.core.explore.capture import build_snapshot
+from rnnviz.core.explore.state_space import StateSpaceView
 
 
 def _application() -> Any:
@@ -69,7 +70,7 @@ def render(config: Config, steps: int, out: str | os.PathLike, size: tuple[int, 
 
     apply_theme(app)
     trainer = train_headless(config, steps)
-    snap = build_snapshot(trainer)
+    snap = build_snapshot(trainer, reach=True, state_space=StateSpaceView())   # a picture shows every panel's data
     window = MainWindow(trainer.config, dataset=trainer.dataset, preset=preset, title=title, start=False)
     try:
         window.resize(int(size[0]), int(size[1]))

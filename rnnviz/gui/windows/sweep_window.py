@@ -7,10 +7,13 @@ result as a heatmap and as small multiples of the loss curves; click a cell to o
     [ the value written in each cell, failed cells    |                                                   ]
     [ grey with the reason                            |                                                   ]
 
-The training runs in ``rnnviz.core.explore.sweep`` worker processes (Qt-free, one BLAS thread each); this window only polls
-them on a timer, so it never freezes. Clicking a cell applies that cell's settings to the main window (which asks
-before it discards a trained model) so the run can be trained again there: same seed, so the same numbers. Without
-a main window, clicking opens a new one.
+The training runs in ``rnnviz.core.explore.sweep`` worker processes (Qt-free, one BLAS thread each), or on the Dask
+cluster named in "Cluster address" (``rnnviz.core.explore.sweep_dask``, same rows); this window only polls them on a
+timer, so it never freezes, and the small multiples grow while the cells train. Clicking a cell applies that cell's
+settings to the main window (which asks before it discards a trained model) so the run can be trained again there:
+same seed, so the same numbers; the keyboard focus goes back to the main window (Space trains). Without a main
+window, clicking opens a new one. A header shows the base settings; they follow the main window while no sweep runs
+(``sweep_base``).
 """
 from __future__ import annotations
 
@@ -38,10 +41,13 @@ from PySide6.QtWidgets import (
 
 from rnnviz.core.config import SETTINGS, Config
 from rnnviz.core.errors import RnnvizError
-from rnnviz.core.explore import sweep
+from rnnviz.core.explore import sweep, sweep_dask
 from rnnviz.gui import style
 from rnnviz.gui.panels import plotting
+from rnnviz.gui.windows import sweep_results
 from rnnviz.gui.style import apply_theme
+from rnnviz.gui.training import busy
+from rnnviz.gui.windows.sweep_base import base_text
 
 NONE = "(none)"
 FAILED_RGB = (205, 205, 205)
@@ -95,7 +101,10 @@ class SweepWindow(QWidget):
         self.close_seconds: float | None = None
         self.texts: dict[int, pg.TextItem] = {}
         self.minis: dict[int, tuple] = {}
+        self._running_base: Config | None = None    # the base of the sweep started last
         self._build()
+        if main_window is not None:                  # follow the main window's settings (sweep_base)
+            main_window.controller.configChanged.connect(self.set_base)
         self.timer = QTimer(self)
         self.timer.setInterval(50)
         self.timer.timeout.connect(self._poll)
@@ -111,6 +120,10 @@ class SweepWindow(QWidget):
     # --- building -----------------------------------------------------------------------------------
     def _build(self) -> None:
         layout = QVBoxLayout(self)
+        self.base_label = QLabel()
+        self.base_label.setObjectName("sweepBase")
+        self.base_label.setWordWrap(True)
+        layout.addWidget(self.base_label)
         names = sorted(SETTINGS)
         top = QHBoxLayout()
         self.keys, self.values = [], []
@@ -137,6 +150,13 @@ class SweepWindow(QWidget):
         self.epochs.setToolTip("Epochs each cell trains")
         top.addWidget(QLabel("epochs"))
         top.addWidget(self.epochs)
+        self.cluster = QLineEdit(sweep_dask.scheduler_address(None))
+        self.cluster.setPlaceholderText("empty: this machine")
+        self.cluster.setToolTip("Address of a Dask scheduler, e.g. tcp://HOST:8786, to train the cells on its "
+                                "workers (pip install \"rnnviz[cluster]\"; see docs/cluster.md). Empty: processes "
+                                "on this machine.")
+        top.addWidget(QLabel("Cluster address"))
+        top.addWidget(self.cluster, 1)
         layout.addLayout(top)
 
         row = QHBoxLayout()
@@ -183,7 +203,10 @@ class SweepWindow(QWidget):
         caption.setTextFormat(Qt.TextFormat.RichText)
         col.addWidget(caption)
         col.addWidget(self.mini_view, 1)
-        split.addWidget(self.heat_view)
+        left = QSplitter(Qt.Orientation.Vertical)        # the grid heatmap above every run's line
+        left.addWidget(self.heat_view)
+        left.addWidget(sweep_results.attach(self))
+        split.addWidget(left)
         split.addWidget(minis)
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 1)
@@ -192,6 +215,23 @@ class SweepWindow(QWidget):
         self.errors.setWordWrap(True)
         self.errors.setStyleSheet("color: #b3261e")
         layout.addWidget(self.errors)
+        self.set_base(self.base)
+
+    def set_base(self, config: Config) -> None:
+        """The settings the next sweep's cells start from; the epochs box and the values that were still the old
+        base's defaults follow them."""
+        old, self.base = self.base, config
+        if self.epochs.value() == old.epochs:
+            self.epochs.setValue(config.epochs)
+        for box, edit in zip(self.keys, self.values):
+            key = box.currentText()
+            if key in SETTINGS and edit.text() == _default_values(old, key):
+                edit.setText(_default_values(config, key))
+        self._show_base()
+
+    def _show_base(self) -> None:
+        running = self._running_base if self.runner is not None and not self.runner.finished else None
+        self.base_label.setText(base_text(self.base, self.main_window is not None, running))
 
     # --- running ------------------------------------------------------------------------------------
     def set_grid(self, key1: str, values1: str, key2: str | None = None, values2: str = "") -> None:
@@ -211,20 +251,31 @@ class SweepWindow(QWidget):
             if self.keys[1].currentText() != NONE:
                 grid.append(sweep.parse_grid(f"{self.keys[1].currentText()}={self.values[1].text()}"))
             cells = sweep.expand_grid(self.base.replace(epochs=int(self.epochs.value())), grid)
+            runner = self._make_runner(cells)
         except RnnvizError as exc:
             self.status.setText(str(exc))
             self.show_error("Sweep not started", str(exc))
             return False
         self.grid, self.cells = grid, cells
-        self.runner = sweep.SweepRunner(cells, processes=self.processes)
+        self._running_base = self.base
+        self.runner = runner
         self._layout_cells()
         self.runner.start()
         self.run_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.save_button.setEnabled(False)
-        self.status.setText(f"Training {len(cells)} cells in {self.runner.processes} processes…")
+        self.status.setText(f"Training {len(cells)} cells on {self.runner.describe()}…")
+        self._show_base()
         self.timer.start()
         return True
+
+    def _make_runner(self, cells: list[sweep.Cell]) -> Any:
+        """Local processes, or the cluster at the "Cluster address" (connecting keeps the window live)."""
+        address = self.cluster.text().strip()
+        if not address:
+            return sweep.SweepRunner(cells, processes=self.processes)
+        return busy.run_keeping_window_live(sweep_dask.make_runner, cells, 0, address,
+                                            label=f"Connecting to {address}…", parent=self)
 
     def cancel(self) -> float:
         """Stop the runs now (no process is left). Returns the seconds it took."""
@@ -239,6 +290,7 @@ class SweepWindow(QWidget):
         return seconds
 
     def _idle(self) -> None:
+        self._show_base()
         self.run_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
         self.save_button.setEnabled(bool(self.runner and self.runner.rows))
@@ -331,7 +383,7 @@ class SweepWindow(QWidget):
             elif row["status"] != "ok" or not math.isfinite(v):
                 rgb[i, j] = FAILED_RGB
                 text.setColor(QColor("#b3261e"))
-                reason = "NaN/Inf" if "NaN" in row["error"] else row["error"][:24]
+                reason = "NaN/Inf" if "NaN" in row["error"] else row["error"].partition(": ")[0][:24]
                 text.setText(f"{row['status']}\n{reason}" if row["status"] == "failed" else row["status"])
             else:
                 if hi == lo:
@@ -346,6 +398,7 @@ class SweepWindow(QWidget):
         self.image.setImage(rgb, autoLevels=False, levels=(0, 255))
         self.image.setRect(0, 0, n2, n1)
         self._draw_minis()
+        sweep_results.refresh(self)
         failed = [self.runner.rows[c.index] for c in self.cells
                   if c.index in self.runner.rows and self.runner.rows[c.index]["status"] == "failed"]
         self.errors.setText("\n".join(f"{self.cells[r['index']].label()}: {first_sentence(r['error'])}"
@@ -356,7 +409,13 @@ class SweepWindow(QWidget):
         ok_y, max_x = [], 1
         for index, (plot, train, val) in self.minis.items():
             row = self.runner.rows.get(index)
-            if row is None:
+            if row is None:      # still training: its curves so far
+                live = self.runner.curves.get(index)
+                if live:
+                    train.setData(live["train_steps"], live["train_losses"])
+                    val.setData(live["val_steps"], live["val_losses"])
+                    max_x = max([max_x] + live["train_steps"][-1:])
+                    ok_y.extend(v for v in live["train_losses"] + live["val_losses"] if math.isfinite(v))
                 continue
             train.setData(row["train_steps"], row["train_losses"])
             val.setData(row["val_steps"], row["val_losses"])
@@ -408,6 +467,10 @@ class SweepWindow(QWidget):
                     f"Sweep cell {self.cells[index].label()}: press Space to train it (same seed, same numbers)",
                     15000)
                 self.main_window.raise_()
+                self.main_window.activateWindow()          # the keys (Space trains) go to the main window
+                keys = getattr(self.main_window, "lecture_keys", None)
+                if keys is not None:
+                    keys.hand_back()
         else:
             from rnnviz.gui.main_window import MainWindow
 
