@@ -68,8 +68,9 @@ class WeightsPanel(Panel):
         self.radius_label = style.label("", style.FONT_PT, wrap=True)
         self.radius_label.setTextFormat(QtCore.Qt.TextFormat.RichText)
         self.readout = style.label("")
-        self.reduced_label = style.label("", style.SMALL_PT, wrap=True)
-        self.reduced_label.hide()
+        # one line, always there: showing or hiding the note must not resize the plot (the blocks follow its size)
+        self.reduced_label = style.label("", style.SMALL_PT)
+        self.reduced_label.setFixedHeight(self.reduced_label.fontMetrics().lineSpacing() + 2)
         self.blocks = (1, 1)
         box = QtWidgets.QVBoxLayout(self)
         box.setContentsMargins(2, 2, 2, 2)
@@ -123,7 +124,7 @@ class WeightsPanel(Panel):
             self.blocks = blocks
             note = plotting.reduced_note(W.shape, blocks)
             self.reduced_label.setText(f"W {note}" if note else "")
-            self.reduced_label.setVisible(bool(note))
+            self.reduced_label.setToolTip(f"W {note}" if note else "")
         self.image.setImage(plotting.reduce_for_display(W, blocks), autoLevels=False, levels=self.levels)
         self.image.setRect(QtCore.QRectF(-0.5, -0.5, d, rows))     # W[r, j] centred on x = j, y = r
         self.image.setVisible(True)
