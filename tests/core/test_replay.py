@@ -172,3 +172,22 @@ def test_dropping_moments_frees_their_histories_when_no_one_uses_them():
     assert len(buf) == 1 and buf.nbytes == held_bytes(buf.snapshots())
     buf.clear()
     assert buf.nbytes == 0 and len(buf) == 0
+
+
+def test_a_snapshot_stops_growing_once_its_histories_are_at_their_caps():
+    """Every history a Snapshot copies is capped (trainer.HISTORY_CAPS, EVAL_CAP): with small caps its size is
+    the same however long training goes on (the model's part is fixed by the settings)."""
+    t = Trainer(small_config(n_examples=60, hidden=8))
+    for name in ("loss_history", "param_grad_history", "grad_flow", "gate_saturation"):
+        h = getattr(t, name)
+        setattr(t, name, History(h.values.shape[1], 8))
+    t.eval_cap = 4
+    sizes = []
+    for steps in (200, 400, 800):
+        while t.step_count < steps:
+            t.step()
+        snap = build_snapshot(t)
+        assert len(snap.train_steps) <= 8 and len(snap.val_steps) <= 4 and len(snap.grad_flow_steps) <= 8
+        sizes.append(sum(a.nbytes for a in snap.arrays().values())
+                     + sum(a.nbytes for a in snap.param_grad_norms.values()))
+    assert sizes[0] == sizes[1] == sizes[2]
