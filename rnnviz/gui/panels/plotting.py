@@ -393,12 +393,12 @@ def _largest_of_blocks(a: np.ndarray, f: int) -> np.ndarray:
 
 def reduced_note(shape: tuple[int, int], blocks: tuple[int, int]) -> str:
     """What a reduced heatmap says about itself, e.g. "shown at 512 × 256 of 1024 × 256 (largest |value| of
-    each 2 × 1 block); hover for exact values"; "" when not reduced."""
+    each 2 × 1 block)" (its panel's hover read-out gives exact entries); "" when not reduced."""
     fr, fc = blocks
     if fr == 1 and fc == 1:
         return ""
     return (f"shown at {-(-shape[0] // fr)} × {-(-shape[1] // fc)} of {shape[0]} × {shape[1]} (largest "
-            f"|value| of each {fr} × {fc} block); hover for exact values")
+            f"|value| of each {fr} × {fc} block)")
 
 
 # -------------------------------------------------------------------------------------------------- numbers
