@@ -23,7 +23,7 @@ def add_parsers(sub) -> None:
 def _parts(text: str) -> str:
     import argparse
 
-    known = ("core", "window", "startup", "big")
+    from rnnviz.bench.report import PARTS as known
     parts = [p.strip() for p in text.split(",") if p.strip()]
     bad = [p for p in parts if p not in known]
     if bad or not parts:
