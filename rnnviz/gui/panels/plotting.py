@@ -370,25 +370,22 @@ def reduce_for_display(a: np.ndarray, blocks: tuple[int, int]) -> np.ndarray:
     if fr > 1:
         a = _largest_of_blocks(a, fr)
     if fc > 1:
-        a = _largest_of_blocks(a.T, fc).T
+        a = _largest_of_blocks(np.ascontiguousarray(a.T), fc).T
     return a
 
 
 def _largest_of_blocks(a: np.ndarray, f: int) -> np.ndarray:
-    """Rows of ``a`` in blocks of ``f`` (the last one may be shorter): per block and column, the entry of largest
-    magnitude, a NaN winning (largest-of-blocks in rows then in columns is the largest of each 2-D block). One
-    vectorised pass per row offset in the block."""
-    best = np.array(a[0::f])                          # (ceil(R/f), C): offset 0 of every block
-    best_abs = np.abs(best)
-    for k in range(1, f):
-        cand = a[k::f]                                # offset k: one row fewer when the last block is short
-        n = cand.shape[0]
-        with np.errstate(invalid="ignore"):
-            cand_abs = np.abs(cand)
-            take = (cand_abs > best_abs[:n]) | (np.isnan(cand) & ~np.isnan(best[:n]))
-        best[:n] = np.where(take, cand, best[:n])
-        best_abs[:n] = np.where(take, cand_abs, best_abs[:n])
-    return best
+    """Rows of ``a`` in blocks of ``f`` (the last one padded with zeros, which never outweigh a real entry): per
+    block and column, the entry of largest magnitude (its block's max or its min), a NaN winning. Largest-of-blocks
+    in rows then in columns is the largest of each 2-D block."""
+    R = a.shape[0]
+    Rp = -(-R // f) * f
+    if Rp != R:
+        a = np.concatenate([a, np.zeros((Rp - R,) + a.shape[1:], dtype=a.dtype)])
+    tiles = a.reshape(Rp // f, f, *a.shape[1:])
+    top, bottom = tiles.max(axis=1), tiles.min(axis=1)       # NaN in a block: both NaN, and NaN is kept
+    with np.errstate(invalid="ignore"):
+        return np.where(-bottom > top, bottom, top)
 
 
 def reduced_note(shape: tuple[int, int], blocks: tuple[int, int]) -> str:
