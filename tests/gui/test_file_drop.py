@@ -154,4 +154,7 @@ def test_a_file_dropped_on_a_text_box_opens_it_and_text_still_drops_in(qtbot, mo
     text.setText("not good")
     drag_and_drop(win, text, target=box)
     assert opened == [str(path)] and win.file_drop.pending is None
+    list(win.panels.values())                        # every panel made, the tabs' too: their text boxes are watched
+    boxes = [b for b in win.findChildren(QLineEdit) if b.acceptDrops()]
+    assert boxes and all(any(b is w for w in win.file_drop.text_boxes) for b in boxes)
     win.close()

@@ -50,9 +50,17 @@ class FileDrop(QObject):
         self._timer.timeout.connect(self._open_pending)
         window.setAcceptDrops(True)
         window.installEventFilter(self)
-        self.text_boxes = [box for box in window.findChildren(QLineEdit) if box.acceptDrops()]
-        for box in self.text_boxes:          # the typed probe, the spin boxes' and editable lists' text
-            box.installEventFilter(self)
+        self.text_boxes: list[QLineEdit] = []     # the typed probe, the spin boxes' and editable lists' text
+        self._watch(window)
+        when_built = getattr(window.panels, "when_built", None)
+        if when_built is not None:                 # a panel made later (a tab first brought to the front)
+            when_built(lambda _key, panel: self._watch(panel))
+
+    def _watch(self, widget: Any) -> None:
+        for box in widget.findChildren(QLineEdit):
+            if box.acceptDrops() and not any(box is b for b in self.text_boxes):
+                box.installEventFilter(self)
+                self.text_boxes.append(box)
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         kind = event.type()
