@@ -73,11 +73,13 @@ class Snapshot:
     val_loss: np.ndarray           # (M,)
     val_accuracy: np.ndarray       # (M,) NaN for generation
     val_perplexity: np.ndarray     # (M,) exp(mean per-token loss), NaN unless generation
-    # --- gradient flow (on a fixed monitor batch, recomputed for each snapshot) ---
-    grad_norms: np.ndarray         # (T,) ||dL/ds_t|| of the monitor batch, first timestep first
+    # --- gradient flow of a fixed batch of validation examples (core.train.grad_flow), measured at ``step`` ---
+    grad_norms: np.ndarray         # (T,) mean over the batch's examples that have position t of ||dL_b/ds_t||
+                                   # (L_b: that example's own loss), aligned as grad_norms_align says
     grad_norms_last: np.ndarray    # (T,) the same from the last real step's loss alone (labelling/generation; else = grad_norms)
     grad_flow_steps: np.ndarray    # (R,) training step of each row below
-    grad_flow: np.ndarray          # (R, T) grad_norms over training (rows: snapshots, decimated to a cap)
+    grad_flow: np.ndarray          # (R, T) grad_norms over training (a row every Trainer.monitor_every steps,
+                                   # decimated to a cap)
     param_grad_steps: np.ndarray   # (N2,) training step of each entry below
     param_grad_norms: dict         # name -> (N2,) ||dL/dtheta|| of each parameter at each training step
     # --- validation details (from the last evaluation) ---
@@ -98,6 +100,15 @@ class Snapshot:
     markers: tuple = ()            # ((step, text), ...): live setting changes, e.g. (120, "lr 0.01→0.001")
     made_at: float = field(default_factory=time.perf_counter)  # when this Snapshot was built (perf_counter,
                                                                 # CLOCK_MONOTONIC: comparable across processes)
+    grad_norms_step: int = -1      # the training step grad_norms / grad_norms_last were measured at: ``step``,
+                                   # except in snapshots of a running Trainer whose window does not show them
+                                   # (``build_snapshot(flow=False)``: the last recorded; -1 unknown)
+    grad_norms_align: str = "start"  # "start": position t is step t; "end": the last position is every example's
+                                     # last token (classification of different lengths: core.train.grad_flow)
+    grad_norms_count: np.ndarray = field(default_factory=lambda: frozen_array(np.zeros(0, np.int64)))
+                                   # (T,) how many examples grad_norms averages at each position
+    grad_norms_examples: np.ndarray = field(default_factory=lambda: frozen_array(np.zeros(0, np.int64)))
+                                   # (B,) the validation examples (indices) the gradient flow is over
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The top-level array fields by name (for tests and exports)."""

@@ -1,7 +1,9 @@
 """The Snapshot the window draws, built from a Trainer through its public fields (it never changes the run).
 
 ``build_snapshot(trainer)`` copies the histories, the evaluations and the weights into a frozen Snapshot and
-adds what is computed for the screen only: the eigenvalues of W's gate blocks and the probe. ``build_probe``
+adds what is computed for the screen only: the eigenvalues of W's gate blocks, the probe, and the gradient flow of
+the monitor batch when the Trainer's last one is from an earlier step (it records one every ``monitor_every``
+steps for the history; the Snapshot's curve is always that of its own step). ``build_probe``
 runs the probe sequence (a validation example, or typed tokens: ``typed_probe``) through the model:
 the hidden states s_t = g(U x_t + W s_{t-1} + b), the outputs y_t = softmax(V s_t + c) and ||dL/ds_t|| of its
 own loss, and with ``bptt`` the slow-motion BPTT trace (``bptt_trace``).
@@ -62,9 +64,11 @@ def build_probe(trainer: Any, bptt: bool = False) -> Probe:
                  target_from=target_from, bptt=slow)
 
 
-def build_snapshot(trainer: Any, bptt: bool = False) -> Snapshot:
+def build_snapshot(trainer: Any, bptt: bool = False, flow: bool = True) -> Snapshot:
     """A frozen, copied record of everything the window draws (a few milliseconds). ``bptt``: the probe carries
-    its slow-motion BPTT trace (costly: only when that view is shown)."""
+    its slow-motion BPTT trace (costly: only when that view is shown). ``flow``: the gradient flow is measured
+    for this step when the Trainer's last one is older (a forward and backward pass of the monitor batch, two
+    for labelling and generation); False: the last one recorded is carried, ``grad_norms_step`` says its step."""
     ds, model, config = trainer.dataset, trainer.model, trainer.config
     steps, losses = trainer.loss_history.view()
     pg_steps, pg_values = trainer.param_grad_history.view()
@@ -77,6 +81,13 @@ def build_snapshot(trainer: Any, bptt: bool = False) -> Snapshot:
         eigs = {g: np.linalg.eigvals(b.astype(np.float64)) if np.isfinite(b).all() else np.zeros(0, complex)
                 for g, b in blocks.items()}
     k = ds.n_classes
+    flow_step = getattr(trainer, "monitor_step", -1)
+    if flow_step == trainer.step_count or not flow:
+        norms, norms_last = trainer.monitor_norms, trainer.monitor_norms_last
+    else:
+        norms, norms_last = trainer.measure_monitor()
+        flow_step = trainer.step_count
+    monitor = trainer.monitor_batch
     return Snapshot(
         step=trainer.step_count, epoch=trainer.epoch, epoch_progress=trainer.epoch_progress,
         steps_per_second=trainer.steps_per_second, lr=trainer.lr, clip=config.clip, task=ds.task,
@@ -89,7 +100,7 @@ def build_snapshot(trainer: Any, bptt: bool = False) -> Snapshot:
                                   np.float64),
         val_perplexity=frozen_array([nan if e["val_perplexity"] is None else e["val_perplexity"]
                                      for e in evals], np.float64),
-        grad_norms=frozen_array(trainer.monitor_norms), grad_norms_last=frozen_array(trainer.monitor_norms_last),
+        grad_norms=frozen_array(norms), grad_norms_last=frozen_array(norms_last),
         grad_flow_steps=frozen_array(gf_steps), grad_flow=frozen_array(gf_values),
         param_grad_steps=frozen_array(pg_steps),
         param_grad_norms={name: frozen_array(pg_values[:, j]) for j, name in enumerate(model.param_names)},
@@ -103,4 +114,7 @@ def build_snapshot(trainer: Any, bptt: bool = False) -> Snapshot:
         sample_text=trainer.sample_text, sample_temperature=trainer.temperature,
         confusion_examples=dict(trainer.last_cells),
         markers=tuple(trainer.markers),
+        grad_norms_step=int(flow_step), grad_norms_align=trainer.monitor_align,
+        grad_norms_count=frozen_array(trainer.monitor_counts, np.int64),
+        grad_norms_examples=frozen_array(monitor.index, np.int64),
     )

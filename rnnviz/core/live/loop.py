@@ -72,6 +72,7 @@ class TrainingLoop:
         self.stopped = False
         self.faulted = False
         self.trace_bptt = False         # snapshots carry the probe's slow-motion BPTT trace (a view option)
+        self.grad_flow = True           # running snapshots measure the gradient flow of their step (a view option)
         self.max_rate = 0.0             # training steps per second; 0 = as fast as the machine goes
         self._next_step = 0.0           # perf_counter time before which no step is taken (speed limit)
 
@@ -201,6 +202,9 @@ class TrainingLoop:
         self.trace_bptt = bool(cmd.on)
         self.emit_snapshot()
 
+    def _set_grad_flow(self, cmd: m.SetGradFlow) -> None:
+        self.grad_flow = bool(cmd.on)
+
     def _set_speed(self, cmd: m.SetSpeed) -> None:
         """Limit training to ``steps_per_second`` (0 = no limit), so a lecture can follow it step by step."""
         self.max_rate = max(0.0, float(cmd.steps_per_second))
@@ -264,7 +268,7 @@ class TrainingLoop:
     HANDLERS: dict[type, Callable[[Any, Any], None]] = {
         m.Start: _start, m.Pause: _pause, m.Toggle: _toggle, m.Step: _step, m.Epoch: _epoch, m.Reset: _reset,
         m.Configure: _configure, m.SetLive: _set_live, m.SetProbe: _set_probe, m.SetProbeText: _set_probe_text,
-        m.SetBpttTrace: _set_bptt_trace, m.SetSpeed: _set_speed, m.SetInterval: _set_interval,
+        m.SetBpttTrace: _set_bptt_trace, m.SetGradFlow: _set_grad_flow, m.SetSpeed: _set_speed, m.SetInterval: _set_interval,
         m.RequestSnapshot: _request_snapshot, m.SaveSession: _save_session, m.OpenSession: _open_session,
         m.ShareWeights: _share_weights, m.Stop: _stop,
     }
@@ -291,7 +295,7 @@ class TrainingLoop:
         try:
             with np.errstate(all="ignore"), warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
-                snap = build_snapshot(self.trainer, bptt=self.trace_bptt)
+                snap = build_snapshot(self.trainer, bptt=self.trace_bptt, flow=self.grad_flow or not self.busy)
         except Exception as exc:
             self.send(m.Error(f"snapshot: {exc}\n{traceback.format_exc(limit=3)}"))
             return

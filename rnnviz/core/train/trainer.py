@@ -20,6 +20,7 @@ from rnnviz.core.errors import TrainingFault
 from rnnviz.core.nn.model import RNNModel
 from rnnviz.core.nn.optim import Optimizer, clip_global_norm
 from rnnviz.core.train import confusion_cells, metrics
+from rnnviz.core.train import grad_flow as aligned_flow
 from rnnviz.core.train.history import History
 
 LOSS_CAP = 20000        # training-loss and parameter-gradient history rows kept (decimated beyond)
@@ -40,7 +41,8 @@ class Trainer:
 
     callbacks: objects with any of ``on_step(trainer, loss)``, ``on_evaluate(trainer, result)``,
     ``on_epoch_end(trainer)``.
-    monitor_every: every this many steps the gradient flow of a fixed validation batch is recorded.
+    monitor_every: every this many steps the gradient flow of a fixed validation batch (``grad_flow``: the mean
+    over its examples of ||dL_b/ds_t||) is recorded in ``grad_flow``; ``measure_monitor`` gives it for any step.
     """
 
     def __init__(self, config: Config, dataset: Dataset | None = None, callbacks: tuple = (),
@@ -88,8 +90,12 @@ class Trainer:
         monitor_n = min(config.batch_size, len(dataset.val))
         self.monitor_batch = make_batch(dataset.val, np.arange(monitor_n), self.pad_id, dataset.task)
         self.grad_flow = History(self.monitor_batch.ids.shape[1], GRAD_FLOW_CAP)
+        self.monitor_align = aligned_flow.alignment(dataset.task, self.monitor_batch.lengths)
+        self.monitor_counts = aligned_flow.counts(self.monitor_batch.lengths, self.monitor_batch.ids.shape[1],
+                                               self.monitor_align)
         self.monitor_norms = np.zeros(self.monitor_batch.ids.shape[1])
         self.monitor_norms_last = self.monitor_norms
+        self.monitor_step = -1                          # the step monitor_norms were measured at (-1: unknown)
         self.probe_index = 0                            # the validation example the window looks inside
         self.probe_tokens: list[str] | None = None      # or typed tokens instead (core.explore.typed_probe)
         self.record_monitor()
@@ -283,13 +289,21 @@ class Trainer:
         if restart:
             self.grad_flow = History(self.grad_flow.values.shape[1], self.grad_flow.capacity)
         with np.errstate(all="ignore"):
-            res = self.model.loss_and_grads(self.monitor_batch)
-            self.monitor_norms = res.grad_norms.copy()
-            if self.dataset.task != "classification":
-                self.monitor_norms_last = self.model.loss_and_grads(self.monitor_batch, only_last=True).grad_norms
-            else:
-                self.monitor_norms_last = self.monitor_norms
+            self.monitor_norms, self.monitor_norms_last = aligned_flow.measure(
+                self.model, self.monitor_batch, self.dataset.task, self.monitor_align)
+        self.monitor_step = self.step_count
         self.grad_flow.append(self.step_count, self.monitor_norms)
+
+    def measure_monitor(self) -> tuple[np.ndarray, np.ndarray]:
+        """(norms, norms_last) of the monitor batch with the weights of now, as ``record_monitor`` measures them,
+        without recording them and without changing how the next step runs (the float32 flush flag a backward
+        pass sets is put back)."""
+        flush = self.model.flush_subnormal
+        try:
+            with np.errstate(all="ignore"):
+                return aligned_flow.measure(self.model, self.monitor_batch, self.dataset.task, self.monitor_align)
+        finally:
+            self.model.flush_subnormal = flush
 
     def evaluate(self) -> dict:
         """Loss, accuracy, per-class accuracy and confusion matrix on the whole validation split."""
@@ -435,6 +449,7 @@ class Trainer:
         self.rng.bit_generator.state = state["rng"]
         self.sample_rng.bit_generator.state = state["sample_rng"]
         self.monitor_norms, self.monitor_norms_last = monitor
+        self.monitor_step = -1                          # measured again when a snapshot needs it
         for key, attr in HISTORIES.items():
             setattr(self, attr, histories[key])
         for name, value in plain.items():

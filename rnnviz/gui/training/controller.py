@@ -197,6 +197,11 @@ class Controller(QObject):
         """Ask for the slow-motion BPTT trace of the probe in every snapshot (costly: only when shown)."""
         self.worker.send(m.SetBpttTrace(bool(on)))
 
+    def set_grad_flow(self, on: bool) -> None:
+        """Measure the gradient flow for every running snapshot (``on``: its panel is shown; costs about one
+        batch's forward and backward pass per snapshot) or only for still ones."""
+        self.worker.send(m.SetGradFlow(bool(on)))
+
     def request_snapshot(self) -> None:
         self.worker.send(m.RequestSnapshot())
 
