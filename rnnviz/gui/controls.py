@@ -130,7 +130,7 @@ def _combo(items: tuple[str, ...] | list[str]) -> QComboBox:
     box = QComboBox()
     box.addItems(list(items))
     box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-    box.setMinimumContentsLength(10)
+    box.setMinimumContentsLength(7)      # a narrow dock (a 1024 px screen) still shows the choice
     return box
 
 
@@ -209,6 +209,7 @@ class ControlsPanel(QWidget):
     def _form(box: QGroupBox) -> QFormLayout:
         form = QFormLayout(box)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)   # a narrow dock: the field under its label
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         form.setVerticalSpacing(4)
         return form

@@ -45,12 +45,12 @@ from PySide6.QtWidgets import (
 from rnnviz.core.config import TASKS, Config
 from rnnviz.core.errors import RnnvizError
 from rnnviz.gui.controls import TASK_BY_EXTENSION, ControlsPanel
+from rnnviz.gui.fitting import FittingLabel
 from rnnviz.gui.panels.registry import FIXED_PLACES, PANELS, make_panel, preset_order
 from rnnviz.gui.style import apply_theme
 from rnnviz.gui.training.controller import Controller
 
 MIN_PANEL_SIZE = (200, 150)
-# widths of the status-bar fields: the longest text each shows, plus a margin (bold or wider fonts must not clip)
 # Feature modules under rnnviz.gui.features that add their own menus, docks and shortcuts: each has ``install(window)``,
 # called once the window is built (one line each, so features stay out of this file).
 EXTENSIONS: tuple[str, ...] = (
@@ -60,10 +60,12 @@ EXTENSIONS: tuple[str, ...] = (
     "help",
     "presentation",
     "race_sweep_menu",
+    "hero",
 )
-STATUS_TEMPLATES = {"state": "Finished — raise Epochs or Reset    ", "epoch": "Epochs done 0000/0000  ",
-                    "step": "Step 0000000  ", "speed": "00000 steps/s (headless)  ", "loss": "Loss 0000.000  ",
-                    "val": "Val loss 000.000 per sequence, perplexity 00.00 per token  "}
+# the status-bar fields: each asks for the width of the widest text it has shown and gives way down to its
+# shortest text here on a small screen (gui.fitting.FittingLabel: then elided, the whole text in its tooltip)
+STATUS_MIN_TEXTS = {"state": "Training", "epoch": "Epochs 00/00", "step": "Step 0000", "speed": "00 steps/s",
+                    "loss": "Loss 0.000", "val": "Val loss 0.000"}
 
 
 
@@ -242,31 +244,32 @@ class MainWindow(QMainWindow):
         self.dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                               | QDockWidget.DockWidgetFeature.DockWidgetFloatable
                               | QDockWidget.DockWidgetFeature.DockWidgetClosable)
-        self.dock.setMinimumWidth(270)
+        self.dock.setMinimumWidth(200)          # features.hero gives it a share of the window
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.dock)
 
     def _make_status(self) -> None:
         bar = self.statusBar()
         self.status_labels: dict[str, QLabel] = {}
-        for key, tip in (("state", "Training state"), ("epoch", "Completed epochs / epochs to train"),
+        bar.setSizeGripEnabled(False)       # its room goes to the fields (a projector's window is full screen)
+        for key, tip in (("state", "Training state: Space starts or pauses, S trains one batch, E one epoch, "
+                                   "R starts again with new weights; when finished, raise Epochs to go on"),
+                         ("epoch", "Completed epochs / epochs to train"),
                          ("step", "Optimiser steps taken"), ("speed", "Training steps per second"),
                          ("loss", "Loss of the last training batch"),
                          ("val", "Validation loss and accuracy at the last evaluation")):
-            label = QLabel()
+            label = FittingLabel(min_text=STATUS_MIN_TEXTS[key], tip=tip)
             label.setObjectName(f"status_{key}")
-            label.setToolTip(tip)
-            # fixed widths: a changing number must not re-lay out (and repaint) the window on every frame
-            label.setFixedWidth(label.fontMetrics().horizontalAdvance(STATUS_TEMPLATES[key]) + 16)
             bar.addPermanentWidget(label)
             self.status_labels[key] = label
         self.progress = QProgressBar()
         self.progress.setObjectName("epochProgress")
         self.progress.setRange(0, 1000)
-        self.progress.setFixedWidth(180)
+        self.progress.setMinimumWidth(110)
+        self.progress.setMaximumWidth(160)
         self.progress.setFormat("epoch progress")
         self.progress.setToolTip("How far through the current epoch training is")
         bar.addPermanentWidget(self.progress)
-        self.status_labels["state"].setText("Ready — press Space to train")
+        self.status_labels["state"].setText("Ready: press Space")
 
     def _make_menus(self) -> None:
         menu = self.menuBar()
@@ -498,11 +501,11 @@ class MainWindow(QMainWindow):
         elif state.faulted:
             text = "Paused: NaN/Inf"
         elif state.done:
-            text = "Finished — raise Epochs or Reset"
+            text = "Finished: raise Epochs"
         elif state.step:
             text = "Paused"
         else:
-            text = "Ready — press Space to train"
+            text = "Ready: press Space"
         self.status_labels["state"].setText(text)
 
     @Slot(object)

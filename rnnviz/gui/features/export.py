@@ -3,8 +3,14 @@
 PNG of a panel: pyqtgraph's ``ImageExporter`` on the panel's plot scene (the plots at their on-screen size, without
 the check boxes under them); panels without a plot scene, and the whole window, through ``QWidget.grab``.
 SVG: ``QSvgGenerator`` (QtSvg ships with PySide6-Essentials) painting the widget, so text stays text and curves
-stay vector paths; heatmaps are embedded images. pyqtgraph's own ``SVGExporter`` is not used: with pyqtgraph
-0.14 on PySide6 6.11 it raises on every plot of this app ("not enough values to unpack" in correctCoordinates).
+stay vector paths; heatmaps are embedded images. The plot items are told they are being exported (pyqtgraph's
+``setExportMode``, as its own exporters do), so scatter symbols are drawn as paths: otherwise each symbol is a
+fragment of a cached symbol sheet, which the SVG engine cannot cut out and embeds whole (every validation dot was
+the 768x167 sheet squeezed into 9x9 px). Curves are drawn in data coordinates with a scaling transform and a
+hairline ("cosmetic") pen, which Qt writes as ``vector-effect="non-scaling-stroke"``; renderers that ignore it
+(librsvg) scale the line width with the data and paint wide bands, so those paths are rewritten in page
+coordinates (``flatten_strokes``). pyqtgraph's own ``SVGExporter`` is not used: with pyqtgraph 0.14 on PySide6
+6.11 it raises on every plot of this app ("not enough values to unpack" in correctCoordinates).
 
 CSV: one row per training step kept in the Snapshot (``train_steps``, ``train_loss``) merged with one row per
 evaluation (``val_steps``: ``val_loss``, ``val_accuracy``, ``val_perplexity``) on the step, plus the markers;
@@ -14,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -81,14 +88,78 @@ def save_svg(widget: QtWidgets.QWidget, path: str | Path, title: str = "") -> Qt
     painter = QtGui.QPainter()
     if not painter.begin(generator):
         raise ExportError(f"{path}: could not be written (check the folder is writable)")
+    items = _plot_items(widget)
     try:
+        for item in items:
+            item.setExportMode(True, {"antialias": True})
         # QWidget.render, not the panel's own render(snapshot)
         QtWidgets.QWidget.render(widget, painter, QtCore.QPoint(0, 0))
     finally:
         painter.end()
+        for item in items:
+            item.setExportMode(False)
     if not path.is_file() or path.stat().st_size == 0:
         raise ExportError(f"{path}: could not be written")
+    flatten_strokes(path)
     return size
+
+
+SVG_NS = "http://www.w3.org/2000/svg"
+_MATRIX = re.compile(r"matrix\(([^)]*)\)")
+_PATH_TOKEN = re.compile(r"([A-Za-z])|(-?[\d.]+(?:[eE][-+]?\d+)?),(-?[\d.]+(?:[eE][-+]?\d+)?)")
+
+
+def _moved_path(d: str, m: tuple[float, ...]) -> str | None:
+    """The path data ``d`` (absolute M, L, C, Q, Z commands, as Qt writes them) mapped through the matrix ``m``;
+    None for anything else."""
+    a, b, c, dd, e, f = m
+    out = []
+    for cmd, x, y in _PATH_TOKEN.findall(d):
+        if cmd:
+            if cmd not in "MLCQZ":
+                return None
+            out.append(cmd)
+        else:
+            X, Y = float(x), float(y)
+            out.append(f"{a * X + c * Y + e:.6g},{b * X + dd * Y + f:.6g}")
+    return " ".join(out)
+
+
+def flatten_strokes(path: str | Path) -> int:
+    """Rewrite the groups of hairline paths drawn through a transform (``vector-effect="non-scaling-stroke"``)
+    in page coordinates, so every SVG renderer draws them as on screen. Returns the number of paths rewritten."""
+    import xml.etree.ElementTree as ET
+
+    ET.register_namespace("", SVG_NS)
+    ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
+    tree = ET.parse(path)
+    done = 0
+    for group in tree.iter(f"{{{SVG_NS}}}g"):
+        match = _MATRIX.fullmatch(group.get("transform", ""))
+        kids = list(group)
+        if not match or not kids or not all(k.tag == f"{{{SVG_NS}}}path"
+                                            and k.get("vector-effect") == "non-scaling-stroke" for k in kids):
+            continue
+        matrix = tuple(float(v) for v in match.group(1).split(","))
+        moved = [_moved_path(k.get("d", ""), matrix) for k in kids]
+        if len(matrix) != 6 or any(d is None for d in moved):
+            continue
+        for kid, d in zip(kids, moved):
+            kid.set("d", d)
+            del kid.attrib["vector-effect"]
+        del group.attrib["transform"]
+        done += len(kids)
+    tree.write(path, encoding="utf-8", xml_declaration=True)
+    return done
+
+
+def _plot_items(widget: QtWidgets.QWidget) -> list[Any]:
+    """Every pyqtgraph item in the plot scenes shown inside ``widget`` (the ones that take an export mode)."""
+    import pyqtgraph as pg
+
+    views = ([widget] if isinstance(widget, pg.GraphicsView) else []) + widget.findChildren(pg.GraphicsView)
+    return [item for view in views if view.scene() is not None for item in view.scene().items()
+            if hasattr(item, "setExportMode")]
 
 
 def export_widget(widget: QtWidgets.QWidget, path: str | Path, title: str = "",

@@ -10,10 +10,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 from PySide6.QtCore import Qt, Slot
 
 from rnnviz.gui import style
+from rnnviz.gui.fitting import FittingLabel
+
+REPLAYING_COLOUR = "#c62828"
+# the text beside the slider never asks for more room than this, so the slider keeps its length under the cursor
+# whatever the text says (entering replay made it shrink mid-drag, and the drag jumped back)
+LABEL_HINT = "Replaying step 0000000 of 0000000 \u2014 Space goes on \u00b7 1000 snapshots, 000.0 MB of 200 MB (at most 1000)"
 
 
 class ReplayBar(QtWidgets.QFrame):
@@ -36,9 +42,9 @@ class ReplayBar(QtWidgets.QFrame):
         self.slider.setToolTip("Pause training, then drag to look back at earlier moments: every panel shows the "
                                "snapshot of that step. The right end is live.")
         self.title = style.label("<b>Replay</b>")
-        self.label = style.label("")
-        self.label.setMinimumWidth(self.label.fontMetrics().horizontalAdvance(
-            "step 0000000 of 0000000 · 1000 snapshots, 000.0 MB of 200 MB (at most 1000) ") + 12)
+        self.label = FittingLabel(min_text="step 0000 of 0000", hint_text=LABEL_HINT)
+        self.label.setObjectName("replayText")
+        self.label.setFont(style.font())
         self.live_button = QtWidgets.QPushButton("Live")
         self.live_button.setToolTip("Back to the newest snapshot")
         self.live_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -82,7 +88,9 @@ class ReplayBar(QtWidgets.QFrame):
             self.label.setText(f"pause to scrub back · {buf.describe()}")
         else:
             shown = self.replaying if self.replaying is not None else buf[n - 1]
-            self.label.setText(f"step {shown.step} of {buf[n - 1].step} · {buf.describe()}")
+            head = "Replaying step" if self.replaying is not None else "step"
+            tail = " \u2014 Space goes on" if self.replaying is not None else ""
+            self.label.setText(f"{head} {shown.step} of {buf[n - 1].step}{tail} · {buf.describe()}")
 
     # ------------------------------------------------------------------------------------------ actions
     def show_index(self, i: int) -> None:
@@ -104,9 +112,16 @@ class ReplayBar(QtWidgets.QFrame):
             if self._state_text is None:
                 self._state_text = state.text()
             state.setText(f"Replaying step {snap.step}")
-            state.setToolTip(message)
-        self.title.setText(f"<b style='color:#c62828'>{message}</b>")
+        self._colour(REPLAYING_COLOUR)
         self._sync()
+
+    def _colour(self, colour: str | None) -> None:
+        """The title and text in ``colour`` (None: the window's); colours only, so nothing changes size."""
+        for label in (self.title, self.label):
+            pal = QtGui.QPalette(self.palette())
+            if colour is not None:
+                pal.setColor(QtGui.QPalette.ColorRole.WindowText, QtGui.QColor(colour))
+            label.setPalette(pal)
 
     @Slot()
     def go_live(self) -> None:
@@ -146,11 +161,10 @@ class ReplayBar(QtWidgets.QFrame):
 
     def _leave_message(self) -> None:
         self.window.statusBar().clearMessage()
-        self.title.setText("<b>Replay</b>")
+        self._colour(None)
         state = getattr(self.window, "status_labels", {}).get("state")
         if state is not None and self._state_text is not None:
             state.setText(self._state_text)
-            state.setToolTip("Training state")
         self._state_text = None
 
     @Slot(int)

@@ -103,9 +103,50 @@ def text_colour_on(cmap: pg.ColorMap, fraction: float) -> QtGui.QColor:
 
 # ----------------------------------------------------------------------------------------------- plot styling
 def set_axis_label(axis: pg.AxisItem, text: str, th: Theme | None = None) -> None:
-    """Axis title at a readable size (units belong in ``text``, e.g. "training step")."""
+    """Axis title at a readable size (units belong in ``text``, e.g. "training step"); one longer than its axis
+    is shortened with "…" (``fit_axis_title``), never drawn over its neighbours."""
     th = theme(th)
     axis.setLabel(text, **{"font-size": f"{FONT_PT}pt", "color": th.foreground})
+    if not getattr(axis, "_rnnviz_fits", False):           # again whenever pyqtgraph redoes the title or it resizes
+        axis._rnnviz_fits = True
+        ref = weakref.ref(axis)
+        redo = type(axis)._updateLabel
+
+        def update_label() -> None:
+            a = ref()
+            if a is not None:
+                redo(a)
+                fit_axis_title(a)
+        axis._updateLabel = update_label
+        axis.geometryChanged.connect(lambda: ref() is not None and fit_axis_title(ref()))
+    fit_axis_title(axis)
+
+
+def fit_axis_title(axis: pg.AxisItem) -> bool:
+    """Shorten ``axis``'s title with "…" to the length of the axis when it is longer (its font as set). True when
+    shortened. Runs when the axis changes size; call it after changing the title's font."""
+    label = axis.label
+    if not axis.labelText or not label.isVisible():
+        return False
+    vertical = axis.orientation in ("left", "right")
+    room = (axis.geometry().height() if vertical else axis.geometry().width()) - 6
+    label.setHtml(axis.labelString())
+    if room < 20 or label.boundingRect().width() <= room:
+        return False
+    text = axis.labelText
+    size = str(axis.labelStyle.get("font-size", f"{FONT_PT}pt"))
+    f = QtGui.QFont(label.font())
+    if size.endswith("pt"):
+        f.setPointSizeF(float(size[:-2]))
+    margin = 2 * label.document().documentMargin()
+    elided = QtGui.QFontMetricsF(f).elidedText(text, QtCore.Qt.TextElideMode.ElideRight, room - margin - 2)
+    axis.labelText = elided
+    try:
+        label.setHtml(axis.labelString())
+    finally:
+        axis.labelText = text
+    axis.resizeEvent(None)          # centre the shorter title again
+    return True
 
 
 def style_axis(axis: pg.AxisItem, th: Theme | None = None) -> None:
@@ -116,11 +157,65 @@ def style_axis(axis: pg.AxisItem, th: Theme | None = None) -> None:
     axis.enableAutoSIPrefix(False)       # never "(x1e-3)" next to a label
     axis.setPen(th.foreground)
     axis.setTextPen(th.foreground)
+    if axis.orientation in ("top", "bottom"):     # a label at an end may reach this far past the axis (px)
+        axis.setStyle(hideOverlappingLabels=int(QtGui.QFontMetricsF(font(FONT_PT)).horizontalAdvance("000") / 2))
+    axis.tickSpacing = types.MethodType(_spacing_for_three, axis)
+
+
+MIN_TICKS = 3       # tick labels every numeric axis shows, when its length leaves room for them
+
+
+def _nice_below(spacing: float) -> float:
+    """The next smaller step of the 1, 2, 5 x 10^k series."""
+    k = math.floor(math.log10(spacing) + 1e-9)
+    m = spacing / 10.0 ** k
+    return (0.5 if m < 1.5 else 1.0 if m < 3 else 2.0) * 10.0 ** k
+
+
+def _spacing_for_three(axis: pg.AxisItem, minVal: float, maxVal: float, size: float) -> list:
+    """pyqtgraph's tick spacing, made finer (1, 2, 5 steps) until at least ``MIN_TICKS`` labels can be drawn (a
+    label that would stick out of the axis is not drawn: a short axis showed one or two), as long as they fit."""
+    levels = pg.AxisItem.tickSpacing(axis, minVal, maxVal, size)
+    if not levels or axis._tickSpacing is not None or size <= 0 or not maxVal > minVal:
+        return levels
+    lo, hi = minVal, maxVal
+    spacing, offset = levels[0]
+    metrics = QtGui.QFontMetricsF(axis.style.get("tickFont") or font())
+    vertical = axis.orientation in ("left", "right")
+    per_px = (hi - lo) / size
+
+    def label_px(step: float) -> float:
+        if vertical:
+            return metrics.height() * 0.8
+        return max(metrics.horizontalAdvance(f"{v:g}") for v in (lo, hi, step, hi - step))
+
+    reach = axis.style["hideOverlappingLabels"]
+    reach = 15 if reach is False else 0 if reach is True else int(reach)
+
+    def drawable(step: float, shift: float = 0.0) -> int:
+        margin = max(0.0, label_px(step) / 2 - reach) * per_px
+        return max(0, math.floor((hi - margin - offset - shift) / step + 1e-9)
+                   - math.ceil((lo + margin - offset - shift) / step - 1e-9) + 1)
+
+    for _ in range(4):
+        if drawable(spacing) >= MIN_TICKS:
+            break
+        finer = _nice_below(spacing)
+        gap = metrics.height() * 0.3 if vertical else metrics.horizontalAdvance("  ")
+        if (label_px(finer) + gap) * per_px > finer:        # neighbouring labels would overlap
+            break
+        spacing = finer
+    mantissa = spacing / 10.0 ** math.floor(math.log10(spacing) + 1e-9)
+    if drawable(spacing) < MIN_TICKS and round(mantissa) in (1, 2) and drawable(spacing, spacing / 2) >= MIN_TICKS:
+        offset += spacing / 2        # the ends' labels would stick out: 50, 150, 250 instead of 100, 200
+    return [(spacing, offset)] + [level for level in levels[1:] if level[0] < spacing]
 
 
 def _relaxed_update_min(label: pg.LabelItem) -> None:
-    """LabelItem.updateMin without the minimum width: a long title may be cut at a narrow panel's edges, but it
-    never forces the layout wider than the panel (which pushed colour bars and axes out of sight)."""
+    """LabelItem.updateMin without the minimum width: a long title never forces the layout wider than the panel
+    (which pushed colour bars and axes out of sight). Instead it wraps onto more lines at the width it has, and
+    the title row of its plot grows to hold them (``fit_title``)."""
+    fit_title(label)
     r = label.itemRect()
     label.setMinimumWidth(0)
     label.setMinimumHeight(r.height())
@@ -133,7 +228,47 @@ def _relaxed_update_min(label: pg.LabelItem) -> None:
     label.updateGeometry()
 
 
-def relax_label(label: pg.LabelItem) -> pg.LabelItem:
+TITLE_PAD = 6       # px of the title row beyond its text
+
+
+def fit_title(label: pg.LabelItem) -> bool:
+    """Wrap ``label``'s text (a plot title) at the width the label has, centred line by line, and make its plot's
+    title row tall enough for the lines (never lower than the row height set for the title). True when wrapped.
+    Rotated labels and labels not yet laid out (width under 40 px) are left alone."""
+    item = label.item
+    width = label.geometry().width()
+    if label.angle or width < 40:
+        return False
+    item.setTextWidth(-1)
+    natural = item.boundingRect().width()
+    wrapped = natural > width + 0.5
+    if wrapped:
+        item.setTextWidth(width)
+        option = item.document().defaultTextOption()
+        if option.alignment() != QtCore.Qt.AlignmentFlag.AlignHCenter:
+            option.setAlignment(QtCore.Qt.AlignmentFlag.AlignHCenter)
+            option.setWrapMode(QtGui.QTextOption.WrapMode.WordWrap)      # never inside a word
+            item.document().setDefaultTextOption(option)
+    bounds = label.itemRect()
+    bounds.moveCenter(label.rect().center())                    # as LabelItem.resizeEvent centres it
+    item.setPos(bounds.topLeft() - label.itemRect().topLeft() + item.pos())
+    plot = getattr(label, "_rnnviz_plot", None)
+    if plot is not None and label.isVisible():
+        base = getattr(label, "_rnnviz_row", None)
+        current = plot.layout.rowMinimumHeight(0)
+        if base is None or current != getattr(label, "_rnnviz_row_set", None):
+            base = label._rnnviz_row = current                  # the height the plot's setTitle chose
+        need = max(base, bounds.height() + TITLE_PAD) if base > 0 else 0
+        if need != current:
+            label._rnnviz_row_set = need
+            label.setMaximumHeight(need)
+            plot.layout.setRowFixedHeight(0, need)
+    return wrapped
+
+
+def relax_label(label: pg.LabelItem, plot: pg.PlotItem | None = None) -> pg.LabelItem:
+    """Make ``label`` (the title of ``plot``) wrap instead of widening the layout (``fit_title``)."""
+    label._rnnviz_plot = plot
     label.updateMin = types.MethodType(_relaxed_update_min, label)
     label.updateMin()
     return label
@@ -152,7 +287,7 @@ def style_plot(plot: pg.PlotItem, title: str | None = None, left: str | None = N
                grid: bool = True, th: Theme | None = None) -> pg.PlotItem:
     """Readable fonts, labelled axes, a title and a light grid; no mouse menu clutter."""
     th = theme(th)
-    relax_label(plot.titleLabel)
+    relax_label(plot.titleLabel, plot)
     for name in ("left", "bottom"):
         style_axis(plot.getAxis(name), th)
     if title:
@@ -397,6 +532,9 @@ class HoverReadout:
             self.add(plot, text_at)
         self.idle_text = idle_text
         out.setText(idle_text)
+        # the read-out never makes its panel wider: a long text is shortened with "…" (whole in the tooltip)
+        out.setMinimumWidth(1)
+        out.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
         # A plain object with a direct connection: text_at is cheap, so no rate limit is needed. Both a
         # pg.SignalProxy and a QObject parented to the view here made the garbage collector segfault when a
         # panel with many scene items was collected (PySide6 6.11); tests/test_panels.py guards against it.
@@ -419,9 +557,15 @@ class HoverReadout:
                 p = plot.vb.mapSceneToView(pos)
                 text = text_at(p.x(), p.y())
                 if text:
-                    self.out.setText(text)
+                    self._show(text)
                     return text
-        self.out.setText(self.idle_text)
+        self._show(self.idle_text)
         return self.idle_text
+
+    def _show(self, text: str) -> None:
+        room = self.out.contentsRect().width()
+        shown = self.out.fontMetrics().elidedText(text, QtCore.Qt.TextElideMode.ElideRight, room) if room > 40 else text
+        self.out.setText(shown)
+        self.out.setToolTip(text if shown != text else "")
 
 

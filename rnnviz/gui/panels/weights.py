@@ -20,6 +20,9 @@ def block_name(gate: str, n_gates: int) -> str:
     return "W" if n_gates == 1 else f"W_{gate}"
 
 
+COMPACT_BELOW = 330     # panel height (px) below which the spectral-radius text is one line (the rest a tooltip)
+
+
 class WeightsPanel(Panel):
     """Public API: ``render(snapshot)``, ``reset()``, ``set_theme(name)``.
 
@@ -89,6 +92,7 @@ class WeightsPanel(Panel):
         self._eig_title({})
         self.eig_plot.setRange(xRange=(-self._eig_extent, self._eig_extent),
                                yRange=(-self._eig_extent, self._eig_extent), padding=0)
+        self._radius_texts = ("", "")
         self.radius_label.setText("")
         self.readout.setText(self.hover.idle_text)
 
@@ -130,11 +134,24 @@ class WeightsPanel(Panel):
             warn = (f" &nbsp;<span style='color:{self.theme.bad}'><b>\u03c1 &gt; 1: {', '.join(over)}</b></span>"
                     if over else "")
             text = ("\u03c1 = spectral radius, the largest |eigenvalue| (points outside the circle): above 1 the "
-                    "state can grow step after step (exploding), well below 1 it fades (vanishing)." + warn)
+                    "state can grow step after step (exploding), well below 1 it fades (vanishing).")
         else:   # in gated cells the sigmoid gates, not W alone, decide whether the state grows or fades
-            text = ("\u03c1 = spectral radius of each gate's block of W. In an LSTM or GRU the gates, not \u03c1 "
-                    "alone, decide whether the state grows or fades: read \u03c1 as a hint.")
-        self.radius_label.setText(text)
+            text, warn = ("\u03c1 = spectral radius of each gate's block of W. In an LSTM or GRU the gates, not "
+                          "\u03c1 alone, decide whether the state grows or fades: read \u03c1 as a hint."), ""
+        self._radius_texts = (text + warn, "\u03c1 = largest |eigenvalue| (\u201c?\u201d: what it means)" + warn)
+        self._show_radius_text()
+
+    def _show_radius_text(self) -> None:
+        """The explanation under the plots, or on a short panel (a small screen) one line and the rest in the
+        tooltip, so the plots keep their room."""
+        full, short = getattr(self, "_radius_texts", ("", ""))
+        compact = self.height() < COMPACT_BELOW
+        self.radius_label.setText(short if compact and full else full)
+        self.radius_label.setToolTip(full if compact else "")
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        self._show_radius_text()
 
     def _eig_title(self, rho: dict) -> None:
         """The eigenvalue plot's title is its legend: each block's colour, name and spectral radius."""
