@@ -27,6 +27,21 @@ def drawn_ticks(axis: pg.AxisItem) -> list[tuple[QRectF, str]]:
     return [(axis.mapRectToScene(QRectF(rect)), text) for rect, _flags, text in specs[2] if str(text).strip()]
 
 
+def wanted_ticks(axis: pg.AxisItem, least: int = 3) -> int:
+    """Tick labels ``axis`` should show: ``least``, or for set ticks (categories) all of its labels in view when
+    there are fewer."""
+    if axis._tickLevels is None:
+        return least
+    lo, hi = sorted(axis.range)
+    inside = [s for level in axis._tickLevels[:1] for v, s in level if str(s).strip() and lo <= v <= hi]
+    return min(least, len(inside))
+
+
+def few_ticks(m: "PlotMeasure") -> dict:
+    """Axis -> (drawn, wanted) for the axes of ``m`` that show fewer tick labels than they should."""
+    return {a: (len(t), m.wanted.get(a, 3)) for a, t in m.ticks.items() if len(t) < m.wanted.get(a, 3)}
+
+
 def title_clipped(plot: pg.PlotItem) -> bool:
     """The plot's title does not fit its row (too wide, or wrapped into more lines than the row holds)."""
     label = plot.titleLabel
@@ -67,6 +82,8 @@ class PlotMeasure:
     width: float                    # the data area (ViewBox), px
     height: float
     ticks: dict = field(default_factory=dict)        # axis name -> drawn tick texts
+    wanted: dict = field(default_factory=dict)       # axis name -> how many tick labels it should show (3, or all
+                                                     # of a categorical axis's labels when it has fewer)
     title_clipped: bool = False
     axis_titles_clipped: list = field(default_factory=list)
     texts_over_curves: list = field(default_factory=list)
@@ -132,6 +149,7 @@ def measure_plots(widget: QWidget, name: str = "") -> list[PlotMeasure]:
             axis = plot.getAxis(key)
             if axis.isVisible() and axis.style.get("showValues", True):
                 m.ticks[key] = [t for _r, t in drawn_ticks(axis)]
+                m.wanted[key] = wanted_ticks(axis)
             if axis_title_clipped(axis):
                 m.axis_titles_clipped.append(key)
         m.title_clipped = title_clipped(plot)

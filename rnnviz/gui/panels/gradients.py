@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from rnnviz.gui import style
 from rnnviz.gui.panels import plotting
@@ -24,8 +24,13 @@ FLOW_LEVELS = (-8.0, 2.0)           # log10 of the gradient norm: 1e-8 (vanished
 PARAM_ORDER = ("U", "W", "b", "V", "c")
 SYMBOLS_UP_TO = 60                  # draw markers on the per-timestep curve when T is at most this
 COMPACT_BELOW = 420                 # panel height (px) below which the ||dL/dtheta|| plot makes room for the others
+TINY_BELOW = 300                    # panel height (px) below which the heatmap makes room for the ||dL/ds_t|| curve
 NORM_DECADES = 2.0                  # the ||dL/ds_t|| axis spans at least this many powers of ten (3 labels)
-ROW_STRETCH = (3, 2, 2)             # heights of the ||dL/ds_t||, heatmap and ||dL/dtheta|| rows
+ROW_STRETCH = (1, 1, 1)             # the rows share the room evenly up to SIDE_SHARES (below), the curve the rest
+SIDE_SHARES = (0.24, 0.32)          # the heatmap and the ||dL/dtheta|| plot: at most these shares of the plots'
+SIDE_DATA_PX = 50                   # height, or their titles and axes and this many px of data; the ||dL/ds_t||
+                                    # curve takes the rest (the log axis of ||dL/dtheta|| needs ~90 px for three
+                                    # labels)
 
 
 def examples_text(indices) -> str:
@@ -76,7 +81,8 @@ class GradientFlowPanel(Panel):
             ci.layout.setRowStretchFactor(r, stretch)
         plotting.style_plot(self.norm_plot, None, left="norm", th=th)
         plotting.style_plot(self.flow_plot, None, left="step", bottom="timestep t", grid=False, th=th)
-        plotting.set_title(self.flow_plot, "over training, a row per recorded step", style.TITLE_PT - 1, th)
+        # no title on the heatmap: its axes say it (rows: training step, columns: timestep t, colour: norm) and its
+        # row goes to the curve above
         plotting.style_plot(self.param_plot, None, left="norm", bottom="training step", th=th)
         for p in (self.norm_plot, self.flow_plot, self.param_plot):
             p.getAxis("left").setWidth(78)
@@ -105,6 +111,7 @@ class GradientFlowPanel(Panel):
         self.flow_colorbar.axis.setTicks([[(v, plotting.pow10_text(v, power=True)) for v in (-8, -4, 0)],
                                           [(v, "") for v in (-6, -2, 2)]])
         self.flow_plot.vb.sigResized.connect(self._flow_ticks)
+        self.flow_plot.vb.sigResized.connect(self._position_ticks)
 
         # bottom: per-parameter norms; the title is the legend (coloured names)
         self.param_plot.setLogMode(y=True)
@@ -122,6 +129,7 @@ class GradientFlowPanel(Panel):
         self.param_x_range = FollowRange(self.param_plot, "x", min_span=10.0)
         self.param_y_range = FollowRange(self.param_plot, "y")
 
+        self.show_params = True          # False: the ||dL/dtheta|| plot is never shown (the A/B race)
         self.readout = style.label("")
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
@@ -183,15 +191,43 @@ class GradientFlowPanel(Panel):
         history, the point of the panel, keep a readable height; it comes back when the panel is tall enough."""
         return self.param_plot.scene() is None
 
+    @property
+    def tiny(self) -> bool:
+        """On a very short panel (a small place on a 1024x768 screen) the history heatmap goes too: the
+        ||dL/ds_t|| curve keeps the room and takes the heatmap's x axis."""
+        return self.flow_plot.scene() is None
+
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
         super().resizeEvent(event)
-        want = self.height() < COMPACT_BELOW * style.FONT_PT / style.BASE_POINT_SIZE   # larger fonts need more
-        if want != self.compact:
-            if want:
-                self.view.ci.removeItem(self.param_plot)
-            else:
-                self.view.ci.addItem(self.param_plot, row=2, col=0)
-                self.view.ci.layout.setRowStretchFactor(2, ROW_STRETCH[2])
+        k = style.FONT_PT / style.BASE_POINT_SIZE                       # larger fonts need more room
+        self.arrange(self.show_params and self.height() >= COMPACT_BELOW * k, self.height() >= TINY_BELOW * k)
+        self._share_rows()
+
+    def _share_rows(self) -> None:
+        """Cap the heatmap's and the ||dL/dtheta|| plot's heights (the layout's stretch shares out only the room
+        beyond each plot's preferred height, which left the curve the lessons point at the smallest of the three)."""
+        height = self.view.height()
+        for plot, share in zip((self.flow_plot, self.param_plot), SIDE_SHARES):
+            plot.setMaximumHeight(max(plot.minimumHeight() + SIDE_DATA_PX, share * height))
+
+    def arrange(self, params: bool, flow: bool) -> None:
+        """Put the ||dL/dtheta|| plot and the heatmap in or out (the ||dL/ds_t|| curve always stays)."""
+        ci = self.view.ci
+        if params == self.compact or flow == self.tiny:
+            for plot in (self.flow_plot, self.param_plot):
+                if plot.scene() is not None:
+                    ci.removeItem(plot)
+            row = 1
+            for plot, on in ((self.flow_plot, flow), (self.param_plot, params)):
+                plot.setVisible(on)
+                if on:
+                    ci.addItem(plot, row=row, col=0)
+                    ci.layout.setRowStretchFactor(row, ROW_STRETCH[1 if plot is self.flow_plot else 2])
+                    row += 1
+            self.norm_plot.getAxis("bottom").setStyle(showValues=not flow)
+            self._axis_text = None
+            self._position_ticks()
+            QtCore.QTimer.singleShot(0, self, self.refit_axis_titles)       # once the plots have their new sizes
 
     # ------------------------------------------------------------------------------------------ drawing
     def reset(self) -> None:
@@ -210,8 +246,6 @@ class GradientFlowPanel(Panel):
         self._stale_step: int | None = None
         self._partial = False
         self._title_key = self._axis_text = None
-        self.norm_plot.enableAutoRange(axis="y", enable=True)      # an empty plot keeps no old range
-        self.param_plot.enableAutoRange(enable=True)
         self.norm_curve.setData([], [])
         self.last_curve.setData([], [])
         self.flow_image.setImage(np.full((1, 1), np.nan), autoLevels=False, levels=FLOW_LEVELS)
@@ -227,8 +261,8 @@ class GradientFlowPanel(Panel):
         self.markers.clear()
         self.flow_markers.clear()
         self.readout.setText(self.hover.idle_text)
-        for follow in (self.norm_range, self.param_x_range, self.param_y_range):   # a new run: follow again
-            follow.resume()
+        for follow in (self.norm_range, self.param_x_range, self.param_y_range):   # a new run: no old ranges
+            follow.clear()
 
     def render(self, snapshot) -> None:
         # top
@@ -314,22 +348,33 @@ class GradientFlowPanel(Panel):
         self.flow_markers.set(markers, self._flow_row, extra_key=(self._flow_steps.size, float(
             self._flow_steps[-1]) if self._flow_steps.size else 0.0))
 
-    def _position_ticks(self) -> None:
+    def _position_ticks(self, *_args) -> None:
         """x ticks and title of the heatmap's x axis: timesteps, or steps before the last token ("end" alignment),
-        and over which examples the curves are means."""
-        axis = self.flow_plot.getAxis("bottom")
-        over = f" \u00b7 mean over {self._examples}"
+        and over which examples the curves are means (a shorter wording when the axis is short)."""
+        axes = [self.flow_plot.getAxis("bottom"), self.norm_plot.getAxis("bottom")]
+        axis = axes[1] if self.tiny else axes[0]                 # the lowest plot's axis carries the title
+        ticks = None
         if self._align == "end":
             T = self._T
             step = max(1, int(np.ceil(T / 8)))
-            axis.setTicks([[(float(t), position_label(t, T, "end")) for t in range(T, 0, -step)]])
-            text = "steps before each example's last token" + over
+            ticks = [[(float(t), position_label(t, T, "end")) for t in range(T, 0, -step)]]
+            what = ("steps before each example's last token", "steps before the last token", "steps before the end")
         else:
-            axis.setTicks(None)
-            text = "timestep t" + over
+            what = ("timestep t", "timestep t", "t")
+        for a in axes:
+            set_ticks_once(a, ticks)
+        over = self._examples
+        short = over.replace("validation examples", "val.").replace("validation example", "val.")
+        variants = (f"{what[0]} \u00b7 mean over {over}", f"{what[1]} \u00b7 mean over {short}",
+                    f"{what[2]} \u00b7 mean of {short}", what[2])
+        metrics = QtGui.QFontMetricsF(style.font(style.FONT_PT))
+        room = axis.geometry().width() - 8 if axis.geometry().width() > 50 else 1e9
+        text = next((v for v in variants if metrics.horizontalAdvance(v) <= room), variants[-1])
         if text != getattr(self, "_axis_text", None):
             self._axis_text = text
             plotting.set_axis_label(axis, text, self.theme)
+            other = axes[0] if axis is axes[1] else axes[1]
+            other.showLabel(False)
 
     def _flow_row(self, step: float) -> float:
         """The heatmap's y (row index, fractional between recorded rows) of training step ``step``; NaN outside."""
@@ -356,7 +401,7 @@ class GradientFlowPanel(Panel):
         if R == 0:
             set_ticks_once(self.flow_plot.getAxis("left"), [[]])
             return
-        n = int(np.clip(self.flow_plot.vb.height() // 30, 2, 6))
+        n = int(np.clip(self.flow_plot.vb.height() // 22, 3, 6))       # at least three labels
         idx = np.unique(np.linspace(0, R - 1, min(R, n)).round().astype(int))
         set_ticks_once(self.flow_plot.getAxis("left"), [[(float(i), f"{int(steps[i])}") for i in idx]])
 

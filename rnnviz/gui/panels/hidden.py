@@ -8,6 +8,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from rnnviz.gui import style
+from rnnviz.gui.fitting import FittingLabel
 from rnnviz.gui.panels import plotting
 from rnnviz.gui.panels.base import Panel
 
@@ -34,8 +35,8 @@ def tick_stride(labels: list[str], pixels: float, font: QtGui.QFont | None = Non
 def pick_ticks(labels: list[str], pixels: float, keep: set[int] = frozenset(),
                font: QtGui.QFont | None = None) -> list[int]:
     """The positions to label on an axis ``pixels`` long (labels centred on their positions, none overlapping):
-    every position in ``keep`` first (e.g. the words a lesson points at), then every ``tick_stride``-th one that
-    does not overlap a label already chosen."""
+    every position in ``keep`` first (e.g. the words a lesson points at), then every ``tick_stride``-th one, then
+    any other, each when it does not overlap a label already chosen."""
     if not labels:
         return []
     metrics = QtGui.QFontMetricsF(font or style.font())
@@ -50,7 +51,8 @@ def pick_ticks(labels: list[str], pixels: float, keep: set[int] = frozenset(),
     for i in sorted(keep):
         if 0 <= i < len(labels) and fits(i):
             chosen.append(i)
-    for i in range(0, len(labels), tick_stride(labels, pixels, font)):
+    stride = tick_stride(labels, pixels, font)
+    for i in list(range(0, len(labels), stride)) + list(range(len(labels))):
         if i not in chosen and fits(i):
             chosen.append(i)
     return sorted(chosen)
@@ -109,7 +111,9 @@ class HiddenStatesPanel(Panel):
         self.source_label = style.label("")
         self.readout = style.label("")
         top = QtWidgets.QHBoxLayout()
-        top.addWidget(style.label("Probe: validation example"))
+        probe_label = FittingLabel("Probe: validation example", min_text="Probe:")
+        probe_label.setFont(style.font())
+        top.addWidget(probe_label)
         top.addWidget(self.probe_spin)
         self.probe_text = QtWidgets.QLineEdit()     # typed probe (issue 5): Enter sends it, empty = validation
         self.probe_text.setObjectName("probeText")

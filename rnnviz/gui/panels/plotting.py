@@ -160,21 +160,36 @@ def style_axis(axis: pg.AxisItem, th: Theme | None = None) -> None:
     if axis.orientation in ("top", "bottom"):     # a label at an end may reach this far past the axis (px)
         axis.setStyle(hideOverlappingLabels=int(QtGui.QFontMetricsF(font(FONT_PT)).horizontalAdvance("000") / 2))
     axis.tickSpacing = types.MethodType(_spacing_for_three, axis)
+    axis.tickStrings = types.MethodType(_exact_tick_strings, axis)
+
+
+def _exact_tick_strings(axis: pg.AxisItem, values, scale: float, spacing: float) -> list[str]:
+    """pyqtgraph's tick labels with as many decimals as the values need (it takes them from the spacing alone,
+    which wrote 1.25 as "1.2" and 2.5 as "2")."""
+    if axis.logMode:
+        return pg.AxisItem.tickStrings(axis, values, scale, spacing)
+    scaled = [v * scale for v in values]
+    places = 0
+    while places < 8 and any(abs(round(v * 10 ** places) - v * 10 ** places) > 1e-6 * max(1.0, abs(v) * 10 ** places)
+                             for v in scaled):
+        places += 1
+    return [f"{v:g}" if (abs(v) < 0.001 and v != 0) or abs(v) >= 10000 else f"{v:.{places}f}" for v in scaled]
 
 
 MIN_TICKS = 3       # tick labels every numeric axis shows, when its length leaves room for them
 
 
 def _nice_below(spacing: float) -> float:
-    """The next smaller step of the 1, 2, 5 x 10^k series."""
+    """The next smaller step of the 1, 2, 2.5, 5 x 10^k series."""
     k = math.floor(math.log10(spacing) + 1e-9)
     m = spacing / 10.0 ** k
-    return (0.5 if m < 1.5 else 1.0 if m < 3 else 2.0) * 10.0 ** k
+    return (0.5 if m < 1.5 else 1.0 if m < 2.2 else 2.0 if m < 3 else 2.5) * 10.0 ** k
 
 
 def _spacing_for_three(axis: pg.AxisItem, minVal: float, maxVal: float, size: float) -> list:
-    """pyqtgraph's tick spacing, made finer (1, 2, 5 steps) until at least ``MIN_TICKS`` labels can be drawn (a
-    label that would stick out of the axis is not drawn: a short axis showed one or two), as long as they fit."""
+    """pyqtgraph's tick spacing, made finer (1, 2, 2.5, 5 steps) until at least ``MIN_TICKS`` labels can be drawn
+    (a label that would stick out of the axis is not drawn: a short axis showed one or two), as long as they fit;
+    else the same steps shifted by half (50, 150, 250 instead of 100, 200) when that gives more."""
     levels = pg.AxisItem.tickSpacing(axis, minVal, maxVal, size)
     if not levels or axis._tickSpacing is not None or size <= 0 or not maxVal > minVal:
         return levels
@@ -189,8 +204,10 @@ def _spacing_for_three(axis: pg.AxisItem, minVal: float, maxVal: float, size: fl
             return metrics.height() * 0.8
         return max(metrics.horizontalAdvance(f"{v:g}") for v in (lo, hi, step, hi - step))
 
-    reach = axis.style["hideOverlappingLabels"]
-    reach = 15 if reach is False else 0 if reach is True else int(reach)
+    reach = axis.style["hideOverlappingLabels"]         # how far a label may stick out (pyqtgraph's rule;
+    reach = 15 if reach is False else 0 if reach is True else int(reach)    # with a grid, not at all)
+    if axis.grid is not False:
+        reach = 0
 
     def drawable(step: float, shift: float = 0.0) -> int:
         margin = max(0.0, label_px(step) / 2 - reach) * per_px
@@ -201,12 +218,12 @@ def _spacing_for_three(axis: pg.AxisItem, minVal: float, maxVal: float, size: fl
         if drawable(spacing) >= MIN_TICKS:
             break
         finer = _nice_below(spacing)
-        gap = metrics.height() * 0.3 if vertical else metrics.horizontalAdvance("  ")
+        gap = 1.0 if vertical else metrics.horizontalAdvance("  ")
         if (label_px(finer) + gap) * per_px > finer:        # neighbouring labels would overlap
             break
         spacing = finer
     mantissa = spacing / 10.0 ** math.floor(math.log10(spacing) + 1e-9)
-    if drawable(spacing) < MIN_TICKS and round(mantissa) in (1, 2) and drawable(spacing, spacing / 2) >= MIN_TICKS:
+    if drawable(spacing) < MIN_TICKS and round(mantissa) in (1, 2, 5) and drawable(spacing, spacing / 2) >= MIN_TICKS:
         offset += spacing / 2        # the ends' labels would stick out: 50, 150, 250 instead of 100, 200
     return [(spacing, offset)] + [level for level in levels[1:] if level[0] < spacing]
 
@@ -397,8 +414,9 @@ def pow10_text(log_value: float, power: bool | None = None) -> str:
 
 
 class LogAxis(pg.AxisItem):
-    """A log axis labelled at powers of ten only (at 2 and 5 times them when the range is under two decades),
-    thinned so labels never overlap; unlabelled minor ticks at 2..9 when there is room."""
+    """A log axis labelled at powers of ten, thinned so labels never overlap; when that gives fewer than
+    ``MIN_TICKS`` labels, also at 3 (or 2 and 5, ...) times them as far as they fit, or else at 3 (2, 5) times them
+    instead (0.03, 0.3, 3); unlabelled minor ticks at 2..9 when there is room."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -407,22 +425,38 @@ class LogAxis(pg.AxisItem):
     def logTickValues(self, minVal, maxVal, size, stdTicks):
         if not (np.isfinite(minVal) and np.isfinite(maxVal)) or maxVal <= minVal:
             return []
-        label_px = 2.2 * FONT_PT if self.orientation in ("left", "right") else 6 * FONT_PT
+        text_h = QtGui.QFontMetricsF(self.style.get("tickFont") or font(FONT_PT)).height()
+        label_px = max(2.2 * FONT_PT, 1.4 * text_h) if self.orientation in ("left", "right") else 6 * FONT_PT
         max_labels = max(2, int(size / label_px))
         lo, hi = math.floor(minVal), math.ceil(maxVal)
         decades = np.arange(lo, hi + 1, dtype=np.float64)
-        margin = 0.5 * FONT_PT * (maxVal - minVal) / size        # a label this close to an end is not drawn
+        reach = text_h / 2 + 1 if self.orientation in ("left", "right") else 0.5 * FONT_PT
+        margin = reach * (maxVal - minVal) / size                # a label this close to an end is not drawn
         drawable = [d for d in decades if minVal + margin <= d <= maxVal - margin]
         step = max(1, math.ceil(len(drawable) / max_labels))
         first = 0.0 if 0.0 in drawable else (drawable[0] if drawable else lo)   # keep "1" when it is in view
         major = [d for d in decades if minVal - 1e-9 <= d <= maxVal + 1e-9 and int(d - first) % step == 0]
         mults = np.log10(np.arange(2, 10))
-        for mults_try in ((2, 5), (2, 3, 5, 7)):
-            inside = [d for d in major if minVal + margin <= d <= maxVal - margin]
-            if len(inside) >= 2 or maxVal - minVal >= 2.0:
-                break
-            extra = [d + np.log10(m) for d in decades for m in mults_try]
-            major = sorted(set(major) | {v for v in extra if minVal <= v <= maxVal})
+        # fewer than MIN_TICKS labels: add 3, then 2 and 5, then 2, 3, 5, 7 times the decades (as many as fit)
+        if len([d for d in major if minVal + margin <= d <= maxVal - margin]) < MIN_TICKS:
+            best = major
+            for mults_try in ((3,), (2, 5), (2, 3, 5, 7)):
+                extra = {d + np.log10(m) for d in decades for m in mults_try}
+                trial = sorted(set(major) | {v for v in extra if minVal <= v <= maxVal})
+                inside = [d for d in trial if minVal + margin <= d <= maxVal - margin]
+                if len(inside) > max_labels:
+                    break                                          # they would overlap
+                best = trial
+                if len(inside) >= MIN_TICKS:
+                    break
+            major = best
+            # still too few: one label a decade at 3 (or 2, or 5) times the powers of ten, when that gives more
+            for m in (3, 2, 5):
+                if len([d for d in major if minVal + margin <= d <= maxVal - margin]) >= MIN_TICKS or step != 1:
+                    break
+                series = [d + np.log10(m) for d in decades if minVal <= d + np.log10(m) <= maxVal]
+                if len([d for d in series if minVal + margin <= d <= maxVal - margin]) >= MIN_TICKS:
+                    major = series
         self._labelled = np.array(major)
         px_per_decade = size / (maxVal - minVal)
         minor = []
@@ -517,6 +551,14 @@ def display_token(tok: str) -> str:
 
 
 # ------------------------------------------------------------------------------------------------ hover
+READOUT = "rnnvizReadout"       # the Qt property that marks a hover read-out label
+
+
+def is_readout(label: QtWidgets.QLabel) -> bool:
+    """``label`` is a panel's hover read-out (presentation mode gives its line to the plots)."""
+    return bool(label.property(READOUT))
+
+
 class HoverReadout:
     """Shows exact values under the mouse in a QLabel (outside the plots, so nothing is covered).
 
@@ -533,6 +575,7 @@ class HoverReadout:
         self.idle_text = idle_text
         out.setText(idle_text)
         # the read-out never makes its panel wider: a long text is shortened with "…" (whole in the tooltip)
+        out.setProperty(READOUT, True)
         out.setMinimumWidth(1)
         out.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
         # A plain object with a direct connection: text_at is cheap, so no rate limit is needed. Both a

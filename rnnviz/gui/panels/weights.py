@@ -21,6 +21,8 @@ def block_name(gate: str, n_gates: int) -> str:
 
 
 COMPACT_BELOW = 330     # panel height (px) below which the spectral-radius text is one line (the rest a tooltip)
+EIG_PAD = 0.15          # room around the eigenvalue plot's range, so the labels at its ends are drawn
+NARROW_BELOW = 500      # panel width (px) below which only the eigenvalue plot is shown (W as a heatmap needs room)
 
 
 class WeightsPanel(Panel):
@@ -91,7 +93,7 @@ class WeightsPanel(Panel):
         self._set_gates((), 0)
         self._eig_title({})
         self.eig_plot.setRange(xRange=(-self._eig_extent, self._eig_extent),
-                               yRange=(-self._eig_extent, self._eig_extent), padding=0)
+                               yRange=(-self._eig_extent, self._eig_extent), padding=EIG_PAD)
         self._radius_texts = ("", "")
         self.radius_label.setText("")
         self.readout.setText(self.hover.idle_text)
@@ -126,7 +128,7 @@ class WeightsPanel(Panel):
                 extent = max(extent, plotting.nice_ceil(1.1 * float(np.abs(ev).max())))
         if extent > self._eig_extent:         # grows only: points never jump because the axes rescaled
             self._eig_extent = extent
-            self.eig_plot.setRange(xRange=(-extent, extent), yRange=(-extent, extent), padding=0)
+            self.eig_plot.setRange(xRange=(-extent, extent), yRange=(-extent, extent), padding=EIG_PAD)
         self._rho = {g: float(snapshot.spectral_radius.get(g, float("nan"))) for g in gates}
         self._eig_title(self._rho)
         if snapshot.cell == "rnn":
@@ -149,9 +151,27 @@ class WeightsPanel(Panel):
         self.radius_label.setText(short if compact and full else full)
         self.radius_label.setToolTip(full if compact else "")
 
+    @property
+    def narrow(self) -> bool:
+        """On a narrow panel (a small screen) the eigenvalue plot, which the lessons point at, takes the whole
+        width; W's heatmap comes back when the panel is wide enough."""
+        return self.plot.scene() is None
+
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
         super().resizeEvent(event)
         self._show_radius_text()
+        want = self.width() < NARROW_BELOW * style.FONT_PT / style.BASE_POINT_SIZE
+        if want != self.narrow:
+            layout = self.view.ci.layout
+            if want:
+                self.view.ci.removeItem(self.plot)
+                self.plot.hide()
+                layout.setColumnStretchFactor(0, 0)      # the empty column gives its room to the eigenvalues
+            else:
+                self.view.ci.addItem(self.plot, row=0, col=0)
+                self.plot.show()
+                layout.setColumnStretchFactor(0, 1)
+            QtCore.QTimer.singleShot(0, self, self.refit_axis_titles)       # once the plots have their new sizes
 
     def _eig_title(self, rho: dict) -> None:
         """The eigenvalue plot's title is its legend: each block's colour, name and spectral radius."""
@@ -159,7 +179,9 @@ class WeightsPanel(Panel):
         parts = [f"<span style='color:{style.colour(i)}'>\u25cf <b>{block_name(g, G)}</b></span>&nbsp;"
                  f"\u03c1&nbsp;{_rho_text(rho.get(g, float('nan')))}" for i, g in enumerate(self._gates)]
         lines = [" &nbsp; ".join(parts[i:i + 2]) for i in range(0, len(parts), 2)]     # two gates a line
-        title = "<br>".join(["Eigenvalues of W"] + lines)   # the text below explains \u03c1
+        # the text below explains \u03c1; one block (an RNN) shares the first line, which wraps only when narrow
+        title = ("Eigenvalues of W &nbsp;" + lines[0] if len(parts) == 1 else
+                 "<br>".join(["Eigenvalues of W"] + lines))
         key = (title, self.theme.name)
         if key != getattr(self, "_eig_title_key", None):    # a new title re-lays the plot out: only on change
             self._eig_title_key = key
