@@ -33,6 +33,7 @@ def run(config: Config | None = None, title: str | None = None, preset: Any = No
     window = MainWindow(config, preset=preset, title=title, backend=backend)
     app.aboutToQuit.connect(window.controller.shutdown)
     window.set_speed(LECTURE_SPEED)   # slow enough to watch every panel move; the Speed box changes it
+    window.hero.fit_screen()          # a 1024x768 projector: the window fits its screen
     window.show()
     if theme != "light":
         window.presentation.set_theme(theme)

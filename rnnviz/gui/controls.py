@@ -201,6 +201,8 @@ class ControlsPanel(QWidget):
                     self._add(form, key, self._dataset_box() if key == "dataset" else self._widget(SETTINGS[key]))
             layout.addWidget(group)
         layout.addStretch(1)
+        # never narrower than its contents (it scrolls only up and down): a narrow dock cut buttons and boxes off
+        scroll.setMinimumWidth(inner.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width())
 
         self.set_config(self._config)
 

@@ -1,10 +1,10 @@
 """Widgets that give way on a small screen (a 1024x768 projector) instead of pushing the window wider.
 
-``FittingLabel``: a one-line label that asks for the width of the widest text it has shown, or of ``hint_text``
-when that is wider (so a number that changes every frame does not re-lay the window out: the width only grows,
-and only when a text needs more; with a ``hint_text`` wider than any text it never changes, so the widgets beside
-it keep their size), may be squeezed down to ``min_text``, and then elides its text (the whole text goes in its
-tooltip). ``clipped()`` says whether what it shows now is cut.
+``FittingLabel``: a one-line label that asks for the width of the widest text it has shown (so a number that
+changes every frame does not re-lay the window out: the width only grows, and only when a text needs more), may
+be squeezed down to ``min_text``, and then shows a shorter wording its caller gave (``setText(text, *shorter)``)
+or only the first whole words and "…" (a number is never shown cut; the whole text goes in its tooltip).
+``clipped()`` says whether what it shows now is cut.
 
 ``CappedText``: a word-wrapped label at most a few lines high; a longer text scrolls.
 """
@@ -18,25 +18,25 @@ from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QSizePolicy, QStyle, 
 class FittingLabel(QLabel):
     """A plain-text, one-line QLabel that elides instead of growing past its room (see the module docstring)."""
 
-    def __init__(self, text: str = "", min_text: str = "", tip: str = "", hint_text: str = "",
-                 parent: QWidget | None = None):
+    def __init__(self, text: str = "", min_text: str = "", tip: str = "", parent: QWidget | None = None):
         super().__init__(parent)
         self.setTextFormat(Qt.TextFormat.PlainText)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
         self._min_text = min_text
-        self._hint_text = hint_text
         self._tip = tip
-        self._widest = self._floor()
+        self._widest = 0
+        self._shorter: tuple[str, ...] = ()
         self.setText(text)
         self.setToolTip(tip)
 
-    def _floor(self) -> int:
-        return self.fontMetrics().horizontalAdvance(self._hint_text) if self._hint_text else 0
-
     # --- text ---------------------------------------------------------------------------------------
-    def setText(self, text: str) -> None:  # noqa: N802 - Qt's name
+    def setText(self, text: str, *shorter: str) -> None:  # noqa: N802 - Qt's name
+        """Show ``text``, or where it does not fit the first of the ``shorter`` wordings that does (the same
+        facts in fewer words: "Epochs 4/6" for "Epochs done 4/6")."""
         text = str(text)
+        self._shorter = tuple(str(t) for t in shorter)
         if text == self.text():
+            self.update()
             return
         width = self.fontMetrics().horizontalAdvance(text)
         grow = width > self._widest
@@ -53,7 +53,7 @@ class FittingLabel(QLabel):
 
     def forget_width(self) -> None:
         """Ask only for the room the current text needs (e.g. after a new model: old wide texts are gone)."""
-        self._widest = max(self._floor(), self.fontMetrics().horizontalAdvance(self.text()))
+        self._widest = self.fontMetrics().horizontalAdvance(self.text())
         self.updateGeometry()
 
     # --- sizes --------------------------------------------------------------------------------------
@@ -83,11 +83,28 @@ class FittingLabel(QLabel):
         return self.contentsRect().width() - 2 * self.margin()
 
     def clipped(self) -> bool:
-        """True when the text does not fit its room (it is shown elided)."""
-        return self.fontMetrics().horizontalAdvance(self.text()) > self.room()
+        """True when neither the text nor any of its shorter wordings fits its room (it is shown elided)."""
+        fm, room = self.fontMetrics(), self.room()
+        return all(fm.horizontalAdvance(t) > room for t in (self.text(), *self._shorter))
 
     def shown_text(self) -> str:
-        return self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, max(self.room(), 0))
+        """The text or the first shorter wording that fits, else the shortest one elided (``_elided``)."""
+        fm, room = self.fontMetrics(), max(self.room(), 0)
+        for text in (self.text(), *self._shorter):
+            if fm.horizontalAdvance(text) <= room:
+                return text
+        return self._elided((self.text(), *self._shorter)[-1])
+
+    def _elided(self, text: str) -> str:
+        """The text, or as many of its first words as fit followed by "…" (whole words only: "Loss 0.01…" would
+        read as a number; "Loss…" cannot be misread), or "…" alone."""
+        room, fm = max(self.room(), 0), self.fontMetrics()
+        words = text.split(" ")
+        for n in range(len(words) - 1, 0, -1):
+            shown = " ".join(words[:n]).rstrip(",;:") + "\u2026"
+            if fm.horizontalAdvance(shown) <= room:
+                return shown
+        return "\u2026"
 
     def paintEvent(self, event) -> None:  # noqa: N802
         painter = QPainter(self)

@@ -264,7 +264,7 @@ class MainWindow(QMainWindow):
         self.progress = QProgressBar()
         self.progress.setObjectName("epochProgress")
         self.progress.setRange(0, 1000)
-        self.progress.setMinimumWidth(110)
+        self.progress.setMinimumWidth(self.progress.fontMetrics().horizontalAdvance("all epochs done") + 24)
         self.progress.setMaximumWidth(160)
         self.progress.setFormat("epoch progress")
         self.progress.setToolTip("How far through the current epoch training is")
@@ -461,7 +461,8 @@ class MainWindow(QMainWindow):
     def _show_status(self, snap: Any) -> None:
         labels = self.status_labels
         epochs = int(snap.config.get("epochs", 0)) if isinstance(snap.config, dict) else 0
-        labels["epoch"].setText(f"Epochs done {snap.epoch}/{epochs}" if epochs else f"Epochs done {snap.epoch}")
+        done = f"{snap.epoch}/{epochs}" if epochs else f"{snap.epoch}"
+        labels["epoch"].setText(f"Epochs done {done}", f"Epochs {done}")     # the shorter where it does not fit
         labels["step"].setText(f"Step {snap.step}")
         rate = self._throughput(snap.step)
         labels["speed"].setText(f"{rate:.0f} steps/s" if self.controller.running and rate == rate else "– steps/s")
@@ -469,12 +470,15 @@ class MainWindow(QMainWindow):
         labels["loss"].setText(f"Loss {loss:.4g}" if loss == loss else "Loss –")
         if len(snap.val_loss):
             acc = float(snap.val_accuracy[-1]) if len(snap.val_accuracy) else float("nan")
-            text = f"Val loss {float(snap.val_loss[-1]):.3f}"
+            val = f"{float(snap.val_loss[-1]):.3f}"
+            texts = [f"Val loss {val}"]
             if acc == acc:
-                text += f", acc {acc:.1%}"
+                texts = [f"Val loss {val}, acc {acc:.1%}", f"Val {val}, acc {acc:.1%}"]
             elif len(snap.val_perplexity) and snap.val_perplexity[-1] == snap.val_perplexity[-1]:
-                text += f" per sequence, perplexity {float(snap.val_perplexity[-1]):.2f} per token"
-            labels["val"].setText(text)
+                ppl = f"{float(snap.val_perplexity[-1]):.2f}"
+                texts = [f"Val loss {val} per sequence, perplexity {ppl} per token",
+                         f"Val loss {val}/seq., perplexity {ppl}", f"Val {val}/seq., ppl {ppl}"]
+            labels["val"].setText(*texts)
         else:
             labels["val"].setText("Val –")
         self.progress.setValue(int(round(1000 * min(1.0, max(0.0, float(snap.epoch_progress))))))

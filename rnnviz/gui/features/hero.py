@@ -3,13 +3,15 @@
 The panel grid has four places: 0 top left, 1 top right, 2 bottom left, 3 bottom right (the tabs). The first
 panel of the window's order is what a lesson is about (a preset lists its panels hero first) and sits in place
 0. The enlarged place gets ``ROW_SHARE`` of the grid's height and ``COLUMN_SHARE`` of its row's width, about
-41 % of the panel area; the other row splits evenly. ``focus(place)`` enlarges another place: View ▸ Enlarge the
-next panel (Z) goes round the four, Ctrl+B enlarges the tabs with the slow-motion BPTT (explore_tools). A new
-lesson (or a new model) puts the lesson's panel back in front.
+41 % of the panel area; the other row splits evenly. The shares are kept when the grid changes size (a resized
+window, presentation mode) until the user drags a splitter handle. ``focus(place)`` enlarges another place:
+View ▸ Enlarge the next panel (Z) goes round the four, Ctrl+B enlarges the tabs with the slow-motion BPTT
+(explore_tools). A new lesson (or a new model) puts the lesson's panel back in front.
 
 Also here, because they are about what fits on the screen:
-- the window's first size fits the screen's free area (unless its caller chose one), and the settings dock
-  takes ``DOCK_SHARE`` of the window's width (within ``DOCK_WIDTHS``);
+- ``fit_screen`` (called by the application before the window shows) makes the window fit the screen's free
+  area, and the settings dock takes ``DOCK_SHARE`` of the window's width (within ``DOCK_WIDTHS``), also after the
+  window is resized, until the user drags the dock's edge;
 - the hidden-state panel always labels the tokens the lesson names (a preset's ``tokens``);
 - the training loop measures the gradient flow of every running snapshot only while the gradient-flow panel is
   on screen (``Controller.set_grad_flow``; still snapshots always are).
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, Slot
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication
 
@@ -50,7 +52,12 @@ class Hero(QObject):
         self._applied: tuple | None = None      # (preset, order) the layout was last made for
         self._shown_once = False
         self._flow_shown: bool | None = None
-        self._built_size = window.size()        # the window's own first size: fitted to the screen on show
+        self._dragged = False                   # the user moved a splitter handle: keep their sizes
+        self._pending = False
+        self._dock_width: int | None = None     # the dock width fit_dock set (None: the user's own)
+        for split in self.splitters():
+            split.splitterMoved.connect(self._on_dragged)
+        window.grid.installEventFilter(self)
         action = QAction("Enlarge the next panel", window)
         action.setShortcut(QKeySequence(ZOOM_KEY))
         action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
@@ -75,6 +82,13 @@ class Hero(QObject):
     def focus(self, place: int) -> None:
         """Give ``place`` (0-3) the big share of the panel grid."""
         self.place = int(place) % PLACES
+        self._dragged = False
+        self._apply()
+        self._sync_flow()
+
+    def _apply(self) -> None:
+        """Set the splitters' sizes for ``self.place`` at the grid's present size."""
+        self._pending = False
         grid, top, bottom = self.splitters()
         height = sum(grid.sizes()) or grid.height() or 1000
         width = sum(top.sizes()) or top.width() or 1600
@@ -82,7 +96,10 @@ class Hero(QObject):
         grid.setSizes(rows)
         top.setSizes(top_sizes)
         bottom.setSizes(bottom_sizes)
-        self._sync_flow()
+
+    @Slot()
+    def _on_dragged(self, *_args: Any) -> None:
+        self._dragged = True
 
     @Slot()
     def next_place(self) -> None:
@@ -119,24 +136,54 @@ class Hero(QObject):
 
     # --- the screen -------------------------------------------------------------------------------------
     def eventFilter(self, obj: Any, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        if obj is self.window.grid and event.type() == QEvent.Type.Resize:
+            # the splitters share out the new size proportionally to sizes that the panels' minimum widths may
+            # have bent when the grid was small: set the shares again once the new size is in place
+            if not self._dragged and not self._pending:
+                self._pending = True
+                QTimer.singleShot(0, self, self._apply)
+            return False
+        if obj is self.window and event.type() == QEvent.Type.Resize and self._dock_width is not None:
+            QTimer.singleShot(0, self, self._follow_dock)      # a window moved to a smaller screen: the dock follows
+            return False
         if obj is self.window and event.type() == QEvent.Type.Show and not self._shown_once:
             self._shown_once = True
-            self.fit_screen()
+            self.fit_dock()
             self._sync_flow()
         return False
 
     def fit_screen(self) -> None:
-        """A first size that fits the screen's free area (unless the caller chose a size), and the dock's width as a
-        share of the window's."""
+        """Shrink the window to the screen's free area when it is larger (the application calls it before the
+        window first shows; a 1024x768 projector cut the default size off), then size the dock."""
         w = self.window
         screen = w.screen() or QApplication.primaryScreen()
-        if screen is not None and w.size() == self._built_size and not (w.isFullScreen() or w.isMaximized()):
+        if screen is not None and not (w.isFullScreen() or w.isMaximized()):
             free = screen.availableGeometry()
             if w.width() > free.width() or w.height() > free.height():
                 w.resize(min(w.width(), free.width()), min(w.height(), free.height()))
+        self.fit_dock()
+
+    def fit_dock(self) -> None:
+        """The settings dock's width: ``DOCK_SHARE`` of the window's, within ``DOCK_WIDTHS``."""
+        w = self.window
         if not w.dock.isHidden() and not w.dock.isFloating():
             width = int(min(max(w.width() * DOCK_SHARE, DOCK_WIDTHS[0]), DOCK_WIDTHS[1]))
             w.resizeDocks([w.dock], [width], Qt.Orientation.Horizontal)
+            self._dock_width = None
+            QTimer.singleShot(0, self, self._note_dock)        # its width once the layout has given it
+
+    def _note_dock(self) -> None:
+        self._dock_width = self.window.dock.width()
+
+    def _follow_dock(self) -> None:
+        """Fit the dock to the window's new width, unless the user has dragged it to a width of their own."""
+        w = self.window
+        if self._dock_width is None or w.dock.isHidden() or w.dock.isFloating():
+            return
+        if abs(w.dock.width() - self._dock_width) > 2:
+            self._dock_width = None              # the user's width from now on
+            return
+        self.fit_dock()
 
     # --- the gradient flow --------------------------------------------------------------------------------
     @Slot()

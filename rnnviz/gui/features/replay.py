@@ -17,9 +17,9 @@ from rnnviz.gui import style
 from rnnviz.gui.fitting import FittingLabel
 
 REPLAYING_COLOUR = "#c62828"
-# the text beside the slider never asks for more room than this, so the slider keeps its length under the cursor
-# whatever the text says (entering replay made it shrink mid-drag, and the drag jumped back)
-LABEL_HINT = "Replaying step 0000000 of 0000000 \u2014 Space goes on \u00b7 1000 snapshots, 000.0 MB of 200 MB (at most 1000)"
+# the slider and the text beside it share the bar's width in these proportions whatever the text says, so the
+# slider keeps its length under the cursor (entering replay made it shrink mid-drag, and the drag jumped back)
+SLIDER_STRETCH, LABEL_STRETCH = 3, 2
 
 
 class ReplayBar(QtWidgets.QFrame):
@@ -42,7 +42,8 @@ class ReplayBar(QtWidgets.QFrame):
         self.slider.setToolTip("Pause training, then drag to look back at earlier moments: every panel shows the "
                                "snapshot of that step. The right end is live.")
         self.title = style.label("<b>Replay</b>")
-        self.label = FittingLabel(min_text="step 0000 of 0000", hint_text=LABEL_HINT)
+        self.label = FittingLabel(min_text="step 0000 of 0000")
+        self.label.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
         self.label.setObjectName("replayText")
         self.label.setFont(style.font())
         self.live_button = QtWidgets.QPushButton("Live")
@@ -51,8 +52,8 @@ class ReplayBar(QtWidgets.QFrame):
         row = QtWidgets.QHBoxLayout(self)
         row.setContentsMargins(8, 2, 8, 2)
         row.addWidget(self.title)
-        row.addWidget(self.slider, 1)
-        row.addWidget(self.label)
+        row.addWidget(self.slider, SLIDER_STRETCH)
+        row.addWidget(self.label, LABEL_STRETCH)
         row.addWidget(self.live_button)
         self.slider.valueChanged.connect(self._scrub)
         self.live_button.clicked.connect(self.go_live)
@@ -85,12 +86,13 @@ class ReplayBar(QtWidgets.QFrame):
         if n == 0:
             self.label.setText("nothing recorded yet")
         elif not paused:
-            self.label.setText(f"pause to scrub back · {buf.describe()}")
+            self.label.setText(f"pause to scrub back · {buf.describe()}", "pause to scrub back")
         else:
             shown = self.replaying if self.replaying is not None else buf[n - 1]
             head = "Replaying step" if self.replaying is not None else "step"
             tail = " \u2014 Space goes on" if self.replaying is not None else ""
-            self.label.setText(f"{head} {shown.step} of {buf[n - 1].step}{tail} · {buf.describe()}")
+            where = f"{head} {shown.step} of {buf[n - 1].step}"
+            self.label.setText(f"{where}{tail} · {buf.describe()}", f"{where}{tail}", where)
 
     # ------------------------------------------------------------------------------------------ actions
     def show_index(self, i: int) -> None:
