@@ -1,7 +1,7 @@
 """The ``rnnviz sweep`` and ``rnnviz race`` subcommands.
 
   rnnviz sweep --preset NAME --grid key=v1,v2 [--grid key=...] --out DIR [--epochs N] [--set k=v] [--processes P]
-  rnnviz race  --preset NAME --b key=value [--b ...] [--render OUT.png --steps N [--size WxH]]
+  rnnviz race  --preset NAME --b key=value [--b ...] [--presentation] [--render OUT.png --steps N [--size WxH]]
 """
 from __future__ import annotations
 
@@ -33,6 +33,8 @@ def add_parsers(sub) -> None:
     p.add_argument("--render", metavar="OUT.png", help="train headless and save the race window as a PNG")
     p.add_argument("--steps", type=int, default=300, help="with --render: training steps of each (300)")
     p.add_argument("--size", default="1600x1000", metavar="WxH", help="with --render: picture size (1600x1000)")
+    p.add_argument("--presentation", action="store_true",
+                   help="presentation (projector) mode: large fonts, thick lines, full screen (F11 / Ctrl+P)")
 
 
 def cmd_sweep(args) -> int:
@@ -90,12 +92,13 @@ def cmd_race(args) -> int:
             raise ConfigError("steps", "must be 0 or more")
         from rnnviz.gui.windows.race import render_race
 
-        path = render_race(cfg_a, cfg_b, args.steps, Path(args.render), size=common.parse_size(args.size), title=name)
+        path = render_race(cfg_a, cfg_b, args.steps, Path(args.render), size=common.parse_size(args.size), title=name,
+                           presentation=args.presentation)
         print(f"wrote {path}")
         return 0
     from rnnviz.gui.windows.race import run_race
 
-    return run_race(cfg_a, cfg_b, title=name)
+    return run_race(cfg_a, cfg_b, title=name, presentation=args.presentation)
 
 
 if __name__ == "__main__":  # pragma: no cover
