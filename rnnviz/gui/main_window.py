@@ -467,7 +467,8 @@ class MainWindow(QMainWindow):
         rate = self._throughput(snap.step)
         labels["speed"].setText(f"{rate:.0f} steps/s" if self.controller.running and rate == rate else "– steps/s")
         loss = float(snap.train_loss[-1]) if len(snap.train_loss) else float("nan")
-        labels["loss"].setText(f"Loss {loss:.4g}" if loss == loss else "Loss –")
+        labels["loss"].setText(*([f"Loss {loss:.4g}", f"Loss {loss:.3g}", f"Loss {loss:.2g}"] if loss == loss
+                                 else ["Loss –"]))          # fewer digits where four do not fit, never a cut one
         if len(snap.val_loss):
             acc = float(snap.val_accuracy[-1]) if len(snap.val_accuracy) else float("nan")
             val = f"{float(snap.val_loss[-1]):.3f}"

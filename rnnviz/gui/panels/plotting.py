@@ -186,10 +186,18 @@ def _nice_below(spacing: float) -> float:
     return (0.5 if m < 1.5 else 1.0 if m < 2.2 else 2.0 if m < 3 else 2.5) * 10.0 ** k
 
 
+def _nice_above(spacing: float) -> float:
+    """The next larger step of the 1, 2, 2.5, 5 x 10^k series."""
+    k = math.floor(math.log10(spacing) + 1e-9)
+    m = spacing / 10.0 ** k
+    return (2.0 if m < 1.5 else 2.5 if m < 2.2 else 5.0 if m < 3.5 else 10.0) * 10.0 ** k
+
+
 def _spacing_for_three(axis: pg.AxisItem, minVal: float, maxVal: float, size: float) -> list:
-    """pyqtgraph's tick spacing, made finer (1, 2, 2.5, 5 steps) until at least ``MIN_TICKS`` labels can be drawn
-    (a label that would stick out of the axis is not drawn: a short axis showed one or two), as long as they fit;
-    else the same steps shifted by half (50, 150, 250 instead of 100, 200) when that gives more."""
+    """pyqtgraph's tick spacing, coarser where its labels would overlap on a vertical axis, then made finer (1, 2,
+    2.5, 5 steps) until at least ``MIN_TICKS`` labels can be drawn (a label that would stick out of the axis is not
+    drawn: a short axis showed one or two), as long as they fit; else the same steps shifted by half (50, 150, 250
+    instead of 100, 200) when that gives more."""
     levels = pg.AxisItem.tickSpacing(axis, minVal, maxVal, size)
     if not levels or axis._tickSpacing is not None or size <= 0 or not maxVal > minVal:
         return levels
@@ -214,11 +222,15 @@ def _spacing_for_three(axis: pg.AxisItem, minVal: float, maxVal: float, size: fl
         return max(0, math.floor((hi - margin - offset - shift) / step + 1e-9)
                    - math.ceil((lo + margin - offset - shift) / step - 1e-9) + 1)
 
+    gap = 1.0 if vertical else metrics.horizontalAdvance("  ")
+    for _ in range(4 if vertical else 0):   # pyqtgraph's step stacks labels (a large font, a short axis): coarser
+        if (label_px(spacing) + gap) * per_px <= spacing:
+            break
+        spacing = _nice_above(spacing)
     for _ in range(4):
         if drawable(spacing) >= MIN_TICKS:
             break
         finer = _nice_below(spacing)
-        gap = 1.0 if vertical else metrics.horizontalAdvance("  ")
         if (label_px(finer) + gap) * per_px > finer:        # neighbouring labels would overlap
             break
         spacing = finer

@@ -244,8 +244,8 @@ class RaceWindow(QMainWindow):
         grid.addWidget(self.view)
         grid.addWidget(sides)
         grid.setStretchFactor(0, 2)
-        grid.setStretchFactor(1, 5)
-        grid.setSizes([350, 650])
+        grid.setStretchFactor(1, 3)
+        grid.setSizes([400, 600])
         layout.addWidget(grid, 1)
         self.setCentralWidget(central)
 
@@ -331,20 +331,27 @@ class RaceWindow(QMainWindow):
         self.acc[side].setData(vs, np.asarray(metric, dtype=np.float64))
         for kind in ("gradients", "hidden"):
             self.panels[(kind, side)].render(snap)
-        self.status[side].setText(self.status_text(side, snap))
+        self.status[side].setText(*self.status_texts(side, snap))
         self.presentation.refresh()
 
     @staticmethod
     def status_text(side: str, snap: Any) -> str:
-        text = f"{side}: step {snap.step}"
+        return RaceWindow.status_texts(side, snap)[0]
+
+    @staticmethod
+    def status_texts(side: str, snap: Any) -> tuple[str, ...]:
+        """The status line of one side, then shorter wordings of it for a narrow window (the same numbers)."""
+        parts, short = [f"step {snap.step}"], [f"step {snap.step}"]
         if len(snap.val_loss):
-            text += f", val loss {float(snap.val_loss[-1]):.3f}"
+            loss = f"{float(snap.val_loss[-1]):.3f}"
+            parts.append(f"val loss {loss}")
+            short.append(f"loss {loss}")
             acc = float(snap.val_accuracy[-1]) if len(snap.val_accuracy) else float("nan")
             if acc == acc:
-                text += f", acc {acc:.1%}"
-        if snap.fault:
-            text += " — NaN/Inf, paused"
-        return text
+                parts.append(f"acc {acc:.1%}")
+                short.append(f"{acc:.1%}")
+        fault = " — NaN/Inf, paused" if snap.fault else ""
+        return (f"{side}: {', '.join(parts)}{fault}", f"{side}: {', '.join(short)}{fault}")
 
     # --- closing --------------------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:
