@@ -16,6 +16,7 @@ import numpy as np
 
 from rnnviz.core.config import GATES, Config
 from rnnviz.core.data.batch import IGNORE, Dataset, Split
+from rnnviz.core.explore import state_space as ss
 from rnnviz.core.explore.bptt_trace import FACTOR_LABELS, VALUE_LABELS, BPTTTrace
 from rnnviz.core.snapshot import Probe, Snapshot, frozen_array
 
@@ -139,10 +140,12 @@ def make_snapshot(task: str = "classification", T: int = 12, d: int = 16, k: int
             target[1::4] = (target[1::4] + 1) % k      # some wrong tags
             target[-1] = IGNORE                        # a position without a target
     trace = _bptt_trace(task, cell, target, T, D, G * d, seed) if bptt else None
+    views = _views(task, cell, T, d, D, k, len(CHARS) if task == "generation" else len(WORDS) + 4, ids, target,
+                   step, flow_rows, seed)
     probe = Probe(tokens=tokens, ids=frozen_array(ids), states=frozen_array(states), probs=frozen_array(probs),
                   target=frozen_array(target), predicted=frozen_array(predicted),
                   grad_norms=frozen_array(trace.norms if bptt else grad_norms * 1.1), preact=frozen_array(preact),
-                  source=f"validation #{probe_index}", bptt=trace)
+                  source=f"validation #{probe_index}", bptt=trace, **views["probe"])
     if sample_text is None:
         sample_text = ("the cat sat on the mat. then it ate the rat and the bat. " * 3 if task == "generation"
                        else "")
@@ -160,8 +163,74 @@ def make_snapshot(task: str = "classification", T: int = 12, d: int = 16, k: int
         confusion=frozen_array(confusion), per_class_accuracy=frozen_array(per_class_accuracy),
         W=frozen_array(W), gate_names=gates, eigenvalues={g: frozen_array(e) for g, e in eigenvalues.items()},
         spectral_radius=spectral_radius, probe=probe, sample_text=sample_text, sample_temperature=temperature,
-        extra=dict(extra or {}),
+        extra=dict(extra or {}), **views["snapshot"],
+        state_space=_state_space(task, classes, states, rng, step, f"validation #{probe_index}", bidirectional),
     )
+
+
+def _state_space(task: str, classes: tuple[str, ...], probe_states: np.ndarray, rng: np.random.Generator, step: int,
+                 probe_label: str, bidirectional: bool, n: int = 40) -> StateSpace:
+    """A state-space frame of ``n`` random tanh paths (3-15 steps), fitted and coloured as the core does."""
+    D = probe_states.shape[1]
+    k = len(classes)
+    lengths = rng.integers(3, 16, n)
+    cls = rng.integers(0, k, n)
+    drift = rng.normal(0.0, 0.6, (k, D))
+    X = np.concatenate([np.tanh(np.cumsum(rng.normal(0.0, 0.3, (L, D)) + drift[c] / L, axis=0))
+                        for L, c in zip(lengths, cls)])                                     # (M, D)
+    mu, comps, explained = ss.fit_pca(X)
+    if task == "classification":
+        targets = cls
+    else:
+        targets = [rng.integers(0, k, L) for L in lengths]
+        targets[0][-1] = IGNORE
+    colour, names = ss.colour_ids(task, targets, lengths, list(classes))
+    return ss.StateSpace(points=frozen_array((X - mu) @ comps.T), starts=frozen_array(np.concatenate([[0],
+                         np.cumsum(lengths)])), examples=frozen_array(np.arange(n)), colour=frozen_array(colour),
+                         names=names, colour_by=ss.COLOUR_BY[task], explained=frozen_array(explained), ranks=(1, 2),
+                         components=frozen_array(comps), mean=frozen_array(mu),
+                         probe=frozen_array((probe_states - mu) @ comps.T), probe_label=probe_label,
+                         note="bidirectional: both directions' states concatenated" if bidirectional else "",
+                         step=step)
+
+
+def _views(task: str, cell: str, T: int, d: int, D: int, k: int, n: int, ids, target, step: int, rows: int,
+           seed: int) -> dict:
+    """The fields of the gates, who-reaches-whom and equation views (their own generator, so the other fields do
+    not change with them): gate values in [0, 1] and a cell state (LSTM / GRU), dL/ds_t per unit, a triangle of
+    ||dL_t'/ds_t|| that shrinks away from the diagonal (one row for classification), the equation's parameters,
+    ||dL/dc_t|| (LSTM) and the saturated shares over training."""
+    rng = np.random.default_rng(seed + 2000)
+    G = len(GATES[cell])
+    gates = {}
+    if cell != "rnn":
+        for name in GATES[cell]:
+            gates[name] = frozen_array(np.tanh(rng.normal(0, 1, (T, d))) if name in ("g", "n")
+                                       else 1 / (1 + np.exp(-rng.normal(0.5, 1.5, (T, d)))))
+        if cell == "lstm":
+            gates["c"] = frozen_array(np.cumsum(rng.normal(0, 0.5, (T, d)), axis=0))
+    if task == "classification":
+        reach_rows = np.array([T - 1])
+        reach = (0.5 * 0.7 ** (T - 1 - np.arange(T)))[None, :]
+    else:
+        reach_rows = np.flatnonzero(np.asarray(target) != IGNORE)
+        gap = reach_rows[:, None] - np.arange(T)[None, :]
+        reach = np.where(gap >= 0, 0.5 * 0.6 ** np.maximum(gap, 0), np.nan)
+    params = {"Ux": rng.normal(0, 0.5, (n, G * d))[ids], "W": rng.normal(0, 0.3, (G * d, d)),
+              "b": rng.normal(0, 0.1, G * d), "V": rng.normal(0, 0.5, (k, D)), "c": rng.normal(0, 0.1, k)}
+    if cell == "gru":
+        params["b_hn"] = rng.normal(0, 0.1, d)
+    S = max(2, rows // 4)
+    sat_steps = np.linspace(0, step, S).round().astype(np.int64)
+    names = {"rnn": (), "lstm": ("i", "f", "o"), "gru": ("r", "z")}[cell]
+    return {"probe": dict(gates=gates, state_grads=frozen_array(rng.normal(0, 0.1, (T, D))),
+                          reach=frozen_array(reach), reach_rows=frozen_array(reach_rows),
+                          params={key: frozen_array(v) for key, v in params.items()}),
+            "snapshot": dict(grad_norms_c=frozen_array(0.5 * 0.9 ** (T - 1 - np.arange(T)) if cell == "lstm"
+                                                       else np.zeros(0)),
+                             gate_saturation_steps=frozen_array(sat_steps if names else np.zeros(0, np.int64)),
+                             gate_saturation={g: frozen_array(np.linspace(0.0, 0.1 * (i + 1), S))
+                                              for i, g in enumerate(names)})}
 
 
 def _bptt_trace(task: str, cell: str, target: np.ndarray, T: int, D: int, GD: int, seed: int) -> BPTTTrace:

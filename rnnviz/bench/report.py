@@ -1,6 +1,6 @@
 """``rnnviz bench``: run every measurement, check the targets, print a table (or one JSON object).
 
-Targets (issue 6): vanilla RNN numpy/torch <= 0.5 in every row; LSTM and GRU median <= 1.2 and worst <= 1.5;
+Targets: vanilla RNN numpy/torch <= 0.5 in every row; LSTM and GRU median <= 1.2 and worst <= 1.5;
 float64 <= 2.2 x float32 (every row); window: live >= 0.8 x headless, step-to-pixel < 100 ms (median),
 p99 stall < 50 ms, one full refresh <= 12 ms (the slowest panel).
 """

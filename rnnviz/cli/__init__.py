@@ -1,14 +1,17 @@
 """The ``rnnviz`` command: the window by default, and headless subcommands.
 
-  rnnviz [--preset NAME | --data FILE --task T] [--set key=value ...]     open the window
-  rnnviz presets                                                          list the built-in presets
-  rnnviz train    (--preset NAME | --data FILE --task T) [--set ...] [--epochs N] [--out DIR] [--json]
-  rnnviz gradcheck (--preset NAME | --data FILE --task T) [--set ...] [--steps N] [--tolerance X]
-  rnnviz render   (--preset NAME | --data FILE --task T) --steps N --out FILE.png [--size WxH]
+  rnnviz [SOURCE] [--set key=value ...]                          open the window
+  rnnviz presets                                                 list the built-in presets
+  rnnviz train     SOURCE [--set ...] [--epochs N] [--out DIR] [--json]
+  rnnviz gradcheck SOURCE [--set ...] [--steps N] [--tolerance X]
+  rnnviz render    SOURCE --steps N --out FILE.png [--size WxH]
+  rnnviz sweep     SOURCE --grid key=v1,v2 --out DIR       rnnviz race SOURCE --b key=value [--render OUT.png]
 
-Errors a user can cause (a bad file, a bad setting) print one line on stderr and exit with code 2. When the reader of
-the output goes away (``rnnviz train --json | head -1``) the command stops quietly with status 141, as a tool ended
-by SIGPIPE does.
+SOURCE is one of --preset NAME (a built-in preset), --preset-file FILE.toml (one of your own) or --data FILE
+--task T. Errors a user can cause (a bad file, a bad setting, a flag out of its range, an output place that cannot
+be written) print one line on stderr, at most ``errors.MESSAGE_LIMIT`` characters, and exit with code 2. Output
+places are checked before any training. When the reader of the output goes away (``rnnviz train --json | head
+-1``) the command stops quietly with status 141, as a tool ended by SIGPIPE does.
 """
 from __future__ import annotations
 
@@ -24,7 +27,7 @@ import argparse
 import importlib
 import sys
 
-from rnnviz.core.errors import RnnvizError
+from rnnviz.core.errors import RnnvizError, one_line
 
 # command -> "module:function" under rnnviz.cli; a command's module is imported only when it runs
 COMMANDS = {
@@ -38,7 +41,7 @@ WINDOW = "window:cmd_window"
 def build_parser() -> argparse.ArgumentParser:
     from rnnviz.cli import bench, common, explore, train, window
 
-    parser = argparse.ArgumentParser(
+    parser = common.Parser(
         prog="rnnviz",
         description="Train a small recurrent neural network live and watch it learn: the loss, the hidden states, "
                     "the gradients flowing back through time, the confusion matrix. With no command, opens the "
@@ -60,19 +63,30 @@ def _command(args: argparse.Namespace):
 
 
 def main(argv: list[str] | None = None) -> int:
+    from rnnviz.cli import common
+
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return _command(args)(args)
     except RnnvizError as exc:
-        print(f"rnnviz: error: {exc}", file=sys.stderr)
+        print(f"rnnviz: error: {common.message_of(exc)}", file=sys.stderr)
         return 2
+    except MemoryError:
+        print("rnnviz: error: out of memory (lower hidden, batch_size, max_vocab or the sequence length)",
+              file=sys.stderr)
+        return 2
+    except OSError as exc:              # a file the commands did not expect to fail: still one line, no traceback
+        if isinstance(exc, BrokenPipeError):
+            _silence_stdout()
+            return BROKEN_PIPE
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"rnnviz: error: {one_line(where + (exc.strerror or str(exc) or type(exc).__name__))}",
+              file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("rnnviz: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
-        _silence_stdout()
-        return BROKEN_PIPE
 
 
 BROKEN_PIPE = 141       # 128 + SIGPIPE (13): the status a shell reports for a tool whose output pipe was closed

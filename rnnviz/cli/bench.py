@@ -15,5 +15,9 @@ def add_parsers(sub) -> None:
 
 def cmd_bench(args) -> int:
     from rnnviz.bench import cmd_bench as run
+    from rnnviz.cli import common
+
+    if not args.no_window:
+        common.quiet_qt()       # the window figures start Qt: its plugin noise stays off stderr
 
     return run(args)

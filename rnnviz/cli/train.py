@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
-import sys
 import time
 from pathlib import Path
 
@@ -16,10 +16,15 @@ def add_parsers(sub) -> None:
 
     p = sub.add_parser("train", help="train headless, write metrics CSV and a checkpoint",
                        description="Train without a window. Prints a progress line per epoch, writes metrics.csv and "
-                                   "checkpoint.npz to --out; with --json the last line is one JSON object.")
+                                   "checkpoint.npz to --out, published together with rnnviz-run.json (see "
+                                   "docs/robustness.md); with --json the last line is one JSON object. When "
+                                   "training stops on NaN/Inf, the last good weights and the metrics of the "
+                                   "finished epochs are written and the exit code is 1.")
     common.add_source(p)
-    p.add_argument("--epochs", type=int, help="number of epochs (overrides the preset)")
-    p.add_argument("--out", metavar="DIR", help="folder for metrics.csv and checkpoint.npz (default runs/NAME)")
+    p.add_argument("--epochs", type=common.setting_type("epochs"),
+                   help="number of epochs (overrides the preset)")
+    p.add_argument("--out", metavar="DIR", help="folder for metrics.csv and checkpoint.npz (default runs/NAME); "
+                   "checked before training starts")
     p.add_argument("--json", action="store_true", help="end with one JSON line of the final metrics")
     p.add_argument("--session", metavar="FILE", help="go on training a saved session exactly where it stopped "
                    "(its own settings; --epochs N: the total to reach); writes session.npz to --out as well")
@@ -30,8 +35,10 @@ def add_parsers(sub) -> None:
                                    "the tolerance. Truncated BPTT (bptt shorter than the checked sequences) is not "
                                    "the loss's gradient and is refused.")
     common.add_source(p)
-    p.add_argument("--steps", type=int, default=0, help="train this many steps first (default 0)")
-    p.add_argument("--tolerance", type=float, default=1e-6, help="largest accepted relative error (1e-6)")
+    p.add_argument("--steps", type=common.whole(0, common.MAX_STEPS), default=0,
+                   help="train this many steps first (default 0)")
+    p.add_argument("--tolerance", type=common.number(0.0, 1.0, low_inclusive=False), default=1e-6,
+                   help="largest accepted relative error (1e-6)")
 
 
 def cmd_presets(_args) -> int:
@@ -53,60 +60,103 @@ def _fmt(x) -> str:
     return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.4f}"
 
 
+METRICS_COLUMNS = ("epoch", "step", "train_loss", "val_loss", "val_accuracy", "val_perplexity", "seconds")
+
+
+def _metrics_csv(rows: list[dict]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(METRICS_COLUMNS))
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def _publish(out: Path, trainer, rows: list[dict], with_session: bool, fault: str | None) -> list[str]:
+    """Write the run's files as one set (``files.RunWriter``): nothing in ``out`` changes unless all are written."""
+    from rnnviz.core.files import RunWriter
+    from rnnviz.core.io.checkpoint import checkpoint_arrays
+
+    with RunWriter(out, what="--out") as run:
+        run.add_text("metrics.csv", _metrics_csv(rows))
+        run.add_npz("checkpoint.npz", checkpoint_arrays(trainer))
+        if with_session:
+            from rnnviz.core.io.session import session_arrays
+
+            run.add_npz("session.npz", session_arrays(trainer))
+        run.publish({"status": "faulted" if fault else "complete", "step": int(trainer.step_count),
+                     "epoch": int(trainer.epoch), "fault": fault})
+        return list(run.files)
+
+
 def cmd_train(args) -> int:
+    from rnnviz.core.files import check_output_folder
+
+    session = getattr(args, "session", None)
+    if session:         # a saved session: its settings, weights and place in the data
+        name = common.run_name(Path(session).name.split(".")[0] or "session")
+    else:
+        src = common.resolve_source(args)
+        cfg, name = src.config, src.name
+        if args.epochs is not None:
+            cfg = cfg.replace(epochs=args.epochs)
+    out = Path(args.out) if args.out else Path("runs") / name
+    names = ("metrics.csv", "checkpoint.npz") + (("session.npz",) if session else ())
+    # before any data is loaded or any step is taken; a run that stops before writing leaves no new folder
+    with check_output_folder(out, names, what="--out"):
+        return _train(args, out, name, session, None if session else cfg)
+
+
+def _train(args, out: Path, name: str, session: str | None, cfg) -> int:
     import numpy as np
 
     from rnnviz.core.data.batch import iterate_batches
-    from rnnviz.core.io.checkpoint import save_checkpoint
+    from rnnviz.core.errors import TrainingFault
     from rnnviz.core.train.trainer import Trainer
 
-    cfg, name = common.resolve_config(args)
-    if args.epochs is not None:
-        cfg = cfg.replace(epochs=args.epochs)
-    out = Path(args.out) if args.out else Path("runs") / name
-    if getattr(args, "session", None):      # a saved session: its settings, weights and place in the data
+    if session:
         from rnnviz.core.io.session import resume_for_cli
 
-        trainer, cfg, name = resume_for_cli(args.session, args.epochs)
-        out = Path(args.out) if args.out else Path("runs") / name
+        trainer, cfg, _ = resume_for_cli(session, args.epochs)
     else:
         trainer = Trainer(cfg)
     for note in trainer.dataset.notes:
-        print(f"note: {note}", file=sys.stderr)
+        common.stderr_line(f"note: {note}")
     ds = trainer.dataset
     print(f"{name}: {ds.task}, {len(ds.train)} training / {len(ds.val)} validation examples, vocabulary "
           f"{len(ds.vocab)}, {ds.n_classes} classes; {cfg.cell} d={cfg.hidden}, {trainer.model.n_params} parameters",
           flush=True)
-    out.mkdir(parents=True, exist_ok=True)
-    rows, start = [], time.perf_counter()
-    while not trainer.done:
-        trainer.run_epoch()
-        ev = trainer.last_eval
-        rows.append({"epoch": trainer.epoch, "step": trainer.step_count, "train_loss": trainer.last_loss,
-                     "val_loss": ev["val_loss"], "val_accuracy": ev["val_accuracy"],
-                     "val_perplexity": ev["val_perplexity"], "seconds": time.perf_counter() - start})
-        extra = (f"val_acc {_fmt(ev['val_accuracy'])}" if ev["val_accuracy"] is not None
-                 else f"perplexity {_fmt(ev['val_perplexity'])}")
-        print(f"epoch {trainer.epoch:>3}/{cfg.epochs} {_bar(trainer.epoch / cfg.epochs)} "
-              f"train_loss {_fmt(trainer.last_loss)}  val_loss {_fmt(ev['val_loss'])}  {extra}  "
-              f"({rows[-1]['seconds']:.1f} s)", flush=True)
+    rows, start, fault = [], time.perf_counter(), None
+    try:
+        while not trainer.done:
+            trainer.run_epoch()
+            ev = trainer.last_eval
+            rows.append({"epoch": trainer.epoch, "step": trainer.step_count, "train_loss": trainer.last_loss,
+                         "val_loss": ev["val_loss"], "val_accuracy": ev["val_accuracy"],
+                         "val_perplexity": ev["val_perplexity"], "seconds": time.perf_counter() - start})
+            extra = (f"val_acc {_fmt(ev['val_accuracy'])}" if ev["val_accuracy"] is not None
+                     else f"perplexity {_fmt(ev['val_perplexity'])}")
+            print(f"epoch {trainer.epoch:>3}/{cfg.epochs} {_bar(trainer.epoch / cfg.epochs)} "
+                  f"train_loss {_fmt(trainer.last_loss)}  val_loss {_fmt(ev['val_loss'])}  {extra}  "
+                  f"({rows[-1]['seconds']:.1f} s)", flush=True)
+    except TrainingFault as exc:
+        fault = str(exc)
     seconds = time.perf_counter() - start
-    with open(out / "metrics.csv", "w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    save_checkpoint(out / "checkpoint.npz", trainer)
-    if getattr(args, "session", None):
-        from rnnviz.core.io.session import save_session
-
-        print(f"wrote {save_session(out / 'session.npz', trainer)}", flush=True)
+    written = _publish(out, trainer, rows, bool(session), fault)
+    listing = " and ".join(str(out / n) for n in written)
+    if fault:
+        common.stderr_line(f"rnnviz: error: {out}: the last good weights (step {trainer.step_count}) and "
+                           f"{len(rows)} finished epoch(s) are saved there. {common.fault_line(fault)}")
+        if args.json:
+            print(json.dumps({"fault": fault, "steps": trainer.step_count, "epochs": trainer.epoch,
+                              "out": str(out)}))
+        return 1
     last_batch = None
     for last_batch in iterate_batches(ds.val, cfg.batch_size, ds.vocab.pad_id, ds.task):
         pass
     with np.errstate(all="ignore"):
         norms = trainer.model.loss_and_grads(last_batch).grad_norms
     ev = trainer.last_eval
-    print(f"wrote {out / 'metrics.csv'} and {out / 'checkpoint.npz'}", flush=True)
+    print(f"wrote {listing}", flush=True)
     if args.json:
         result = {
             "preset": args.preset, "data": args.data, "task": ds.task,
@@ -131,8 +181,8 @@ def cmd_gradcheck(args) -> int:
     from rnnviz.core.nn.gradcheck import gradcheck
     from rnnviz.core.train.trainer import Trainer
 
-    cfg, name = common.resolve_config(args)
-    cfg = cfg.replace(dtype="float64")
+    src = common.resolve_source(args)
+    cfg, name = src.config.replace(dtype="float64"), src.name
     trainer = Trainer(cfg)
     ds = trainer.dataset
     batch = make_batch(ds.train, np.arange(min(4, len(ds.train))), ds.vocab.pad_id, ds.task)

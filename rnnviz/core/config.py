@@ -23,6 +23,7 @@ from rnnviz.core.settings import (
     INITS,
     OPTIMIZERS,
     ROLES,
+    START_WEIGHTS,
     TASKS,
     TOKENIZERS,
     Setting,
@@ -30,7 +31,7 @@ from rnnviz.core.settings import (
     settings_of,
 )
 
-__all__ = ["ACTIVATIONS", "CELLS", "DTYPES", "GATES", "GENERATED", "INITS", "OPTIMIZERS", "ROLES", "TASKS",
+__all__ = ["ACTIVATIONS", "CELLS", "DTYPES", "GATES", "GENERATED", "INITS", "OPTIMIZERS", "ROLES", "START_WEIGHTS", "TASKS",
            "TOKENIZERS", "Config", "Setting", "SETTINGS", "FIELD_TYPES", "DATA_FIELDS", "MODEL_FIELDS",
            "TRAINING_FIELDS", "LIVE_FIELDS", "MARKED_FIELDS", "STRUCTURAL", "allowed", "validate", "parse_value",
            "from_dict", "apply_sets", "to_toml", "set_help"]
@@ -119,6 +120,10 @@ class Config:
     dtype: str = setting(
         "float32", "model", "Number precision: float32 for speed, float64 for exact checks." + _NEW_MODEL,
         "Precision", choices=DTYPES)
+    start_weights: str = setting(
+        "random", "model", "Where the weights start: random (drawn as Init says), or the fixed numbers a lesson writes "
+        "down (worked-example: the RNN articles' W_X, W_H, W_Y for the word 'dogs', hidden size 3)." + _NEW_MODEL,
+        "Start weights", choices=START_WEIGHTS)
     # --- training ---------------------------------------------------------------------------------
     optimizer: str = setting(
         "adam", "training", "The update rule: sgd, momentum, rmsprop, adam or adagrad. New model (optimiser state "
@@ -246,16 +251,23 @@ def validate(cfg: Config) -> Config:
     return cfg
 
 
-def _unknown(name: str) -> ConfigError:
-    close = difflib.get_close_matches(name, list(FIELD_TYPES), n=1)
+def unknown_setting(name: str, where: str = "") -> ConfigError:
+    """The error for a setting name that is not a Config field (``where``: e.g. " in --grid"), with the closest
+    name when there is one; the list of all (too long for one line) is in ``rnnviz --help`` under --set."""
+    initials = "".join(word[:1] for word in name.lower().replace("-", "_").split("_"))   # learning_rate: lr
+    close = [initials] if initials in FIELD_TYPES and "_" in name else difflib.get_close_matches(
+        name, list(FIELD_TYPES), n=1)
     hint = f"did you mean '{close[0]}'? " if close else ""
-    return ConfigError(name, f"unknown setting; {hint}known settings: {', '.join(sorted(FIELD_TYPES))}")
+    return ConfigError(_show(name).strip("'\""), f"unknown setting{where}; {hint}the {len(FIELD_TYPES)} settings "
+                                                  "are listed under --set in `rnnviz --help`")
+
+
 
 
 def parse_value(name: str, text: str) -> Any:
     """Turn the text of ``--set name=text`` into the field's type, with a clear error."""
     if name not in FIELD_TYPES:
-        raise _unknown(name)
+        raise unknown_setting(name)
     want = FIELD_TYPES[name]
     text = text.strip()
     if want is bool:
@@ -286,7 +298,7 @@ def from_dict(values: dict[str, Any], base: Config | None = None) -> Config:
     changes = {}
     for key, value in values.items():
         if not isinstance(key, str) or key not in FIELD_TYPES:
-            raise _unknown(str(key))
+            raise unknown_setting(str(key))
         if FIELD_TYPES[key] is float and isinstance(value, int) and not isinstance(value, bool):
             try:
                 value = float(value)

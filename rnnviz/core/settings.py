@@ -25,7 +25,8 @@ INITS = ("uniform", "normal", "xavier", "orthogonal", "identity")
 OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adam", "adagrad")
 TOKENIZERS = ("word", "char")
 DTYPES = ("float32", "float64")
-GENERATED = ("negation", "names", "pos", "delayed-recall", "chars")
+GENERATED = ("negation", "names", "pos", "delayed-recall", "chars", "dogs")
+START_WEIGHTS = ("random", "worked-example")   # "random", or a built-in preset whose [weights] table is the start
 
 
 @dataclass(frozen=True)

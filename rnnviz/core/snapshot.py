@@ -12,6 +12,9 @@ from typing import Any
 import numpy as np
 
 
+EQUATION_MAX_NUMBERS = 60_000   # the probe carries the equation view's parameters up to this many numbers
+
+
 def frozen_array(a: Any, dtype: Any = None) -> np.ndarray:
     """A read-only private copy of ``a``."""
     out = np.array(a, dtype=dtype, copy=True)
@@ -47,6 +50,17 @@ class Probe:
     target_from: str = "label"     # where grad_norms' targets came from: "label", "next token" (typed, generation),
                                    # "predicted" (typed, no label: the model's own prediction), "" (none)
     bptt: Any = None               # core.bptt_trace.BPTTTrace of this probe when slow-motion BPTT was asked for
+    gates: dict = field(default_factory=dict)   # LSTM / GRU: gate name -> (T, d) values of the top layer's forward
+                                   # direction after activation (LSTM i, f, g, o and the cell state c; GRU r, z, n)
+    state_grads: np.ndarray = field(default_factory=lambda: frozen_array(np.zeros((0, 0))))
+                                   # (T, D) dL/ds_t per unit of this probe's own loss (NaN when it has no target)
+    reach: np.ndarray | None = None      # (R, T) ||dL_t'/ds_t||, row r = the loss at step reach_rows[r] alone
+                                         # (explore.reach; NaN where t > t' in a unidirectional model); when asked for
+    reach_rows: np.ndarray | None = None  # (R,) the 0-based step t' of each row of ``reach``
+    params: dict = field(default_factory=dict)  # the equation view's parameters (explore.capture.equation_params):
+                                   # "Ux" (T, G*d) = the column U[:, x_t] of each probe token, "W" (G*d, d), "b" (G*d,),
+                                   # "V" (k, D), "c" (k,), GRU "b_hn" (d,); {} when too large (EQUATION_MAX_NUMBERS)
+    params_note: str = ""          # why ``params`` is empty
 
 
 @dataclass(frozen=True)
@@ -100,6 +114,15 @@ class Snapshot:
     markers: tuple = ()            # ((step, text), ...): live setting changes, e.g. (120, "lr 0.01→0.001")
     made_at: float = field(default_factory=time.perf_counter)  # when this Snapshot was built (perf_counter,
                                                                 # CLOCK_MONOTONIC: comparable across processes)
+    state_space: Any = None        # core.explore.state_space.StateSpace: validation states projected to 2-D by
+                                   # PCA, while the state-space panel is shown (SetStateSpace); else None
+    grad_norms_c: np.ndarray = field(default_factory=lambda: frozen_array(np.zeros(0)))
+                                   # LSTM: (T,) the same mean as grad_norms of ||dL_b/dc_t|| of the cell states
+                                   # (same batch, loss, step and alignment); empty for the other cells
+    gate_saturation_steps: np.ndarray = field(default_factory=lambda: frozen_array(np.zeros(0, np.int64)))
+                                   # (S,) training step of each entry below (recorded with the gradient flow)
+    gate_saturation: dict = field(default_factory=dict)   # gate name -> (S,) share of that sigmoid gate's values on
+                                   # the monitor batch below 0.05 or above 0.95 (nn.gates.saturation); {} for the RNN
     grad_norms_step: int = -1      # the training step grad_norms / grad_norms_last were measured at: ``step``,
                                    # except in snapshots of a running Trainer whose window does not show them
                                    # (``build_snapshot(flow=False)``: the last recorded; -1 unknown)

@@ -18,6 +18,7 @@ def run(config: Config | None = None, title: str | None = None, preset: Any = No
     from PySide6.QtWidgets import QApplication
 
     from rnnviz.gui.controls import LECTURE_SPEED
+    from rnnviz.gui.interrupt import CloseOnInterrupt
     from rnnviz.gui.main_window import MainWindow
     from rnnviz.gui.style import apply_theme
 
@@ -30,16 +31,21 @@ def run(config: Config | None = None, title: str | None = None, preset: Any = No
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("rnnviz")
     apply_theme(app)
-    window = MainWindow(config, preset=preset, title=title, backend=backend)
-    app.aboutToQuit.connect(window.controller.shutdown)
-    window.set_speed(LECTURE_SPEED)   # slow enough to watch every panel move; the Speed box changes it
-    window.hero.fit_screen()          # a 1024x768 projector: the window fits its screen
-    window.show()
-    if theme != "light":
-        window.presentation.set_theme(theme)
-    if presentation:
-        window.presentation.enter()
-    window.lessons.on_shown()          # a lesson with an action (Your own data: the file dialog)
-    if session:
-        window.session_actions.open_session(session)
-    return int(app.exec())
+    with CloseOnInterrupt() as interrupt:          # Ctrl+C in the terminal closes the window cleanly
+        window = interrupt.window = MainWindow(config, preset=preset, title=title, backend=backend)
+        app.aboutToQuit.connect(window.controller.shutdown)
+        try:
+            window.set_speed(LECTURE_SPEED)   # slow enough to watch every panel move; the Speed box changes it
+            window.hero.fit_screen()          # a 1024x768 projector: the window fits its screen
+            window.show()
+            if theme != "light":
+                window.presentation.set_theme(theme)
+            if presentation:
+                window.presentation.enter()
+            window.lessons.on_shown()          # a lesson with an action (Your own data: the file dialog)
+            if session:
+                window.session_actions.open_session(session)
+        except BaseException:
+            window.close()                 # training stopped and its thread ended before the error goes on
+            raise
+        return interrupt.exec(app)

@@ -39,12 +39,14 @@ DATASET_TIPS = {
     "pos": "Part-of-speech tagging: one tag for every word (a label at every step)",
     "delayed-recall": "Remember the first token across a delay of distractors: the vanishing-gradient lesson",
     "chars": "Character-level text generation: predict the next character",
+    "dogs": "The word 'dogs', one letter at a time, each tagged with the next letter: the RNN articles' worked example",
 }
 
 # the settings the dock shows, in groups by role (Data / Model / Training); everything else about them (widget,
 # range, choices, label, tooltip) comes from the registry, core.config.SETTINGS
 DOCK = ("dataset", "task", "n_examples", "delay", "cell", "activation", "hidden", "layers", "bidirectional", "init",
-        "spectral_radius", "optimizer", "lr", "batch_size", "clip", "bptt", "epochs", "seed")
+        "spectral_radius", "forget_bias", "start_weights", "optimizer", "lr", "batch_size", "clip", "bptt", "epochs",
+        "seed")
 GROUPS = (("Data", ("data",)), ("Model", ("model",)), ("Training", ("training", "live")))
 
 TASK_BY_EXTENSION = {".conllu": "labelling", ".txt": "generation", ".tsv": "classification",

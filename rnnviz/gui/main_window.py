@@ -43,8 +43,8 @@ from PySide6.QtWidgets import (
 )
 
 from rnnviz.core.config import TASKS, Config
-from rnnviz.core.errors import RnnvizError
 from rnnviz.gui.controls import TASK_BY_EXTENSION, ControlsPanel
+from rnnviz.gui.failures import failure_message
 from rnnviz.gui.fitting import FittingLabel
 from rnnviz.gui.panels.registry import FIXED_PLACES, PANELS, make_panel, preset_order
 from rnnviz.gui.style import apply_theme
@@ -56,10 +56,13 @@ MIN_PANEL_SIZE = (200, 150)
 EXTENSIONS: tuple[str, ...] = (
     "session_actions",
     "explore_tools",
+    "state_space_view",
     "lessons",
     "help",
     "presentation",
     "race_sweep_menu",
+    "process_lost",
+    "views",
     "hero",
 )
 # the status-bar fields: each asks for the width of the widest text it has shown and gives way down to its
@@ -364,8 +367,9 @@ class MainWindow(QMainWindow):
         try:
             new = ctl.config.replace(**changes)
             ok = ctl.apply_config(new, confirm=self.confirm)
-        except RnnvizError as exc:
-            self.show_error(error_title, str(exc))
+        except Exception as exc:        # a bad file or setting, or anything else: one message, the model stays
+            subject = str(changes.get("dataset", ", ".join(changes)))
+            self.show_error(error_title, failure_message(subject, exc, "could not be used"))
         if ok and "dataset" in changes:
             self._retitle(str(changes["dataset"]))
         self.controls.set_config(ctl.config)

@@ -1,8 +1,8 @@
 """Writes the small malformed files of this folder (run: python tests/bad_files/make_corpus.py).
 
 The big ones (a 5 MB line, a 200,000-token sentence, a text over the generation cap, a file over the size cap)
-are made at run time by tests/test_bad_input.py into tmp_path, never committed. What each file must give is
-listed in tests/test_bad_input.py (CORPUS).
+are made at run time by tests/core/test_bad_input.py into tmp_path, never committed. What each file must give is
+listed in tests/helpers.py (BAD_CORPUS).
 """
 import io
 import struct

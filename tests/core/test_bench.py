@@ -116,6 +116,7 @@ def test_scatter_paths_give_the_same_gradients(monkeypatch, cell, bptt):
     from rnnviz.core.config import Config
     from rnnviz.core.data.batch import Batch
     from rnnviz.core.nn import model as model_mod
+    from rnnviz.core.nn import workspace
 
     shape = core.Shape(cell, "labelling", 6, 7, 3)
     ids, targets = core.make_data(shape)
@@ -129,7 +130,7 @@ def test_scatter_paths_give_the_same_gradients(monkeypatch, cell, bptt):
 
     ref_g, ref_n = grads()
     for one_hot_max in (0, 10):              # 0: always sorted; 10 < 50 ids: sorted as well, via the threshold
-        monkeypatch.setattr(model_mod, "ONE_HOT_MAX", one_hot_max)
+        monkeypatch.setattr(workspace, "ONE_HOT_MAX", one_hot_max)
         g, n = grads()
         np.testing.assert_allclose(g, ref_g, rtol=1e-12, atol=1e-14)
         np.testing.assert_allclose(n, ref_n, rtol=1e-12, atol=1e-14)

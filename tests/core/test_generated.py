@@ -14,7 +14,10 @@ N = 400
 def test_deterministic_by_seed(name):
     a, b, c = gen.generate(name, N, seed=3), gen.generate(name, N, seed=3), gen.generate(name, N, seed=4)
     assert a.tokens == b.tokens and a.labels == b.labels
-    assert a.tokens != c.tokens
+    if name == "dogs":                       # the worked example is the same word for every seed
+        assert a.tokens == c.tokens
+    else:
+        assert a.tokens != c.tokens
     assert a.task == gen.TASK_OF[name] and a.source == f"generated:{name}"
     if a.task != "generation":
         assert len(a) == N and len(a.labels) == N

@@ -9,6 +9,7 @@ import multiprocessing
 import pytest
 
 from rnnviz.core.explore.capture import build_snapshot
+from rnnviz.core.explore.state_space import StateSpaceView
 from rnnviz.core.live import messages as m
 from rnnviz.core.live.loop import TrainingLoop
 from rnnviz.core.train.trainer import Trainer
@@ -37,17 +38,19 @@ def examples(trainer) -> dict[type, object]:
         m.Start: m.Start(), m.Pause: m.Pause(), m.Toggle: m.Toggle(), m.Step: m.Step(3), m.Epoch: m.Epoch(),
         m.Reset: m.Reset(), m.Configure: m.Configure(cfg, ds), m.SetLive: m.SetLive("lr", 0.002),
         m.SetProbe: m.SetProbe(2), m.SetProbeText: m.SetProbeText(("not", "good")),
-        m.SetBpttTrace: m.SetBpttTrace(True), m.SetGradFlow: m.SetGradFlow(False), m.SetSpeed: m.SetSpeed(5.0), m.SetInterval: m.SetInterval(0.05),
+        m.SetBpttTrace: m.SetBpttTrace(True), m.SetStateSpace: m.SetStateSpace(True), m.SetReachTrace: m.SetReachTrace(True), m.SetGradFlow: m.SetGradFlow(False), m.SetSpeed: m.SetSpeed(5.0), m.SetInterval: m.SetInterval(0.05),
         m.RequestSnapshot: m.RequestSnapshot(), m.SaveSession: m.SaveSession("/tmp/run.rnnviz.npz"),
         m.OpenSession: m.OpenSession("/tmp/run.rnnviz.npz", ds), m.ShareWeights: m.ShareWeights(cfg),
-        m.Stop: m.Stop(),
-        m.SnapshotReady: m.SnapshotReady(build_snapshot(trainer, bptt=True)),
+        m.Stop: m.Stop(), m.Restore: m.Restore(cfg, ds, trainer.state_dict()),
+        m.SnapshotReady: m.SnapshotReady(build_snapshot(trainer, bptt=True, state_space=StateSpaceView())),
         m.TrainingState: m.TrainingState(running=True, done=False, step=3, epoch=0, faulted=False),
         m.Configured: m.Configured(cfg, trainer.model.n_params, trainer.steps_per_epoch, session="/tmp/x.npz"),
         m.Fault: m.Fault("Training paused at step 4: the loss became NaN"), m.Rejected: m.Rejected(cfg, "hidden"),
         m.Error: m.Error("SetProbe: probe index 9 outside 0..3"),
         m.SessionResult: m.SessionResult("save", True, "/tmp/run.rnnviz.npz", step=3),
         m.Shared: m.Shared(("V", "c"), ("U", "W", "b"), ""), m.Stopped: m.Stopped(),
+        m.Checkpoint: m.Checkpoint(3, trainer.state_dict()),
+        m.ProcessLost: m.ProcessLost("was killed by signal 9 (SIGKILL)", -9),
     }
 
 
@@ -109,12 +112,13 @@ def test_every_handler_runs_without_an_error(trainer, tmp_path):
     cfg, ds = trainer.config, trainer.dataset
     session = tmp_path / "run.rnnviz.npz"
     order = [m.Configure(cfg, ds), m.ShareWeights(cfg.replace(cell="gru")), m.SetProbe(1),
-             m.SetProbeText(("not", "good")), m.SetProbeText(()), m.SetBpttTrace(True), m.SetGradFlow(False),
+             m.SetProbeText(("not", "good")), m.SetProbeText(()), m.SetBpttTrace(True), m.SetStateSpace(True), m.SetReachTrace(True), m.SetGradFlow(False),
              m.SetSpeed(0.0),
              m.SetInterval(0.0), m.RequestSnapshot(), m.Step(2), m.Epoch(), m.SetLive("lr", 0.003),
              m.SetLive("clip", 1.0), m.SetLive("epochs", 7), m.SetLive("temperature", 0.5), m.Start(), m.Pause(),
-             m.Toggle(), m.Toggle(), m.SaveSession(str(session)), m.OpenSession(str(session), ds), m.Reset(),
-             m.Stop()]
+             m.Toggle(), m.Toggle(), m.SaveSession(str(session)),
+             m.Restore(cfg.replace(lr=0.003, clip=1.0, epochs=7, temperature=0.5), ds, trainer.state_dict()),
+             m.OpenSession(str(session), ds), m.Reset(), m.Stop()]
     assert {type(c) for c in order} == set(m.COMMANDS)
     seen = []
     for cmd in order:

@@ -496,7 +496,7 @@ def test_training_workspace_reuse_across_batch_shapes(cell, activation, task, bi
 @pytest.mark.parametrize("n,N,G", [(50, 40, 8), (50, 3200, 256), (50, 100, 1024), (7, 500, 300), (400, 900, 64)])
 def test_scatter_add_rows_every_path(n, N, G):
     """The one-hot product, the sorted block sums and reduceat (chosen by size) all equal np.add.at."""
-    from rnnviz.core.nn.model import _scatter_add_rows
+    from rnnviz.core.nn.workspace import scatter_add_rows
     rng = np.random.default_rng(N + G)
     ids = rng.integers(0, n, size=N)
     rows = rng.standard_normal((N, G))
@@ -505,5 +505,5 @@ def test_scatter_add_rows_every_path(n, N, G):
     np.add.at(expected, ids, rows)
     for work in (None, {}):
         got = target.copy()
-        _scatter_add_rows(got, ids, rows, work=work)
+        scatter_add_rows(got, ids, rows, work=work)
         np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)

@@ -9,6 +9,12 @@ All parameter entries are perturbed at once along a leading "probe" axis, so the
 
 ``test_complex_step_agrees_with_central_differences`` checks the differentiation itself against ordinary central
 differences of the same reference, so the reference's gradients do not rest on the complex-step trick alone.
+
+Truncated BPTT (``bptt = k``) is the gradient with the state detached before every k-th step: the states there
+are held at their unperturbed values, so no derivative flows through them. Under the complex step that is the
+real part (the imaginary part carries the derivative); under central differences it is the state of an extra,
+unperturbed probe. The textbook module ``rnnviz.core.nn.reference`` (a backward pass written out by hand) is
+checked against this differentiation too, truncated or not.
 """
 from __future__ import annotations
 
@@ -17,6 +23,7 @@ import pytest
 
 from rnnviz.core.config import Config, validate
 from rnnviz.core.data.batch import IGNORE, Batch
+from rnnviz.core.nn import reference
 from rnnviz.core.nn.model import RNNModel
 
 N_VOCAB = 7          # id 0 is <pad>
@@ -47,14 +54,25 @@ def _mv(M, v):
     return np.einsum("prc,pc->pr", M, v)
 
 
+def _detach(h):
+    """The state held at its unperturbed value: the real part under the complex step, else the last probe's state
+    (``reference_central`` makes the last probe the unperturbed one)."""
+    if np.iscomplexobj(h):
+        return h.real.astype(complex)
+    return np.repeat(h[-1:], len(h), axis=0)
+
+
 def _run_direction(cfg, P, suffix, xs, d):
-    """Run one direction over the inputs ``xs`` (list, processing order); returns the states in the same order."""
+    """Run one direction over the inputs ``xs`` (list, processing order); returns the states in the same order.
+    With ``cfg.bptt`` = k the state (and the LSTM's cell) is detached before every k-th step."""
     U, W, b = P["U" + suffix], P["W" + suffix], P["b" + suffix]
     n_probe = U.shape[0]
     h = np.zeros((n_probe, d), dtype=U.dtype)
     c = np.zeros((n_probe, d), dtype=U.dtype)
     out = []
-    for x in xs:
+    for step, x in enumerate(xs):
+        if cfg.bptt and step > 0 and step % cfg.bptt == 0:
+            h, c = _detach(h), _detach(c)
         if cfg.cell == "rnn":
             h = ACT[cfg.activation](_mv(U, x) + _mv(W, h) + b)
         elif cfg.cell == "lstm":
@@ -143,14 +161,15 @@ def reference_gradients(cfg, base: dict, ids, lengths, targets):
 
 
 def reference_central(cfg, base: dict, ids, lengths, targets, eps=1e-5):
-    """Central differences of the reference loss (real arithmetic), every entry at once."""
+    """Central differences of the reference loss (real arithmetic), every entry at once (plus a last, unperturbed
+    probe: the values a detached state is held at)."""
     names = list(base)
     sizes = [base[k].size for k in names]
     offsets = np.cumsum([0] + sizes)
     n = int(offsets[-1])
-    P = {k: np.repeat(np.asarray(v, dtype=float)[None], 2 * n, axis=0) for k, v in base.items()}
+    P = {k: np.repeat(np.asarray(v, dtype=float)[None], 2 * n + 1, axis=0) for k, v in base.items()}
     for name, lo, size in zip(names, offsets[:-1], sizes):
-        flat = P[name].reshape(2 * n, size)
+        flat = P[name].reshape(2 * n + 1, size)
         flat[lo + np.arange(size), np.arange(size)] += eps
         flat[n + lo + np.arange(size), np.arange(size)] -= eps
     losses = reference_loss(cfg, P, ids, lengths, targets)
@@ -159,10 +178,10 @@ def reference_central(cfg, base: dict, ids, lengths, targets, eps=1e-5):
 
 
 # ------------------------------------------------------------------------------------------------- fixtures
-def make_case(cell, activation, task, bidirectional, layers, seed=0):
+def make_case(cell, activation, task, bidirectional, layers, seed=0, bptt=0):
     """A float64 model with every parameter (biases included) random, and a padded batch with IGNORE targets."""
     cfg = validate(Config(cell=cell, activation=activation, task=task, bidirectional=bidirectional, layers=layers,
-                          hidden=HIDDEN, dtype="float64", seed=seed))
+                          hidden=HIDDEN, dtype="float64", seed=seed, bptt=bptt))
     k = N_VOCAB if task == "generation" else N_CLASSES
     model = RNNModel(cfg, N_VOCAB, k)
     rng = np.random.default_rng(1000 + seed)
@@ -261,3 +280,43 @@ def test_padding_is_never_read_by_the_reference_and_the_model_agrees_on_garbage_
     assert abs(res2.loss - res.loss) <= 1e-12 * abs(res.loss)
     for name in grads:
         assert rel_err(model.grads[name], grads[name]) <= 1e-12, name
+
+
+# ------------------------------------------------------------------- the textbook module against the same truth
+TEXTBOOK_SHAPES = [("classification", False, 1), ("classification", True, 2), ("labelling", False, 1),
+                   ("labelling", True, 2), ("generation", False, 1), ("generation", False, 2)]
+TEXTBOOK_CASES = [(c, a, t, bi, nl, k) for c, a in CELLS for t, bi, nl in TEXTBOOK_SHAPES for k in (0, 1, 2, 3)]
+TEXTBOOK_IDS = [f"{c}-{a}-{t}-{'bi' if bi else 'uni'}-{nl}L-k{k}" for c, a, t, bi, nl, k in TEXTBOOK_CASES]
+
+
+@pytest.mark.parametrize("cell,activation,task,bidirectional,layers,bptt", TEXTBOOK_CASES, ids=TEXTBOOK_IDS)
+def test_textbook_reference_matches_complex_step(cell, activation, task, bidirectional, layers, bptt):
+    """``reference.loss_and_grads`` (the hand-written BPTT, truncated or not) equals the complex-step derivative
+    of the independent loss above, with the state detached every k steps."""
+    cfg, model, batch = make_case(cell, activation, task, bidirectional, layers, bptt=bptt)
+    base = {name: model.get(name) for name in model.param_names}
+    truth_loss, truth = reference_gradients(cfg, base, batch.ids, batch.lengths, batch.targets)
+    got = reference.loss_and_grads(cfg, base, batch.ids, batch.lengths, batch.targets)
+    assert abs(got.loss - truth_loss) <= TOL * abs(truth_loss)
+    assert set(got.grads) == set(truth)
+    bad = {name: rel_err(got.grads[name], truth[name]) for name in truth
+           if not rel_err(got.grads[name], truth[name]) <= TOL}
+    assert not bad, f"bptt={bptt}: the textbook gradients differ from the complex step: {bad}"
+    for name, g in truth.items():                   # every parameter really receives gradient
+        assert np.linalg.norm(g) > 1e-8, name
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_detached_complex_step_agrees_with_central_differences(cell):
+    """The truncated truth checked by a second method: detaching by the real part (complex step) and by the
+    unperturbed probe (central differences) give the same gradients, and they differ from full BPTT."""
+    for bptt in (1, 2):
+        cfg, model, batch = make_case(cell, "tanh", "labelling", True, 2, bptt=bptt)
+        base = {name: model.get(name) for name in model.param_names}
+        _, exact = reference_gradients(cfg, base, batch.ids, batch.lengths, batch.targets)
+        central = reference_central(cfg, base, batch.ids, batch.lengths, batch.targets)
+        for name in base:
+            assert rel_err(exact[name], central[name]) < 1e-7, (cell, bptt, name)
+        full_cfg = cfg.replace(bptt=0)
+        _, full = reference_gradients(full_cfg, base, batch.ids, batch.lengths, batch.targets)
+        assert rel_err(exact["W"], full["W"]) > 1e-3

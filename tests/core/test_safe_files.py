@@ -37,7 +37,7 @@ PACKAGE = REPO / "rnnviz"
 def unsafe_calls(source: str) -> list[str]:
     """Unsafe constructs in Python ``source``, found by tokens (so docstrings and comments never count).
 
-    Flags: eval( / exec( as free functions (``app.exec()`` / ``loop.exec()`` are Qt event loops: fine),
+    Flags: eval( / exec( as free functions (``app.exec()`` / ``loop.exec()`` are Qt event loops: fine; so is a method named exec),
     importing pickle, cPickle, dill, marshal or shelve, ``allow_pickle=True``, and ``np.load`` / ``numpy.load``
     without ``allow_pickle=False`` (better: ``checkpoint.read_npz``, which checks sizes before reading).
     """
@@ -51,7 +51,7 @@ def unsafe_calls(source: str) -> list[str]:
         where = f"line {t.start[0]}"
         if t.type != tokenize.NAME:
             continue
-        if t.string in ("eval", "exec") and nxt == "(" and prev != ".":
+        if t.string in ("eval", "exec") and nxt == "(" and prev not in (".", "def"):
             found.append(f"{where}: {t.string}(")
         if t.string in ("pickle", "cPickle", "dill", "marshal", "shelve", "cloudpickle") and prev in ("import",
                                                                                                      "from", ","):

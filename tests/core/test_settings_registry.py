@@ -155,9 +155,9 @@ def test_the_role_sets_are_those_the_code_used_before_the_registry():
                               "delay window column max_len seed".split())
     assert STRUCTURAL == set("dataset task tokenize lowercase min_freq max_vocab sos eos val_fraction n_examples "
                              "delay window column max_len cell activation hidden layers bidirectional init "
-                             "spectral_radius forget_bias dtype seed".split())
+                             "spectral_radius forget_bias dtype start_weights seed".split())
     assert MODEL_FIELDS == {"cell", "activation", "hidden", "layers", "bidirectional", "init", "spectral_radius",
-                            "forget_bias", "dtype"}
+                            "forget_bias", "dtype", "start_weights"}
     assert TRAINING_FIELDS == {"optimizer", "momentum", "batch_size", "weight_decay", "bptt", "seed"}
     roles = [MODEL_FIELDS, TRAINING_FIELDS, LIVE_FIELDS, DATA_FIELDS - {"seed"}]
     assert sum(len(r) for r in roles) == len(SETTINGS) and set().union(*roles) == set(SETTINGS)

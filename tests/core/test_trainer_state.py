@@ -178,7 +178,7 @@ def test_record_monitor_restart_starts_the_gradient_flow_over():
     assert t.grad_flow.n == 6
     t.record_monitor(restart=True)
     steps_, rows = t.grad_flow.view()
-    want, _ = grad_flow.measure(t.model, t.monitor_batch, t.dataset.task, t.monitor_align)
+    want, _, _ = grad_flow.measure(t.model, t.monitor_batch, t.dataset.task, t.monitor_align)
     assert list(steps_) == [5] and np.array_equal(rows[0], want)
     assert math.isclose(t.epoch_progress, min(5 * 32, len(t.dataset.train)) / len(t.dataset.train))
 

@@ -25,8 +25,8 @@ def panel(qtbot):
 
 def test_the_dock_shows_the_settings_it_showed_before_in_field_order():
     assert DOCK == ("dataset", "task", "n_examples", "delay", "cell", "activation", "hidden", "layers",
-                    "bidirectional", "init", "spectral_radius", "optimizer", "lr", "batch_size", "clip", "bptt",
-                    "epochs", "seed")
+                    "bidirectional", "init", "spectral_radius", "forget_bias", "start_weights", "optimizer", "lr",
+                    "batch_size", "clip", "bptt", "epochs", "seed")
     assert list(DOCK) == SHOWN                     # the registry's order
     assert {role for roles in dict(GROUPS).values() for role in roles} == {s.role for s in SETTINGS.values()}
 

@@ -32,6 +32,11 @@ SYMBOLS = {
     "data": ["&lt;pad&gt;", "true last step", "U[:, id]", "lengths"],
     "bptt": ["&part;L/&part;s<sub>t-1</sub> = (&part;s<sub>t</sub>/&part;s<sub>t-1</sub>)<sup>T</sup>",
              "||&part;s<sub>t</sub>/&part;s<sub>t-1</sub>||"],
+    "statespace": ["X &minus; &mu; = U S V<sup>T</sup>", "S<sub>i</sub><sup>2</sup> / &Sigma; S<sub>j</sub><sup>2</sup>",
+                   "s<sub>t</sub> = g(U x<sub>t</sub> + W s<sub>t-1</sub> + b)"],
+    "gates": ["0.05", "0.95"],
+    "reach": ["||&part;L<sub>t&prime;</sub>/&part;s<sub>t</sub>||", "t &le; t&prime;"],
+    "equation": ["U[j, x<sub>t</sub>]", "W[j,k] s<sub>t-1</sub>[k]", "&part;L/&part;s<sub>t</sub>[j]"],
 }
 
 

@@ -1,7 +1,7 @@
 """Lessons: each preset reaches what its text promises (headless, through the Trainer), the Lessons menu opens
 them in the running window, the delay slider, and "Your own data" opens the (replaced) file dialog.
 
-The other lessons' promises are tested in tests/test_trainer.py (reused, not repeated): negation
+The other lessons' promises are tested in tests/core/test_trainer.py (reused, not repeated): negation
 (test_negation_preset_learns), names and pos (test_labelling_presets_learn), delayed-recall at delay 50
 (test_delayed_recall_lesson_rnn_fails_lstm_learns, test_vanishing_gradient_lesson_at_delay_50), chars
 (test_chars_preset_learns_to_spell).

@@ -12,6 +12,7 @@ import multiprocessing
 import os
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -94,6 +95,7 @@ class Usage:
     objects: int
     qobjects: int
     fds: int
+    qtypes: dict = field(default_factory=dict)     # Qt wrappers by class name (what grew, when something did)
 
     @staticmethod
     def now() -> "Usage":
@@ -106,19 +108,28 @@ class Usage:
         except (ImportError, AttributeError):
             pass
         gc.collect()
-        return Usage(rss_mb(), len(gc.get_objects()), len(shiboken6.Shiboken.getAllValidWrappers()),
-                     len(os.listdir("/proc/self/fd")))
+        wrappers = shiboken6.Shiboken.getAllValidWrappers()
+        qtypes = dict(Counter(type(w).__name__ for w in wrappers))
+        return Usage(rss_mb(), len(gc.get_objects()), len(wrappers), len(os.listdir("/proc/self/fd")), qtypes)
 
 
 # stated tolerances for "memory flat" (after a warm-up, over the whole stress run)
 TOLERANCE = {"rss": 40.0, "objects": 3000, "qobjects": 30, "fds": 4}
 
 
+def qt_growth(before: Usage, after: Usage) -> dict:
+    """Qt wrappers whose count changed, by class name."""
+    names = set(before.qtypes) | set(after.qtypes)
+    return {n: after.qtypes.get(n, 0) - before.qtypes.get(n, 0) for n in sorted(names)
+            if after.qtypes.get(n, 0) != before.qtypes.get(n, 0)}
+
+
 def assert_flat(before: Usage, after: Usage) -> dict:
     growth = {"rss": after.rss - before.rss, "objects": after.objects - before.objects,
               "qobjects": after.qobjects - before.qobjects, "fds": after.fds - before.fds}
     for key, limit in TOLERANCE.items():
-        assert growth[key] <= limit, f"{key} grew by {growth[key]} (tolerance {limit}): {before} -> {after}"
+        assert growth[key] <= limit, (f"{key} grew by {growth[key]} (tolerance {limit}); Qt wrappers by class: "
+                                      f"{qt_growth(before, after)}")
     return growth
 
 
@@ -260,6 +271,8 @@ def run_stress(qtbot, capfd, seed: int, n_thread: int, n_process: int, n_window:
     assert stats.errors == []
     assert not [t for t in list(LIVE_THREADS) if t.isRunning()]
     assert not [p for p in multiprocessing.active_children() if p.name == "rnnviz-training"]
+    with capfd.disabled():
+        print(f"\nQt wrappers that changed, by class: {qt_growth(before, after)}", file=sys.stderr)
     growth = assert_flat(before, after)
     closes = np.asarray(stats.closes)      # reported, not asserted: each close's branch is checked where it happens
     return {"sequences": stats.sequences, "ops": stats.ops, "seconds": round(seconds, 1),

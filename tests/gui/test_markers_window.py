@@ -34,6 +34,9 @@ def test_live_changes_in_the_window_put_markers_in_both_plots(qtbot, window):
     trainer = ctl.worker.loop.trainer
     want = [(12, f"lr {lr0:g}\u2192{lr0 / 10:g}"), (20, "clip 5\u21921")]
     assert list(snap.markers) == want == trainer.markers
+    # the gradient panel in the big place (Z): a small place shows its ||dL/dθ|| plot only when tall enough
+    win.hero.focus(min(win.order.index("gradients"), 3))
+    qtbot.wait(50)
     win.show_snapshot(snap, everything=True)
     assert win.panel_errors == []
 

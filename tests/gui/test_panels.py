@@ -581,7 +581,8 @@ def test_rendering_again_reuses_the_plot_items(qtbot):
     QtWidgets.QApplication.processEvents()
     assert scene_items() == first
     drawn = [type(p).__name__ for p, n in zip(panels, first) if n > 0]
-    assert set(drawn) == {c.__name__ for c in PANEL_CLASSES} - {"DataPanel"}   # the data panel is plain widgets
+    # the data and equation panels are plain widgets (tables, text)
+    assert set(drawn) == {c.__name__ for c in PANEL_CLASSES} - {"DataPanel", "EquationPanel"}
 
 
 def _empty(curve) -> bool:
@@ -634,9 +635,28 @@ def _bptt_at_step0(panel, snap):
     assert np.allclose(image[:, 0], snap.probe.states[0]) and np.isnan(image[:, 1:]).all()
 
 
+def _statespace_at_step0(panel, snap):
+    # the states of the untrained model are a picture already: every path drawn, the probe's too
+    n = sum(len(path.getData()[0]) for path in panel.paths.values() if path.getData()[0] is not None)
+    assert n == len(snap.state_space.points) and len(panel.probe_curve.getData()[0]) == len(snap.probe.tokens)
+
+
+def _gates_at_step0(panel, snap):
+    assert panel.note.isVisible() and not panel.view.isVisible()     # the vanilla RNN has no gates, and says so
+
+
+def _reach_at_step0(panel, snap):
+    assert panel.image.isVisible() and panel.image.image.shape == np.asarray(snap.probe.reach).shape
+
+
+def _equation_at_step0(panel, snap):
+    assert panel.lines and panel.lines[0][1].startswith("t = 1 ")
+
+
 STEP0 = {"loss": _loss_at_step0, "hidden": _hidden_at_step0, "gradients": _gradients_at_step0,
          "confusion": _confusion_at_step0, "predictions": _predictions_at_step0, "weights": _weights_at_step0,
-         "data": _data_at_step0, "bptt": _bptt_at_step0}
+         "data": _data_at_step0, "bptt": _bptt_at_step0, "statespace": _statespace_at_step0,
+         "gates": _gates_at_step0, "reach": _reach_at_step0, "equation": _equation_at_step0}
 
 
 def test_every_panel_handles_a_snapshot_before_training(qtbot):

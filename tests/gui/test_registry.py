@@ -16,6 +16,7 @@ from PySide6.QtGui import QImage
 from rnnviz.core.config import Config
 from rnnviz.core.errors import ConfigError
 from rnnviz.core.explore.capture import build_snapshot
+from rnnviz.core.explore.state_space import StateSpaceView
 from rnnviz.core.presets import list_presets, parse_preset
 from rnnviz.core.snapshot import Snapshot
 from rnnviz.gui import style
@@ -168,11 +169,13 @@ def test_every_field_a_spec_lists_is_read(qtbot, spec):
 # ------------------------------------------------------------------------------------------------ real Snapshots
 @pytest.fixture(scope="module")
 def trained():
-    """Real Snapshots a few steps in, with the slow-motion BPTT trace, and their datasets."""
+    """Real Snapshots a few steps in, with the slow-motion BPTT trace, the who-reaches-whom matrix and the state
+    space (the views computed only while shown), and their datasets."""
     out = {}
     for preset, cell in (("negation", "rnn"), ("pos", "lstm"), ("chars", "gru")):
         trainer = trainer_for(preset, steps=12, cell=cell)
-        out[f"trainer-{preset}-{cell}"] = (build_snapshot(trainer, bptt=True), trainer.dataset)
+        out[f"trainer-{preset}-{cell}"] = (build_snapshot(trainer, bptt=True, reach=True,
+                                                          state_space=StateSpaceView()), trainer.dataset)
     return out
 
 
@@ -213,7 +216,7 @@ def test_every_panel_draws_real_snapshots_in_each_look(qtbot, trained, look):
 
 
 def test_set_projector_swaps_the_maps_the_specs_name_and_back(qtbot):
-    snap = make_snapshot("classification", k=3)
+    snap = make_snapshot("classification", k=3, cell="lstm")      # an LSTM: the gates panel has heatmaps too
     for spec in SPECS:
         panel = show(qtbot, spec)
         panel.render(snap)

@@ -5,6 +5,7 @@ names           labelling       "harry potter met rose at the station" -> B-PER 
 pos             labelling       "the fly walks fast ." -> DT NN VB RB PC
 delayed-recall  classification  "c 7 1 9 ... 4" -> c (the first token; ``delay`` distractor digits follow)
 chars           generation      a few KB of simple sentences ("the dog runs. the dogs run. hello, my friend!")
+dogs            labelling       "d o g s" -> o g s d: the next letter of "dogsdogs..." (the RNN articles' worked example)
 
 Every generator takes ``(n, seed, ...)`` and returns ``loaders.RawExamples`` with a fixed class order.
 """
@@ -16,7 +17,7 @@ from rnnviz.core.data.loaders import RawExamples
 from rnnviz.core.errors import DataError
 
 TASK_OF = {"negation": "classification", "names": "labelling", "pos": "labelling",
-           "delayed-recall": "classification", "chars": "generation"}
+           "delayed-recall": "classification", "chars": "generation", "dogs": "labelling"}
 
 
 def _pick(rng: np.random.Generator, items):
@@ -272,6 +273,18 @@ def chars(n: int, seed: int = 0, min_chars: int = 0) -> RawExamples:
     return RawExamples("generation", [list(text)], [], "generated:chars", lines=[1], tokenizer="char")
 
 
+# ------------------------------------------------------------------------------------------------ dogs
+DOGS = ["d", "o", "g", "s"]
+
+
+def dogs(n: int, seed: int = 0) -> RawExamples:
+    """``n`` copies of the word "dogs" read one character at a time, each tagged with the letter that follows it
+    in "dogsdogs..." (o, g, s, d). Classes in the articles' order d, o, g, s (the rows of their W_Y)."""
+    tokens = [list(DOGS) for _ in range(n)]
+    labels = [DOGS[1:] + DOGS[:1] for _ in range(n)]
+    return RawExamples("labelling", tokens, labels, "generated:dogs", classes=list(DOGS), tokenizer="char")
+
+
 def generate(name: str, n: int, seed: int = 0, delay: int = 10, min_chars: int = 0) -> RawExamples:
     """The built-in dataset ``name`` with ``n`` examples (chars: about 3n characters)."""
     if name == "negation":
@@ -284,4 +297,6 @@ def generate(name: str, n: int, seed: int = 0, delay: int = 10, min_chars: int =
         return delayed_recall(n, seed, delay)
     if name == "chars":
         return chars(n, seed, min_chars)
+    if name == "dogs":
+        return dogs(n, seed)
     raise DataError(f"unknown built-in dataset {name!r}; built-ins: {', '.join(TASK_OF)}")

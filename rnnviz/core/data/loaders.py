@@ -303,13 +303,15 @@ def parse_conllu(text: str, name: str, column: int = 4, lowercase: bool = False,
         wid = cols[0]
         if "-" in wid or "." in wid:
             a, _, b = wid.partition("-" if "-" in wid else ".")
-            if not (a.isdigit() and b.isdigit()):
-                raise DataError(f"the word id {wid!r} is not a number, a range (3-4) or an empty node (8.1)",
+            if _word_number(a) is None or _word_number(b) is None:
+                raise DataError(f"the word id {_quote(wid)} is not a number, a range (3-4) or an empty node (8.1)",
                                 name, no)
             continue
-        if not wid.isdigit() or int(wid) < 1:
-            raise DataError(f"the word id {wid!r} is not a whole number from 1", name, no)
-        if int(wid) != expected:
+        number = _word_number(wid)
+        if number is None or number < 1:
+            raise DataError(f"the word id {_quote(wid)} is not a whole number from 1 (digits 0-9, at most "
+                            f"{WORD_ID_DIGITS})", name, no)
+        if number != expected:
             raise DataError(f"word id {wid} where {expected} was expected (is a blank line missing between "
                             "sentences?)", name, no)
         expected += 1
@@ -320,6 +322,21 @@ def parse_conllu(text: str, name: str, column: int = 4, lowercase: bool = False,
             raise DataError(f"no tag in column {column} ({col_name})", name, no)
         sentences.add(form, tag, no)
     return sentences.result()
+
+
+WORD_ID_DIGITS = 9        # a CoNLL-U word id: plain ASCII digits, at most this many (no ², no 5,000 digits)
+
+
+def _word_number(text: str) -> int | None:
+    """The integer of a CoNLL-U word id (or one end of a range), or None when it is not 1-9 ASCII digits."""
+    if 0 < len(text) <= WORD_ID_DIGITS and text.isascii() and text.isdigit():
+        return int(text)
+    return None
+
+
+def _quote(text: str, limit: int = 24) -> str:
+    """``repr(text)`` of at most ``limit`` characters of it (a 5,000-digit id is shown by its start)."""
+    return repr(text) if len(text) <= limit else repr(text[:limit]) + f"… ({len(text):,} characters)"
 
 
 def load_conllu(path: str | Path, column: int = 4, lowercase: bool = False, max_len: int = 400) -> RawExamples:
@@ -339,7 +356,7 @@ def _conllu_line(text: str) -> int:
         if _is_blank(line) or line.startswith("#"):
             continue
         cols = line.split("\t")
-        return no if len(cols) == 10 and cols[0].split("-")[0].split(".")[0].isdigit() else 0
+        return no if len(cols) == 10 and _word_number(cols[0].split("-")[0].split(".")[0]) is not None else 0
     return 0
 
 

@@ -2,7 +2,7 @@
 
 For the probe sequence x_1..x_T (one example, B = 1) of the top layer:
 
-forward  (t = 1..T)    a_t = U x_t + W s_{t-1} + b,   s_t = g(a_t)        (or the LSTM / GRU cell; see ``cells``)
+forward  (t = 1..T)    a_t = U x_t + W s_{t-1} + b,   s_t = g(a_t)        (or the LSTM / GRU cell: ``reference``)
 backward (t = T..1)    dL/ds_t = dL_t/ds_t  +  (ds_{t+1}/ds_t)^T dL/ds_{t+1}
 
 ``direct``  is dL_t/ds_t, the gradient arriving from the output at t alone (V^T (y_t - onehot(target_t)));
@@ -12,12 +12,12 @@ backward (t = T..1)    dL/ds_t = dL_t/ds_t  +  (ds_{t+1}/ds_t)^T dL/ds_{t+1}
             ds_t/ds_{t-1}; LSTM: the Jacobian of the full state (s_t, c_t) w.r.t. (s_{t-1}, c_{t-1}), 2d x 2d,
             because the LSTM carries its gradient back through c as well as s).
 
-The backward recursion here is written out on its own (not the model's code) from the forward pass's caches, so
-it can be checked against the model's own gradients: ||dS_t|| equals ``loss_and_grads(...).grad_norms`` and
-dL/da_t equals the gradient of U's column for a token that occurs once. Truncated BPTT (``bptt = k``) is followed:
-the gradient from step t does not reach s_{t-1} when t is a multiple of k (``cut``). Bidirectional models: dS
-holds [forward; backward] halves, each computed in its own reading order; the factors are the forward
-direction's.
+The forward and backward passes are the textbook ones of ``core.nn.reference`` (one sequence, one step at a
+time, in float64), not the model's fast code, so the trace also checks the model: ||dS_t|| equals
+``loss_and_grads(...).grad_norms`` and dL/da_t equals the gradient of U's column for a token that occurs once.
+Truncated BPTT (``bptt = k``) is followed: the gradient from step t does not reach s_{t-1} when t is a multiple
+of k (``cut``). Bidirectional models: dS holds [forward; backward] halves, each computed in its own reading
+order; the factors are the forward direction's.
 """
 from __future__ import annotations
 
@@ -25,8 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnnviz.core.data.batch import IGNORE
-from rnnviz.core.nn.model import log_softmax
+from rnnviz.core.nn import reference
 from rnnviz.core.snapshot import frozen_array
 
 FACTOR_BUDGET = 1e8      # T * n^3 above this: the Jacobian norms would take too long for a live view
@@ -70,95 +69,17 @@ class BPTTTrace:
     factor_note: str = ""
 
 
-def _head_grads(model, top: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, float]:
-    """dL/d(top states) from the output head for one sequence. top: (T, D). Returns ((T, D), loss)."""
-    V, c = np.asarray(model.params["V"], dtype=np.float64), np.asarray(model.params["c"], dtype=np.float64)
-    T, D = top.shape
-    d = model.d
-    direct = np.zeros((T, D))
-    if model.task == "classification":
-        y = int(targets)
-        feat = top[T - 1].copy()
-        if len(model.directions) > 1:
-            feat[d:] = top[0, d:]
-        logp = log_softmax(feat @ V.T + c)                 # (k,)
-        g = np.exp(logp)
-        g[y] -= 1.0                                        # y - onehot
-        dfeat = g @ V                                      # (D,)
-        direct[T - 1, :d] = dfeat[:d]
-        if len(model.directions) > 1:
-            direct[0, d:] = dfeat[d:]
-        return direct, float(-logp[y])
-    targets = np.asarray(targets)
-    logp = log_softmax(top @ V.T + c)                      # (T, k)
-    valid = targets != IGNORE
-    g = np.exp(logp) * valid[:, None]
-    rows = np.flatnonzero(valid)
-    g[rows, targets[rows]] -= 1.0
-    return g @ V, float(-logp[rows, targets[rows]].sum())
-
-
-def _backward(cell: str, cache, W: np.ndarray, dS_out: np.ndarray, bptt: int, activation: str):
-    """One direction, processing order. dS_out: (T, d) gradient from the output. Returns dS (T, d), dA (T, G*d)."""
-    T, d = dS_out.shape
-    S = np.asarray(cache.S[:, 0], dtype=np.float64)                        # (T, d)
-    A = np.asarray(cache.A[:, 0], dtype=np.float64)
-    dS = np.zeros((T, d))
-    dA = np.zeros((T, A.shape[1]))
-    carry_s, carry_c = np.zeros(d), np.zeros(d)
-    for t in range(T - 1, -1, -1):
-        ds = dS_out[t] + carry_s
-        dS[t] = ds
-        go_on = t > 0 and not (bptt > 0 and t % bptt == 0)
-        if cell == "rnn":
-            gp = _slope(activation, S[t], cache.pre[t, 0])
-            da = ds * gp
-            carry_s = da @ W if go_on else np.zeros(d)
-        elif cell == "lstm":
-            i, f, g, o = A[t, :d], A[t, d:2 * d], A[t, 2 * d:3 * d], A[t, 3 * d:]
-            tc = np.tanh(np.asarray(cache.C[t, 0], dtype=np.float64))
-            c_prev = np.asarray(cache.C[t - 1, 0], dtype=np.float64) if t > 0 else np.zeros(d)
-            dc = ds * o * (1.0 - tc ** 2) + carry_c
-            da = np.concatenate([dc * g * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - g ** 2),
-                                 ds * tc * o * (1 - o)])
-            carry_s = da @ W if go_on else np.zeros(d)
-            carry_c = dc * f if go_on else np.zeros(d)
-        else:  # gru
-            r, z, n = A[t, :d], A[t, d:2 * d], A[t, 2 * d:]
-            hn = np.asarray(cache.HN[t, 0], dtype=np.float64)
-            s_prev = S[t - 1] if t > 0 else np.zeros(d)
-            dan = ds * (1 - z) * (1 - n ** 2)
-            da = np.concatenate([dan * hn * r * (1 - r), ds * (s_prev - n) * z * (1 - z), dan])
-            dh = da.copy()
-            dh[2 * d:] = dan * r
-            carry_s = (dh @ W + ds * z) if go_on else np.zeros(d)
-        dA[t] = da
-    return dS, dA
-
-
-def _slope(activation: str, s_t: np.ndarray, pre_t: np.ndarray) -> np.ndarray:
-    """g'(a_t) of the vanilla cell, from s_t = g(a_t): tanh 1 - s^2, sigmoid s(1 - s), relu [a_t > 0]."""
-    if activation == "tanh":
-        return 1.0 - s_t ** 2
-    if activation == "sigmoid":
-        return s_t * (1.0 - s_t)
-    return (np.asarray(pre_t) > 0).astype(np.float64)
-
-
-def _jacobians(cell: str, cache, W: np.ndarray, activation: str) -> np.ndarray:
-    """(T-1, n, n) one-step Jacobians for t = 1..T-1 (processing order); n = d, or 2d for the LSTM's (s, c)."""
-    S = np.asarray(cache.S[:, 0], dtype=np.float64)
-    A = np.asarray(cache.A[:, 0], dtype=np.float64)
-    T, d = S.shape
+def _jacobians(tape: reference.Tape, W: np.ndarray, activation: str) -> np.ndarray:
+    """(T-1, n, n) one-step Jacobians for t = 1..T-1 (reading order); n = d, or 2d for the LSTM's (s, c)."""
+    T, d = tape.T, W.shape[1]
     out = []
     for t in range(1, T):
-        if cell == "rnn":
-            gp = _slope(activation, S[t], cache.pre[t, 0])
-            out.append(gp[:, None] * W)
-        elif cell == "lstm":
-            i, f, g, o = A[t, :d], A[t, d:2 * d], A[t, 2 * d:3 * d], A[t, 3 * d:]
-            c_prev = np.asarray(cache.C[t - 1, 0], dtype=np.float64)
-            tc = np.tanh(np.asarray(cache.C[t, 0], dtype=np.float64))
+        if tape.cell == "rnn":
+            (a,) = tape.gates[t]
+            out.append(reference.slope(activation, a, tape.ss[t])[:, None] * W)     # diag(g'(a_t)) W
+        elif tape.cell == "lstm":
+            i, f, g, o = tape.gates[t]
+            c_prev, tc = tape.cs[t - 1], np.tanh(tape.cs[t])
             di = (i * (1 - i))[:, None] * W[:d]
             df = (f * (1 - f))[:, None] * W[d:2 * d]
             dg = (1 - g ** 2)[:, None] * W[2 * d:3 * d]
@@ -170,14 +91,13 @@ def _jacobians(cell: str, cache, W: np.ndarray, activation: str) -> np.ndarray:
             ds_dc = np.diag(k * f)
             out.append(np.block([[ds_ds, ds_dc], [dc_ds, dc_dc]]))
         else:
-            r, z, n = A[t, :d], A[t, d:2 * d], A[t, 2 * d:]
-            hn = np.asarray(cache.HN[t, 0], dtype=np.float64)
-            s_prev = S[t - 1]
+            r, z, n = tape.gates[t]
+            hn, s_prev = tape.hns[t], tape.ss[t - 1]
             dz = (z * (1 - z))[:, None] * W[d:2 * d]
             dr = (r * (1 - r))[:, None] * W[:d]
             dn = (1 - n ** 2)[:, None] * (hn[:, None] * dr + r[:, None] * W[2 * d:])
             out.append(np.diag(z) + (s_prev - n)[:, None] * dz + (1 - z)[:, None] * dn)
-    n_state = 2 * d if cell == "lstm" else d
+    n_state = 2 * d if tape.cell == "lstm" else d
     return np.array(out).reshape(max(T - 1, 0), n_state, n_state)
 
 
@@ -186,35 +106,38 @@ def trace(model, ids: np.ndarray, targets: np.ndarray, with_factors: bool = True
     ids = np.asarray(ids, dtype=np.int64)
     T = len(ids)
     cfg = model.cfg
-    cell, d = cfg.cell, model.d
+    cell, d, top_layer = cfg.cell, model.d, cfg.layers - 1
+    # float64 parameters. Layer 1's U is only read column by column (U x_t = U[:, id]), so it is not converted as
+    # a whole: its float32 column turns float64 when added to the float64 rest, exactly as a converted copy would.
+    P = {name: (value if name in ("U", "U_rev") else np.asarray(value, dtype=np.float64))
+         for name, value in model.params.items()}
     with np.errstate(all="ignore"):
-        fw = model.forward(ids[None, :], np.array([T]))
-        top = np.asarray(fw.top[:, 0, :], dtype=np.float64)             # (T, D)
-        direct, loss = _head_grads(model, top, targets)
-        tag = "" if cfg.layers == 1 else str(cfg.layers)
+        tapes = reference.example_forward(cfg, P, ids)
+        top = reference.layer_states(tapes[-1])                         # (T, D)
+        loss, direct, *_ = reference.head(cfg.task, P["V"], P["c"], top, targets, d)
         dS = np.zeros_like(direct)
         dA_fwd = None
         factors = np.full(T, np.nan)
         note = ""
         for k, direction in enumerate(model.directions):
-            cache = fw.caches[-1][k].cell
-            W = np.asarray(model.params["W" + tag + direction], dtype=np.float64)
+            p = reference.direction_params(P, top_layer, direction)
+            tape = tapes[-1][k]
             part = direct[:, k * d:(k + 1) * d]
             if direction == "_rev":
-                part = part[::-1]                       # B = 1, full length: processing order is reversed time
-            dS_k, dA_k = _backward(cell, cache, W, part, cfg.bptt, cfg.activation)
+                part = part[::-1]                       # B = 1, full length: reading order is reversed time
+            back = reference.backward(cell, cfg.activation, p, tape, list(part), cfg.bptt)
+            dS_k = np.array([back.dss[t] for t in range(T)])             # (T, d)
             dS[:, k * d:(k + 1) * d] = dS_k[::-1] if direction == "_rev" else dS_k
             if k == 0:
-                dA_fwd = dA_k
+                dA_fwd = np.array([back.das[t] for t in range(T)])      # (T, G*d)
                 n = 2 * d if cell == "lstm" else d
                 if with_factors and T > 1 and T * n ** 3 <= FACTOR_BUDGET:
-                    J = _jacobians(cell, cache, W, cfg.activation)
-                    factors[1:] = np.linalg.norm(J, ord=2, axis=(1, 2))
+                    factors[1:] = np.linalg.norm(_jacobians(tape, p["W"], cfg.activation), ord=2, axis=(1, 2))
                 elif with_factors and T > 1:
                     note = f"Jacobian norms not computed live at this size (T \u00d7 n\u00b3 = {T * n ** 3:.2g})"
-    cut = np.array([t > 0 and cfg.bptt > 0 and t % cfg.bptt == 0 for t in range(T)])
+    cut = np.array([reference.detached(t, cfg.bptt) for t in range(T)])
     norms = np.sqrt((dS ** 2).sum(axis=1))
     return BPTTTrace(dS=frozen_array(dS), direct=frozen_array(direct), norms=frozen_array(norms),
-                     dA=frozen_array(dA_fwd), factors=frozen_array(factors), cut=frozen_array(cut), loss=loss,
+                     dA=frozen_array(dA_fwd), factors=frozen_array(factors), cut=frozen_array(cut), loss=float(loss),
                      targets=frozen_array(targets), cell=cell, value_label=VALUE_LABELS[cell],
                      factor_label=FACTOR_LABELS[cell], factor_note=note)

@@ -16,13 +16,33 @@ import numpy as np
 
 from rnnviz.core.data.batch import IGNORE, Batch
 from rnnviz.core.explore import bptt_trace
+from rnnviz.core.explore.reach import reach as reach_matrix
 from rnnviz.core.explore.typed_probe import typed_targets
-from rnnviz.core.snapshot import Probe, Snapshot, frozen_array
+from rnnviz.core.nn.gates import SIGMOID_GATES, gate_values
+from rnnviz.core.snapshot import EQUATION_MAX_NUMBERS, Probe, Snapshot, frozen_array
 
 
-def build_probe(trainer: Any, bptt: bool = False) -> Probe:
+def equation_params(model: Any, ids: np.ndarray) -> tuple[dict, str]:
+    """(params, note): the top layer's forward-direction parameters the equation view needs for the probe ``ids``
+    (``Probe.params``), or ({}, why not) for a model of several layers or one too large to copy each frame."""
+    cfg = model.cfg
+    if cfg.layers > 1:
+        return {}, f"the equation view shows one-layer models (this one has {cfg.layers} layers)"
+    U, W = model.params["U"], model.params["W"]                       # (G*d, n), (G*d, d)
+    V = model.params["V"]                                              # (k, D)
+    size = len(ids) * U.shape[0] + W.size + V.size
+    if size > EQUATION_MAX_NUMBERS:
+        return {}, (f"this model is too large for the live equation view ({size:,} numbers in U xₜ, W and V; "
+                    f"at most {EQUATION_MAX_NUMBERS:,})")
+    params = {"Ux": U.T[ids], "W": W, "b": model.params["b"], "V": V, "c": model.params["c"]}   # Ux: (T, G*d)
+    if cfg.cell == "gru":
+        params["b_hn"] = model.params["b_hn"]
+    return {k: frozen_array(v, np.float64) for k, v in params.items()}, ""
+
+
+def build_probe(trainer: Any, bptt: bool = False, reach: bool = False) -> Probe:
     """Hidden states, predictions and gradient flow of ``trainer``'s probe sequence (and its slow-motion BPTT
-    trace when ``bptt``)."""
+    trace when ``bptt``, its who-reaches-whom matrix when ``reach``)."""
     ds, model = trainer.dataset, trainer.model
     if trainer.probe_tokens is not None:
         tokens = list(trainer.probe_tokens)
@@ -43,6 +63,7 @@ def build_probe(trainer: Any, bptt: bool = False) -> Probe:
             states = fw.top[:, 0, :]                                        # (T, D)
             cache = fw.caches[-1][0].cell
             pre = (cache.pre if cache.pre is not None else cache.A)[:, 0, :]   # (T, G*d)
+            gates = gate_values(model.cfg.cell, cache)
             grad_target, target_from = target, "label"
             if source == "typed":   # no label: see typed_probe for what the gradient is taken against
                 target, grad_target, target_from = typed_targets(ds.task, ids, model.predict(ids[None, :],
@@ -50,29 +71,41 @@ def build_probe(trainer: Any, bptt: bool = False) -> Probe:
             batch = Batch(ids=ids[None, :], lengths=np.array([T]), index=np.array([0]),
                           targets=(grad_target[None] if grad_target.ndim else np.array([int(grad_target)])))
             if (grad_target != IGNORE).any():
-                res = model.loss_and_grads(batch)
-                probs, norms = res.probs[0], res.grad_norms
+                res = model.loss_and_grads(batch, details=True)
+                probs, norms, state_grads = res.probs[0], res.grad_norms, res.state_grads[0]
             else:
                 probs, norms, target_from = model.predict(batch.ids, batch.lengths)[0], np.full(T, np.nan), ""
+                state_grads = np.full(states.shape, np.nan)
             slow = bptt_trace.trace(model, ids, grad_target) if bptt and target_from else None
+            rows, matrix = reach_matrix(model, ids, grad_target) if reach and target_from else (None, None)
+            params, params_note = equation_params(model, ids)
     finally:
         model.flush_subnormal = flush
     predicted = probs.argmax(axis=-1)
     return Probe(tokens=tuple(tokens), ids=frozen_array(ids), states=frozen_array(states),
                  probs=frozen_array(probs), target=frozen_array(target), predicted=frozen_array(predicted),
                  grad_norms=frozen_array(norms), preact=frozen_array(pre), source=source,
-                 target_from=target_from, bptt=slow)
+                 target_from=target_from, bptt=slow,
+                 gates={k: frozen_array(v) for k, v in gates.items()},
+                 state_grads=frozen_array(state_grads, np.float64),
+                 reach=None if matrix is None else frozen_array(matrix),
+                 reach_rows=None if rows is None else frozen_array(rows),
+                 params=params, params_note=params_note)
 
 
-def build_snapshot(trainer: Any, bptt: bool = False, flow: bool = True) -> Snapshot:
+def build_snapshot(trainer: Any, bptt: bool = False, reach: bool = False, state_space: Any = None,
+                   flow: bool = True) -> Snapshot:
     """A frozen, copied record of everything the window draws (a few milliseconds). ``bptt``: the probe carries
-    its slow-motion BPTT trace (costly: only when that view is shown). ``flow``: the gradient flow is measured
-    for this step when the Trainer's last one is older (a forward and backward pass of the monitor batch, two
-    for labelling and generation); False: the last one recorded is carried, ``grad_norms_step`` says its step."""
+    its slow-motion BPTT trace, ``reach`` its who-reaches-whom matrix (each costly: only when that view is shown).
+    ``state_space``: a ``state_space.StateSpaceView`` whose frame the snapshot carries (only while that panel is
+    shown). ``flow``: the gradient flow is measured for this step when the Trainer's last one is older (a forward
+    and backward pass of the monitor batch, two for labelling and generation); False: the last one recorded is
+    carried, ``grad_norms_step`` says its step."""
     ds, model, config = trainer.dataset, trainer.model, trainer.config
     steps, losses = trainer.loss_history.view()
     pg_steps, pg_values = trainer.param_grad_history.view()
     gf_steps, gf_values = trainer.grad_flow.view()
+    sat_steps, sat_values = trainer.gate_saturation.view()
     evals = trainer.eval_history
     nan = float("nan")
     last = trainer.last_eval or {}
@@ -83,11 +116,12 @@ def build_snapshot(trainer: Any, bptt: bool = False, flow: bool = True) -> Snaps
     k = ds.n_classes
     flow_step = getattr(trainer, "monitor_step", -1)
     if flow_step == trainer.step_count or not flow:
-        norms, norms_last = trainer.monitor_norms, trainer.monitor_norms_last
+        norms, norms_last, norms_c = trainer.monitor_norms, trainer.monitor_norms_last, trainer.monitor_norms_c
     else:
-        norms, norms_last = trainer.measure_monitor()
+        norms, norms_last, norms_c = trainer.measure_monitor()
         flow_step = trainer.step_count
     monitor = trainer.monitor_batch
+    probe = build_probe(trainer, bptt, reach) if len(ds.val) else None
     return Snapshot(
         step=trainer.step_count, epoch=trainer.epoch, epoch_progress=trainer.epoch_progress,
         steps_per_second=trainer.steps_per_second, lr=trainer.lr, clip=config.clip, task=ds.task,
@@ -110,11 +144,15 @@ def build_snapshot(trainer: Any, bptt: bool = False, flow: bool = True) -> Snaps
         W=frozen_array(model.params["W"]), gate_names=tuple(blocks),
         eigenvalues={g: frozen_array(e) for g, e in eigs.items()},
         spectral_radius={g: float(np.max(np.abs(e))) if e.size else nan for g, e in eigs.items()},
-        probe=build_probe(trainer, bptt) if len(ds.val) else None,
+        probe=probe,
         sample_text=trainer.sample_text, sample_temperature=trainer.temperature,
         confusion_examples=dict(trainer.last_cells),
         markers=tuple(trainer.markers),
         grad_norms_step=int(flow_step), grad_norms_align=trainer.monitor_align,
         grad_norms_count=frozen_array(trainer.monitor_counts, np.int64),
         grad_norms_examples=frozen_array(monitor.index, np.int64),
+        grad_norms_c=frozen_array(norms_c),
+        gate_saturation_steps=frozen_array(sat_steps),
+        gate_saturation={g: frozen_array(sat_values[:, j]) for j, g in enumerate(SIGMOID_GATES[config.cell])},
+        state_space=state_space.frame(trainer, probe) if state_space is not None else None,
     )

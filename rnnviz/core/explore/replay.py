@@ -98,6 +98,14 @@ class ReplayBuffer:
         self.nbytes = 0
         self._slot_time = -float("inf")
 
+    def drop_after(self, step: int) -> None:
+        """Forget the snapshots of steps after ``step`` (training goes back to that step)."""
+        while self._items and int(self._items[-1][0].step) > int(step):
+            _, old = self._items.pop()
+            self.nbytes -= old
+            self.dropped += 1
+        self._slot_time = -float("inf")
+
     def add(self, snapshot: Any) -> None:
         """Keep ``snapshot`` as the newest entry; drop the oldest beyond the caps."""
         size = snapshot_nbytes(snapshot)

@@ -8,6 +8,9 @@ thread each (small matrices are fastest that way and the processes do not fight 
 A cell whose training fails (NaN/Inf, or any exception inside the run) becomes a row with ``status = "failed"``
 and its error; the others go on. ``cancel()`` stops everything within a fraction of a second and leaves no
 process behind. Qt-free: the window polls ``SweepRunner.poll()`` on a timer, the CLI calls ``run_sweep``.
+While a cell trains, its progress events carry its loss curves so far (every ``CURVE_EVERY`` seconds), so the small
+multiples grow live. ``rnnviz.core.explore.sweep_dask`` runs the same cells on a Dask cluster behind the same
+interface (``start``, ``poll``, ``cancel``, ``rows``, ``fractions``, ``curves``).
 """
 from __future__ import annotations
 
@@ -23,7 +26,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from rnnviz.core.config import FIELD_TYPES, Config, parse_value
+from rnnviz.core.config import FIELD_TYPES, Config, parse_value, unknown_setting
 from rnnviz.core.errors import ConfigError
 from rnnviz.core.train.spawn import child_environment
 
@@ -31,6 +34,7 @@ PROCESS_NAME = "rnnviz-sweep"
 MAX_CELLS = 400
 CURVE_POINTS = 300          # training-loss points kept per cell for the small multiples
 PROGRESS_EVERY = 0.1        # seconds between progress messages of one worker
+CURVE_EVERY = 0.5           # seconds between the loss curves a training cell sends (the live small multiples)
 CSV_METRICS = ("val_loss", "val_accuracy", "val_perplexity", "train_loss", "epochs", "steps", "seconds",
                "status", "error")
 
@@ -45,7 +49,7 @@ def parse_grid(text: str) -> tuple[str, list[Any]]:
     if not key:
         raise ConfigError("grid", f"no setting name before '=' in {text!r}")
     if key not in FIELD_TYPES:
-        raise ConfigError(key, f"unknown setting in --grid; known settings: {', '.join(sorted(FIELD_TYPES))}")
+        raise unknown_setting(key, " in --grid")
     items = [v.strip() for v in rest.split(",")]
     if not rest.strip() or any(not v for v in items):
         raise ConfigError(key, f"--grid needs comma-separated values with none empty, got {rest!r}")
@@ -99,13 +103,26 @@ def _decimate(steps: np.ndarray, values: np.ndarray, n: int = CURVE_POINTS) -> t
     return [int(s) for s in steps], [float(v) for v in values]
 
 
+def curves(trainer: Any) -> dict:
+    """A run's loss curves so far: train_steps / train_losses (every batch's loss, decimated to CURVE_POINTS)
+    and val_steps / val_losses (every evaluation)."""
+    steps, losses = trainer.loss_history.view()
+    train_steps, train_losses = _decimate(steps, losses[:, 0])
+    return {"train_steps": train_steps, "train_losses": train_losses,
+            "val_steps": [int(e["step"]) for e in trainer.eval_history],
+            "val_losses": [float(e["val_loss"]) for e in trainer.eval_history]}
+
+
 def train_cell(cell: Cell, progress: Callable[[dict], None] = lambda info: None,
-               should_stop: Callable[[], bool] = lambda: False, dataset: Any = None) -> dict:
+               should_stop: Callable[[], bool] = lambda: False, dataset: Any = None,
+               progress_every: float = PROGRESS_EVERY) -> dict:
     """Train one cell to its epochs; the result row (never raises for a failing run: status says what happened).
 
     Row: the cell's settings, val_loss / val_accuracy / val_perplexity of the last evaluation, train_loss of
     the last batch, epochs and steps done, seconds, status ("ok", "failed", "cancelled"), error, and the
     curves (train_steps, train_loss decimated to CURVE_POINTS, val_steps, val_loss) for the small multiples.
+    ``progress`` gets {index, fraction, step, epoch} every ``progress_every`` seconds, and also the curves so
+    far every CURVE_EVERY seconds; ``should_stop`` is asked before every step.
     """
     from rnnviz.core.train.trainer import Trainer
 
@@ -120,17 +137,21 @@ def train_cell(cell: Cell, progress: Callable[[dict], None] = lambda info: None,
         with np.errstate(all="ignore"):
             trainer = Trainer(cell.config, dataset=dataset)
             total = trainer.steps_per_epoch * trainer.config.epochs
-            last = 0.0
+            last, last_curve = 0.0, -float("inf")        # the first progress message carries a curve
             while not trainer.done:
                 if should_stop():
                     row["status"], row["error"] = "cancelled", "cancelled"
                     break
                 trainer.step()
                 now = time.perf_counter()
-                if now - last >= PROGRESS_EVERY or trainer.done:
+                if now - last >= progress_every or trainer.done:
                     last = now
-                    progress({"index": cell.index, "fraction": trainer.step_count / max(total, 1),
-                              "step": trainer.step_count, "epoch": trainer.epoch})
+                    info = {"index": cell.index, "fraction": trainer.step_count / max(total, 1),
+                            "step": trainer.step_count, "epoch": trainer.epoch}
+                    if now - last_curve >= CURVE_EVERY and not trainer.done:   # the row brings the last curves
+                        last_curve = now
+                        info.update(curves(trainer))
+                    progress(info)
     except Exception as exc:
         row["status"] = "failed"
         row["error"] = " ".join((str(exc) or type(exc).__name__).split())
@@ -143,10 +164,7 @@ def train_cell(cell: Cell, progress: Callable[[dict], None] = lambda info: None,
             row["val_perplexity"] = nan if ev["val_perplexity"] is None else float(ev["val_perplexity"])
         row["train_loss"] = float(trainer.last_loss)
         row["epochs"], row["steps"] = int(trainer.epoch), int(trainer.step_count)
-        steps, losses = trainer.loss_history.view()
-        row["train_steps"], row["train_losses"] = _decimate(steps, losses[:, 0])
-        row["val_steps"] = [int(e["step"]) for e in trainer.eval_history]
-        row["val_losses"] = [float(e["val_loss"]) for e in trainer.eval_history]
+        row.update(curves(trainer))
     return row
 
 
@@ -187,28 +205,21 @@ def _worker_main(tasks: Any, results: Any, cancel: Any, cells: list[Cell]) -> No
 
 
 # --- the runner (parent side) ---------------------------------------------------------------------------
-@dataclass
-class SweepRunner:
-    """Runs ``cells`` in ``processes`` worker processes. ``start()``, then ``poll()`` until ``finished``.
+CURVE_KEYS = ("train_steps", "train_losses", "val_steps", "val_losses")
 
-    poll() returns the events that arrived: ("started", {index}), ("progress", {index, fraction, step, epoch}),
-    ("done", row). ``rows`` holds the finished rows by cell index; ``fractions`` each cell's progress.
-    """
+
+class RunnerBookkeeping:
+    """What every sweep runner keeps and how it reads events: this module's process pool and the Dask runner of
+    ``sweep_dask`` share it, so the CLI and the window drive both the same way.
+
+    ``rows``: the finished rows by cell index; ``fractions``: each cell's progress in [0, 1]; ``curves``: the loss
+    curves so far of each cell that is training (a finished cell's are in its row)."""
 
     cells: list[Cell]
-    processes: int = 0                    # 0: min(cores, cells)
-    rows: dict = field(default_factory=dict)
-    fractions: dict = field(default_factory=dict)
-    cancelled: bool = False
-    started_at: float = 0.0
-    seconds: float = 0.0
-
-    def __post_init__(self) -> None:
-        if self.processes <= 0:
-            self.processes = min(os.cpu_count() or 1, len(self.cells))
-        self.processes = max(1, min(self.processes, len(self.cells)))
-        self._procs: list[Any] = []
-        self._stopped = False
+    rows: dict
+    fractions: dict
+    curves: dict
+    _stopped: bool
 
     @property
     def progress(self) -> float:
@@ -221,6 +232,47 @@ class SweepRunner:
     @property
     def finished(self) -> bool:
         return self._stopped or len(self.rows) == len(self.cells)
+
+    def _take(self, item: tuple[str, Any]) -> tuple[str, Any]:
+        kind, payload = item
+        if kind == "progress" and payload["index"] not in self.rows:
+            self.fractions[payload["index"]] = float(payload["fraction"])
+            if "train_steps" in payload:
+                self.curves[payload["index"]] = {k: payload[k] for k in CURVE_KEYS}
+        elif kind == "done":
+            self.rows[payload["index"]] = payload
+            self.curves.pop(payload["index"], None)
+        return kind, payload
+
+
+@dataclass
+class SweepRunner(RunnerBookkeeping):
+    """Runs ``cells`` in ``processes`` worker processes. ``start()``, then ``poll()`` until ``finished``.
+
+    poll() returns the events that arrived: ("started", {index}), ("progress", {index, fraction, step, epoch} and
+    every CURVE_EVERY seconds the curves so far), ("done", row). ``rows``, ``fractions`` and ``curves`` as in
+    RunnerBookkeeping.
+    """
+
+    cells: list[Cell]
+    processes: int = 0                    # 0: min(cores, cells)
+    rows: dict = field(default_factory=dict)
+    fractions: dict = field(default_factory=dict)
+    curves: dict = field(default_factory=dict)
+    cancelled: bool = False
+    started_at: float = 0.0
+    seconds: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.processes <= 0:
+            self.processes = min(os.cpu_count() or 1, len(self.cells))
+        self.processes = max(1, min(self.processes, len(self.cells)))
+        self._procs: list[Any] = []
+        self._stopped = False
+
+    def describe(self) -> str:
+        """Where the cells train, for a status line."""
+        return f"{self.processes} processes"
 
     def start(self) -> None:
         ctx = multiprocessing.get_context("spawn")
@@ -264,14 +316,6 @@ class SweepRunner:
         if len(self.rows) == len(self.cells):
             self._finish()
         return events
-
-    def _take(self, item: tuple[str, Any]) -> tuple[str, Any]:
-        kind, payload = item
-        if kind == "progress":
-            self.fractions[payload["index"]] = float(payload["fraction"])
-        elif kind == "done":
-            self.rows[payload["index"]] = payload
-        return kind, payload
 
     def cancel(self) -> float:
         """Stop every worker now; cells not finished become "cancelled" rows. Returns the seconds it took."""
@@ -323,9 +367,14 @@ def failed_row(cell: Cell, error: str, status: str = "failed") -> dict:
 
 
 def run_sweep(cells: list[Cell], processes: int = 0,
-              on_event: Callable[[str, Any, SweepRunner], None] = lambda kind, payload, runner: None) -> list[dict]:
-    """Run every cell (blocking) and return the rows in cell order. Ctrl+C cancels cleanly."""
-    runner = SweepRunner(cells, processes=processes)
+              on_event: Callable[[str, Any, Any], None] = lambda kind, payload, runner: None,
+              runner: Any = None) -> list[dict]:
+    """Run every cell (blocking) and return the rows in cell order. Ctrl+C cancels cleanly.
+
+    ``runner``: a runner made for these cells (e.g. ``sweep_dask.make_runner``); by default a SweepRunner with
+    ``processes`` processes."""
+    if runner is None:
+        runner = SweepRunner(cells, processes=processes)
     runner.start()
     try:
         while not runner.finished:
@@ -350,13 +399,23 @@ def csv_rows(rows: list[dict], keys: list[str]) -> list[dict]:
     return out
 
 
-def write_csv(path: Any, rows: list[dict], keys: list[str]) -> None:
+def csv_text(rows: list[dict], keys: list[str]) -> str:
+    """The CSV file of the rows (``csv_rows``), header first."""
     import csv
+    import io
 
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(keys) + list(CSV_METRICS))
-        writer.writeheader()
-        writer.writerows(csv_rows(rows, keys))
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(keys) + list(CSV_METRICS))
+    writer.writeheader()
+    writer.writerows(csv_rows(rows, keys))
+    return out.getvalue()
+
+
+def write_csv(path: Any, rows: list[dict], keys: list[str]) -> None:
+    """Write the CSV to ``path`` atomically (``files.atomic_write_text``: the old file or the new one, never half)."""
+    from rnnviz.core.files import atomic_write_text
+
+    atomic_write_text(path, csv_text(rows, keys))
 
 
 def table(rows: list[dict], keys: list[str]) -> str:

@@ -21,6 +21,7 @@ import numpy as np
 from rnnviz.core.config import from_dict
 from rnnviz.core.errors import CheckpointError, ConfigError, RnnvizError
 from rnnviz.core.files import atomic_save_npz, check_format, json_from_array, json_to_array, read_npz
+from rnnviz.core.io.limits import plan_for
 from rnnviz.core.nn.model import RNNModel
 
 FORMAT = "rnnviz-checkpoint"
@@ -29,7 +30,14 @@ VERSION = 1
 
 # ------------------------------------------------------------------------------------------- checkpoints
 def save_checkpoint(path, trainer) -> Path:
-    """Save the trainer's model, optimiser state, config, vocabulary and classes (from its ``state_dict``)."""
+    """Save the trainer's model, optimiser state, config, vocabulary and classes (from its ``state_dict``),
+    atomically: a crash or a full disk leaves the previous file."""
+    atomic_save_npz(Path(path), checkpoint_arrays(trainer))
+    return Path(path)
+
+
+def checkpoint_arrays(trainer) -> dict[str, np.ndarray]:
+    """The arrays of a checkpoint file for ``trainer`` (call between two steps)."""
     state = trainer.state_dict()
     arrays = {
         "meta.json": json_to_array({"format": FORMAT, "version": VERSION, "step": state["step_count"],
@@ -42,8 +50,7 @@ def save_checkpoint(path, trainer) -> Path:
         arrays[f"param/{name}"] = np.ascontiguousarray(value)
     for key, value in state["optimizer"].items():
         arrays[f"optim/{key}"] = np.asarray(value)
-    atomic_save_npz(Path(path), arrays)
-    return Path(path)
+    return arrays
 
 
 @dataclass
@@ -61,7 +68,7 @@ def load_checkpoint(path) -> Checkpoint:
     from rnnviz.core.data.text import Vocab
 
     path = Path(path)
-    archive = read_npz(path)
+    archive = read_npz(path, plan=plan_for(path, "checkpoint"))   # sizes checked against its settings first
     meta = json_from_array(archive, "meta.json", path)
     check_format(meta, path, FORMAT, VERSION, "checkpoint")
     for key in ("step", "epoch"):

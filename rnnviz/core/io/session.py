@@ -10,19 +10,31 @@ next evaluation).
 
 Layout (``np.savez`` through ``files.atomic_save_npz``; read by ``files.read_npz``, never pickle):
   meta.json, config.json, vocab.json, classes.json, state.json   uint8 bytes of JSON text
+                                     (meta.json: format, version, step, epoch, task, data_sha256)
   param/<name>                       each parameter, in the shape users see
   optim/m, optim/v (P,), optim/t ()  the optimiser state
   order (N_train,) int64             this epoch's data order; state.json holds the position in it
-  hist/<loss|param_grad|grad_flow>/steps (n,) int64, .../values (n, width) float64   the bounded histories
+  hist/<loss|param_grad|grad_flow|gate_saturation>/steps (n,) int64, .../values (n, width) float64   the bounded
+                                     histories (gate_saturation: absent from older files)
   eval/confusion (M, k, k) int64, eval/per_class (M, k) float64   per evaluation (scalars in state.json)
   monitor/all, monitor/last (T,)     the last gradient flow of the monitor batch
+  monitor/cell (T,) or (0,)          its ||dL/dc_t|| (LSTM; absent from older files)
 
 The data are not stored: opening a session loads them again from its settings (a generated dataset by its seed,
-or the file it names) and refuses, with a message, when the vocabulary, the classes or the split differ.
-Every array member is checked (numeric dtype, sane size) from its header before anything is read.
+or the file it names) and refuses, with a message naming the file, when they differ from the data it was trained
+on: ``data_sha256`` is a fingerprint of the data as the model sees them (``data_fingerprint``: every example's
+tokens, ids and targets, in order, the vocabulary and the classes), so reordered words, a changed label or a
+replaced line are found even when the vocabulary, the classes and the number of examples stay the same. Version 1
+files (written before the fingerprint) still open, checked by vocabulary, classes and size only, with a note
+saying so.
+
+Every array member is checked (numeric dtype, sane size) from its header before anything is read, and every number
+of the file against the range a real run can produce (capacities, strides, positions, steps, epochs, counts,
+temperature, optimiser state), before anything is allocated from it.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from dataclasses import dataclass, field
@@ -31,17 +43,24 @@ from typing import Any
 
 import numpy as np
 
-from rnnviz.core.config import Config, from_dict
+from rnnviz.core.config import SETTINGS, Config, allowed, from_dict
+from rnnviz.core.config import _show as _short
 from rnnviz.core.errors import CheckpointError, ConfigError, RnnvizError
 from rnnviz.core.files import atomic_save_npz, check_format, json_from_array, json_to_array, read_npz
 from rnnviz.core.io import checkpoint
+from rnnviz.core.io.limits import plan_for
 
 FORMAT = "rnnviz-session"
-VERSION = 1
-HISTORIES = ("loss", "param_grad", "grad_flow")
+VERSION = 2                 # 2: meta.json carries data_sha256; version 1 files still open (see check_dataset)
+HISTORIES = ("loss", "param_grad", "grad_flow", "gate_saturation")
+LATER_HISTORIES = ("gate_saturation",)   # absent from files saved before it existed: the restored run starts it anew
 _EVAL_SCALARS = ("step", "epoch", "val_loss", "val_accuracy", "val_perplexity", "train_loss")
 _NONFINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 _COUNT_LIMIT = 2**62    # largest step, epoch or index a session may hold: the histories store steps as int64
+MONITOR_EVERY_LIMIT = 10_000    # the gradient flow of the monitor batch is recorded at least every this many steps
+OLD_FORMAT_NOTE = ("{path} was saved by an earlier rnnviz, without a fingerprint of its data: only the vocabulary, "
+                   "the classes and the number of examples were compared with {data} (save the session again to add "
+                   "one)")
 _text = json_to_array
 
 
@@ -64,6 +83,33 @@ def _unfloat(v: Any) -> float | None:
 
 
 # ----------------------------------------------------------------------------------------------- saving
+def data_fingerprint(dataset: Any) -> str:
+    """SHA-256 of the data as the model sees them: the vocabulary, the classes, and every example of both splits
+    in order (its tokens as shown, its ids, its targets). Computed once per Dataset (kept on it)."""
+    cached = getattr(dataset, "_fingerprint", None)
+    if cached is not None:
+        return cached
+    h = hashlib.sha256()
+    h.update(json.dumps([dataset.task, list(dataset.vocab.tokens), list(dataset.classes)]).encode("utf-8"))
+    for split in (dataset.train, dataset.val):
+        h.update(b"\x1d%d" % len(split))
+        for tokens, ids in zip(split.tokens, split.ids):
+            h.update("\x1f".join(tokens).encode("utf-8", "surrogatepass") + b"\x1e")
+            h.update(np.ascontiguousarray(ids, dtype=np.int64).tobytes())
+        targets = split.targets
+        if isinstance(targets, np.ndarray):
+            h.update(np.ascontiguousarray(targets, dtype=np.int64).tobytes())
+        else:
+            for t in targets:
+                h.update(np.ascontiguousarray(t, dtype=np.int64).tobytes() + b"\x1e")
+    digest = h.hexdigest()
+    try:
+        dataset._fingerprint = digest
+    except AttributeError:      # a Dataset that takes no new attributes: computed again next time
+        pass
+    return digest
+
+
 def session_arrays(trainer: Any) -> dict[str, np.ndarray]:
     """The arrays of a session file for ``trainer`` (from its ``state_dict``; call between two steps)."""
     sd = trainer.state_dict()
@@ -84,7 +130,8 @@ def session_arrays(trainer: Any) -> dict[str, np.ndarray]:
     }
     arrays = {
         "meta.json": _text({"format": FORMAT, "version": VERSION, "step": sd["step_count"],
-                            "epoch": sd["epoch"], "task": trainer.dataset.task}),
+                            "epoch": sd["epoch"], "task": trainer.dataset.task,
+                            "data_sha256": data_fingerprint(trainer.dataset)}),
         # the sampling temperature lives on the Trainer (the slider): the settings saved carry the one in force
         "config.json": _text(trainer.config.replace(temperature=float(sd["temperature"])).to_dict()),
         "vocab.json": _text(json.loads(trainer.dataset.vocab.to_json())),
@@ -93,6 +140,7 @@ def session_arrays(trainer: Any) -> dict[str, np.ndarray]:
         "order": sd["order"],
         "monitor/all": np.asarray(sd["monitor_norms"], dtype=np.float64),
         "monitor/last": np.asarray(sd["monitor_norms_last"], dtype=np.float64),
+        "monitor/cell": np.asarray(sd["monitor_norms_c"], dtype=np.float64),
     }
     for name, value in sd["params"].items():
         arrays[f"param/{name}"] = value
@@ -133,6 +181,17 @@ class Session:
     def step(self) -> int:
         return int(self.state["step_count"])
 
+    @property
+    def version(self) -> int:
+        return int(self.meta["version"])
+
+    @property
+    def notes(self) -> list[str]:
+        """What the user should know about this file (an old format checked less strictly)."""
+        if "data_sha256" in self.meta:
+            return []
+        return [OLD_FORMAT_NOTE.format(path=self.path, data=self.config.dataset)]
+
 
 def _json(arrays: dict, key: str, path: Path) -> Any:
     return json_from_array(arrays, key, path, kind="rnnviz session")
@@ -150,12 +209,20 @@ def load_session(path: str | Path) -> Session:
     from rnnviz.core.nn.model import RNNModel
 
     path = Path(path)
-    arrays = read_npz(path)      # every member checked (plain numbers, sane shapes) before it is read
+    try:
+        arrays = read_npz(path, plan=plan_for(path, "session"))   # every member checked against its settings first
+    except CheckpointError:
+        raise
+    except Exception as exc:         # whatever else a damaged archive makes the zip reader raise
+        raise CheckpointError(f"{path}: not a readable session file ({type(exc).__name__}: {exc})") from None
     meta = _json(arrays, "meta.json", path)
     if isinstance(meta, dict) and meta.get("format") == checkpoint.FORMAT:
         raise CheckpointError(f"{path}: this is an rnnviz checkpoint (weights only), not a session; "
                               f"`rnnviz train` writes checkpoints, File ▸ Save session writes sessions")
-    check_format(meta, path, FORMAT, VERSION, "session")
+    version = check_format(meta, path, FORMAT, VERSION, "session")
+    fingerprint = meta.get("data_sha256")
+    _want(fingerprint is None if version < 2 else isinstance(fingerprint, str) and len(fingerprint) == 64, path,
+          f"data_sha256 = {_short(fingerprint)}")
     try:
         config = from_dict(_json(arrays, "config.json", path))
     except (ConfigError, TypeError, AttributeError) as exc:
@@ -180,23 +247,36 @@ def load_session(path: str | Path) -> Session:
     return Session(path=path, meta=meta, config=config, vocab=vocab, classes=classes, state=state, arrays=arrays)
 
 
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
 def _check_state(path: Path, state: dict, arrays: dict, config: Config, n_vocab: int, k: int, model_cls) -> None:
-    def integer(name: str, lo: int = 0) -> int:
+    """Every field of state.json and every array against what a real run can hold; CheckpointError on the first
+    that is not (nothing is allocated from a number before it is checked)."""
+    from rnnviz.core.train.trainer import EVAL_CAP, HISTORY_CAPS, MARKER_CAP
+
+    def integer(name: str, lo: int = 0, hi: int = _COUNT_LIMIT) -> int:
         v = state.get(name)
-        _want(isinstance(v, int) and not isinstance(v, bool) and lo <= v <= _COUNT_LIMIT, path, f"{name} = {v!r}")
+        _want(_is_int(v) and lo <= v <= hi, path, f"{name} = {_short(v)} (must be a whole number from {lo} to {hi})")
         return v
 
     step = integer("step_count")
-    integer("epoch")
+    epoch = integer("epoch", 0, step)                   # every epoch takes at least one step
     integer("pos")
     integer("probe_index")
-    integer("monitor_every", 1)
+    integer("monitor_every", 1, MONITOR_EVERY_LIMIT)
     for name in ("temperature", "last_grad_norm", "last_loss"):
         try:
             state[name] = _unfloat(state.get(name))
         except TypeError:
             state[name] = None
         _want(state[name] is not None, path, name)
+    t = state["temperature"]
+    _want(math.isfinite(t) and SETTINGS["temperature"].accepts(t), path,
+          f"temperature = {_short(t)} (must be {allowed('temperature')})")
+    for name in ("last_grad_norm", "last_loss"):             # NaN or infinite when the last step faulted
+        _want(not state[name] < 0, path, f"{name} = {_short(state[name])} (cannot be negative)")
     _want(state.get("fault") is None or isinstance(state.get("fault"), str), path, "fault")
     _want(isinstance(state.get("sample_text"), str), path, "sample_text")
     _want(isinstance(state.get("flush_subnormal", False), bool), path, "flush_subnormal")
@@ -204,11 +284,17 @@ def _check_state(path: Path, state: dict, arrays: dict, config: Config, n_vocab:
     _want(tokens is None or (isinstance(tokens, list) and all(isinstance(t, str) for t in tokens)), path,
           "probe_tokens")
     markers = state.get("markers")
-    _want(isinstance(markers, list) and all(isinstance(m, list) and len(m) == 2 and isinstance(m[0], int)
-                                            and isinstance(m[1], str) for m in markers), path, "markers")
+    _want(isinstance(markers, list) and len(markers) <= MARKER_CAP
+          and all(isinstance(m, list) and len(m) == 2 and _is_int(m[0]) and 0 <= m[0] <= step
+                  and isinstance(m[1], str) for m in markers), path,
+          f"markers (at most {MARKER_CAP}, each [a step from 0 to {step}, a text])")
     for name in ("rng", "sample_rng"):
         rng = state.get(name)
         _want(isinstance(rng, dict) and rng.get("bit_generator") == "PCG64", path, f"{name} state")
+        try:
+            np.random.PCG64().state = rng
+        except (TypeError, ValueError, KeyError, OverflowError) as exc:
+            raise CheckpointError(f"{path}: damaged session file: {name} state ({exc})") from None
     # the model: every parameter present with the right shape, finite floats
     model = model_cls(config, n_vocab, k)
     for name in model.param_names:
@@ -220,48 +306,90 @@ def _check_state(path: Path, state: dict, arrays: dict, config: Config, n_vocab:
                                   f"expected {model.params[name].shape} floats")
         if not np.isfinite(arr).all():
             raise CheckpointError(f"{path}: parameter {name} contains NaN or infinity")
-    P = model.flat.shape
-    for key, shape in (("m", P), ("v", P), ("t", ())):
-        arr = arrays.get(f"optim/{key}")
-        _want(arr is not None and arr.shape == shape and arr.dtype.kind in "fiu", path,
-              f"optimiser state {key} does not match the model")
+    _check_optimizer(path, arrays, model.flat.shape)
     order = arrays.get("order")
     _want(order is not None and order.ndim == 1 and order.dtype.kind in "iu", path, "the data order")
-    _want(state["pos"] <= order.size, path, "the position in the data order")
+    _want(np.array_equal(np.sort(order), np.arange(order.size)), path,
+          f"the data order is not an order of the {order.size} training examples")
+    _want(state["pos"] <= order.size, path, f"the position {state['pos']} in the data order of {order.size}")
+    _check_histories(path, state, arrays, step, HISTORY_CAPS, len(model.param_names))
+    _check_evals(path, state, arrays, config, k, step, epoch, EVAL_CAP)
+    for name in ("monitor/all", "monitor/last"):
+        arr = arrays.get(name)
+        _want(arr is not None and arr.ndim == 1 and arr.dtype.kind == "f" and not (arr < 0).any(), path, name)
+    _want(arrays["monitor/all"].size == arrays["hist/grad_flow/values"].shape[1], path, "gradient-flow width")
+
+
+def _check_optimizer(path: Path, arrays: dict, shape: tuple) -> None:
+    """m and v of the model's size and finite (v, a mean of squares, not negative); t a whole number of steps."""
+    for key, want in (("m", shape), ("v", shape), ("t", ())):
+        arr = arrays.get(f"optim/{key}")
+        _want(arr is not None and arr.shape == want and arr.dtype.kind in "fiu", path,
+              f"optimiser state {key} does not match the model")
+    m, v, t = arrays["optim/m"], arrays["optim/v"], arrays["optim/t"]
+    _want(bool(np.isfinite(m).all() and np.isfinite(v).all()), path, "optimiser state contains NaN or infinity")
+    _want(not (v < 0).any(), path, "optimiser state v (a mean of squared gradients) is negative")
+    _want(bool(np.isfinite(t)) and float(t) == int(t) and 0 <= int(t) <= _COUNT_LIMIT, path,
+          f"optimiser step count t = {_short(t.item())}")
+
+
+def _check_histories(path: Path, state: dict, arrays: dict, step: int, caps: dict, n_params: int) -> None:
+    """Each bounded history: capacity even and at most the Trainer's cap, rows within it, a power-of-two stride
+    no larger than the steps offered, steps in order and not past ``step``, values not negative."""
     hist = state.get("history")
     _want(isinstance(hist, dict), path, "history")
     for key in HISTORIES:
         h = hist.get(key)
-        _want(isinstance(h, dict) and all(isinstance(h.get(x), int) and not isinstance(h.get(x), bool)
-                                          for x in ("n", "stride", "offered", "capacity")), path, f"history {key}")
+        if h is None and key in LATER_HISTORIES and f"hist/{key}/steps" not in arrays:
+            continue
+        _want(isinstance(h, dict) and all(_is_int(h.get(x)) for x in ("n", "stride", "offered", "capacity")), path,
+              f"history {key}")
+        n, stride, offered, capacity = h["n"], h["stride"], h["offered"], h["capacity"]
+        _want(4 <= capacity <= caps[key] and capacity % 2 == 0, path,
+              f"history {key} capacity = {_short(capacity)} (must be an even number from 4 to {caps[key]})")
+        _want(0 <= n <= capacity and n <= offered <= _COUNT_LIMIT, path,
+              f"history {key}: {_short(n)} rows of {_short(offered)} offered")
+        _want(1 <= stride <= max(1, offered) and stride & (stride - 1) == 0, path,
+              f"history {key} stride = {_short(stride)} (a power of two, at most the {offered} rows offered)")
         steps, values = arrays.get(f"hist/{key}/steps"), arrays.get(f"hist/{key}/values")
         _want(steps is not None and values is not None and steps.ndim == 1 and values.ndim == 2
-              and steps.shape[0] == values.shape[0] == h["n"] and 0 <= h["n"] <= h["capacity"]
-              and h["stride"] >= 1 and steps.dtype.kind in "iu" and values.dtype.kind == "f", path,
-              f"history {key} arrays")
+              and steps.shape[0] == values.shape[0] == n and steps.dtype.kind in "iu" and values.dtype.kind == "f",
+              path, f"history {key} arrays")
+        _want(steps.size == 0 or (int(steps.min()) >= 0 and bool((np.diff(steps) >= 0).all())), path,
+              f"history {key} steps are not in order")
         _want(steps.size == 0 or int(steps.max()) <= step, path, f"history {key} goes past step {step}")
-    _want(arrays["hist/param_grad/values"].shape[1] == len(model.param_names), path, "parameter-gradient history")
+        _want(not (values < 0).any(), path, f"history {key} has negative values (losses and norms are not)")
+    _want(arrays["hist/param_grad/values"].shape[1] == n_params, path, "parameter-gradient history")
+
+
+def _check_evals(path: Path, state: dict, arrays: dict, config: Config, k: int, step: int, epoch: int,
+                 cap: int) -> None:
+    """At most ``cap`` evaluations, in order, at steps and epochs already reached; losses not negative,
+    accuracies in [0, 1]; confusion counts not negative."""
     evals = state.get("evals")
-    _want(isinstance(evals, list) and all(isinstance(e, dict) and set(_EVAL_SCALARS) <= set(e) for e in evals),
-          path, "evaluations")
+    _want(isinstance(evals, list) and len(evals) <= cap
+          and all(isinstance(e, dict) and set(_EVAL_SCALARS) <= set(e) for e in evals), path, "evaluations")
     try:
+        last = (0, 0)
         for e in evals:
-            _want(all(isinstance(e[x], int) and not isinstance(e[x], bool) for x in ("step", "epoch")), path,
-                  "evaluation steps")
+            at = (e["step"], e["epoch"])
+            _want(all(_is_int(x) for x in at) and last <= at and at[0] <= step and at[1] <= epoch, path,
+                  f"evaluation at step {_short(e['step'])}, epoch {_short(e['epoch'])}")
+            last = at
             for x in ("val_loss", "val_accuracy", "val_perplexity", "train_loss"):
                 e[x] = _unfloat(e[x])
+            _want(all(e[x] is None or not e[x] < 0 for x in ("val_loss", "val_perplexity", "train_loss"))
+                  and (e["val_accuracy"] is None or not (e["val_accuracy"] < 0 or e["val_accuracy"] > 1)), path,
+                  f"evaluation at step {e['step']}: a negative loss or an accuracy outside 0..1")
     except TypeError as exc:
         raise CheckpointError(f"{path}: damaged session file: an evaluation ({exc})") from None
     conf, pca = arrays.get("eval/confusion"), arrays.get("eval/per_class")
     kk = 0 if config.task == "generation" else k
-    _want(conf is not None and conf.shape == (len(evals), kk, kk) and conf.dtype.kind in "iu", path,
-          "confusion matrices")
-    _want(pca is not None and pca.shape == (len(evals), kk) and pca.dtype.kind == "f", path,
-          "per-class accuracies")
-    for name in ("monitor/all", "monitor/last"):
-        arr = arrays.get(name)
-        _want(arr is not None and arr.ndim == 1 and arr.dtype.kind == "f", path, name)
-    _want(arrays["monitor/all"].size == arrays["hist/grad_flow/values"].shape[1], path, "gradient-flow width")
+    _want(conf is not None and conf.shape == (len(evals), kk, kk) and conf.dtype.kind in "iu"
+          and not (conf < 0).any(), path, f"confusion matrices (must be {len(evals)} of {kk} x {kk} counts, none "
+                                          f"negative)")
+    _want(pca is not None and pca.shape == (len(evals), kk) and pca.dtype.kind == "f"
+          and not ((pca < 0) | (pca > 1)).any(), path, "per-class accuracies (must be from 0 to 1)")
 
 
 # -------------------------------------------------------------------------------------------- restoring
@@ -297,6 +425,8 @@ def _restore(session: Session, dataset: Any, trainer_cls: Any) -> Any:
     if st["probe_index"] < len(dataset.val):
         state["probe_index"] = st["probe_index"]
     for key in HISTORIES:
+        if key not in st["history"] and key in LATER_HISTORIES:
+            continue
         h, values = st["history"][key], a[f"hist/{key}/values"]
         width = state["histories"][key]["values"].shape[1]
         if values.shape[1] != width:
@@ -304,6 +434,8 @@ def _restore(session: Session, dataset: Any, trainer_cls: Any) -> Any:
         state["histories"][key] = {"steps": a[f"hist/{key}/steps"], "values": values, "n": h["n"],
                                    "stride": h["stride"], "offered": h["offered"], "capacity": h["capacity"]}
     state["monitor_norms"], state["monitor_norms_last"] = a["monitor/all"], a["monitor/last"]
+    if "monitor/cell" in a:
+        state["monitor_norms_c"] = a["monitor/cell"]
     evals = []
     for e, conf, pca in zip(st["evals"], a["eval/confusion"], a["eval/per_class"]):
         record = {k: e[k] for k in _EVAL_SCALARS}
@@ -331,20 +463,22 @@ def load_session_data(session: Session) -> Any:
 
 
 def check_dataset(session: Session, dataset: Any) -> None:
-    """The loaded data must be the data the session was trained on."""
-    path = session.path
+    """The loaded data must be the data the session was trained on (CheckpointError naming the file if not)."""
+    path, source = session.path, session.config.dataset
+    changed = f"{path}: the data in {source} have changed since the session was saved"
     if dataset.vocab != session.vocab:
-        raise CheckpointError(f"{path}: the data in {session.config.dataset} have changed since the session was "
-                              f"saved (a different vocabulary of {len(dataset.vocab)} tokens, the session has "
+        raise CheckpointError(f"{changed} (a different vocabulary of {len(dataset.vocab)} tokens, the session has "
                               f"{len(session.vocab)})")
     if list(dataset.classes) != list(session.classes):
-        raise CheckpointError(f"{path}: the data in {session.config.dataset} have changed since the session was "
-                              f"saved (different classes)")
-    order = session.arrays["order"]
+        raise CheckpointError(f"{changed} (different classes)")
     n = len(dataset.train)
-    if order.size != n or not np.array_equal(np.sort(order), np.arange(n)):
-        raise CheckpointError(f"{path}: the data in {session.config.dataset} have changed since the session was "
-                              f"saved ({n} training examples, the session's data order covers {order.size})")
+    if session.arrays["order"].size != n:
+        raise CheckpointError(f"{changed} ({n} training examples, the session's data order covers "
+                              f"{session.arrays['order'].size})")
+    want = session.meta.get("data_sha256")
+    if want is not None and data_fingerprint(dataset) != want:
+        raise CheckpointError(f"{changed} (same vocabulary, classes and number of examples, but other examples or "
+                              f"another order: their fingerprint differs)")
 
 
 def open_session(path: str | Path, dataset: Any = None) -> Any:
@@ -366,7 +500,9 @@ def settings_toml(config: Config, title: str | None = None) -> str:
 
 def resume_for_cli(path: str | Path, epochs: int | None = None) -> tuple[Any, Config, str]:
     """``rnnviz train --session FILE``: (trainer, config, run name). ``epochs`` is the total to train to."""
-    trainer = open_session(path)
+    session = load_session(path)
+    trainer = restore_trainer(session)
+    trainer.dataset.notes.extend(session.notes)
     if epochs is not None:
         trainer.apply_live("epochs", int(epochs))
     if trainer.done:

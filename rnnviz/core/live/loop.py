@@ -18,7 +18,9 @@ from rnnviz.core.live import messages as m
 
 DEFAULT_INTERVAL = 1 / 30          # seconds between snapshots, at most ~30 per second
 DEFAULT_FACTORY = "rnnviz.core.train.trainer:Trainer"
-SNAPSHOT_BUDGET = 0.06             # at most this share of the training time goes into making snapshots
+SNAPSHOT_BUDGET = 0.06             # at most this share of the training time goes into making and sending snapshots
+CHECKPOINT_INTERVAL = 2.0          # seconds between two in-memory checkpoints while training runs, at least
+CHECKPOINT_BUDGET = 0.02           # ...and at most this share of the training time goes into them
 
 
 def load_factory(path: str) -> Callable[..., Any]:
@@ -51,11 +53,12 @@ class TrainingLoop:
     """The Qt-free loop that owns a Trainer: run it by calling ``handle`` for each command and ``tick`` often.
 
     ``send(event)`` reports events (``messages.Event``); it is a Qt signal emit in the thread backend and a pipe
-    in the process backend.
+    in the process backend. ``checkpoints``: follow snapshots with a ``Checkpoint`` (the Trainer's state) on the
+    checkpoint clock (``_checkpoint``), so the window can go on in a new process should this one be lost.
     """
 
     def __init__(self, send: Callable[[m.Event], None], factory: str = DEFAULT_FACTORY,
-                 interval: float = DEFAULT_INTERVAL, budget: float = SNAPSHOT_BUDGET):
+                 interval: float = DEFAULT_INTERVAL, budget: float = SNAPSHOT_BUDGET, checkpoints: bool = False):
         self.send = send
         self.factory_path = factory
         self._factory: Callable[..., Any] | None = None
@@ -66,15 +69,22 @@ class TrainingLoop:
         self.pending = 0                # batches still to run for Step / Epoch
         self.interval = float(interval)
         self.budget = float(budget)
-        self.snapshot_cost = 0.0        # moving average of build_snapshot time
+        self.snapshot_cost = 0.0        # moving average of the seconds a snapshot takes (built and sent)
         self.last_emit = 0.0
         self.dirty = False              # trained (or a setting changed) since the last snapshot
         self.stopped = False
         self.faulted = False
         self.trace_bptt = False         # snapshots carry the probe's slow-motion BPTT trace (a view option)
+        self.state_space: Any = None    # explore.state_space.StateSpaceView while snapshots carry its frames
+        self.trace_reach = False        # snapshots carry the probe's who-reaches-whom matrix (a view option)
         self.grad_flow = True           # running snapshots measure the gradient flow of their step (a view option)
         self.max_rate = 0.0             # training steps per second; 0 = as fast as the machine goes
         self._next_step = 0.0           # perf_counter time before which no step is taken (speed limit)
+        self.checkpoints = bool(checkpoints)
+        self.checkpoint_cost = 0.0      # seconds the last checkpoint took (state_dict and sending it)
+        self.last_checkpoint = -float("inf")
+        self._checkpointed: tuple | None = None   # (model number, step, fault) of the last checkpoint sent
+        self._models = 0                # Trainers put in place so far (a checkpoint belongs to one of them)
 
     # --- commands -----------------------------------------------------------------------------------
     @property
@@ -111,7 +121,12 @@ class TrainingLoop:
         except Exception as exc:
             self.send(m.Rejected(config, str(exc) or type(exc).__name__))
             return
+        self._install(trainer, config, dataset)
+
+    def _install(self, trainer: Any, config: Any, dataset: Any) -> None:
+        """Put a new Trainer in place, paused, and tell the window (``Configured``, state, snapshot)."""
         self.trainer, self.config, self.dataset = trainer, config, dataset
+        self._new_model()
         self.running = False
         self.pending = 0
         self.faulted = False
@@ -119,6 +134,41 @@ class TrainingLoop:
                                int(getattr(trainer, "steps_per_epoch", 0) or 0)))
         self._send_state()
         self.emit_snapshot()
+
+    def _restore(self, cmd: m.Restore) -> None:
+        """A Trainer that goes on from ``cmd.state`` (a lost process's last checkpoint), paused; the live settings
+        of ``cmd.config`` are put in force after it. A state that does not fit: an ``Error`` and a fresh model."""
+        from rnnviz.core.config import LIVE_FIELDS, from_dict
+
+        if self._factory is None:
+            self._factory = load_factory(self.factory_path)
+        try:
+            saved = from_dict(cmd.state["config"])
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                trainer = self._factory(saved, dataset=cmd.dataset)
+                trainer.load_state_dict(cmd.state)
+                for key in sorted(LIVE_FIELDS):
+                    if getattr(cmd.config, key) != getattr(trainer.config, key):
+                        trainer.apply_live(key, getattr(cmd.config, key))
+        except Exception as exc:
+            self.send(m.Error(f"could not go on from the last checkpoint ({type(exc).__name__}: {exc}); "
+                              f"a new model was built instead"))
+            self._configure(m.Configure(cmd.config, cmd.dataset))
+            return
+        self.trainer, self.config, self.dataset = trainer, trainer.config, cmd.dataset
+        self._new_model()
+        self.running = False
+        self.pending = 0
+        self.faulted = bool(trainer.fault)
+        self._send_state()
+        self.emit_snapshot()
+
+    def _new_model(self) -> None:
+        """A new Trainer is in place: checkpoints count from it, the state-space axes owe nothing to the old one."""
+        self._models += 1
+        if self.state_space is not None:
+            self.state_space.forget()
 
     def _reset(self, cmd: m.Reset) -> None:
         """A fresh Trainer with the same settings: the same seed gives the same initial weights."""
@@ -202,6 +252,21 @@ class TrainingLoop:
         self.trace_bptt = bool(cmd.on)
         self.emit_snapshot()
 
+    def _set_state_space(self, cmd: m.SetStateSpace) -> None:
+        """Carry the state-space frame in every snapshot (``on``) or not (a snapshot follows)."""
+        if cmd.on and self.state_space is None:
+            from rnnviz.core.explore.state_space import StateSpaceView
+
+            self.state_space = StateSpaceView()
+        elif not cmd.on:
+            self.state_space = None
+        self.emit_snapshot()
+
+    def _set_reach_trace(self, cmd: m.SetReachTrace) -> None:
+        """Carry the probe's who-reaches-whom matrix in every snapshot (``on``) or not."""
+        self.trace_reach = bool(cmd.on)
+        self.emit_snapshot()
+
     def _set_grad_flow(self, cmd: m.SetGradFlow) -> None:
         self.grad_flow = bool(cmd.on)
 
@@ -227,7 +292,10 @@ class TrainingLoop:
         try:
             save_session(path, self.trainer)
         except Exception as exc:
-            self.send(m.SessionResult("save", False, path, message=f"{path}: could not be saved ({exc})"))
+            from rnnviz.core.errors import RnnvizError
+
+            text = str(exc) if isinstance(exc, RnnvizError) else f"{path}: could not be saved ({exc})"
+            self.send(m.SessionResult("save", False, path, message=text))
             return
         self.send(m.SessionResult("save", True, path, step=int(self.trainer.step_count)))
 
@@ -245,6 +313,7 @@ class TrainingLoop:
             self.send(m.SessionResult("open", False, path, message=str(exc) or type(exc).__name__))
             return
         self.trainer, self.config, self.dataset = trainer, trainer.config, trainer.dataset
+        self._new_model()
         self.running = False
         self.pending = 0
         self.faulted = bool(trainer.fault)
@@ -268,9 +337,10 @@ class TrainingLoop:
     HANDLERS: dict[type, Callable[[Any, Any], None]] = {
         m.Start: _start, m.Pause: _pause, m.Toggle: _toggle, m.Step: _step, m.Epoch: _epoch, m.Reset: _reset,
         m.Configure: _configure, m.SetLive: _set_live, m.SetProbe: _set_probe, m.SetProbeText: _set_probe_text,
-        m.SetBpttTrace: _set_bptt_trace, m.SetGradFlow: _set_grad_flow, m.SetSpeed: _set_speed, m.SetInterval: _set_interval,
+        m.SetBpttTrace: _set_bptt_trace, m.SetStateSpace: _set_state_space, m.SetReachTrace: _set_reach_trace,
+        m.SetGradFlow: _set_grad_flow, m.SetSpeed: _set_speed, m.SetInterval: _set_interval,
         m.RequestSnapshot: _request_snapshot, m.SaveSession: _save_session, m.OpenSession: _open_session,
-        m.ShareWeights: _share_weights, m.Stop: _stop,
+        m.ShareWeights: _share_weights, m.Restore: _restore, m.Stop: _stop,
     }
 
     def wait_time(self) -> float:
@@ -295,16 +365,38 @@ class TrainingLoop:
         try:
             with np.errstate(all="ignore"), warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
-                snap = build_snapshot(self.trainer, bptt=self.trace_bptt, flow=self.grad_flow or not self.busy)
+                if self.state_space is not None:
+                    self.state_space.live = self.busy       # its own clock only while training runs
+                snap = build_snapshot(self.trainer, bptt=self.trace_bptt, reach=self.trace_reach,
+                                      state_space=self.state_space, flow=self.grad_flow or not self.busy)
         except Exception as exc:
             self.send(m.Error(f"snapshot: {exc}\n{traceback.format_exc(limit=3)}"))
             return
-        now = time.perf_counter()
-        cost = now - start
-        self.snapshot_cost = cost if self.snapshot_cost == 0.0 else 0.8 * self.snapshot_cost + 0.2 * cost
-        self.last_emit = now
         self.dirty = False
         self.send(m.SnapshotReady(snap))
+        now = time.perf_counter()
+        cost = now - start      # building it and sending it (pickling and the pipe, in the process backend)
+        self.snapshot_cost = cost if self.snapshot_cost == 0.0 else 0.8 * self.snapshot_cost + 0.2 * cost
+        self.last_emit = now
+        if self.checkpoints:
+            self._checkpoint()
+
+    def _checkpoint(self) -> None:
+        """Follow the snapshot just sent with the Trainer's state at the same step (``Checkpoint``): always when
+        training has stopped (paused, faulted, asked-for steps done, a new model) and this state was not sent yet;
+        while it runs, at most every CHECKPOINT_INTERVAL seconds and within CHECKPOINT_BUDGET of the time (the
+        cost measured includes sending it). The window keeps only the newest."""
+        trainer = self.trainer
+        key = (self._models, int(trainer.step_count), trainer.fault)
+        if key == self._checkpointed:
+            return
+        start = time.perf_counter()
+        if self.busy and start - self.last_checkpoint < max(CHECKPOINT_INTERVAL,
+                                                             self.checkpoint_cost / CHECKPOINT_BUDGET):
+            return
+        self.send(m.Checkpoint(int(trainer.step_count), trainer.state_dict()))
+        now = time.perf_counter()
+        self.checkpoint_cost, self.last_checkpoint, self._checkpointed = now - start, now, key
 
     def _due(self, now: float) -> bool:
         # the snapshot clock: never faster than `interval`, and slower when snapshots cost a big share of the time
@@ -359,14 +451,15 @@ class TrainingLoop:
 
 # --- the process backend's child ------------------------------------------------------------------------
 def _child_main(conn: Any, factory: str, interval: float, budget: float) -> None:
-    """Runs in the training subprocess: the same loop, commands and events (``messages``) over a pipe."""
+    """Runs in the training subprocess: the same loop, commands and events (``messages``) over a pipe. The window
+    starts it through ``rnnviz.child_entry`` (Ctrl+C ignored: the window decides when the child ends)."""
     def send(event: m.Event) -> None:
         try:
             conn.send(event)
         except (BrokenPipeError, EOFError, OSError):
             loop.stopped = True
 
-    loop = TrainingLoop(send, factory=factory, interval=interval, budget=budget)
+    loop = TrainingLoop(send, factory=factory, interval=interval, budget=budget, checkpoints=True)
     try:
         while not loop.stopped:
             timeout = loop.wait_time()

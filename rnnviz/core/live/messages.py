@@ -97,6 +97,21 @@ class SetBpttTrace(Command):
 
 
 @dataclass(frozen=True)
+class SetStateSpace(Command):
+    """Carry the state-space frame (``explore.state_space``: validation states projected to 2-D) in every
+    snapshot (``on``) or not: a view option, kept across new models."""
+    on: bool
+
+
+@dataclass(frozen=True)
+class SetReachTrace(Command):
+    """Carry the probe's who-reaches-whom matrix (``explore.reach``) in every snapshot (``on``) or not: a view
+    option, kept across new models."""
+
+    on: bool
+
+
+@dataclass(frozen=True)
 class SetGradFlow(Command):
     """Measure the gradient flow of the monitor batch for every snapshot while training runs (``on``: the
     gradient-flow panel is shown), or let running snapshots carry the last one recorded (each Snapshot says the
@@ -148,6 +163,19 @@ class ShareWeights(Command):
     parameter's shape matches (``explore.race``); answered by ``Shared``."""
 
     donor: Any
+
+
+@dataclass(frozen=True)
+class Restore(Command):
+    """Build a Trainer from ``config`` on ``dataset`` and go on from ``state`` (a ``Trainer.state_dict()``: the
+    newest ``Checkpoint`` the window kept), paused: how a new training process takes over from a lost one. Live
+    settings of ``config`` that differ from the state's (changed while no process ran) are put in force after it,
+    with their markers. Answered by a snapshot of the restored step; a state that cannot be taken is an ``Error``
+    and a fresh model (``Configured``) instead."""
+
+    config: Any
+    dataset: Any
+    state: Any
 
 
 @dataclass(frozen=True)
@@ -226,6 +254,29 @@ class Shared(Event):
     shared: tuple[str, ...]
     own: tuple[str, ...]
     reason: str = ""
+
+
+@dataclass(frozen=True)
+class Checkpoint(Event):
+    """The Trainer's ``state_dict()`` at ``step``, sent right after the snapshot of that same step: the window
+    keeps the newest one (with that snapshot) to start a new training process from if this one is lost. The
+    process backend's loop sends one whenever training stops (pause, fault, end of asked-for steps, a new model)
+    and, while training runs, at most every ``loop.CHECKPOINT_INTERVAL`` seconds and within
+    ``loop.CHECKPOINT_BUDGET`` of the training time."""
+
+    step: int
+    state: Any
+
+
+@dataclass(frozen=True)
+class ProcessLost(Event):
+    """Sent by the worker, not the loop: the training process ended without being asked. ``how`` says how
+    (``spawn.describe_exit``: "was killed by signal 9 (SIGKILL)", "exited with code 1"); ``exitcode`` is the
+    process's (negative: the signal), None when unknown. The next command that builds a model starts a new
+    process."""
+
+    how: str
+    exitcode: int | None = None
 
 
 @dataclass(frozen=True)

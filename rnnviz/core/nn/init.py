@@ -6,9 +6,14 @@
   xavier      U(-a, a), a = sqrt(6 / (fan_in + fan_out))
   orthogonal  each d x d block a random orthogonal matrix (all |eigenvalues| = 1)
   identity    each d x d block the identity (Le et al.'s IRNN)
-U and V use the same family where it applies (xavier for orthogonal and identity, which need square matrices).
-Biases start at 0, except the LSTM forget gate, which starts at ``forget_bias`` (1.0 by default, as recommended
-by Jozefowicz et al. 2015) so the cell remembers by default.
+U (G*d x n_in) and V (k x D) use the same family where it applies (``RNNModel.initialise`` picks the fans):
+  uniform, normal  fan_in = d for U (PyTorch's 1/sqrt(hidden size)) and D for V: U(+-1/sqrt(fan_in)), N(0, 1/fan_in)
+  xavier           each matrix's own fans: U (n_in, G*d), V (D, k)
+  orthogonal, identity  need square matrices, so U and V take the xavier bound, with U's fan_in taken as d
+                   (not its input width): sqrt(6 / (d + G*d)); V's is sqrt(6 / (D + k))
+Biases start at 0 (b, the GRU's b_hn, c), except the LSTM forget gate's block of b (the f block, the second of
+i, f, g, o, in every layer and direction), which starts at ``forget_bias`` (1.0 by default, as recommended by
+Jozefowicz et al. 2015) so the cell remembers by default.
 
 ``spectral_radius > 0`` then rescales each d x d block of W so its largest |eigenvalue| equals that value: below 1
 gradients through the recurrence shrink, above 1 they can grow.

@@ -1,6 +1,6 @@
 """The unrolled recurrent model, its three heads, the masked loss and backpropagation through time.
 
-    s_t = g(U x_t + W s_{t-1} + b)          (or an LSTM / GRU cell, see ``cells``)
+    s_t = g(U x_t + W s_{t-1} + b)          (or an LSTM / GRU cell: every equation in ``reference``)
     y_t = softmax(V s_t + c)
     L   = (1/B) * sum_examples sum_t  -log y_t[target_t]      (padding and IGNORE targets contribute nothing)
 
@@ -31,6 +31,7 @@ import numpy as np
 from rnnviz.core.config import GATES, Config
 from rnnviz.core.data.batch import IGNORE, Batch
 from rnnviz.core.nn import cells, init
+from rnnviz.core.nn.workspace import buffer, scatter_add_rows
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,12 @@ class Result:
     layer_grad_norms: np.ndarray  # (layers, T) the same for every layer
     example_grad_norms: np.ndarray | None = None  # (T, B) ||dL/ds_t|| of each example's top-layer state (0 at
                                                   # padding); squared and summed over B it gives grad_norms**2
+    # with ``details`` only (``loss_and_grads(..., details=True)``):
+    forward: Forward | None = None            # the forward pass (workspace arrays: valid until the next training pass)
+    state_grads: np.ndarray | None = None     # (B, T, D) total dL/ds_t of the top layer (copy; 0 at padding)
+    cell_grad_norms: np.ndarray | None = None  # LSTM: (T,) ||dL/dc_t|| of the top layer's cell states over the
+                                               # real positions of the batch; None for the other cells
+    example_cell_grad_norms: np.ndarray | None = None  # LSTM: (T, B) the same for each example (0 at padding)
 
 
 def _gate_count(cell: str) -> int:
@@ -108,42 +115,6 @@ def _reverse_index(lengths: np.ndarray, T: int) -> np.ndarray:
     return np.where(t < lengths[None, :], lengths[None, :] - 1 - t, t)
 
 
-ONE_HOT_MAX = 256   # scatter-add by a one-hot matmul when at most this many distinct rows are hit (measured faster)
-# Measured costs per element of ``rows`` (N x G) on the bench machine, float32: the one-hot product about
-# 0.034 ns per target row; the sorted block sums 0.8 ns, plus 4 us per distinct id (one reduction call each).
-ONE_HOT_NS_PER_ROW, BLOCK_SUM_NS, BLOCK_CALL_NS = 0.034, 0.8, 4000.0
-
-
-def _scatter_add_rows(target: np.ndarray, ids: np.ndarray, rows: np.ndarray, work: dict | None = None) -> None:
-    """target[ids[i]] += rows[i] for every i (repeated ids accumulate), without slow ``np.add.at``.
-
-    A small vocabulary (n <= ONE_HOT_MAX rows in ``target``) has two exact ways, chosen by their measured cost:
-    target += onehot(ids) @ rows, one BLAS product of 2 n N G FLOPs (best for narrow rows), or the rows sorted
-    by id (one gather) and each id's block summed by one reduction, N G additions (wide rows: 2x faster for
-    3,200 rows of 1,024 on 50 ids). Many distinct ids: sort the rows by id and reduceat."""
-    n = target.shape[0]
-    N, G = rows.shape
-    if N == 0:
-        return
-    order = np.argsort(ids, kind="stable")
-    sorted_ids = ids[order]
-    first = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]])   # where each id's block starts
-    if n > ONE_HOT_MAX:
-        target[sorted_ids[first]] += np.add.reduceat(rows[order], first, axis=0)
-        return
-    if ONE_HOT_NS_PER_ROW * n * N * G <= BLOCK_SUM_NS * N * G + BLOCK_CALL_NS * len(first):
-        onehot = np.zeros((n, N), dtype=rows.dtype)                 # (n, N)
-        onehot[ids, np.arange(N)] = 1.0
-        target += onehot @ rows
-        return
-    blocks = np.take(rows, order, axis=0, out=cells._buf(work, "sorted_rows", (N, G), rows.dtype), mode="clip")
-    block_sum = cells._buf(work, "block_sum", (G,), rows.dtype)
-    starts = first.tolist()
-    for a, b in zip(starts, starts[1:] + [N]):                     # rows a..b-1 all have id sorted_ids[a]
-        np.add.reduce(blocks[a:b], axis=0, out=block_sum)
-        target[sorted_ids[a]] += block_sum
-
-
 def log_softmax(logits: np.ndarray) -> np.ndarray:
     """log softmax(z) = z - max z - log sum exp(z - max z): finite even when a probability underflows to 0."""
     z = logits - logits.max(axis=-1, keepdims=True)
@@ -175,7 +146,7 @@ class RNNModel:
         self.grad = np.zeros(self.n_params, dtype=self.dtype)   # (P,) every gradient
         self._store, self.params, self._gstore, self.grads = {}, {}, {}, {}
         self._work: dict = {}     # backward scratch buffers by layer/direction suffix, reused across steps
-        self._flush_subnormal = False  # float32: set after a backward pass whose gradients vanished (cells docs)
+        self._flush_subnormal = False  # float32: set after a backward pass whose gradients vanished (flush_subnormal)
         self.example_grad_norms: np.ndarray | None = None   # (T, B) of the last backward pass (Result)
         for spec, lo, hi in zip(self.specs, self.offsets[:-1], self.offsets[1:]):
             stored = spec.shape[::-1] if spec.transposed else spec.shape
@@ -224,13 +195,14 @@ class RNNModel:
                 k, D = spec.shape
                 self.set("V", init.matrix(rng, (k, D), cfg.init, fan_in=D, fan_out=k))
             elif base == "b" and cfg.cell == "lstm":
-                self.params[spec.name][d : 2 * d] = cfg.forget_bias
+                i, f, g, o = cells.gate_blocks(self.params[spec.name], "lstm")
+                f[...] = cfg.forget_bias                      # the forget gate's block only
         # biases other than the LSTM forget gate stay 0
 
     @property
     def flush_subnormal(self) -> bool:
         """float32: whether the next backward pass flushes subnormal gradients to 0 (set by the last backward
-        pass, see ``cells._flush_subnormal``); part of the state a resumed run needs to repeat the numbers."""
+        pass, see ``workspace.flush_subnormal``); part of the state a resumed run needs to repeat the numbers."""
         return self._flush_subnormal
 
     @flush_subnormal.setter
@@ -244,12 +216,13 @@ class RNNModel:
 
     # --------------------------------------------------------------------------------------------- forward
     def _cell_forward(self, X: np.ndarray, suffix: str, work: dict | None) -> cells.Cache:
+        """The cell over X = U x_t + b, which ``forward`` builds only for it: the cell may work in it (a copy saved)."""
         W = self._store["W" + suffix]
         if self.cfg.cell == "rnn":
-            return cells.rnn_forward(X, W, self.cfg.activation, work=work)
+            return cells.rnn_forward(X, W, self.cfg.activation, work=work, overwrite_X=True)
         if self.cfg.cell == "lstm":
-            return cells.lstm_forward(X, W, work=work)
-        return cells.gru_forward(X, W, self._store["b_hn" + suffix], work=work)
+            return cells.lstm_forward(X, W, work=work, overwrite_X=True)
+        return cells.gru_forward(X, W, self._store["b_hn" + suffix], work=work, overwrite_X=True)
 
     def forward(self, ids: np.ndarray, lengths: np.ndarray, reuse: bool = False) -> Forward:
         """Run every layer and direction. ids: (B, T) int, lengths: (B,). Returns time-major states.
@@ -271,7 +244,7 @@ class RNNModel:
                 suffix = tag + direction
                 flip = direction == "_rev"
                 work = self._work.setdefault(suffix, {}) if reuse else None
-                X = cells._buf(work, "f_X", (T, B, self.G * self.d), self.dtype)   # (T, B, G*d)
+                X = buffer(work, "f_X", (T, B, self.G * self.d), self.dtype)   # (T, B, G*d)
                 if layer == 0:
                     ids_dir = ids_t[rev, cols] if flip else ids_t           # (T, B)
                     table = self._store["U" + suffix] + self._store["b" + suffix]  # (n, G*d) rows U[:, id] + b
@@ -321,7 +294,7 @@ class RNNModel:
             dlogits[rows, targets] -= 1.0
             dlogits /= B                                             # (B, k)
             dfeats = dlogits @ V                                     # (B, D)
-            dTop = cells._buf(work, "dTop", fw.top.shape, self.dtype)   # (T, B, D)
+            dTop = buffer(work, "dTop", fw.top.shape, self.dtype)   # (T, B, D)
             dTop[...] = 0.0
             dTop[lengths - 1, rows, : self.d] = dfeats[:, : self.d]
             if len(self.directions) > 1:
@@ -343,29 +316,38 @@ class RNNModel:
         dlogits[t_idx, b_idx, tgt[t_idx, b_idx]] -= 1.0
         dlogits /= B                                                 # (T, B, k)
         k, D = V.shape
-        dTop = np.matmul(dlogits, V, out=cells._buf(work, "dTop", fw.top.shape, self.dtype))   # (T, B, D)
+        dTop = np.matmul(dlogits, V, out=buffer(work, "dTop", fw.top.shape, self.dtype))   # (T, B, D)
         dV = dlogits.reshape(-1, k).T @ fw.top.reshape(-1, D)
         return probs, loss_sum, int(len(t_idx)), dTop, dV, dlogits.sum(axis=(0, 1))
 
     # -------------------------------------------------------------------------------------------- backward
-    def _cell_backward(self, dS, cache, suffix):
-        """The cell's BPTT; its returned dX, dW and dS_total live in this model's workspace (reused next call)."""
+    def _cell_backward(self, dS, cache, suffix, keep_dc: bool = False):
+        """The cell's BPTT; its returned dX, dW and dS_total live in this model's workspace (reused next call).
+        ``keep_dc`` (LSTM): the total dL/dc_t is kept in the workspace too (``work["dC_total"]``)."""
         W, bptt = self._store["W" + suffix], self.cfg.bptt
         work = self._work.setdefault(suffix, {})
         flush = self._flush_subnormal
         if self.cfg.cell == "rnn":
             return cells.rnn_backward(dS, cache, W, self.cfg.activation, bptt, work=work, flush=flush)
         if self.cfg.cell == "lstm":
-            return cells.lstm_backward(dS, cache, W, bptt, work=work, flush=flush)
+            return cells.lstm_backward(dS, cache, W, bptt, work=work, flush=flush, keep_dc=keep_dc)
         return cells.gru_backward(dS, cache, W, bptt, work=work, flush=flush)
 
-    def backward(self, fw: Forward, dTop: np.ndarray) -> np.ndarray:
+    def backward(self, fw: Forward, dTop: np.ndarray, keep: dict | None = None) -> np.ndarray:
         """Backpropagation through time from dL/d(top states) into ``self.grad`` (V and c excluded).
-        Returns (layers, T) ||dL/ds_t|| of each layer over the real positions."""
+        Returns (layers, T) ||dL/ds_t|| of each layer over the real positions.
+
+        ``keep``: a dict that receives copies of the top layer's total dL/ds_t, ``keep["dS"]`` (T, B, D), and for
+        the LSTM its total dL/dc_t, ``keep["dC"]`` (T, B, D), both in original time order."""
         T, B, _ = dTop.shape
         cols = np.arange(B)[None, :]
         rev = fw.rev_index
         norms = np.zeros((self.cfg.layers, T))
+        top = self.cfg.layers - 1
+        if keep is not None:
+            keep["dS"] = np.zeros((T, B, self.D), dtype=self.dtype)
+            if self.cfg.cell == "lstm":
+                keep["dC"] = np.zeros((T, B, self.D), dtype=self.dtype)
         for layer in range(self.cfg.layers - 1, -1, -1):
             tag = "" if layer == 0 else str(layer + 1)
             d_inputs = None
@@ -376,7 +358,14 @@ class RNNModel:
                 lc = fw.caches[layer][k]
                 dS = dTop[:, :, k * self.d : (k + 1) * self.d]
                 dS = dS[rev, cols] if flip else np.ascontiguousarray(dS)  # processing order
-                dX, dW, extra, dS_total = self._cell_backward(dS, lc.cell, suffix)
+                kept = keep is not None and layer == top
+                dX, dW, extra, dS_total = self._cell_backward(dS, lc.cell, suffix, keep_dc=kept)
+                if kept:
+                    part = slice(k * self.d, (k + 1) * self.d)
+                    keep["dS"][:, :, part] = dS_total[rev, cols] if flip else dS_total
+                    if "dC" in keep:
+                        dC = cells.buffer(self._work[suffix], "dC_total", dS_total.shape, dS_total.dtype)  # kept
+                        keep["dC"][:, :, part] = dC[rev, cols] if flip else dC
                 sq = np.einsum("tbd,tbd->tb", dS_total, dS_total)
                 total_sq += sq[rev, cols] if flip else sq
                 self._gstore["W" + suffix][...] = dW
@@ -388,7 +377,7 @@ class RNNModel:
                 if layer == 0:
                     dE = self._gstore["U" + suffix]
                     dE[...] = 0.0
-                    _scatter_add_rows(dE, lc.ids.reshape(-1), dX2, work=self._work.setdefault(suffix, {}))
+                    scatter_add_rows(dE, lc.ids.reshape(-1), dX2, work=self._work.setdefault(suffix, {}))
                 else:
                     inputs = lc.inputs
                     self._gstore["U" + suffix][...] = dX2.T @ inputs.reshape(-1, inputs.shape[2])
@@ -406,23 +395,35 @@ class RNNModel:
         return norms
 
     # -------------------------------------------------------------------------------------------- public API
-    def loss_and_grads(self, batch: Batch, only_last: bool = False) -> Result:
+    def loss_and_grads(self, batch: Batch, only_last: bool = False, details: bool = False) -> Result:
         """Forward, loss and exact BPTT for ``batch``; gradients land in ``self.grad`` / ``self.grads``.
 
         ``only_last``: the loss of each sequence's last real step alone (labelling / generation), for the
         long-range view of gradient flow; the loss reported is then that partial loss.
+        ``details``: the Result also holds the forward pass, the top layer's dL/ds_t per unit and (LSTM)
+        ||dL/dc_t|| (see ``Result``); the numbers of the pass are the same.
         """
         fw = self.forward(batch.ids, batch.lengths, reuse=True)
         probs, loss_sum, n, dTop, dV, dc = self._head(fw, batch.lengths, batch.targets, only_last, reuse=True)
         self.grad[...] = 0.0
-        norms = self.backward(fw, dTop)
+        keep: dict | None = {} if details else None
+        norms = self.backward(fw, dTop, keep)
         self.grads["V"][...] = dV
         self.grads["c"][...] = dc
         B = len(batch.lengths)
         if self.task != "classification":
             probs = probs.transpose(1, 0, 2)
-        return Result(loss=loss_sum / B, loss_sum=loss_sum, n_targets=n, probs=probs, grad_norms=norms[-1],
-                      layer_grad_norms=norms, example_grad_norms=self.example_grad_norms)
+        res = Result(loss=loss_sum / B, loss_sum=loss_sum, n_targets=n, probs=probs, grad_norms=norms[-1],
+                     layer_grad_norms=norms, example_grad_norms=self.example_grad_norms)
+        if keep is not None:
+            res.forward = fw
+            res.state_grads = keep["dS"].transpose(1, 0, 2)                      # (B, T, D)
+            if "dC" in keep:
+                dC = keep["dC"]
+                sq_c = np.einsum("tbd,tbd->tb", dC, dC) * fw.mask                  # (T, B)
+                res.cell_grad_norms = np.sqrt(sq_c.sum(axis=1))
+                res.example_cell_grad_norms = np.sqrt(sq_c)
+        return res
 
     def loss(self, batch: Batch) -> float:
         """The loss alone (forward pass only)."""

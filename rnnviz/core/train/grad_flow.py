@@ -17,10 +17,11 @@ and ``counts[j]`` says over how many examples it is taken. How positions meet st
 The plain norm over a padded batch (``Result.grad_norms``: sqrt of the sum over the batch of ||dL/ds_t^b||^2, L the
 batch mean) shrinks wherever few examples are long enough, which reads as gradients vanishing at the end; these
 means do not, and one example's curve is exactly that example's own ||dL/ds_t|| (the probe's ``grad_norms``).
+The LSTM's ||dL_b/dc_t|| of its cell states is averaged the same way, so the two curves compare.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -62,15 +63,22 @@ def aligned_mean(example_norms: np.ndarray, lengths: np.ndarray, align: str, sca
         return np.where(n > 0, picked.sum(axis=1) / np.maximum(n, 1), np.nan)
 
 
-def measure(model: Any, batch: Any, task: str, align: str) -> tuple[np.ndarray, np.ndarray]:
-    """(norms, norms_last) of ``batch``: the aligned means of ||dL_b/ds_t|| from each example's whole loss and, for
-    labelling and generation, from the loss of its last real step alone (for classification the same array).
-    Runs ``model.loss_and_grads`` (two passes when the task has a loss at every step): its gradient buffers and its
+def measure(model: Any, batch: Any, task: str, align: str,
+            on_forward: Callable[[Any], None] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(norms, norms_last, norms_c) of ``batch``: the aligned means of ||dL_b/ds_t|| from each example's whole loss
+    and, for labelling and generation, from the loss of its last real step alone (for classification the same
+    array); for the LSTM the aligned means of ||dL_b/dc_t|| of its cell states from the whole loss (else empty).
+    ``on_forward(forward)`` is called with the first pass's forward pass while it is valid. Runs
+    ``model.loss_and_grads`` (two passes when the task has a loss at every step): its gradient buffers and its
     float32 flush flag change as after any backward pass."""
     B = len(batch.lengths)
-    res = model.loss_and_grads(batch)
+    res = model.loss_and_grads(batch, details=True)
     norms = aligned_mean(res.example_grad_norms, batch.lengths, align, scale=B)
+    cells = (aligned_mean(res.example_cell_grad_norms, batch.lengths, align, scale=B)
+             if res.example_cell_grad_norms is not None else np.zeros(0))
+    if on_forward is not None:
+        on_forward(res.forward)
     if task == "classification":
-        return norms, norms
+        return norms, norms, cells
     last = model.loss_and_grads(batch, only_last=True)
-    return norms, aligned_mean(last.example_grad_norms, batch.lengths, align, scale=B)
+    return norms, aligned_mean(last.example_grad_norms, batch.lengths, align, scale=B), cells

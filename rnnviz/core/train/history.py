@@ -56,9 +56,9 @@ class History:
         if values.ndim != 2 or steps.shape != (n,) or values.shape[0] != n or stride < 1 or offered < n:
             raise ValueError(f"history state does not fit together: {n} rows, steps {steps.shape}, "
                              f"values {values.shape}, stride {stride}, {offered} offered")
+        if n > int(state["capacity"]):          # before the rows are allocated
+            raise ValueError(f"history state has {n} rows, more than its capacity {int(state['capacity'])}")
         hist = cls(values.shape[1], int(state["capacity"]))
-        if n > hist.capacity:
-            raise ValueError(f"history state has {n} rows, more than its capacity {hist.capacity}")
         hist.steps[:n] = steps
         hist.values[:n] = values
         hist.n, hist.stride, hist._offered = n, stride, offered

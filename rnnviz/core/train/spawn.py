@@ -39,3 +39,20 @@ def child_environment() -> Iterator[None]:
                     os.environ.pop(k, None)
                 else:
                     os.environ[k] = v
+
+
+def describe_exit(exitcode: int | None) -> str:
+    """How a child process ended, for a message: "was killed by signal 9 (SIGKILL)", "exited with code 1",
+    "stopped answering" (``exitcode`` as ``multiprocessing.Process.exitcode``: negative for a signal, None while
+    it is still running or unknown)."""
+    if exitcode is None:
+        return "stopped answering"
+    if exitcode < 0:
+        import signal
+
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = "unknown signal"
+        return f"was killed by signal {-exitcode} ({name})"
+    return f"exited with code {exitcode}"

@@ -17,6 +17,7 @@ import numpy as np
 from rnnviz.core.config import LIVE_FIELDS, MARKED_FIELDS, Config, from_dict, validate
 from rnnviz.core.data.batch import Batch, Dataset, iterate_batches, make_batch
 from rnnviz.core.errors import TrainingFault
+from rnnviz.core.nn import fixed_weights, gates, memory
 from rnnviz.core.nn.model import RNNModel
 from rnnviz.core.nn.optim import Optimizer, clip_global_norm
 from rnnviz.core.train import confusion_cells, metrics
@@ -29,11 +30,25 @@ MARKER_CAP = 200        # setting-change markers kept (oldest dropped)
 WEIGHT_LIMIT = 1e6      # a step that leaves any |weight| above this has exploded: fault (tanh/sigmoid saturate, relu overflows)
 EVAL_CAP = 2000         # evaluations kept in eval_history (every second old one dropped when full; newest always kept)
 EVAL_BATCH = 256
-HISTORIES = {"loss": "loss_history", "param_grad": "param_grad_history", "grad_flow": "grad_flow"}
+HISTORIES = {"loss": "loss_history", "param_grad": "param_grad_history", "grad_flow": "grad_flow",
+             "gate_saturation": "gate_saturation"}
+HISTORY_CAPS = {"loss": LOSS_CAP, "param_grad": LOSS_CAP, "grad_flow": GRAD_FLOW_CAP,
+                "gate_saturation": GRAD_FLOW_CAP}   # rows each keeps at most
 
 FAULT_ADVICE = ("Exploding gradients: the products of dS_t/dS_(t-1) along the sequence grew without bound. "
                 "Try gradient clipping (e.g. clip = 1), a lower learning rate, or a smaller spectral radius of W "
                 "(below 1). The weights shown are those of the last good step.")
+
+
+def memory_estimate(config: Config, dataset: Dataset) -> memory.Estimate:
+    """The memory training ``config`` on ``dataset`` takes (``nn.memory``, with this Trainer's EVAL_BATCH and
+    EVAL_CAP)."""
+    return memory.estimate_for(config, dataset, EVAL_BATCH, EVAL_CAP)
+
+
+def check_memory(config: Config, dataset: Dataset) -> memory.Estimate:
+    """The estimate, or a ConfigError naming the setting to lower when it is over the memory budget."""
+    return memory.check(config, memory_estimate(config, dataset))
 
 
 class Trainer:
@@ -53,11 +68,14 @@ class Trainer:
             dataset = load_dataset(config)
         if dataset.task != config.task:
             config = config.replace(task=dataset.task)
+        check_memory(config, dataset)          # ConfigError naming the setting to lower, before any allocation
         self._config = config
         self.dataset = dataset
         self.callbacks = list(callbacks)
         self.monitor_every = max(1, monitor_every)
         self.model = RNNModel(config, len(dataset.vocab), dataset.n_classes)
+        if config.start_weights != "random":                 # a lesson's fixed numbers (nn.fixed_weights)
+            fixed_weights.apply(self.model, config.start_weights, dataset.vocab.tokens, dataset.classes)
         self.optimizer = Optimizer(config.optimizer, self.model.flat, config.lr, config.momentum,
                                    config.weight_decay, self.model.matrix_mask.astype(self.model.dtype))
         self.pad_id = dataset.vocab.pad_id
@@ -81,21 +99,25 @@ class Trainer:
         self._good_t = self.optimizer.t
         self.eval_cap = EVAL_CAP
         names = self.model.param_names
-        self.loss_history = History(1, LOSS_CAP)
-        self.param_grad_history = History(len(names), LOSS_CAP)
+        self.loss_history = History(1, HISTORY_CAPS["loss"])
+        self.param_grad_history = History(len(names), HISTORY_CAPS["param_grad"])
         self.eval_history: list[dict] = []
         self.last_eval: dict | None = None
         self.last_cells: dict[str, np.ndarray] = {}     # confusion_cells of the last evaluation ({} before one)
         self.sample_text = ""
         monitor_n = min(config.batch_size, len(dataset.val))
         self.monitor_batch = make_batch(dataset.val, np.arange(monitor_n), self.pad_id, dataset.task)
-        self.grad_flow = History(self.monitor_batch.ids.shape[1], GRAD_FLOW_CAP)
+        self.grad_flow = History(self.monitor_batch.ids.shape[1], HISTORY_CAPS["grad_flow"])
         self.monitor_align = aligned_flow.alignment(dataset.task, self.monitor_batch.lengths)
         self.monitor_counts = aligned_flow.counts(self.monitor_batch.lengths, self.monitor_batch.ids.shape[1],
                                                self.monitor_align)
         self.monitor_norms = np.zeros(self.monitor_batch.ids.shape[1])
         self.monitor_norms_last = self.monitor_norms
+        self.monitor_norms_c = np.zeros(0)              # LSTM: ||dL/dc_t|| of the monitor batch (else empty)
         self.monitor_step = -1                          # the step monitor_norms were measured at (-1: unknown)
+        # share of saturated sigmoid-gate values on the monitor batch (nn.gates.saturation), one column per gate of
+        # gates.SIGMOID_GATES[cell] (none for the vanilla RNN), recorded with the gradient flow
+        self.gate_saturation = History(len(gates.SIGMOID_GATES[config.cell]), GRAD_FLOW_CAP)
         self.probe_index = 0                            # the validation example the window looks inside
         self.probe_tokens: list[str] | None = None      # or typed tokens instead (core.explore.typed_probe)
         self.record_monitor()
@@ -288,16 +310,23 @@ class Trainer:
         the rows recorded so far first (the weights were replaced before the first step, as in an A/B race)."""
         if restart:
             self.grad_flow = History(self.grad_flow.values.shape[1], self.grad_flow.capacity)
+            self.gate_saturation = History(self.gate_saturation.values.shape[1], self.gate_saturation.capacity)
         with np.errstate(all="ignore"):
-            self.monitor_norms, self.monitor_norms_last = aligned_flow.measure(
-                self.model, self.monitor_batch, self.dataset.task, self.monitor_align)
+            self.monitor_norms, self.monitor_norms_last, self.monitor_norms_c = aligned_flow.measure(
+                self.model, self.monitor_batch, self.dataset.task, self.monitor_align, on_forward=self._saturation)
         self.monitor_step = self.step_count
         self.grad_flow.append(self.step_count, self.monitor_norms)
 
-    def measure_monitor(self) -> tuple[np.ndarray, np.ndarray]:
-        """(norms, norms_last) of the monitor batch with the weights of now, as ``record_monitor`` measures them,
-        without recording them and without changing how the next step runs (the float32 flush flag a backward
-        pass sets is put back)."""
+    def _saturation(self, forward: Any) -> None:
+        """Record the share of saturated sigmoid-gate values of the monitor batch's forward pass (not the RNN)."""
+        if self.config.cell != "rnn":
+            self.gate_saturation.append(self.step_count, gates.saturation(
+                self.config.cell, forward.caches[-1][0].cell, forward.mask))
+
+    def measure_monitor(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(norms, norms_last, norms_c) of the monitor batch with the weights of now, as ``record_monitor`` measures
+        them, without recording them and without changing how the next step runs (the float32 flush flag a
+        backward pass sets is put back)."""
         flush = self.model.flush_subnormal
         try:
             with np.errstate(all="ignore"):
@@ -309,7 +338,8 @@ class Trainer:
         """Loss, accuracy, per-class accuracy and confusion matrix on the whole validation split."""
         ds, k = self.dataset, self.dataset.n_classes
         loss_sum, n_targets = 0.0, 0
-        confusion = np.zeros((k, k), dtype=np.int64)
+        kk = k if ds.task != "generation" else 0        # generation has no confusion matrix (k: the vocabulary)
+        confusion = np.zeros((kk, kk), dtype=np.int64)
         cells = []      # which examples (and positions) make each count: core.confusion_cells
         with np.errstate(all="ignore"):
             for batch in iterate_batches(ds.val, EVAL_BATCH, self.pad_id, ds.task):
@@ -378,6 +408,7 @@ class Trainer:
             "markers": [(int(s), str(t)) for s, t in self.markers],
             "monitor_every": int(self.monitor_every),
             "monitor_norms": np.array(self.monitor_norms), "monitor_norms_last": np.array(self.monitor_norms_last),
+            "monitor_norms_c": np.array(self.monitor_norms_c),
             "histories": {key: getattr(self, attr).state_dict() for key, attr in HISTORIES.items()},
             "eval_cap": int(self.eval_cap),
             "evals": [{k: (np.array(v) if isinstance(v, np.ndarray) else v) for k, v in e.items()} for e in evals],
@@ -404,10 +435,25 @@ class Trainer:
         m, v = np.asarray(state["optimizer"]["m"]), np.asarray(state["optimizer"]["v"])
         if m.shape != opt.m.shape or v.shape != opt.v.shape:
             raise ValueError(f"optimiser state of {m.shape} / {v.shape} values, the model has {opt.m.shape}")
+        if not (np.isfinite(m).all() and np.isfinite(v).all()) or (v < 0).any():
+            raise ValueError("optimiser state m, v must be finite, and v (a mean of squares) not negative")
         order, pos = np.asarray(state["order"], dtype=np.int64), int(state["pos"])
         n_train = len(self.dataset.train)
         if order.shape != (n_train,) or not 0 <= pos <= n_train:
             raise ValueError(f"data order of {order.size} examples at position {pos}; the data have {n_train}")
+        if not np.array_equal(np.sort(order), np.arange(n_train)):
+            raise ValueError(f"the data order is not an order of the {n_train} training examples")
+        step_count, epoch, t = int(state["step_count"]), int(state["epoch"]), int(state["optimizer"]["t"])
+        if not (0 <= epoch <= step_count and t >= 0):
+            raise ValueError(f"step {step_count}, epoch {epoch}, optimiser step {t}: an epoch takes at least a "
+                             f"step, and none is negative")
+        temperature = float(state["temperature"])
+        if not (math.isfinite(temperature) and temperature >= 0):
+            raise ValueError(f"sampling temperature {temperature} (must be finite and not negative)")
+        for key, attr in HISTORIES.items():      # before anything is allocated from the state's numbers
+            capacity, own = int(state["histories"][key]["capacity"]), getattr(self, attr).capacity
+            if not 4 <= capacity <= own:
+                raise ValueError(f"history {key} of capacity {capacity}; this Trainer keeps at most {own} rows")
         histories = {key: History.from_state(state["histories"][key]) for key in HISTORIES}
         for key, attr in HISTORIES.items():
             width, want = histories[key].values.shape[1], getattr(self, attr).values.shape[1]
@@ -425,15 +471,15 @@ class Trainer:
         evals = [{k: (np.array(v) if isinstance(v, np.ndarray) else v) for k, v in e.items()}
                  for e in state["evals"]]
         tokens = state["probe_tokens"]
-        plain = {"step_count": int(state["step_count"]), "epoch": int(state["epoch"]), "fault": state["fault"],
-                 "temperature": float(state["temperature"]), "last_loss": float(state["last_loss"]),
+        plain = {"step_count": step_count, "epoch": epoch, "fault": state["fault"],
+                 "temperature": temperature, "last_loss": float(state["last_loss"]),
                  "last_grad_norm": float(state["last_grad_norm"]), "sample_text": str(state["sample_text"]),
                  "probe_index": probe_index, "probe_tokens": list(tokens) if tokens is not None else None,
                  "markers": [(int(s), str(t)) for s, t in state["markers"]],
                  "monitor_every": max(1, int(state["monitor_every"])), "eval_cap": int(state["eval_cap"]),
                  "eval_history": evals, "last_cells": dict(state["last_cells"]),
                  "last_eval": evals[-1] if evals and state["last_eval_is_latest"] else None}
-        t, flush = int(state["optimizer"]["t"]), bool(state["flush_subnormal"])
+        flush = bool(state["flush_subnormal"])
         # everything is read and fits: take it over
         self._config = config
         for name, value in params.items():
@@ -449,6 +495,7 @@ class Trainer:
         self.rng.bit_generator.state = state["rng"]
         self.sample_rng.bit_generator.state = state["sample_rng"]
         self.monitor_norms, self.monitor_norms_last = monitor
+        self.monitor_norms_c = np.array(state.get("monitor_norms_c", np.zeros(0)))   # (older states: none)
         self.monitor_step = -1                          # measured again when a snapshot needs it
         for key, attr in HISTORIES.items():
             setattr(self, attr, histories[key])

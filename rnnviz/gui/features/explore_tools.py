@@ -1,4 +1,4 @@
-"""Exploring tools wired into the window (issue 5, items 3-6): the replay bar, the typed probe, the slow-motion
+"""Exploring tools wired into the window: the replay bar, the typed probe, the slow-motion
 BPTT tab and the clickable confusion matrix. ``install(window)`` is called once the window is built.
 
 - Replay: ``gui.replay`` (a bar under the panels).

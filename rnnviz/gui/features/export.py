@@ -3,7 +3,9 @@
 PNG of a panel: pyqtgraph's ``ImageExporter`` on the panel's plot scene (the plots at their on-screen size, without
 the check boxes under them); panels without a plot scene, and the whole window, through ``QWidget.grab``.
 SVG: ``QSvgGenerator`` (QtSvg ships with PySide6-Essentials) painting the widget, so text stays text and curves
-stay vector paths; heatmaps are embedded images. The plot items are told they are being exported (pyqtgraph's
+stay vector paths; heatmaps are embedded images. Every picture is drawn into memory first and written with
+``core.files`` (temporary file, fsync, rename: ``gui.pictures``), as the CSV is: a kill or a full disk mid-export
+leaves the previous file, never a torn one. The plot items are told they are being exported (pyqtgraph's
 ``setExportMode``, as its own exporters do), so scatter symbols are drawn as paths: otherwise each symbol is a
 fragment of a cached symbol sheet, which the SVG engine cannot cut out and embeds whole (every validation dot was
 the 768x167 sheet squeezed into 9x9 px). Curves are drawn in data coordinates with a scaling transform and a
@@ -19,6 +21,7 @@ an empty cell where a row has no such value. Numbers are written with ``repr`` s
 from __future__ import annotations
 
 import csv
+import io
 import math
 import re
 from pathlib import Path
@@ -27,7 +30,9 @@ from typing import Any
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from rnnviz.core.errors import RnnvizError
+from rnnviz.core.errors import OutputError, RnnvizError
+from rnnviz.core.files import atomic_write_bytes, atomic_write_text
+from rnnviz.gui import pictures
 
 FORMATS = ("png", "svg")
 CSV_COLUMNS = ("step", "train_loss", "val_loss", "val_accuracy", "val_perplexity", "marker")
@@ -50,6 +55,17 @@ def _plot_view(widget: QtWidgets.QWidget) -> Any:
     return views[0] if len(views) == 1 else None
 
 
+def _save(path: Path, write: Any) -> None:
+    """Run a ``pictures`` / ``files`` save, turning a failed write into an ExportError naming the file. The folder
+    must exist (the file dialog only offers existing ones; a typed path to nowhere is a mistake, not a request)."""
+    if not path.parent.is_dir():
+        raise ExportError(f"{path}: could not be written (no folder {path.parent})")
+    try:
+        write()
+    except OutputError as exc:
+        raise ExportError(str(exc)) from None
+
+
 def save_png(widget: QtWidgets.QWidget, path: str | Path, plots_only: bool = True) -> QtCore.QSize:
     """``widget`` as a PNG at its on-screen size; for a panel, its plot scene. Returns the image size."""
     path = Path(path)
@@ -64,43 +80,32 @@ def save_png(widget: QtWidgets.QWidget, path: str | Path, plots_only: bool = Tru
         image = widget.grab().toImage()
     if image is None or image.isNull():
         raise ExportError(f"{path}: nothing to draw (the widget has no size yet)")
-    if not image.save(str(path), "PNG"):
-        raise ExportError(f"{path}: could not be written (check the folder exists and is writable)")
+    _save(path, lambda: pictures.save_png(image, path))
     return image.size()
 
 
 def save_svg(widget: QtWidgets.QWidget, path: str | Path, title: str = "") -> QtCore.QSize:
     """``widget`` (children included) as an SVG of its on-screen size. Returns that size."""
-    from PySide6 import QtSvg
-
     path = Path(path)
     size = widget.size()
     if size.width() <= 0 or size.height() <= 0:
         raise ExportError(f"{path}: nothing to draw (the widget has no size yet)")
-    if not path.parent.is_dir():
-        raise ExportError(f"{path}: could not be written (no folder {path.parent})")
-    generator = QtSvg.QSvgGenerator()
-    generator.setFileName(str(path))
-    generator.setSize(size)
-    generator.setViewBox(QtCore.QRect(QtCore.QPoint(0, 0), size))
-    generator.setTitle(title or "rnnviz")
-    generator.setDescription("Exported from rnnviz")
-    painter = QtGui.QPainter()
-    if not painter.begin(generator):
-        raise ExportError(f"{path}: could not be written (check the folder is writable)")
     items = _plot_items(widget)
-    try:
-        for item in items:
-            item.setExportMode(True, {"antialias": True})
-        # QWidget.render, not the panel's own render(snapshot)
-        QtWidgets.QWidget.render(widget, painter, QtCore.QPoint(0, 0))
-    finally:
-        painter.end()
-        for item in items:
-            item.setExportMode(False)
-    if not path.is_file() or path.stat().st_size == 0:
-        raise ExportError(f"{path}: could not be written")
-    flatten_strokes(path)
+
+    def paint(painter: QtGui.QPainter) -> None:
+        try:
+            for item in items:
+                item.setExportMode(True, {"antialias": True})
+            QtWidgets.QWidget.render(widget, painter, QtCore.QPoint(0, 0))   # not the panel's own render(snapshot)
+        finally:
+            for item in items:
+                item.setExportMode(False)
+
+    data = pictures.svg_bytes(paint, size, title or "rnnviz", "Exported from rnnviz")
+    if not data:
+        raise ExportError(f"{path}: the picture could not be drawn as SVG")
+    data, _n = flatten_strokes(data)
+    _save(path, lambda: atomic_write_bytes(path, data))
     return size
 
 
@@ -125,14 +130,15 @@ def _moved_path(d: str, m: tuple[float, ...]) -> str | None:
     return " ".join(out)
 
 
-def flatten_strokes(path: str | Path) -> int:
-    """Rewrite the groups of hairline paths drawn through a transform (``vector-effect="non-scaling-stroke"``)
-    in page coordinates, so every SVG renderer draws them as on screen. Returns the number of paths rewritten."""
+def flatten_strokes(svg: bytes) -> tuple[bytes, int]:
+    """The SVG text ``svg`` with the groups of hairline paths drawn through a transform
+    (``vector-effect="non-scaling-stroke"``) rewritten in page coordinates, so every SVG renderer draws them as on
+    screen; and the number of paths rewritten."""
     import xml.etree.ElementTree as ET
 
     ET.register_namespace("", SVG_NS)
     ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
-    tree = ET.parse(path)
+    tree = ET.ElementTree(ET.fromstring(svg))
     done = 0
     for group in tree.iter(f"{{{SVG_NS}}}g"):
         match = _MATRIX.fullmatch(group.get("transform", ""))
@@ -149,8 +155,9 @@ def flatten_strokes(path: str | Path) -> int:
             del kid.attrib["vector-effect"]
         del group.attrib["transform"]
         done += len(kids)
-    tree.write(path, encoding="utf-8", xml_declaration=True)
-    return done
+    out = io.BytesIO()
+    tree.write(out, encoding="utf-8", xml_declaration=True)
+    return out.getvalue(), done
 
 
 def _plot_items(widget: QtWidgets.QWidget) -> list[Any]:
@@ -195,17 +202,21 @@ def metrics_rows(snapshot: Any) -> list[dict[str, str]]:
     return [rows[s] for s in sorted(rows)]
 
 
+def csv_text(rows: list[dict[str, str]]) -> str:
+    """``rows`` as CSV text, header first (the csv module's line ends, as a spreadsheet expects)."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(CSV_COLUMNS))
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
 def write_metrics_csv(snapshot: Any, path: str | Path) -> int:
-    """Write the metrics of ``snapshot`` to ``path`` (header first). Returns the number of data rows."""
+    """Write the metrics of ``snapshot`` to ``path`` (header first, atomically). Returns the number of data rows."""
     path = Path(path)
     if snapshot is None:
         raise ExportError(f"{path}: nothing to export yet (no training step has been drawn)")
     rows = metrics_rows(snapshot)
-    try:
-        with open(path, "w", newline="", encoding="utf-8") as fh:
-            writer = csv.DictWriter(fh, fieldnames=list(CSV_COLUMNS))
-            writer.writeheader()
-            writer.writerows(rows)
-    except OSError as exc:
-        raise ExportError(f"{path}: could not be written ({exc.strerror or exc})") from None
+    text = csv_text(rows)
+    _save(path, lambda: atomic_write_text(path, text))
     return len(rows)

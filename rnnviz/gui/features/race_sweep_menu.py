@@ -28,7 +28,7 @@ def ask_b_changes(window: Any) -> str | None:
 def open_race(window: Any, text: str | None = None) -> Any:
     """Open the race window for ``text`` ("cell=lstm hidden=64"); a bad setting shows one clear message."""
     from rnnviz.core.explore.race import b_config
-    from rnnviz.gui.windows.race import RaceWindow
+    from rnnviz.gui.windows.race import show_race
 
     text = ask_b_changes(window) if text is None else text
     if not text:
@@ -39,12 +39,7 @@ def open_race(window: Any, text: str | None = None) -> Any:
     except RnnvizError as exc:
         window.show_error("A/B race not started", str(exc))
         return None
-    title = getattr(window.preset, "title", None)
-    race = RaceWindow(a, b, dataset=window.controller.dataset, title=title)
-    race.set_speed(float(getattr(window.controller, "speed", 0.0)))    # the main window's Speed box
-    window._race_windows = [w for w in getattr(window, "_race_windows", []) if w.isVisible()] + [race]
-    race.show()
-    return race
+    return show_race(window, a, b)
 
 
 def install(window: Any) -> None:

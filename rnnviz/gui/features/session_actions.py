@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog
 from rnnviz.core.config import DATA_FIELDS
 from rnnviz.core.errors import RnnvizError
 from rnnviz.core.live.messages import OpenSession, SaveSession, SessionResult
+from rnnviz.gui.failures import failure_message
 from rnnviz.gui.features import export
 from rnnviz.gui.panels.registry import PANELS
 
@@ -73,7 +74,7 @@ class SessionActions(QObject):
             path = self.ask_save_path("Save the session", SESSION_FILTER, f"session-step{step}.rnnviz.npz")
         if not path:
             return False
-        self.controller.worker.send(SaveSession(str(path)))
+        self.controller.send(SaveSession(str(path)))
         self._message(f"Saving the session to {path}…")
         return True
 
@@ -92,8 +93,8 @@ class SessionActions(QObject):
             same_data = all(getattr(ctl.config, k) == getattr(session.config, k) for k in DATA_FIELDS)
             dataset = ctl.dataset if same_data else load_session_data(session)
             restore_trainer(session, dataset)          # every check the worker will make, made here first
-        except (RnnvizError, OSError) as exc:
-            self._error("Could not open the session", str(exc))
+        except Exception as exc:                       # whatever the file does, the window keeps its model
+            self._error("Could not open the session", failure_message(str(path), exc))
             return False
         if ctl.trained and not win.confirm(f"Open {Path(path).name} (step {session.step})? The model trained "
                                            f"here (step {ctl.latest.step}) is replaced; save it first to keep it."):
@@ -104,7 +105,8 @@ class SessionActions(QObject):
             ctl.datasetChanged.emit(dataset)
         ctl.config = config
         ctl.n_params = session.arrays["optim/m"].size
-        ctl.worker.send(OpenSession(str(path), dataset))
+        self._notes = session.notes                   # said with "opened" (an old file was checked less strictly)
+        ctl.send(OpenSession(str(path), dataset))
         ctl.configChanged.emit(config)
         win.setWindowTitle(f"rnnviz — {Path(path).name}")
         preset_data = getattr(getattr(win.preset, "config", None), "dataset", None)
@@ -122,7 +124,9 @@ class SessionActions(QObject):
             self._message(f"Session saved: {event.path} (step {event.step})")
             self.saved.emit(event)
         else:
-            self._message(f"Session opened: {event.path} (step {event.step}); press Space to go on")
+            notes = "; ".join(getattr(self, "_notes", []))
+            self._message(f"Session opened: {event.path} (step {event.step}); press Space to go on"
+                          + (f". Note: {notes}" if notes else ""), 15000 if notes else 8000)
             self.opened.emit(event)
 
     # --- export ---------------------------------------------------------------------------------------

@@ -85,7 +85,7 @@ class ConfusionPanel(Panel):
         page_layout.addLayout(controls)
         page_layout.addWidget(self.view, 1)
         page_layout.addWidget(self.readout)
-        # clicking a cell lists the validation examples behind its count (issue 5); one click makes one the probe
+        # clicking a cell lists the validation examples behind its count; one click makes one the probe
         self.examples_title = style.label("", wrap=True)
         self.examples_list = QtWidgets.QListWidget()
         self.examples_list.setObjectName("confusionExamples")

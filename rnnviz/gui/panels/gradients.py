@@ -96,6 +96,10 @@ class GradientFlowPanel(Panel):
                                               symbolBrush=style.colour(0), symbolPen=pg.mkPen(style.colour(0)))
         self.last_curve = self.norm_plot.plot(pen=pg.mkPen(style.colour(3), width=2.5,
                                                            style=QtCore.Qt.PenStyle.DashLine))
+        # LSTM: ||dL/dc_t|| of the cell states, same batch and loss (the gradient that rides the forget gate)
+        self.cell_curve = self.norm_plot.plot(pen=pg.mkPen(style.colour(2), width=2.5,
+                                                           style=QtCore.Qt.PenStyle.DotLine))
+        self._cell_shown = False
         # the clipping threshold: a dashed line, named in the title (a label on the line covered the curve)
         self.clip_line = self._clip_line(self.norm_plot, in_bounds=True)
 
@@ -157,10 +161,10 @@ class GradientFlowPanel(Panel):
             line.setPen(pg.mkPen(self.theme.bad, width=1.5, style=QtCore.Qt.PenStyle.DashLine))
 
     def _norm_title(self) -> None:
-        """"||dL/ds_t|| (at step 120): ━ all steps' loss ┄ last step's only ○ fewer examples ┄ clip 5 (total)";
-        which examples the curve is over is said under the heatmap (``_position_ticks``)."""
-        blue, orange, red = style.colour(0), style.colour(3), self.theme.bad
-        key = (self._last_shown, self._clip, self._stale_step, self._partial, self.theme.name)
+        """"||dL/ds_t|| (at step 120): ━ all steps' loss ┄ last step's only ┈ ||dL/dc_t|| ○ fewer examples ┄ clip 5
+        (total)"; which examples the curves are over is said under the heatmap (``_position_ticks``)."""
+        blue, orange, green, red = style.colour(0), style.colour(3), style.colour(2), self.theme.bad
+        key = (self._last_shown, self._cell_shown, self._clip, self._stale_step, self._partial, self.theme.name)
         if key == getattr(self, "_title_key", None):
             return
         self._title_key = key
@@ -171,6 +175,8 @@ class GradientFlowPanel(Panel):
         text += f": <span style='color:{blue}'>\u2501{nb}all{nb}steps'{nb}loss</span>"
         if self._last_shown:
             text += f" <span style='color:{orange}'>\u2504{nb}last{nb}step's{nb}only</span>"
+        if self._cell_shown:
+            text += f" <span style='color:{green}'>\u2508{nb}\u2016\u2202L/\u2202c\u209c\u2016</span>"
         if self._partial:
             text += f" <span style='color:{blue}'>\u25cb{nb}fewer{nb}examples</span>"
         if self._clip > 0:
@@ -248,6 +254,10 @@ class GradientFlowPanel(Panel):
         self._title_key = self._axis_text = None
         self.norm_curve.setData([], [])
         self.last_curve.setData([], [])
+        self._cells = np.zeros(0)
+        self._cell_shown = False
+        self.cell_curve.setData([], [])
+        self.cell_curve.setVisible(False)
         self.flow_image.setImage(np.full((1, 1), np.nan), autoLevels=False, levels=FLOW_LEVELS)
         self.flow_image.setVisible(False)
         for name, curve in self.param_curves.items():
@@ -308,7 +318,16 @@ class GradientFlowPanel(Panel):
             if clip > 0:
                 line.setValue(np.log10(clip))          # log axes: the view holds log10 values
         clip_view = [clip] if clip > 0 else []         # the clip lines count in the y ranges
-        self.norm_range.follow(shown_norms, shown_last, clip_view)
+        cells = np.asarray(snapshot.grad_norms_c, dtype=np.float64)
+        with_cell = cells.shape == norms.shape and cells.size > 0
+        self._cells = cells if with_cell else np.zeros(0)
+        shown_cells = plotting.log_safe(cells) if with_cell else np.zeros(0)
+        self.cell_curve.setData(t if with_cell else [], shown_cells)
+        self.cell_curve.setVisible(with_cell)
+        if with_cell != self._cell_shown:
+            self._cell_shown = with_cell
+            self._norm_title()
+        self.norm_range.follow(shown_norms, shown_last, shown_cells, clip_view)
 
         # middle
         flow = np.asarray(snapshot.grad_flow, dtype=np.float64)
@@ -420,6 +439,8 @@ class GradientFlowPanel(Panel):
             text += f" over {int(self._counts[t])} of {int(self._counts.max())} examples"
         if self.last_curve.isVisible() and t < self._last.size:
             text += f"  (from the last step's loss only: {plotting.fmt(self._last[t])})"
+        if self.cell_curve.isVisible() and t < self._cells.size:
+            text += f"  \u2016\u2202L/\u2202c\u209c\u2016 = {plotting.fmt(self._cells[t])}"
         return text
 
     def _flow_text(self, x: float, y: float) -> str | None:

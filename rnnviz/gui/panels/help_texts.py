@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from rnnviz.core.snapshot import EQUATION_MAX_NUMBERS
+
 CELL_EQUATIONS = {
     "rnn": "s<sub>t</sub> = g(U x<sub>t</sub> + W s<sub>t-1</sub> + b), &nbsp; g = {activation}",
     "lstm": ("[a<sub>i</sub>, a<sub>f</sub>, a<sub>g</sub>, a<sub>o</sub>] = U x<sub>t</sub> + W s<sub>t-1</sub> + b "
@@ -143,3 +145,70 @@ def bptt(config: Any) -> str:
             f"s<sub>t</sub> or &part;L/&part;s<sub>t</sub>, and {gate}.<br>"
             "<b>Look for:</b> a one-step factor below 1 at every step multiplies into a gradient that vanishes "
             "on its way back; above 1, one that explodes.")
+
+
+def state_space(config: Any) -> str:
+    colour = {"classification": "the true class of each sequence; the large dot is its last state "
+                                "s<sub>T</sub>, where the class is read by y = softmax(V s<sub>T</sub> + c)",
+              "labelling": "the true tag of each step",
+              "generation": "the next token (the most frequent ones in colour, the others grey)"}.get(config.task, "")
+    both = (" Bidirectional: s<sub>t</sub> = [forward; backward], both directions' states concatenated."
+            if config.bidirectional else "")
+    return ("<b>State space</b><br>" + _cell(config) + "<br>The states s<sub>t</sub> of many validation examples "
+            "(every step; the line under the plot says how many) are projected to 2-D by PCA fitted on the current states: with the states as "
+            "rows of X and &mu; their mean, X &minus; &mu; = U S V<sup>T</sup>; a state s is drawn at "
+            "((s &minus; &mu;)&middot;v<sub>1</sub>, (s &minus; &mu;)&middot;v<sub>2</sub>). Each axis says which "
+            "component it is and its share S<sub>i</sub><sup>2</sup> / &Sigma; S<sub>j</sub><sup>2</sup> of the "
+            "variance (each axis is scaled to fill the panel: read its ticks). Each example is a path from s<sub>1</sub> to its last state; "
+            f"colour: {colour}. The thick path is the probe, its tokens written at its points.{both}<br>"
+            "The picture does not flip between frames: each component keeps the sign (and the axis) it had in the "
+            "previous frame.<br><b>Look for:</b> the classes pulling apart while the model learns; in the negation "
+            "lesson, a word read after \"not\" moves the state the opposite way to the same word without it.")
+
+
+def gates(config: Any) -> str:
+    intro = ""
+    if config.cell == "rnn":
+        intro = ("The vanilla RNN has no gates: " + _cell(config) + ". Set the Cell to LSTM or GRU to see the gates "
+                 "that decide what is kept, written and read. With an LSTM:<br>")
+        config = config.replace(cell="lstm", bidirectional=False)
+    if config.cell == "lstm":
+        body = ("Heatmaps of the probe (units &times; timesteps): the input gate i, the forget gate f and the output "
+                "gate o on fixed levels [0, 1], and the cell state c<sub>t</sub> on symmetric levels &plusmn;L (L: a "
+                "round number above the largest |c<sub>t</sub>| seen, it only grows while the model trains).<br>"
+                "<b>Look for:</b> f near 1: c<sub>t</sub> = f &#8857; c<sub>t-1</sub> + ... carries the memory "
+                "&mdash; and &part;L/&part;c<sub>t-1</sub> = f &#8857; &part;L/&part;c<sub>t</sub> + ... carries the "
+                "gradient &mdash; from step to step almost unchanged: the memory highway. The Gradient flow panel "
+                "shows ||&part;L/&part;c<sub>t</sub>|| next to ||&part;L/&part;s<sub>t</sub>||.")
+    else:
+        body = ("Heatmaps of the probe (units &times; timesteps): the reset gate r and the update gate z, on fixed "
+                "levels [0, 1].<br><b>Look for:</b> z near 1: s<sub>t</sub> &asymp; s<sub>t-1</sub>, the state "
+                "and its gradient pass through the step almost unchanged.")
+    return (f"<b>Gates</b><br>{intro}{_cell(config)}<br>{body}<br>Below: the share of each gate's values below 0.05 or "
+            "above 0.95 (saturated: the gate passes almost nothing or almost everything, and its own derivative "
+            "&sigma;(1 &minus; &sigma;) is below 0.0475), on the fixed monitor batch, over training.")
+
+
+def reach(config: Any) -> str:
+    return ("<b>Who reaches whom</b><br>With a loss at every step, L = &Sigma;<sub>t&prime;</sub> "
+            "L<sub>t&prime;</sub>. Each row follows one step's loss L<sub>t&prime;</sub> back through time on its own: "
+            "the colour of cell (t&prime;, t) is ||&part;L<sub>t&prime;</sub>/&part;s<sub>t</sub>|| for the probe "
+            "sequence, on a log scale (the colour bar). A loss cannot reach a later state, so only t &le; t&prime; "
+            "is drawn (bidirectional models: the whole row).<br>"
+            "<b>Look for:</b> a narrow band along the diagonal: each loss only teaches the last few states, the "
+            "gradient vanishes (tanh RNN); a wide triangle: the loss still reaches far back (LSTM, GRU).<br>"
+            "Classification has one loss, at the last step: one row. Cost: one backward pass per row, only while "
+            "the panel is on screen.")
+
+
+def equation(config: Any) -> str:
+    return ("<b>Equation</b><br>" + _cell(config) + "<br>" + OUTPUTS[config.task] + "<br>Click a cell of the "
+            "Hidden states heatmap: this panel writes the equation of that unit j at that step t with the probe's "
+            "real numbers: the input column U[j, x<sub>t</sub>], the largest terms W[j,k] s<sub>t-1</sub>[k] of the "
+            "sum (the others added up), the bias, the activation; for the LSTM and GRU each gate the same way; "
+            "then the output y<sub>t</sub> (the most probable classes) and, when the probe has a target, "
+            "&part;L/&part;s<sub>t</sub>[j] of its own loss.<br><b>Look for:</b> which term of the sum decides the "
+            "unit (the input's column or the memory W s<sub>t-1</sub>); a pre-activation far from 0 saturates tanh "
+            "and passes little gradient back.<br>The numbers are those of the snapshot shown; the "
+            f"parameters are copied only for models with at most {EQUATION_MAX_NUMBERS:,} numbers in "
+            "U x<sub>t</sub>, W and V, and one layer (bidirectional: the forward units).")

@@ -75,6 +75,7 @@ class HiddenStatesPanel(Panel):
 
     probeChanged = QtCore.Signal(int)
     probeTextChanged = QtCore.Signal(str)   # a typed probe sentence ("" = back to the validation example)
+    cellClicked = QtCore.Signal(int, int)   # (t, unit), both 0-based: a click on a cell of the heatmap
 
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
@@ -115,7 +116,7 @@ class HiddenStatesPanel(Panel):
         probe_label.setFont(style.font())
         top.addWidget(probe_label)
         top.addWidget(self.probe_spin)
-        self.probe_text = QtWidgets.QLineEdit()     # typed probe (issue 5): Enter sends it, empty = validation
+        self.probe_text = QtWidgets.QLineEdit()     # typed probe: Enter sends it, empty = validation
         self.probe_text.setObjectName("probeText")
         self.probe_text.setFont(style.font())
         self.probe_text.setPlaceholderText("or type a sentence, Enter")
@@ -135,6 +136,7 @@ class HiddenStatesPanel(Panel):
         layout.addWidget(self.view, 1)
         layout.addWidget(self.readout)
         self.hover = plotting.HoverReadout(self.view, self.readout, [(self.plot, self._text_at)])
+        self.view.scene().sigMouseClicked.connect(self._clicked)
         self.reset()
 
     # ------------------------------------------------------------------------------------------ API
@@ -247,6 +249,21 @@ class HiddenStatesPanel(Panel):
         keep = {i for i, t in enumerate(tokens) if t.lower() in getattr(self, "_key_tokens", ())}
         axis.setTicks([[(t + 1, labels[t]) for t in pick_ticks(labels, width, keep, axis.style["tickFont"])]])
 
+    def cell_at(self, x: float, y: float) -> tuple[int, int] | None:
+        """(t, unit), 0-based, of the heatmap cell at view coordinates (x, y); None outside the states."""
+        t, u = int(round(x)) - 1, int(round(y))
+        T, D = self._states.shape
+        return (t, u) if 0 <= t < T and 0 <= u < D else None
+
+    def _clicked(self, event) -> None:
+        pos = event.scenePos()
+        if not self.plot.vb.sceneBoundingRect().contains(pos):
+            return
+        p = self.plot.vb.mapSceneToView(pos)
+        cell = self.cell_at(p.x(), p.y())
+        if cell is not None:
+            self.cellClicked.emit(*cell)
+
     def _text_at(self, x: float, y: float) -> str | None:
         if self._states.size == 0:
             return None
@@ -255,4 +272,5 @@ class HiddenStatesPanel(Panel):
         if not (0 <= t < T and 0 <= u < D):
             return None
         tok = self._tokens[t] if t < len(self._tokens) else "?"
-        return f"t = {t + 1}, token \u201c{plotting.display_token(tok)}\u201d, unit {u}: s = {self._states[t, u]:+.4f}"
+        return (f"t = {t + 1}, token \u201c{plotting.display_token(tok)}\u201d, unit {u}: s = {self._states[t, u]:+.4f}"
+                "  (click: its equation)")

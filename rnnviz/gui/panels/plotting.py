@@ -592,7 +592,7 @@ class HoverReadout:
         out.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
         # A plain object with a direct connection: text_at is cheap, so no rate limit is needed. Both a
         # pg.SignalProxy and a QObject parented to the view here made the garbage collector segfault when a
-        # panel with many scene items was collected (PySide6 6.11); tests/test_panels.py guards against it.
+        # panel with many scene items was collected (PySide6 6.11); tests/gui/test_panels.py guards against it.
         view.scene().sigMouseMoved.connect(self._moved)
 
     def add(self, plot: pg.PlotItem, text_at: Callable[[float, float], str | None]) -> None:

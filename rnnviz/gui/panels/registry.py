@@ -57,8 +57,8 @@ SPECS: tuple[PanelSpec, ...] = (
               ("probe", "cell", "config"), projector="diverging"),
     PanelSpec("gradients", "gradients", "GradientFlowPanel", "Gradient flow", help_texts.gradients,
               ("grad_norms", "grad_norms_last", "clip", "grad_flow", "grad_flow_steps", "param_grad_steps",
-               "param_grad_norms", "markers", "step", "grad_norms_step", "grad_norms_align", "grad_norms_count",
-               "grad_norms_examples")),
+               "param_grad_norms", "markers", "grad_norms_c", "step", "grad_norms_step", "grad_norms_align",
+               "grad_norms_count", "grad_norms_examples")),
     PanelSpec("confusion", "confusion", "ConfusionPanel", "Confusion matrix", help_texts.confusion,
               ("task", "confusion", "per_class_accuracy", "val_accuracy", "val_steps", "classes",
                "confusion_examples"), projector="sequential"),
@@ -68,6 +68,13 @@ SPECS: tuple[PanelSpec, ...] = (
               ("W", "gate_names", "eigenvalues", "spectral_radius", "cell"), projector="diverging"),
     PanelSpec("data", "data_view", "DataPanel", "Data", help_texts.data, ()),      # shows the Dataset instead
     PanelSpec("bptt", "bptt", "BPTTPanel", "Slow-motion BPTT", help_texts.bptt, ("probe", "cell", "config")),
+    PanelSpec("statespace", "state_space", "StateSpacePanel", "State space", help_texts.state_space,
+              ("state_space", "task", "probe")),
+    PanelSpec("gates", "gates", "GatesPanel", "Gates", help_texts.gates,
+              ("cell", "probe", "gate_saturation_steps", "gate_saturation"), projector="sequential"),
+    PanelSpec("reach", "reach", "ReachPanel", "Who reaches whom", help_texts.reach, ("probe", "task")),
+    PanelSpec("equation", "equation", "EquationPanel", "Equation", help_texts.equation,
+              ("probe", "cell", "config", "task", "classes")),
 )
 PANELS: dict[str, PanelSpec] = {spec.key: spec for spec in SPECS}     # the same specs by key
 

@@ -63,6 +63,7 @@ class Controller(QObject):
     configChanged = Signal(object)     # the Config now in force
     faultRaised = Signal(str)          # NaN/Inf: the Trainer's explanation
     errorRaised = Signal(str)          # settings the worker could not use, or a crash
+    processLost = Signal(object)       # messages.ProcessLost, once the screen shows the last checkpoint's snapshot
 
     def __init__(self, config: Config, dataset: Any = None, backend: str = "process", fps: float = 30.0,
                  interval: float = DEFAULT_INTERVAL, factory: str = DEFAULT_FACTORY,
@@ -95,6 +96,11 @@ class Controller(QObject):
         self.interval = interval
         self.speed = 0.0                  # training steps per second, 0 = full speed (see set_speed)
         self._tick: tuple[float, float] | None = None
+        # the newest messages.Checkpoint's state with the Snapshot of the same step (process backend): what a new
+        # training process goes on from when this one is lost. One Trainer state_dict: 3x the parameters, the
+        # bounded histories and this epoch's data order
+        self.checkpoint: tuple[Any, dict] | None = None
+        self.lost: m.ProcessLost | None = None      # the training process ended unasked and none runs yet
 
         self.thread = QThread()
         self.thread.setObjectName("rnnviz-worker")
@@ -108,6 +114,8 @@ class Controller(QObject):
         self.worker.faulted.connect(self._on_fault)
         self.worker.failed.connect(self._on_error)
         self.worker.rejected.connect(self._on_rejected)
+        self.worker.checkpointed.connect(self._on_checkpoint)
+        self.worker.processLost.connect(self._on_lost)
         self._good = (self.config, self.dataset)   # the last settings a model was built from
 
         self.timer = QTimer(self)
@@ -145,44 +153,59 @@ class Controller(QObject):
         return bool(ok)
 
     # --- commands (GUI thread) ------------------------------------------------------------------------
+    def send(self, command: m.Command) -> None:
+        """Send a command to the training loop. After the training process was lost, a command that trains
+        (Space, S, E) first asks for a new process that goes on from the last checkpoint (``Restore``; a fresh
+        model when there is none), and Reset asks for a fresh model (``Configure``)."""
+        if self.lost is not None:
+            if isinstance(command, (m.Start, m.Toggle, m.Step, m.Epoch)):
+                state = self.checkpoint[1] if self.checkpoint is not None else None
+                self.send(m.Configure(self.config, self.dataset) if state is None
+                          else m.Restore(self.config, self.dataset, state))
+            elif isinstance(command, m.Reset):
+                command = m.Configure(self.config, self.dataset)
+        if isinstance(command, Worker.BUILDERS):
+            self.lost = None
+        self.worker.send(command)
+
     def toggle(self) -> None:
-        self.worker.send(m.Toggle())
+        self.send(m.Toggle())
 
     def start_training(self) -> None:
-        self.worker.send(m.Start())
+        self.send(m.Start())
 
     def pause(self) -> None:
-        self.worker.send(m.Pause())
+        self.send(m.Pause())
 
     def step_batch(self, n: int = 1) -> None:
-        self.worker.send(m.Step(int(n)))
+        self.send(m.Step(int(n)))
 
     def step_epoch(self) -> None:
-        self.worker.send(m.Epoch())
+        self.send(m.Epoch())
 
     def reset(self) -> None:
         """A fresh model with the same settings (same seed => same initial weights)."""
-        self.worker.send(m.Reset())
+        self.send(m.Reset())
 
     @Slot(float)
     def set_speed(self, steps_per_second: float) -> None:
         """Limit training to this many steps per second (0 = as fast as possible)."""
         self.speed = float(steps_per_second)
-        self.worker.send(m.SetSpeed(self.speed))
+        self.send(m.SetSpeed(self.speed))
 
     @Slot(float)
     def set_lr(self, lr: float) -> None:
         self.config = self.config.replace(lr=float(lr))
-        self.worker.send(m.SetLive("lr", float(lr)))
+        self.send(m.SetLive("lr", float(lr)))
 
     @Slot(float)
     def set_temperature(self, t: float) -> None:
         self.config = self.config.replace(temperature=float(t))
-        self.worker.send(m.SetLive("temperature", float(t)))
+        self.send(m.SetLive("temperature", float(t)))
 
     @Slot(int)
     def set_probe(self, index: int) -> None:
-        self.worker.send(m.SetProbe(int(index)))
+        self.send(m.SetProbe(int(index)))
 
     def set_probe_text(self, text: str) -> list[str]:
         """Probe with a typed sentence, cut into tokens as the dataset's were (core.typed_probe); empty text
@@ -190,12 +213,20 @@ class Controller(QObject):
         from rnnviz.core.explore.typed_probe import probe_tokens
 
         tokens = probe_tokens(text, self.dataset, self.config)
-        self.worker.send(m.SetProbeText(tuple(tokens)))
+        self.send(m.SetProbeText(tuple(tokens)))
         return tokens
 
     def set_bptt_trace(self, on: bool) -> None:
         """Ask for the slow-motion BPTT trace of the probe in every snapshot (costly: only when shown)."""
-        self.worker.send(m.SetBpttTrace(bool(on)))
+        self.send(m.SetBpttTrace(bool(on)))
+
+    def set_state_space(self, on: bool) -> None:
+        """Ask for the state-space frame (validation states projected by PCA) in every snapshot (only when shown)."""
+        self.worker.send(m.SetStateSpace(bool(on)))
+
+    def set_reach_trace(self, on: bool) -> None:
+        """Ask for the probe's who-reaches-whom matrix in every snapshot (costly: only when shown)."""
+        self.worker.send(m.SetReachTrace(bool(on)))
 
     def set_grad_flow(self, on: bool) -> None:
         """Measure the gradient flow for every running snapshot (``on``: its panel is shown; costs about one
@@ -203,7 +234,7 @@ class Controller(QObject):
         self.worker.send(m.SetGradFlow(bool(on)))
 
     def request_snapshot(self) -> None:
-        self.worker.send(m.RequestSnapshot())
+        self.send(m.RequestSnapshot())
 
     @property
     def trained(self) -> bool:
@@ -220,7 +251,7 @@ class Controller(QObject):
         """Put ``new`` in force. Live settings go to the running model; others build a new one.
 
         Data settings load the new Dataset first, here, so a bad file raises (DataError/ConfigError) before
-        anything changes. A new model over a trained one needs ``confirm(question)`` to say yes.
+        anything changes; so does a model over the memory budget (``nn.memory``: ConfigError naming the setting). A new model over a trained one needs ``confirm(question)`` to say yes.
         Returns True when the change was applied.
         """
         old = self.config
@@ -240,16 +271,19 @@ class Controller(QObject):
                 dataset = load_dataset_live(new)     # raises for a bad file: nothing has changed yet
             if dataset is not None and getattr(dataset, "task", new.task) != new.task:
                 new = new.replace(task=dataset.task)
+            from rnnviz.core.train.trainer import check_memory
+
+            check_memory(new, dataset if dataset is not None else self.dataset)   # ConfigError: nothing changed
             if dataset is not None:
                 self.dataset = dataset
                 self.datasetChanged.emit(dataset)
             self.config = new
             self.n_params = count_params(new, self.dataset) or self.n_params
-            self.worker.send(m.Configure(new, self.dataset))
+            self.send(m.Configure(new, self.dataset))
         else:
             self.config = new
             for key in sorted(changed):
-                self.worker.send(m.SetLive(key, getattr(new, key)))
+                self.send(m.SetLive(key, getattr(new, key)))
         self.configChanged.emit(self.config)
         return True
 
@@ -282,6 +316,7 @@ class Controller(QObject):
             self.n_params = int(info.n_params)
         self.latest = None
         self.replay.clear()                # a new model: the old moments belong to another run
+        self.checkpoint = None
         self._new = False
         self.faulted = False
         if info.config is not None:
@@ -308,6 +343,32 @@ class Controller(QObject):
     @Slot(str)
     def _on_error(self, message: str) -> None:
         self.errorRaised.emit(message)
+
+    @Slot(object)
+    def _on_checkpoint(self, event: m.Checkpoint) -> None:
+        """Keep the newest checkpoint with its snapshot (it follows the snapshot of its step)."""
+        snap = self.latest
+        if snap is not None and int(snap.step) == int(event.step):
+            self.checkpoint = (snap, event.state)
+
+    @Slot(object)
+    def _on_lost(self, event: m.ProcessLost) -> None:
+        """The training process ended unasked: training has stopped, and the screen goes back to the snapshot
+        of the last checkpoint (the state a new process will go on from; training is deterministic, so the steps
+        after it come again the same). ``processLost`` tells the window."""
+        self.lost = event
+        if self.checkpoint is not None:
+            snap = self.checkpoint[0]
+            self.latest = snap
+            self.replay.drop_after(int(snap.step))
+            self.replay.add(snap)
+            self.faulted = bool(snap.fault)
+            self._new = False
+            self.frameReady.emit(snap)
+        if self.running:
+            self.running = False
+            self.runningChanged.emit(False)
+        self.processLost.emit(event)
 
     # --- redraw ---------------------------------------------------------------------------------------
     @Slot()
@@ -343,7 +404,7 @@ class Controller(QObject):
         if abs(interval - self.timer.interval()) >= 2:
             self.timer.setInterval(interval)
             # no snapshots nobody will draw: the worker's clock follows the redraw rate
-            self.worker.send(m.SetInterval(max(self.interval, interval / 1000.0)))
+            self.send(m.SetInterval(max(self.interval, interval / 1000.0)))
 
     def redraw_now(self) -> None:
         """Hand the newest Snapshot to the window at once (after a reset or a tab change)."""

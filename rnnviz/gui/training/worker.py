@@ -32,11 +32,13 @@ from typing import Any, Callable
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from rnnviz import child_entry
 from rnnviz.core.live import messages as m
 from rnnviz.core.live.loop import DEFAULT_FACTORY, DEFAULT_INTERVAL, SNAPSHOT_BUDGET, TrainingLoop, _child_main  # noqa: F401
-from rnnviz.core.train.spawn import child_environment
+from rnnviz.core.train.spawn import child_environment, describe_exit
 
 BACKENDS = ("process", "thread")
+CHILD_MAIN = "rnnviz.core.live.loop:_child_main"      # the training process's loop (started by rnnviz.child_entry)
 
 # every QThread this module starts, so tests can prove none is left running
 LIVE_THREADS: "weakref.WeakSet[QThread]" = weakref.WeakSet()
@@ -107,12 +109,15 @@ class Worker(QObject):
     finished = Signal()                # the loop has ended; the thread may quit
     sessionEvent = Signal(object)      # messages.SessionResult
     weightsShared = Signal(object)     # messages.Shared
+    checkpointed = Signal(object)      # messages.Checkpoint: the Trainer's state at the snapshot just sent
+    processLost = Signal(object)       # messages.ProcessLost: the training process ended unasked
 
     # event type -> (signal, the event's field the signal carries; None: the event itself)
     SIGNALS: dict[type, tuple[str, str | None]] = {
         m.SnapshotReady: ("snapshotReady", "snapshot"), m.TrainingState: ("stateChanged", None),
         m.Configured: ("configured", None), m.Fault: ("faulted", "message"), m.Rejected: ("rejected", None),
         m.Error: ("failed", "message"), m.SessionResult: ("sessionEvent", None), m.Shared: ("weightsShared", None),
+        m.Checkpoint: ("checkpointed", None), m.ProcessLost: ("processLost", None),
     }
 
     def __init__(self, config: Any, dataset: Any = None, backend: str = "process",
@@ -191,41 +196,90 @@ class Worker(QObject):
                 loop.tick()
 
     def launch(self) -> None:
-        """Start the training subprocess (process backend). Call from the GUI thread before the QThread starts.
+        """Start the training subprocess (process backend) unless one runs. The first is started from the GUI
+        thread before the QThread starts; one that replaces a lost process, from the worker thread.
 
         The child gets one BLAS thread (no oversubscription against the GUI) and does not re-import the
         caller's ``__main__`` (``python -m rnnviz`` would otherwise open a second window in the child).
         """
-        if self.backend != "process" or self.process is not None:
+        if self.backend != "process" or (self.process is not None and self.process.exitcode is None):
             return
         ctx = multiprocessing.get_context("spawn")
         parent, child = ctx.Pipe(duplex=True)
-        proc = ctx.Process(target=_child_main, args=(child, self.factory, self.interval, self.budget),
-                           name="rnnviz-training", daemon=True)
+        proc = ctx.Process(target=child_entry.run, args=(CHILD_MAIN, child, self.factory, self.interval,
+                                                          self.budget), name="rnnviz-training", daemon=True)
         with child_environment():
             proc.start()
         child.close()
         self.process, self._conn = proc, parent
 
+    # commands the worker remembers and gives a new training process first (the loop's own settings)
+    STICKY: tuple[type, ...] = (m.SetSpeed, m.SetInterval, m.SetBpttTrace)
+    # commands that build a model: after the process was lost, the first of them starts a new one
+    BUILDERS: tuple[type, ...] = (m.Configure, m.Restore, m.OpenSession)
+
     def _run_child(self) -> None:
-        """Relay commands to the training child and its messages back. Commands go out through their own thread
-        (``_send_loop``): a large command (a new dataset of a few MB) fills the pipe, and if this thread were
-        the one writing it, it could not read the snapshot the child is writing at the same time, and both
-        would wait for each other for ever (seen with a 2.2 MB file opened during training)."""
+        """Relay commands to the training child and its events back (``_relay``). When the child ends without
+        being asked, say how (``ProcessLost``) and wait: the next command that builds a model (the window sends
+        ``Restore`` for Space, ``Configure`` for R) starts a new child with the remembered loop settings."""
         self.launch()
+        sticky: dict[type, m.Command] = {}
+        first: list[m.Command] = []
+        while True:
+            exitcode = self._relay(first, sticky)
+            if exitcode is False or self._stop.is_set():
+                return
+            self._emit(m.ProcessLost(describe_exit(exitcode), exitcode))
+            builder = self._wait_for_builder(sticky)
+            if builder is None:
+                return
+            self.launch()           # a new child (the lost one has ended)
+            first = [*sticky.values(), builder]
+
+    def _wait_for_builder(self, sticky: dict) -> m.Command | None:
+        """No training process: take commands until one builds a model (returned) or ``stop`` (None). Loop
+        settings are remembered; a session save is answered (nothing to save); anything else has no model to
+        act on and is dropped."""
+        while not self._stop.is_set():
+            try:
+                cmd = self._queue.get(timeout=0.05)
+            except queue.Empty:
+                continue
+            if isinstance(cmd, m.Stop):
+                self._stop.set()
+            elif isinstance(cmd, self.BUILDERS):
+                return cmd
+            elif isinstance(cmd, self.STICKY):
+                sticky[type(cmd)] = cmd
+            elif isinstance(cmd, m.SaveSession):
+                self._emit(m.SessionResult("save", False, cmd.path, message=f"{cmd.path}: not saved: the training "
+                                           f"process was lost; press Space to go on from the last checkpoint "
+                                           f"first"))
+        return None
+
+    def _relay(self, first: list, sticky: dict) -> int | None | bool:
+        """Relay commands (``first`` before the queue's) to the child and its messages back, until ``stop``
+        (returns False) or the child ends unasked (returns its exit code, None when unknown). Commands go out
+        through their own thread (``_send_loop``): a large command (a new dataset of a few MB) fills the pipe,
+        and if this thread were the one writing it, it could not read the snapshot the child is writing at the
+        same time, and both would wait for each other for ever (seen with a 2.2 MB file opened during training)."""
         proc, parent = self.process, self._conn
         outbox: "queue.SimpleQueue[m.Command | None]" = queue.SimpleQueue()
+        for cmd in first:
+            outbox.put(cmd)
         sender = threading.Thread(target=_send_loop, args=(parent, outbox), name="rnnviz-send", daemon=True)
         sender.start()
-        alive = True
+        lost = False
         try:
-            while alive and not self._stop.is_set():
+            while not lost and not self._stop.is_set():
                 try:
                     while True:
                         cmd = self._queue.get_nowait()
                         if isinstance(cmd, m.Stop):
                             self._stop.set()
                             break
+                        if isinstance(cmd, self.STICKY):
+                            sticky[type(cmd)] = cmd
                         outbox.put(cmd)
                 except queue.Empty:
                     pass
@@ -237,17 +291,15 @@ class Worker(QObject):
                     if isinstance(event, m.SnapshotReady):
                         _freeze_snapshot(event.snapshot)
                     elif isinstance(event, m.Stopped):
-                        alive = False
+                        lost = not self._stop.is_set()     # the child ended its loop by itself
                         break
                     self._emit(event)
                     if not self._queue.empty():
                         break
-                if alive and not proc.is_alive():
-                    alive = False
-                    self.failed.emit(f"the training process ended unexpectedly (exit code {proc.exitcode})")
-        except (EOFError, BrokenPipeError, OSError) as exc:
-            if not self._stop.is_set():
-                self.failed.emit(f"lost the training process: {exc}")
+                if not proc.is_alive():
+                    lost = True
+        except (EOFError, BrokenPipeError, OSError):
+            lost = not self._stop.is_set()
         finally:
             outbox.put(m.Stop())
             outbox.put(None)
@@ -261,6 +313,7 @@ class Worker(QObject):
                 proc.join(0.2)
             sender.join(0.5)        # a write to a child that is gone fails at once
             parent.close()
+        return proc.exitcode if lost else False
 
 
 def _send_loop(conn: Any, outbox: "queue.SimpleQueue[m.Command | None]") -> None:

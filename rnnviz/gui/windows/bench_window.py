@@ -131,16 +131,18 @@ def real_snapshots(config, steps: int = 200, later: tuple[int, ...] = (20,)) -> 
     """Snapshots of real training on ``config``: after ``steps``, then after each of ``later`` more steps
     (counted from ``steps``)."""
     from rnnviz.core.explore.capture import build_snapshot
+    from rnnviz.core.explore.state_space import StateSpaceView
     from rnnviz.core.train.trainer import Trainer
 
     trainer = Trainer(config)
+    view = StateSpaceView()       # the state-space panel is timed on real frames too
     for _ in range(steps):
         trainer.step()
-    out = [build_snapshot(trainer)]
+    out = [build_snapshot(trainer, state_space=view)]
     for extra in later:
         while trainer.step_count < steps + extra:
             trainer.step()
-        out.append(build_snapshot(trainer))
+        out.append(build_snapshot(trainer, state_space=view))
     return tuple(out)
 
 

@@ -367,9 +367,8 @@ def render_race(config_a: Config, config_b: Config, steps: int, out: Any, size: 
     """Train A and B ``steps`` steps headless (``core.race.make_pair``: shared weights, same batches), draw both
     in the race window offscreen (in presentation mode with ``presentation``) and save it as a PNG. Returns the
     path."""
-    import pathlib
-
     from rnnviz.core.errors import TrainingFault
+    from rnnviz.gui.pictures import save_png
     from rnnviz.gui.windows.render import _application, _settle
 
     app = _application()
@@ -394,16 +393,23 @@ def render_race(config_a: Config, config_b: Config, steps: int, out: Any, size: 
                 window.presentation.fullscreen = False       # the picture keeps the size asked for
                 window.presentation.enter()
             _settle(app)
-        out = pathlib.Path(out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        if not window.grab().save(str(out), "PNG"):
-            raise OSError(f"{out}: could not write the PNG")
-        return out
+        return save_png(window.grab(), out)
     finally:
         window.presentation.leave()      # module-wide font sizes go back as they were
         window.close()
         window.deleteLater()
         app.processEvents()
+
+
+def show_race(window: Any, a: Config, b: Config) -> RaceWindow:
+    """Open the race of A = ``a`` against B = ``b`` beside main window ``window``: on its data, at its Speed, and
+    closed with it (``features.race_sweep_menu``)."""
+    title = getattr(window.preset, "title", None)
+    race = RaceWindow(a, b, dataset=window.controller.dataset, title=title)
+    race.set_speed(float(getattr(window.controller, "speed", 0.0)))    # the main window's Speed box
+    window._race_windows = [w for w in getattr(window, "_race_windows", []) if w.isVisible()] + [race]
+    race.show()
+    return race
 
 
 def run_race(config_a: Config, config_b: Config, title: str | None = None, presentation: bool = False) -> int:
@@ -412,17 +418,20 @@ def run_race(config_a: Config, config_b: Config, title: str | None = None, prese
 
     from PySide6.QtWidgets import QApplication
 
+    from rnnviz.gui.interrupt import CloseOnInterrupt
+
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("rnnviz")
     apply_theme(app)
-    window = RaceWindow(config_a, config_b, title=title)
-    window.set_speed(LECTURE_SPEED)       # as the main window opens: slow enough to follow both
-    app.aboutToQuit.connect(lambda: [c.shutdown() for c in window.controllers.values()])
-    screen = app.primaryScreen()
-    if screen is not None:                  # a 1024x768 projector: the window fits its screen
-        free = screen.availableGeometry()
-        window.resize(min(window.width(), free.width()), min(window.height(), free.height()))
-    window.show()
-    if presentation:
-        window.presentation.enter()
-    return int(app.exec())
+    with CloseOnInterrupt() as interrupt:          # Ctrl+C in the terminal closes the window cleanly
+        window = interrupt.window = RaceWindow(config_a, config_b, title=title)
+        window.set_speed(LECTURE_SPEED)       # as the main window opens: slow enough to follow both
+        app.aboutToQuit.connect(lambda: [c.shutdown() for c in window.controllers.values()])
+        screen = app.primaryScreen()
+        if screen is not None:                  # a 1024x768 projector: the window fits its screen
+            free = screen.availableGeometry()
+            window.resize(min(window.width(), free.width()), min(window.height(), free.height()))
+        window.show()
+        if presentation:
+            window.presentation.enter()
+        return interrupt.exec(app)

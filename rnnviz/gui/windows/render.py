@@ -14,6 +14,7 @@ from typing import Any
 
 from rnnviz.core.config import Config
 from rnnviz.core.explore.capture import build_snapshot
+from rnnviz.core.explore.state_space import StateSpaceView
 
 
 def _application() -> Any:
@@ -56,18 +57,20 @@ def render(config: Config, steps: int, out: str | os.PathLike, size: tuple[int, 
     draw the final Snapshot in every panel and save ``window.grab()`` to the PNG ``out``. Returns its path.
 
     ``presentation``: draw in presentation (projector) mode; ``theme``: "light" or "dark".
-    Raises DataError / ConfigError for bad data or settings, OSError when the PNG cannot be written.
+    Raises DataError / ConfigError for bad data or settings, OutputError when the PNG cannot be written (it is
+    written atomically: ``gui.pictures``).
     """
     from rnnviz.gui.panels.registry import preset_order
 
     preset_order(preset)        # a preset naming an unknown panel fails before the training, not after it
     app = _application()
     from rnnviz.gui.main_window import MainWindow
+    from rnnviz.gui.pictures import save_png
     from rnnviz.gui.style import apply_theme
 
     apply_theme(app)
     trainer = train_headless(config, steps)
-    snap = build_snapshot(trainer)
+    snap = build_snapshot(trainer, reach=True, state_space=StateSpaceView())   # a picture shows every panel's data
     window = MainWindow(trainer.config, dataset=trainer.dataset, preset=preset, title=title, start=False)
     try:
         window.resize(int(size[0]), int(size[1]))
@@ -90,9 +93,6 @@ def render(config: Config, steps: int, out: str | os.PathLike, size: tuple[int, 
             if trainer.fault:
                 window.show_fault(trainer.fault)
             _settle(app)
-        out = pathlib.Path(out)
-        if out.parent and not out.parent.exists():
-            out.parent.mkdir(parents=True, exist_ok=True)
         image = window.grab()
         if (image.width(), image.height()) != (int(size[0]), int(size[1])):
             # smaller than the window can be laid out: scale the picture to the size asked for
@@ -100,9 +100,7 @@ def render(config: Config, steps: int, out: str | os.PathLike, size: tuple[int, 
 
             image = image.scaled(int(size[0]), int(size[1]), Qt.AspectRatioMode.IgnoreAspectRatio,
                                  Qt.TransformationMode.SmoothTransformation)
-        if not image.save(str(out), "PNG"):
-            raise OSError(f"{out}: could not write the PNG")
-        return out
+        return save_png(image, out)
     finally:
         look = getattr(window, "presentation", None)
         if look is not None:            # module-wide settings (font sizes, default theme) go back as they were

@@ -7,10 +7,11 @@ result as a heatmap and as small multiples of the loss curves; click a cell to o
     [ the value written in each cell, failed cells    |                                                   ]
     [ grey with the reason                            |                                                   ]
 
-The training runs in ``rnnviz.core.explore.sweep`` worker processes (Qt-free, one BLAS thread each); this window only polls
-them on a timer, so it never freezes. Clicking a cell applies that cell's settings to the main window (which asks
-before it discards a trained model) so the run can be trained again there: same seed, so the same numbers. Without
-a main window, clicking opens a new one.
+The training runs in ``rnnviz.core.explore.sweep`` worker processes (Qt-free, one BLAS thread each), or on the Dask
+cluster named in "Cluster address" (``rnnviz.core.explore.sweep_dask``, same rows); this window only polls them on a
+timer, so it never freezes, and the small multiples grow while the cells train. Clicking a cell applies that cell's
+settings to the main window (which asks before it discards a trained model) so the run can be trained again there:
+same seed, so the same numbers. Without a main window, clicking opens a new one.
 """
 from __future__ import annotations
 
@@ -38,10 +39,12 @@ from PySide6.QtWidgets import (
 
 from rnnviz.core.config import SETTINGS, Config
 from rnnviz.core.errors import RnnvizError
-from rnnviz.core.explore import sweep
+from rnnviz.core.explore import sweep, sweep_dask
 from rnnviz.gui import style
 from rnnviz.gui.panels import plotting
+from rnnviz.gui.windows import sweep_results
 from rnnviz.gui.style import apply_theme
+from rnnviz.gui.training import busy
 
 NONE = "(none)"
 FAILED_RGB = (205, 205, 205)
@@ -151,6 +154,13 @@ class SweepWindow(QWidget):
         self.epochs.setToolTip("Epochs each cell trains")
         top.addWidget(QLabel("epochs"))
         top.addWidget(self.epochs)
+        self.cluster = QLineEdit(sweep_dask.scheduler_address(None))
+        self.cluster.setPlaceholderText("empty: this machine")
+        self.cluster.setToolTip("Address of a Dask scheduler, e.g. tcp://HOST:8786, to train the cells on its "
+                                "workers (pip install \"rnnviz[cluster]\"; see docs/cluster.md). Empty: processes "
+                                "on this machine.")
+        top.addWidget(QLabel("Cluster address"))
+        top.addWidget(self.cluster, 1)
         layout.addLayout(top)
 
         row = QHBoxLayout()
@@ -196,7 +206,10 @@ class SweepWindow(QWidget):
         caption.setTextFormat(Qt.TextFormat.RichText)
         col.addWidget(caption)
         col.addWidget(self.mini_view, 1)
-        split.addWidget(self.heat_view)
+        left = QSplitter(Qt.Orientation.Vertical)        # the grid heatmap above every run's line
+        left.addWidget(self.heat_view)
+        left.addWidget(sweep_results.attach(self))
+        split.addWidget(left)
         split.addWidget(minis)
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 1)
@@ -224,20 +237,29 @@ class SweepWindow(QWidget):
             if self.keys[1].currentText() != NONE:
                 grid.append(sweep.parse_grid(f"{self.keys[1].currentText()}={self.values[1].text()}"))
             cells = sweep.expand_grid(self.base.replace(epochs=int(self.epochs.value())), grid)
+            runner = self._make_runner(cells)
         except RnnvizError as exc:
             self.status.setText(str(exc))
             self.show_error("Sweep not started", str(exc))
             return False
         self.grid, self.cells = grid, cells
-        self.runner = sweep.SweepRunner(cells, processes=self.processes)
+        self.runner = runner
         self._layout_cells()
         self.runner.start()
         self.run_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.save_button.setEnabled(False)
-        self.status.setText(f"Training {len(cells)} cells in {self.runner.processes} processes…")
+        self.status.setText(f"Training {len(cells)} cells on {self.runner.describe()}…")
         self.timer.start()
         return True
+
+    def _make_runner(self, cells: list[sweep.Cell]) -> Any:
+        """Local processes, or the cluster at the "Cluster address" (connecting keeps the window live)."""
+        address = self.cluster.text().strip()
+        if not address:
+            return sweep.SweepRunner(cells, processes=self.processes)
+        return busy.run_keeping_window_live(sweep_dask.make_runner, cells, 0, address,
+                                            label=f"Connecting to {address}…", parent=self)
 
     def cancel(self) -> float:
         """Stop the runs now (no process is left). Returns the seconds it took."""
@@ -344,7 +366,7 @@ class SweepWindow(QWidget):
             elif row["status"] != "ok" or not math.isfinite(v):
                 rgb[i, j] = FAILED_RGB
                 text.setColor(QColor("#b3261e"))
-                reason = "NaN/Inf" if "NaN" in row["error"] else row["error"][:24]
+                reason = "NaN/Inf" if "NaN" in row["error"] else row["error"].partition(": ")[0][:24]
                 text.setText(f"{row['status']}\n{reason}" if row["status"] == "failed" else row["status"])
             else:
                 if hi == lo:
@@ -359,6 +381,7 @@ class SweepWindow(QWidget):
         self.image.setImage(rgb, autoLevels=False, levels=(0, 255))
         self.image.setRect(0, 0, n2, n1)
         self._draw_minis()
+        sweep_results.refresh(self)
         failed = [self.runner.rows[c.index] for c in self.cells
                   if c.index in self.runner.rows and self.runner.rows[c.index]["status"] == "failed"]
         self.errors.setText("\n".join(f"{self.cells[r['index']].label()}: {first_sentence(r['error'])}"
@@ -369,7 +392,13 @@ class SweepWindow(QWidget):
         ok_y, max_x = [], 1
         for index, (plot, train, val) in self.minis.items():
             row = self.runner.rows.get(index)
-            if row is None:
+            if row is None:      # still training: its curves so far
+                live = self.runner.curves.get(index)
+                if live:
+                    train.setData(live["train_steps"], live["train_losses"])
+                    val.setData(live["val_steps"], live["val_losses"])
+                    max_x = max([max_x] + live["train_steps"][-1:])
+                    ok_y.extend(v for v in live["train_losses"] + live["val_losses"] if math.isfinite(v))
                 continue
             train.setData(row["train_steps"], row["train_losses"])
             val.setData(row["val_steps"], row["val_losses"])
@@ -439,8 +468,8 @@ class SweepWindow(QWidget):
         rows = [self.runner.rows[c.index] for c in self.cells if c.index in self.runner.rows]
         try:
             sweep.write_csv(path, rows, [k for k, _ in self.grid])
-        except OSError as exc:
-            self.show_error("Could not save", f"{path}: {exc.strerror or exc}")
+        except OSError as exc:          # an OutputError names the path itself
+            self.show_error("Could not save", str(exc) if exc.strerror is None else f"{path}: {exc.strerror}")
             return
         self.status.setText(f"Saved {path}")
 

@@ -1,12 +1,11 @@
-"""Files without pickle, written so that a crash never destroys the previous file.
+"""Reading and writing ``.npz`` archives without pickle.
 
 Safe reading (for any rnnviz ``.npz``: checkpoints, sessions): ``read_npz`` checks the whole archive before
 it allocates anything: a regular file (not a device, FIFO or folder), at most ``max_bytes`` on disk and
 uncompressed (zip bombs), at most ``max_entries`` members, each a ``.npy`` whose header declares a plain numeric
 dtype (no object arrays, no structured or text dtypes), at most ``max_elements`` elements and exactly as many data
 bytes as the member holds (a header claiming 10^12 elements is refused before any memory is taken).
-Saving (``atomic_write`` / ``atomic_save_npz``) writes a temporary file beside the target, syncs it and renames it
-over the target, so a crash mid-save never destroys the previous file and leaves no temporary file behind.
+Saving (``atomic_save_npz``) goes through ``atomic.atomic_write``.
 """
 from __future__ import annotations
 
@@ -14,21 +13,27 @@ import json
 import math
 import os
 import stat
-import tempfile
 import zipfile
 import zlib
+from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import BinaryIO
 
 import numpy as np
 
 from rnnviz.core.errors import CheckpointError
+from rnnviz.core.files.atomic import atomic_write
 
 MAX_ARRAY_ELEMENTS = 100_000_000   # one array: refuse absurd shapes before allocating them
 MAX_NPZ_BYTES = 2 * 2**30          # the file on disk and the sum of its members uncompressed
 MAX_NPZ_ENTRIES = 512              # members of one archive
 MAX_NDIM = 8
+BOMB_BYTES = 64 * 2**20            # a compressed member declaring more than this ...
+BOMB_RATIO = 50                    # ... and more than this many times its compressed size is refused
 NUMERIC_KINDS = "fiub"             # float, signed/unsigned int, bool: nothing else is ever read
+
+Headers = dict[str, tuple[np.dtype, tuple]]
+Plan = Callable[[Headers, Callable[[str], np.ndarray]], None]
 
 
 # ------------------------------------------------------------------------------------------- JSON members
@@ -47,12 +52,12 @@ def json_from_array(arrays: dict[str, np.ndarray], key: str, path, error=Checkpo
     if raw.dtype != np.uint8 or raw.ndim != 1:
         raise error(f"{path}: {key} is damaged (expected UTF-8 bytes, found {raw.dtype} of shape {raw.shape})")
     try:
-        return json.loads(raw.tobytes().decode("utf-8"), parse_constant=_no_constant)
+        return json.loads(raw.tobytes().decode("utf-8"), parse_constant=no_constant)
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise error(f"{path}: {key} is damaged (not valid JSON)") from None
 
 
-def _no_constant(name: str):
+def no_constant(name: str):
     raise ValueError(f"{name} is not allowed in an rnnviz file")
 
 
@@ -110,7 +115,7 @@ def _inspect(path, max_bytes, max_entries, max_elements, kinds, error):
                     "are read")
     try:
         zf = zipfile.ZipFile(path)
-    except zipfile.BadZipFile:
+    except (zipfile.BadZipFile, NotImplementedError):      # NotImplementedError: a damaged "zip version" field
         raise error(f"{path}: not a readable .npz archive (not a zip file: truncated, or another kind of file)") from None
     except OSError as exc:
         raise error(f"{path}: cannot read the file ({exc.strerror or exc.__class__.__name__})") from None
@@ -129,6 +134,11 @@ def _inspect(path, max_bytes, max_entries, max_elements, kinds, error):
                 raise error(f"{path}: member {name!r} is not a .npy array")
             if info.flag_bits & 0x1:
                 raise error(f"{path}: member {name} is encrypted")
+            if info.compress_type != zipfile.ZIP_STORED and info.file_size > BOMB_BYTES and \
+                    info.file_size > BOMB_RATIO * max(info.compress_size, 1):
+                raise error(f"{path}: member {name} would expand from {info.compress_size / 2**20:,.1f} MB to "
+                            f"{info.file_size / 2**20:,.0f} MB (a zip bomb?); rnnviz writes its archives "
+                            "uncompressed")
             key = name[:-4]
             if key in members:
                 raise error(f"{path}: member {name} appears twice")
@@ -151,30 +161,51 @@ def _inspect(path, max_bytes, max_entries, max_elements, kinds, error):
 
 def read_npz(path, *, max_bytes: int = MAX_NPZ_BYTES, max_entries: int = MAX_NPZ_ENTRIES,
              max_elements: int = MAX_ARRAY_ELEMENTS, kinds: str = NUMERIC_KINDS,
-             error=CheckpointError) -> dict[str, np.ndarray]:
+             error=CheckpointError, plan: Plan | None = None) -> dict[str, np.ndarray]:
     """Every array of the ``.npz`` at ``path`` as {name (without ``.npy``): array}, read without pickle.
 
     The whole archive is checked first (see the module docstring); any problem raises ``error`` (default
     CheckpointError) with a message ``"<path>: <what>"``, and nothing is returned half-read.
     kinds: the allowed ``dtype.kind`` letters (default float, int, unsigned, bool).
+    plan: ``plan(headers, read)`` is called after the headers are checked and before any large member is
+    inflated: ``headers`` is {name: (dtype, shape)} of every member, ``read(name)`` reads one member (for the
+    small ones that say what the others must be, e.g. the settings); it raises ``error`` to refuse the file
+    (a member larger than the file's own settings allow). Members it read are not read again.
+    Each member is inflated into a buffer of exactly its declared size, and reading stops there.
     """
     zf, members = _inspect(path, max_bytes, max_entries, max_elements, kinds, error)
     out: dict[str, np.ndarray] = {}
+
+    def read(key: str) -> np.ndarray:
+        if key not in out:
+            if key not in members:
+                raise KeyError(key)
+            out[key] = _read_member(zf, path, members[key], error)
+        return out[key]
+
     try:
         with zf:
-            for key, (info, dtype, shape, fortran, offset) in members.items():
-                with zf.open(info) as fh:
-                    fh.read(offset)
-                    buf = bytearray(math.prod(shape) * dtype.itemsize)
-                    got = fh.readinto(buf) if buf else 0
-                    if got != len(buf) or fh.read(1):
-                        raise error(f"{path}: member {info.filename} is truncated")
-                arr = np.frombuffer(buf, dtype=dtype)
-                out[key] = arr.reshape(shape[::-1]).T if fortran else arr.reshape(shape)
+            if plan is not None:
+                plan({key: (m[1], m[2]) for key, m in members.items()}, read)
+            for key in members:
+                read(key)
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError,
             ValueError) as exc:
         raise error(f"{path}: damaged archive ({exc.__class__.__name__}: {exc})") from None
-    return out
+    return {key: out[key] for key in members}
+
+
+def _read_member(zf: zipfile.ZipFile, path, member: tuple, error) -> np.ndarray:
+    """One member's array: its declared bytes inflated into a buffer of exactly that size, no more."""
+    info, dtype, shape, fortran, offset = member
+    with zf.open(info) as fh:
+        fh.read(offset)
+        buf = bytearray(math.prod(shape) * dtype.itemsize)
+        got = fh.readinto(buf) if buf else 0
+        if got != len(buf) or fh.read(1):
+            raise error(f"{path}: member {info.filename} is truncated")
+    arr = np.frombuffer(buf, dtype=dtype)
+    return arr.reshape(shape[::-1]).T if fortran else arr.reshape(shape)
 
 
 def require_finite(arrays: dict[str, np.ndarray], path, keys=None, error=CheckpointError) -> None:
@@ -185,37 +216,22 @@ def require_finite(arrays: dict[str, np.ndarray], path, keys=None, error=Checkpo
             raise error(f"{path}: {key} contains NaN or infinity")
 
 
-# ------------------------------------------------------------------------------------------- atomic saving
-def atomic_write(path, write: Callable[[BinaryIO], None]) -> Path:
-    """Call ``write(fh)`` on a temporary file beside ``path``, sync it, then rename it over ``path``.
+# ------------------------------------------------------------------------------------------- saving
+def npz_size(arrays: dict[str, np.ndarray]) -> int:
+    """About the bytes of ``np.savez(arrays)``: the data plus a header per member."""
+    return sum(np.asarray(a).nbytes + 256 + len(k) for k, a in arrays.items())
 
-    A failure at any point (an exception in ``write``, a full disk, a failed rename) leaves the previous file
-    untouched and removes the temporary file, then re-raises.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    return path
+
+def savez_writer(arrays: dict[str, np.ndarray]) -> Callable[[BinaryIO], None]:
+    for key, arr in arrays.items():
+        if np.asarray(arr).dtype.hasobject:
+            raise ValueError(f"{key}: object arrays are never saved")
+    return lambda fh: np.savez(fh, **arrays)
 
 
 def atomic_save_npz(path, arrays: dict[str, np.ndarray]) -> Path:
     """Write ``arrays`` (plain numeric arrays only) to ``path`` as an ``.npz`` through ``atomic_write``."""
-    for key, arr in arrays.items():
-        if np.asarray(arr).dtype.hasobject:
-            raise ValueError(f"{key}: object arrays are never saved")
-    return atomic_write(path, lambda fh: np.savez(fh, **arrays))
+    return atomic_write(path, savez_writer(arrays), size_hint=npz_size(arrays))
 
 
 def check_format(meta: object, path, fmt: str, version: int, what: str, error=CheckpointError) -> int:
