@@ -116,10 +116,18 @@ def set_axis_label(axis: pg.AxisItem, text: str, th: Theme | None = None) -> Non
             a = ref()
             if a is not None:
                 redo(a)
-                fit_axis_title(a)
+                _fit_living(a)
         axis._updateLabel = update_label
-        axis.geometryChanged.connect(lambda: ref() is not None and fit_axis_title(ref()))
+        axis.geometryChanged.connect(lambda: ref() is not None and _fit_living(ref()))
     fit_axis_title(axis)
+
+
+def _fit_living(axis: pg.AxisItem) -> None:
+    """``fit_axis_title``, except while the axis's plot is being destroyed (its parts are deleted one by one)."""
+    try:
+        fit_axis_title(axis)
+    except RuntimeError:            # "Internal C++ object already deleted"
+        pass
 
 
 def fit_axis_title(axis: pg.AxisItem) -> bool:
@@ -243,8 +251,12 @@ def _spacing_for_three(axis: pg.AxisItem, minVal: float, maxVal: float, size: fl
 def _relaxed_update_min(label: pg.LabelItem) -> None:
     """LabelItem.updateMin without the minimum width: a long title never forces the layout wider than the panel
     (which pushed colour bars and axes out of sight). Instead it wraps onto more lines at the width it has, and
-    the title row of its plot grows to hold them (``fit_title``)."""
-    fit_title(label)
+    the title row of its plot grows to hold them (``fit_title``). Nothing while the plot is being destroyed (its
+    layout goes first; an error raised inside Qt's resize event there crashed the interpreter)."""
+    try:
+        fit_title(label)
+    except RuntimeError:            # "Internal C++ object already deleted": the plot is going away
+        return
     r = label.itemRect()
     label.setMinimumWidth(0)
     label.setMinimumHeight(r.height())
