@@ -49,6 +49,7 @@ from typing import Iterator
 import numpy as np
 
 from rnnviz.core.explore import sweep
+from rnnviz.core.files import open_log
 from rnnviz.core.presets import load_preset
 
 GRID = [("lr", [0.003, 0.01, 0.03, 0.1]), ("hidden", [8, 16, 32, 64])]
@@ -83,7 +84,7 @@ def command_cluster(folder: Path, workers: int = 2, timeout: float = 60.0) -> It
     procs: list[subprocess.Popen] = []
 
     def start(args: list[str], log: str) -> None:
-        with open(folder / log, "wb") as out:
+        with open_log(folder / log) as out:
             procs.append(subprocess.Popen([dask, *args], stdout=out, stderr=subprocess.STDOUT))
 
     try:

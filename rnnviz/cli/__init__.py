@@ -8,7 +8,7 @@
   rnnviz sweep     SOURCE --grid key=v1,v2 --out DIR       rnnviz race SOURCE --b key=value [--render OUT.png]
 
 SOURCE is one of --preset NAME (a built-in preset), --preset-file FILE.toml (one of your own) or --data FILE
---task T. Errors a user can cause (a bad file, a bad setting, a flag out of its range, an output place that cannot
+[--task T] (without --task, the task and settings are chosen from the file's shape and said on stderr). Errors a user can cause (a bad file, a bad setting, a flag out of its range, an output place that cannot
 be written) print one line on stderr, at most ``errors.MESSAGE_LIMIT`` characters, and exit with code 2. Output
 places are checked before any training. When the reader of the output goes away (``rnnviz train --json | head
 -1``) the command stops quietly with status 141, as a tool ended by SIGPIPE does.

@@ -88,7 +88,9 @@ def add_source(p: argparse.ArgumentParser) -> None:
                      "optional [lesson], as Edit > Copy settings writes); output goes to runs/ as for any run")
     src.add_argument("--data", metavar="FILE", help="a data file: .tsv/.csv (text<TAB>label), .conllu, "
                      "two-column token<TAB>tag, or plain .txt for generation")
-    src.add_argument("--task", choices=TASKS, help="the task for --data")
+    src.add_argument("--task", choices=TASKS, help="the task for --data (default: the one the file's shape shows: "
+                     "token<TAB>tag sentences or CoNLL-U -> labelling, text<TAB>label lines -> classification, "
+                     "plain text -> generation); the other settings are chosen for the file, --set wins")
     p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                    help=set_help())
 
@@ -101,12 +103,14 @@ def add_look(p: argparse.ArgumentParser) -> None:
 
 @dataclass(frozen=True)
 class Source:
-    """What a command trains on: the settings, the run's name (one safe folder name: ``runs/NAME``, titles) and
-    the preset they came from (a built-in one or a --preset-file; None for --data)."""
+    """What a command trains on: the settings, the run's name (one safe folder name: ``runs/NAME``, titles), the
+    preset they came from (a built-in one or a --preset-file; None for --data) and, for --data, the Suggestion
+    (``core.data.suggest``) the settings were chosen by."""
 
     config: Any
     name: str
     preset: Any = None
+    choice: Any = None
 
 
 def run_name(text: str) -> str:
@@ -117,8 +121,11 @@ def run_name(text: str) -> str:
 
 
 def resolve_source(args: Any) -> Source:
-    """The Source of --preset / --preset-file / --data / --set. Raises ConfigError for bad values or files."""
-    from rnnviz.core.config import Config, apply_sets
+    """The Source of --preset / --preset-file / --data [--task] / --set. ``--data`` gets the settings
+    ``core.data.suggest`` chooses for the file (the task from its shape unless --task or --set task=... names
+    one), then --set wins. Raises ConfigError / DataError for bad values and unreadable files."""
+    from rnnviz.core.config import apply_sets
+    from rnnviz.core.data.suggest import suggest
     from rnnviz.core.errors import ConfigError
     from rnnviz.core.presets import DEFAULT_PRESET, load_preset, load_preset_file
 
@@ -127,19 +134,33 @@ def resolve_source(args: Any) -> Source:
              if value is not None]
     if len(given) > 1:
         raise ConfigError("data", f"give one of --preset, --preset-file and --data, not {' and '.join(given)}")
-    preset = None
+    preset = choice = None
     if args.data is not None:
-        if not args.task:
-            raise ConfigError("task", "--data needs --task classification, labelling or generation")
-        cfg = Config().replace(dataset=str(args.data), task=args.task)
-        name = run_name(Path(args.data).stem)
+        task = args.task
+        for item in args.sets:                 # --set task=... names the task too: settings chosen for it
+            key, _, value = item.partition("=")
+            if key.strip().replace("-", "_") == "task":
+                task = value.strip()
+        choice = suggest(str(args.data), task)
+        cfg, name = choice.config, run_name(Path(args.data).stem)
     elif preset_file is not None:
         preset = load_preset_file(preset_file)
         cfg, name = preset.config, run_name(preset.name)
     else:
         preset = load_preset(DEFAULT_PRESET if args.preset is None else args.preset)
         cfg, name = preset.config, preset.name
-    return Source(apply_sets(cfg, args.sets), name, preset)
+    return Source(apply_sets(cfg, args.sets), name, preset, choice)
+
+
+def describe_choice(choice, cfg) -> list[str]:
+    """Lines for stderr: what was chosen for a --data file and why; a setting given on the command line (--set,
+    --epochs) instead says so."""
+    lines = [f"settings chosen for {choice.path}:"]
+    for key, value in choice.settings.items():
+        final = getattr(cfg, key)
+        note = "" if final == value else f" (given instead: {final})"
+        lines.append(f"  {key} = {value}{note}: {choice.reasons[key]}")
+    return lines
 
 
 def parse_size(text: str) -> tuple[int, int]:

@@ -52,17 +52,17 @@ def cmd_sweep(args) -> int:
     from rnnviz.core.files import check_output_folder
 
     src = common.resolve_source(args)
-    cfg, name = src.config, src.name
+    cfg, name, choice = src.config, src.name, src.choice
     if args.epochs is not None:
         cfg = cfg.replace(epochs=args.epochs)
     grid = [sweep.parse_grid(g) for g in args.grid]
     cells = sweep.expand_grid(cfg, grid)
     out = Path(args.out)
     with check_output_folder(out, ("sweep.csv",), what="--out"):      # before any cell trains
-        return _sweep(args, cfg, name, grid, cells, out)
+        return _sweep(args, cfg, name, grid, cells, out, choice)
 
 
-def _sweep(args, cfg, name: str, grid: list, cells: list, out: Path) -> int:
+def _sweep(args, cfg, name: str, grid: list, cells: list, out: Path, choice) -> int:
     from rnnviz.core.explore import sweep, sweep_dask
     from rnnviz.core.files import RunWriter
 
@@ -70,6 +70,9 @@ def _sweep(args, cfg, name: str, grid: list, cells: list, out: Path) -> int:
         from rnnviz.core.data.load import load_dataset
 
         load_dataset(cells[0].config)
+        if choice is not None:
+            for line in common.describe_choice(choice, cfg):
+                common.stderr_line(line)
     keys = [k for k, _ in grid]
     # connects now: an unreachable scheduler is one line before anything is trained
     runner = sweep_dask.make_runner(cells, processes=args.processes,
@@ -102,7 +105,10 @@ def cmd_race(args) -> int:
     from rnnviz.core.explore.race import b_config
 
     src = common.resolve_source(args)
-    cfg_a, name = src.config, src.name
+    cfg_a, name, choice = src.config, src.name, src.choice
+    if choice is not None and not choice.problem:
+        for line in common.describe_choice(choice, cfg_a):
+            common.stderr_line(line)
     if not args.b_sets:
         raise ConfigError("b", "give what B changes, e.g. --b cell=lstm")
     cfg_b = b_config(cfg_a, args.b_sets)

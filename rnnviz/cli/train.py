@@ -60,7 +60,8 @@ def _fmt(x) -> str:
     return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.4f}"
 
 
-METRICS_COLUMNS = ("epoch", "step", "train_loss", "val_loss", "val_accuracy", "val_perplexity", "seconds")
+METRICS_COLUMNS = ("epoch", "step", "train_loss", "val_loss", "val_loss_per_token", "val_accuracy", "val_perplexity",
+                   "seconds")
 
 
 def _metrics_csv(rows: list[dict]) -> str:
@@ -92,25 +93,30 @@ def cmd_train(args) -> int:
     from rnnviz.core.files import check_output_folder
 
     session = getattr(args, "session", None)
+    choice = None
     if session:         # a saved session: its settings, weights and place in the data
         name = common.run_name(Path(session).name.split(".")[0] or "session")
     else:
         src = common.resolve_source(args)
-        cfg, name = src.config, src.name
+        cfg, name, choice = src.config, src.name, src.choice
         if args.epochs is not None:
             cfg = cfg.replace(epochs=args.epochs)
     out = Path(args.out) if args.out else Path("runs") / name
     names = ("metrics.csv", "checkpoint.npz") + (("session.npz",) if session else ())
     # before any data is loaded or any step is taken; a run that stops before writing leaves no new folder
     with check_output_folder(out, names, what="--out"):
-        return _train(args, out, name, session, None if session else cfg)
+        return _train(args, out, name, session, None if session else cfg, choice)
 
 
-def _train(args, out: Path, name: str, session: str | None, cfg) -> int:
+def _train(args, out: Path, name: str, session: str | None, cfg, choice) -> int:
+    """Train (or go on with ``session``), print an epoch line each, publish the run set in ``out``. ``choice``:
+    the Suggestion the settings of a --data file came from (printed to stderr with its reasons)."""
     import numpy as np
 
     from rnnviz.core.data.batch import iterate_batches
     from rnnviz.core.errors import TrainingFault
+    from rnnviz.core.explore.capture import targets_per_sequence
+    from rnnviz.core.snapshot import LOSS_UNIT
     from rnnviz.core.train.trainer import Trainer
 
     if session:
@@ -119,22 +125,29 @@ def _train(args, out: Path, name: str, session: str | None, cfg) -> int:
         trainer, cfg, _ = resume_for_cli(session, args.epochs)
     else:
         trainer = Trainer(cfg)
+        if choice is not None:          # the file loaded: what was chosen for it, and why
+            for line in common.describe_choice(choice, cfg):
+                common.stderr_line(line)
     for note in trainer.dataset.notes:
         common.stderr_line(f"note: {note}")
     ds = trainer.dataset
     print(f"{name}: {ds.task}, {len(ds.train)} training / {len(ds.val)} validation examples, vocabulary "
-          f"{len(ds.vocab)}, {ds.n_classes} classes; {cfg.cell} d={cfg.hidden}, {trainer.model.n_params} parameters",
-          flush=True)
+          f"{len(ds.vocab)}, {ds.n_classes} classes; {cfg.cell} d={cfg.hidden}, {trainer.model.n_params} parameters; "
+          f"losses in {LOSS_UNIT}", flush=True)
+    per_sequence = targets_per_sequence(ds)       # validation targets per sequence: loss per token = loss / this
     rows, start, fault = [], time.perf_counter(), None
     try:
         while not trainer.done:
             trainer.run_epoch()
             ev = trainer.last_eval
             rows.append({"epoch": trainer.epoch, "step": trainer.step_count, "train_loss": trainer.last_loss,
-                         "val_loss": ev["val_loss"], "val_accuracy": ev["val_accuracy"],
-                         "val_perplexity": ev["val_perplexity"], "seconds": time.perf_counter() - start})
+                         "val_loss": ev["val_loss"], "val_loss_per_token": ev["val_loss"] / per_sequence,
+                         "val_accuracy": ev["val_accuracy"], "val_perplexity": ev["val_perplexity"],
+                         "seconds": time.perf_counter() - start})
             extra = (f"val_acc {_fmt(ev['val_accuracy'])}" if ev["val_accuracy"] is not None
                      else f"perplexity {_fmt(ev['val_perplexity'])}")
+            if ds.task != "classification":
+                extra = f"= {_fmt(rows[-1]['val_loss_per_token'])} per token  " + extra
             print(f"epoch {trainer.epoch:>3}/{cfg.epochs} {_bar(trainer.epoch / cfg.epochs)} "
                   f"train_loss {_fmt(trainer.last_loss)}  val_loss {_fmt(ev['val_loss'])}  {extra}  "
                   f"({rows[-1]['seconds']:.1f} s)", flush=True)
@@ -160,17 +173,33 @@ def _train(args, out: Path, name: str, session: str | None, cfg) -> int:
     if args.json:
         result = {
             "preset": args.preset, "data": args.data, "task": ds.task,
-            "train_loss": trainer.last_loss, "val_loss": ev["val_loss"], "val_accuracy": ev["val_accuracy"],
-            "val_perplexity": ev["val_perplexity"],
+            "train_loss": trainer.last_loss, "val_loss": ev["val_loss"],
+            "val_loss_per_token": ev["val_loss"] / per_sequence, "loss_unit": LOSS_UNIT,
+            "val_accuracy": ev["val_accuracy"], "val_perplexity": ev["val_perplexity"],
             "per_class_accuracy": {c: (None if math.isnan(a) else float(a))
                                    for c, a in zip(ds.classes, ev["per_class_accuracy"])} if ds.task != "generation"
             else None,
+            "best": _best(trainer),
             "epochs": trainer.epoch, "steps": trainer.step_count, "seconds": seconds,
             "n_params": trainer.model.n_params, "grad_norms": [float(x) for x in norms],
             "config": cfg.to_dict(), "out": str(out),
+            "chosen": None if choice is None else {
+                **choice.to_dict(), "overridden": sorted(k for k, v in choice.settings.items()
+                                                         if getattr(cfg, k) != v)},
         }
         print(json.dumps(result))
     return 0
+
+
+def _best(trainer) -> dict | None:
+    """The evaluation of the lowest validation loss (the weights the Trainer keeps): its step and numbers."""
+    best = getattr(trainer, "best", None)
+    if best is None:
+        return None
+    ev = next((e for e in trainer.eval_history if e["step"] == best["step"]), None)
+    return {"step": int(best["step"]), "val_loss": float(best["val_loss"]),
+            "val_accuracy": None if ev is None else ev["val_accuracy"],
+            "val_perplexity": None if ev is None else ev["val_perplexity"]}
 
 
 def cmd_gradcheck(args) -> int:

@@ -157,6 +157,11 @@ class Config:
     temperature: float = setting(
         1.0, "live", "Generation: the sampling temperature (0 = greedy, always the likeliest token)." + _LIVE,
         "Temperature", range=(0.0, 100.0, True), marked=True, step=0.1, decimals=2)
+    eval_every: int = setting(
+        0, "live", "Evaluate on the validation split every this many training steps as well as at the end of each "
+        "epoch ('each epoch': only then). More evaluations show learning that happens within an epoch; they do not "
+        "change the training. Changes the running model at once.", "Evaluate every", range=(0, 10**6, True),
+        special="each epoch")
 
     def __post_init__(self) -> None:
         validate(self)

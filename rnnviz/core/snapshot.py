@@ -13,6 +13,12 @@ import numpy as np
 
 
 EQUATION_MAX_NUMBERS = 60_000   # the probe carries the equation view's parameters up to this many numbers
+# the one convention for losses on every surface (panels, status bar, CSV, command line)
+LOSS_UNIT = "nats per sequence"
+LOSS_PER_TOKEN = "nats per token"
+LOSS_UNIT_NOTE = ("cross-entropy summed over the targets of each sequence (one target for classification, one per "
+                  "tagged token or predicted character otherwise), averaged over the sequences; per token = the "
+                  "summed loss of all targets / their number (generation: ln perplexity)")
 
 
 def frozen_array(a: Any, dtype: Any = None) -> np.ndarray:
@@ -82,9 +88,10 @@ class Snapshot:
     fault: str | None              # explanation when training stopped on NaN/Inf, else None
     # --- loss curves ---
     train_steps: np.ndarray        # (N,) step number of each recorded training loss
-    train_loss: np.ndarray         # (N,) batch loss (cross-entropy summed over time, mean over examples)
+    train_loss: np.ndarray         # (N,) batch loss in nats per sequence: cross-entropy summed over the targets of
+                                   # each sequence (one for classification), mean over the batch's sequences
     val_steps: np.ndarray          # (M,) step of each evaluation
-    val_loss: np.ndarray           # (M,)
+    val_loss: np.ndarray           # (M,) the same per sequence, over the whole validation split
     val_accuracy: np.ndarray       # (M,) NaN for generation
     val_perplexity: np.ndarray     # (M,) exp(mean per-token loss), NaN unless generation
     # --- gradient flow of a fixed batch of validation examples (core.train.grad_flow), measured at ``step`` ---
@@ -132,6 +139,12 @@ class Snapshot:
                                    # (T,) how many examples grad_norms averages at each position
     grad_norms_examples: np.ndarray = field(default_factory=lambda: frozen_array(np.zeros(0, np.int64)))
                                    # (B,) the validation examples (indices) the gradient flow is over
+    val_loss_per_token: np.ndarray = field(default_factory=lambda: frozen_array(np.zeros(0)))
+                                   # (M,) val_loss per predicted token: the summed loss over all validation targets
+                                   # / their number (classification: = val_loss; generation: ln perplexity)
+    overfitting: Any = None        # core.train.overfit.Overfitting when the validation loss has risen while the
+                                   # training loss fell (the rule is in that module), else None
+    best_step: int = -1            # the step whose weights Trainer.restore_best brings back (-1: no evaluation yet)
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The top-level array fields by name (for tests and exports)."""

@@ -49,9 +49,6 @@ DOCK = ("dataset", "task", "n_examples", "delay", "cell", "activation", "hidden"
         "seed")
 GROUPS = (("Data", ("data",)), ("Model", ("model",)), ("Training", ("training", "live")))
 
-TASK_BY_EXTENSION = {".conllu": "labelling", ".txt": "generation", ".tsv": "classification",
-                     ".csv": "classification"}
-
 
 LECTURE_SPEED = 50.0  # training steps per second when the window opens: slow enough to follow every panel
 SPEEDS = (("full speed", 0.0), ("200 steps/s", 200.0), ("50 steps/s", 50.0), ("10 steps/s", 10.0),
@@ -230,7 +227,7 @@ class ControlsPanel(QWidget):
         if isinstance(widget, (QSpinBox, QDoubleSpinBox)):
             widget.setKeyboardTracking(False)   # apply on Enter / arrows, not on every typed digit
             widget.valueChanged.connect(lambda v, k=key: self._emit(k, v))
-            widget.editingFinished.connect(self._give_back_focus)
+            # Enter hands the focus back to the window (features.lecture_keys), so Space trains again
 
     def _dataset_box(self) -> QComboBox:
         """The built-in datasets, each with its own tooltip, then "Open file…"; a file opened is added above it."""
@@ -257,12 +254,6 @@ class ControlsPanel(QWidget):
             box.activated.connect(lambda _i: self._emit(key, box.currentData()))
             return box
         return number_box(setting)
-
-    def _give_back_focus(self) -> None:
-        # after Enter in a number box, the window's single-key shortcuts (Space, S, E, R) work again
-        w = self.focusWidget()
-        if w is not None and self.window() is not None:
-            self.window().setFocus(Qt.FocusReason.OtherFocusReason)
 
     # --- edits ----------------------------------------------------------------------------------------
     def _emit(self, key: str, value: Any) -> None:

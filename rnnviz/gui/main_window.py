@@ -27,23 +27,21 @@ from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
-    QFileDialog,
     QFrame,
-    QHBoxLayout,
-    QInputDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
     QProgressBar,
-    QPushButton,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from rnnviz.core.config import TASKS, Config
-from rnnviz.gui.controls import TASK_BY_EXTENSION, ControlsPanel
+from rnnviz.core.config import Config
+from rnnviz.core.snapshot import LOSS_PER_TOKEN, LOSS_UNIT, LOSS_UNIT_NOTE
+from rnnviz.gui.banner import make_banner
+from rnnviz.gui.controls import ControlsPanel
 from rnnviz.gui.failures import failure_message
 from rnnviz.gui.fitting import FittingLabel
 from rnnviz.gui.panels.registry import FIXED_PLACES, PANELS, make_panel, preset_order
@@ -58,17 +56,20 @@ EXTENSIONS: tuple[str, ...] = (
     "explore_tools",
     "state_space_view",
     "lessons",
+    "own_data",
     "help",
     "presentation",
     "race_sweep_menu",
     "process_lost",
     "views",
     "hero",
+    "lecture_keys",
 )
 # the status-bar fields: each asks for the width of the widest text it has shown and gives way down to its
-# shortest text here on a small screen (gui.fitting.FittingLabel: then elided, the whole text in its tooltip)
+# shortest text here on a small screen (gui.fitting.FittingLabel: a shorter wording, then whole words and "…",
+# the whole text in its tooltip)
 STATUS_MIN_TEXTS = {"state": "Training", "epoch": "Epochs 00/00", "step": "Step 0000", "speed": "00 steps/s",
-                    "loss": "Loss 0.000", "val": "Val loss 0.000"}
+                    "loss": "Loss 0.000/seq", "val": "Val 0.000/seq"}
 
 
 
@@ -175,6 +176,9 @@ class MainWindow(QMainWindow):
         predictions = self.panels.get("predictions")
         if predictions is not None and hasattr(predictions, "temperatureChanged"):
             predictions.temperatureChanged.connect(self.controller.set_temperature)
+        loss = self.panels.get("loss")
+        if loss is not None and hasattr(loss, "restoreBestRequested"):
+            loss.restoreBestRequested.connect(self.controller.restore_best)
 
     def _framed(self, key: str) -> QWidget:
         """A panel in a light frame (each panel draws its own title)."""
@@ -191,20 +195,7 @@ class MainWindow(QMainWindow):
         layout.setContentsMargins(4, 4, 4, 0)
         layout.setSpacing(4)
 
-        self.banner = QFrame()
-        self.banner.setObjectName("faultBanner")
-        row = QHBoxLayout(self.banner)
-        row.setContentsMargins(12, 8, 8, 8)
-        self.banner_label = QLabel()
-        self.banner_label.setObjectName("faultText")
-        self.banner_label.setWordWrap(True)
-        self.banner_label.setTextFormat(Qt.TextFormat.RichText)
-        row.addWidget(self.banner_label, 1)
-        dismiss = QPushButton("Dismiss")
-        dismiss.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        dismiss.clicked.connect(self.banner.hide)
-        row.addWidget(dismiss, 0, Qt.AlignmentFlag.AlignTop)
-        self.banner.hide()
+        self.banner, self.banner_label = make_banner("faultText")
         layout.addWidget(self.banner)
 
         self.lesson = QLabel()
@@ -258,8 +249,9 @@ class MainWindow(QMainWindow):
                                    "R starts again with new weights; when finished, raise Epochs to go on"),
                          ("epoch", "Completed epochs / epochs to train"),
                          ("step", "Optimiser steps taken"), ("speed", "Training steps per second"),
-                         ("loss", "Loss of the last training batch"),
-                         ("val", "Validation loss and accuracy at the last evaluation")):
+                         ("loss", f"Loss of the last training batch, {LOSS_UNIT} ({LOSS_UNIT_NOTE})"),
+                         ("val", f"Validation loss at the last evaluation, {LOSS_UNIT} and {LOSS_PER_TOKEN} "
+                                 "(labelling, generation), and the accuracy or perplexity")):
             label = FittingLabel(min_text=STATUS_MIN_TEXTS[key], tip=tip)
             label.setObjectName(f"status_{key}")
             bar.addPermanentWidget(label)
@@ -304,21 +296,12 @@ class MainWindow(QMainWindow):
         QMessageBox.warning(self, title, message)
 
     def ask_open_file(self) -> str | None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Train on a data file", "",
-            "Data files (*.tsv *.csv *.conllu *.txt);;All files (*)")
-        return path or None
+        """The file dialog (features.own_data: its filters explain the formats)."""
+        return self.own_data.ask_file()
 
     def ask_task(self, path: str) -> str | None:
-        suffix = "." + path.rsplit(".", 1)[-1].lower() if "." in path else ""
-        default = TASK_BY_EXTENSION.get(suffix, self.controller.config.task)
-        task, ok = QInputDialog.getItem(
-            self, "What should the network learn?",
-            "Task for this file:\n classification — one label per line (text<TAB>label)\n"
-            " labelling — one tag per token (CoNLL-U or token<TAB>tag)\n"
-            " generation — predict the next token of plain text",
-            list(TASKS), list(TASKS).index(default), False)
-        return task if ok else None
+        """The task dialog (features.own_data): the detected task preselected, why, the settings it will use."""
+        return self.own_data.ask_task(path)
 
     # --- commands -------------------------------------------------------------------------------------
     @Slot()
@@ -346,16 +329,8 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def open_file(self) -> None:
-        path = self.ask_open_file()
-        if not path:
-            return
-        task = self.ask_task(path)
-        if not task:
-            return
-        changes: dict[str, Any] = {"dataset": path, "task": task}
-        if task == "generation" and path.lower().endswith(".txt"):
-            changes["tokenize"] = "char"
-        self._apply(changes, "Could not use this file")
+        """File ▸ Open data file… (features.own_data: the file, its task, settings chosen for it)."""
+        self.own_data.open()
 
     @Slot(str, object)
     def _on_setting(self, key: str, value: Any) -> None:
@@ -471,18 +446,22 @@ class MainWindow(QMainWindow):
         rate = self._throughput(snap.step)
         labels["speed"].setText(f"{rate:.0f} steps/s" if self.controller.running and rate == rate else "– steps/s")
         loss = float(snap.train_loss[-1]) if len(snap.train_loss) else float("nan")
-        labels["loss"].setText(*([f"Loss {loss:.4g}", f"Loss {loss:.3g}", f"Loss {loss:.2g}"] if loss == loss
-                                 else ["Loss –"]))          # fewer digits where four do not fit, never a cut one
+        labels["loss"].setText(*([f"Loss {loss:.4g}/seq", f"Loss {loss:.3g}/seq", f"Loss {loss:.2g}/seq"]
+                                 if loss == loss else ["Loss –"]))   # fewer digits where four do not fit
         if len(snap.val_loss):
             acc = float(snap.val_accuracy[-1]) if len(snap.val_accuracy) else float("nan")
-            val = f"{float(snap.val_loss[-1]):.3f}"
-            texts = [f"Val loss {val}"]
+            val = seq = f"{float(snap.val_loss[-1]):.3f}/seq"
+            per_token = getattr(snap, "val_loss_per_token", ())
+            if snap.task != "classification" and len(per_token) == len(snap.val_loss) and per_token[-1] == \
+                    per_token[-1]:
+                val += f" = {float(per_token[-1]):.3f}/token"
+            texts = [f"Val loss {val}", f"Val {val}"]              # the shorter where it does not fit
             if acc == acc:
                 texts = [f"Val loss {val}, acc {acc:.1%}", f"Val {val}, acc {acc:.1%}"]
             elif len(snap.val_perplexity) and snap.val_perplexity[-1] == snap.val_perplexity[-1]:
                 ppl = f"{float(snap.val_perplexity[-1]):.2f}"
-                texts = [f"Val loss {val} per sequence, perplexity {ppl} per token",
-                         f"Val loss {val}/seq., perplexity {ppl}", f"Val {val}/seq., ppl {ppl}"]
+                texts = [f"Val loss {val}, perplexity {ppl}", f"Val {val}, perplexity {ppl}", f"Val {val}, ppl {ppl}",
+                         f"Val {seq}, ppl {ppl}"]                 # per token = ln(perplexity)
             labels["val"].setText(*texts)
         else:
             labels["val"].setText("Val –")

@@ -60,7 +60,7 @@ def test_train_json_generation_has_null_accuracy(tmp_path, capsys):
     (["train", "--preset", "negation", "--set", "cell=transformer"], "cell"),
     (["train", "--preset", "nope"], "unknown preset"),
     (["train", "--data", "/no/such/file.tsv", "--task", "classification"], "file.tsv"),
-    (["train", "--data", "x.tsv"], "--task"),
+    (["train", "--data", "x.tsv"], "x.tsv: no such file"),
 ])
 def test_user_errors_exit_2_with_one_line(args, words):
     proc = run(*args)

@@ -302,7 +302,8 @@ def _code_without_text(source: str) -> str:
 
 
 def test_every_write_goes_through_core_files():
-    """No module but rnnviz/core/files writes a file itself: every save is the atomic one."""
+    """No module but rnnviz/core/files writes a file itself: every save is the atomic one (a child's log is
+    ``files.open_log``)."""
     import re
 
     found = []

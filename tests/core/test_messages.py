@@ -41,7 +41,7 @@ def examples(trainer) -> dict[type, object]:
         m.SetBpttTrace: m.SetBpttTrace(True), m.SetStateSpace: m.SetStateSpace(True), m.SetReachTrace: m.SetReachTrace(True), m.SetGradFlow: m.SetGradFlow(False), m.SetSpeed: m.SetSpeed(5.0), m.SetInterval: m.SetInterval(0.05),
         m.RequestSnapshot: m.RequestSnapshot(), m.SaveSession: m.SaveSession("/tmp/run.rnnviz.npz"),
         m.OpenSession: m.OpenSession("/tmp/run.rnnviz.npz", ds), m.ShareWeights: m.ShareWeights(cfg),
-        m.Stop: m.Stop(), m.Restore: m.Restore(cfg, ds, trainer.state_dict()),
+        m.RestoreBest: m.RestoreBest(), m.Stop: m.Stop(), m.Restore: m.Restore(cfg, ds, trainer.state_dict()),
         m.SnapshotReady: m.SnapshotReady(build_snapshot(trainer, bptt=True, state_space=StateSpaceView())),
         m.TrainingState: m.TrainingState(running=True, done=False, step=3, epoch=0, faulted=False),
         m.Configured: m.Configured(cfg, trainer.model.n_params, trainer.steps_per_epoch, session="/tmp/x.npz"),
@@ -114,7 +114,7 @@ def test_every_handler_runs_without_an_error(trainer, tmp_path):
     order = [m.Configure(cfg, ds), m.ShareWeights(cfg.replace(cell="gru")), m.SetProbe(1),
              m.SetProbeText(("not", "good")), m.SetProbeText(()), m.SetBpttTrace(True), m.SetStateSpace(True), m.SetReachTrace(True), m.SetGradFlow(False),
              m.SetSpeed(0.0),
-             m.SetInterval(0.0), m.RequestSnapshot(), m.Step(2), m.Epoch(), m.SetLive("lr", 0.003),
+             m.SetInterval(0.0), m.RequestSnapshot(), m.Step(2), m.Epoch(), m.RestoreBest(), m.SetLive("lr", 0.003),
              m.SetLive("clip", 1.0), m.SetLive("epochs", 7), m.SetLive("temperature", 0.5), m.Start(), m.Pause(),
              m.Toggle(), m.Toggle(), m.SaveSession(str(session)),
              m.Restore(cfg.replace(lr=0.003, clip=1.0, epochs=7, temperature=0.5), ds, trainer.state_dict()),
@@ -187,7 +187,7 @@ def test_a_command_of_an_unregistered_type_is_refused_too():
 
 
 @pytest.mark.parametrize("cmd, words", [
-    (m.SetLive("hidden", 64), "SetLive: hidden is not a live setting (live: clip, epochs, lr, temperature)"),
+    (m.SetLive("hidden", 64), "SetLive: hidden is not a live setting (live: clip, epochs, eval_every, lr, temperature)"),
     (m.SetProbe(10**6), "SetProbe: probe index 1000000 outside 0.."),
 ])
 def test_a_failing_command_is_an_error_event_naming_it(cmd, words):

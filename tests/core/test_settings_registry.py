@@ -149,7 +149,7 @@ def test_huge_integers_are_refused_with_the_range_not_an_overflow():
 
 # ------------------------------------------------------------------------------------------------- roles
 def test_the_role_sets_are_those_the_code_used_before_the_registry():
-    assert LIVE_FIELDS == {"lr", "clip", "epochs", "temperature"}
+    assert LIVE_FIELDS == {"lr", "clip", "epochs", "temperature", "eval_every"}
     assert MARKED_FIELDS == ("lr", "clip", "epochs", "temperature")
     assert DATA_FIELDS == set("dataset task tokenize lowercase min_freq max_vocab sos eos val_fraction n_examples "
                               "delay window column max_len seed".split())

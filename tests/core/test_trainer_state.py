@@ -149,8 +149,10 @@ def test_apply_live_is_the_one_way_and_knows_exactly_the_live_settings():
     assert t.temperature == 0.0 and t.sample_text != text
     t.apply_live("temperature", -3)
     assert t.temperature == 0.0
+    t.apply_live("eval_every", 3)                  # evaluations only: no marker
+    assert t.config.eval_every == 3
     assert [s.split()[0] for _, s in t.markers] == ["lr", "clip", "epochs", "temperature"]
-    assert set(MARKED_FIELDS) <= LIVE_FIELDS == {"lr", "clip", "epochs", "temperature"}
+    assert set(MARKED_FIELDS) <= LIVE_FIELDS == {"lr", "clip", "epochs", "temperature", "eval_every"}
     for key in ("hidden", "optimizer", "seed", "dataset", "nonsense"):
         with pytest.raises(ValueError, match=f"{key} is not a live setting"):
             t.apply_live(key, 1)

@@ -65,7 +65,7 @@ def test_export_panels_window_and_metrics(qtbot, make_window, tmp_path):
     svg = actions.export_view("loss", str(tmp_path / "loss.svg"))
     root = ET.parse(svg).getroot()
     texts = "".join(t.text or "" for t in root.iter() if t.tag.endswith("text"))
-    assert "training step" in texts and "cross-entropy" in texts
+    assert "training step" in texts and "nats per sequence" in texts
     assert any(e.tag.endswith(("path", "polyline")) for e in root.iter())
     # a panel in a hidden tab still exports (drawn first)
     data_png = actions.export_view("weights", str(tmp_path / "weights.png"))

@@ -1,10 +1,7 @@
-"""Lessons: each preset reaches what its text promises (headless, through the Trainer), the Lessons menu opens
-them in the running window, the delay slider, and "Your own data" opens the (replaced) file dialog.
+"""Lessons in the window: the Lessons menu opens them, the delay slider, and "Your own data" runs the own-data flow.
 
-The other lessons' promises are tested in tests/core/test_trainer.py (reused, not repeated): negation
-(test_negation_preset_learns), names and pos (test_labelling_presets_learn), delayed-recall at delay 50
-(test_delayed_recall_lesson_rnn_fails_lstm_learns, test_vanishing_gradient_lesson_at_delay_50), chars
-(test_chars_preset_learns_to_spell).
+What each lesson's text promises is tested headless, at the settings the text states and over three seeds, in
+tests/core/test_lesson_claims.py.
 """
 from __future__ import annotations
 
@@ -101,16 +98,19 @@ def test_your_own_data_opens_the_replaced_dialog(qtbot, window, tmp_path):
     data.write_text("".join(f"{'good' if i % 2 else 'bad'} film number {i}\t{'pos' if i % 2 else 'neg'}\n"
                             for i in range(60)), encoding="utf-8")
     calls = []
-    window.lessons.ask_file = lambda: calls.append(1) or None          # cancelled: nothing changes
+    window.ask_open_file = lambda: calls.append(1) or None            # cancelled: nothing changes
+    title, text = window.windowTitle(), window.lesson.text()
     window.lessons.actions["your-own-data"].trigger()
     assert calls and window.controller.config.dataset == "negation"
-    assert "CoNLL-U" in window.lesson.text()                           # the formats, explained in the bar
-    window.lessons.ask_file = lambda: (str(data), "classification")
+    assert (window.windowTitle(), window.lesson.text()) == (title, text)   # still the lesson that is loaded
+    window.ask_open_file = lambda: str(data)
+    window.ask_task = lambda path: "classification"
     window.confirm = lambda q: True
     window.lessons.actions["your-own-data"].trigger()
     assert window.controller.config.dataset == str(data)
     snap = wait_snapshot(qtbot, window.controller, lambda s: set(s.classes) == {"neg", "pos"})
     assert snap.task == "classification"
+    assert "mine.tsv" in window.lesson.text() and "mine.tsv" in window.windowTitle()
 
 
 def test_your_own_data_preset_opens_the_dialog_when_the_window_shows(qtbot, no_leaks):
@@ -120,20 +120,20 @@ def test_your_own_data_preset_opens_the_dialog_when_the_window_shows(qtbot, no_l
     win = MainWindow(preset=load_preset("your-own-data"), backend="thread")
     qtbot.addWidget(win)
     calls = []
-    win.lessons.ask_file = lambda: calls.append(1) or None
+    win.ask_open_file = lambda: calls.append(1) or None
     win.show()
     win.lessons.on_shown()
     assert calls == [1]
+    assert "Settings dock stays loaded" in win.lesson.text()       # true whatever is loaded until then
     win.close()
 
 
-def test_file_dialog_filters_explain_each_format_and_name_its_task():
-    from rnnviz.gui.features.lessons import FILE_FILTERS
+def test_file_dialog_filters_explain_each_format():
+    from rnnviz.gui.features.own_data import FILE_FILTERS
 
-    tasks = {task for _f, task in FILE_FILTERS}
-    assert {"classification", "labelling", "generation"} <= tasks
-    text = " ".join(f for f, _t in FILE_FILTERS)
-    for fmt in ("text<TAB>label", "CoNLL-U", "token<TAB>tag", "plain text", "*.tsv", "*.conllu", "*.txt"):
+    text = " ".join(FILE_FILTERS)
+    for fmt in ("text<TAB>label", "CoNLL-U", "token<TAB>tag", "plain text", "*.tsv", "*.conllu", "*.txt",
+                "classification", "labelling", "generation"):
         assert fmt in text
 
 

@@ -251,7 +251,7 @@ def test_learning_rate_box_reads_scientific_notation(qtbot):
     assert box.value() == pytest.approx(2e-3)
 
 
-def test_opening_a_good_file_retitles_and_hides_the_lesson(qtbot, make_window, monkeypatch, tmp_path):
+def test_opening_a_good_file_retitles_and_the_bar_speaks_of_the_file(qtbot, make_window, monkeypatch, tmp_path):
     from rnnviz.core.presets import load_preset
 
     win = make_window()
@@ -267,7 +267,8 @@ def test_opening_a_good_file_retitles_and_hides_the_lesson(qtbot, make_window, m
     win.actions_by_name["open"].trigger()
     assert win.controller.config.dataset == str(good)
     assert win.windowTitle() == "rnnviz — reviews.tsv"
-    assert win.lesson.isHidden()
+    text = win.lesson.text()
+    assert "reviews.tsv" in text and "classification" in text and "negation" not in text.lower()
 
 
 def test_status_speed_is_the_achieved_rate(make_window):

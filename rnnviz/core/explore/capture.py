@@ -20,6 +20,7 @@ from rnnviz.core.explore.reach import reach as reach_matrix
 from rnnviz.core.explore.typed_probe import typed_targets
 from rnnviz.core.nn.gates import SIGMOID_GATES, gate_values
 from rnnviz.core.snapshot import EQUATION_MAX_NUMBERS, Probe, Snapshot, frozen_array
+from rnnviz.core.train import overfit
 
 
 def equation_params(model: Any, ids: np.ndarray) -> tuple[dict, str]:
@@ -93,6 +94,15 @@ def build_probe(trainer: Any, bptt: bool = False, reach: bool = False) -> Probe:
                  params=params, params_note=params_note)
 
 
+def targets_per_sequence(dataset: Any) -> float:
+    """Predicted targets per validation sequence, on average (classification: 1): loss per sequence / this =
+    loss per token."""
+    val = dataset.val
+    if dataset.task == "classification" or len(val) == 0:
+        return 1.0
+    return sum(int(np.count_nonzero(np.asarray(t) != IGNORE)) for t in val.targets) / len(val)
+
+
 def build_snapshot(trainer: Any, bptt: bool = False, reach: bool = False, state_space: Any = None,
                    flow: bool = True) -> Snapshot:
     """A frozen, copied record of everything the window draws (a few milliseconds). ``bptt``: the probe carries
@@ -122,14 +132,15 @@ def build_snapshot(trainer: Any, bptt: bool = False, reach: bool = False, state_
         flow_step = trainer.step_count
     monitor = trainer.monitor_batch
     probe = build_probe(trainer, bptt, reach) if len(ds.val) else None
+    val_steps = np.array([e["step"] for e in evals], np.int64)
+    val_loss = np.array([e["val_loss"] for e in evals], np.float64)
     return Snapshot(
         step=trainer.step_count, epoch=trainer.epoch, epoch_progress=trainer.epoch_progress,
         steps_per_second=trainer.steps_per_second, lr=trainer.lr, clip=config.clip, task=ds.task,
         cell=config.cell, classes=tuple(ds.classes), config=config.to_dict(), n_params=model.n_params,
         fault=trainer.fault,
         train_steps=frozen_array(steps), train_loss=frozen_array(losses[:, 0]),
-        val_steps=frozen_array([e["step"] for e in evals], np.int64),
-        val_loss=frozen_array([e["val_loss"] for e in evals], np.float64),
+        val_steps=frozen_array(val_steps), val_loss=frozen_array(val_loss),
         val_accuracy=frozen_array([nan if e["val_accuracy"] is None else e["val_accuracy"] for e in evals],
                                   np.float64),
         val_perplexity=frozen_array([nan if e["val_perplexity"] is None else e["val_perplexity"]
@@ -155,4 +166,8 @@ def build_snapshot(trainer: Any, bptt: bool = False, reach: bool = False, state_
         gate_saturation_steps=frozen_array(sat_steps),
         gate_saturation={g: frozen_array(sat_values[:, j]) for j, g in enumerate(SIGMOID_GATES[config.cell])},
         state_space=state_space.frame(trainer, probe) if state_space is not None else None,
+        val_loss_per_token=frozen_array(val_loss / targets_per_sequence(ds)),
+        overfitting=overfit.detect(val_steps, val_loss, steps, losses[:, 0],
+                                   min_steps=int(getattr(trainer, "steps_per_epoch", 0) or 0)),
+        best_step=int(trainer.best["step"]) if getattr(trainer, "best", None) is not None else -1,
     )

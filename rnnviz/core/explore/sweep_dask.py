@@ -46,6 +46,7 @@ from urllib.parse import urlsplit
 
 from rnnviz.core.config import GENERATED
 from rnnviz.core.data.textfile import MAX_FILE_BYTES
+from rnnviz.core.files import atomic_write_bytes
 from rnnviz.core.errors import ConfigError, DataError, RnnvizError
 from rnnviz.core.explore import sweep
 
@@ -187,9 +188,7 @@ def _local_copy(folder: str, path: str, data: bytes) -> tuple[str, str]:
     target = Path(folder) / "rnnviz-data" / digest / Path(path).name
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
-        part = target.with_name(f"{target.name}.{os.getpid()}-{threading.get_ident()}.part")
-        part.write_bytes(data)
-        os.replace(part, target)
+        atomic_write_bytes(target, data)      # two tasks on one worker may write it at once: each renames a whole file
     return str(target), digest
 
 

@@ -4,7 +4,7 @@
             format checks, atomic ``.npz`` saves.
 ``atomic``: every file rnnviz writes goes through ``atomic_write`` (temporary beside the target, fsync, rename,
             fsync of the folder); stale temporaries of killed saves are removed; output places are probed before
-            any work starts.
+            any work starts. ``open_log``: the log a child process streams into (not atomic).
 ``runs``:   the files of one run published as a set with a manifest (``RunWriter``), read back as one
             (``read_run``).
 """
@@ -18,6 +18,7 @@ from rnnviz.core.files.atomic import (
     check_output_file,
     check_output_folder,
     check_room,
+    open_log,
     remove_stale_temporaries,
 )
 from rnnviz.core.files.npz import (

@@ -247,6 +247,12 @@ def atomic_write_text(path, text: str) -> Path:
     return atomic_write_bytes(path, text.encode("utf-8"))
 
 
+def open_log(path) -> BinaryIO:
+    """A log file that a child process streams its output into (``stdout=``), opened for writing. The one file
+    rnnviz writes in place rather than atomically: a log cut short by a crash is still the log of what happened."""
+    return open(path, "wb")
+
+
 # ------------------------------------------------------------------------------------------- output places
 @dataclass
 class OutputPlace:

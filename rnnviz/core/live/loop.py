@@ -125,11 +125,7 @@ class TrainingLoop:
 
     def _install(self, trainer: Any, config: Any, dataset: Any) -> None:
         """Put a new Trainer in place, paused, and tell the window (``Configured``, state, snapshot)."""
-        self.trainer, self.config, self.dataset = trainer, config, dataset
-        self._new_model()
-        self.running = False
-        self.pending = 0
-        self.faulted = False
+        self._adopt(trainer, config, dataset)
         self.send(m.Configured(config, int(getattr(getattr(trainer, "model", None), "n_params", 0) or 0),
                                int(getattr(trainer, "steps_per_epoch", 0) or 0)))
         self._send_state()
@@ -156,19 +152,20 @@ class TrainingLoop:
                               f"a new model was built instead"))
             self._configure(m.Configure(cmd.config, cmd.dataset))
             return
-        self.trainer, self.config, self.dataset = trainer, trainer.config, cmd.dataset
-        self._new_model()
-        self.running = False
-        self.pending = 0
-        self.faulted = bool(trainer.fault)
+        self._adopt(trainer, trainer.config, cmd.dataset)
         self._send_state()
         self.emit_snapshot()
 
-    def _new_model(self) -> None:
-        """A new Trainer is in place: checkpoints count from it, the state-space axes owe nothing to the old one."""
+    def _adopt(self, trainer: Any, config: Any, dataset: Any) -> None:
+        """Put ``trainer`` in place, paused (faulted if it carries a fault): checkpoints count from it, the
+        state-space axes owe nothing to the old model."""
+        self.trainer, self.config, self.dataset = trainer, config, dataset
         self._models += 1
         if self.state_space is not None:
             self.state_space.forget()
+        self.running = False
+        self.pending = 0
+        self.faulted = bool(getattr(trainer, "fault", None))
 
     def _reset(self, cmd: m.Reset) -> None:
         """A fresh Trainer with the same settings: the same seed gives the same initial weights."""
@@ -312,11 +309,7 @@ class TrainingLoop:
         except Exception as exc:
             self.send(m.SessionResult("open", False, path, message=str(exc) or type(exc).__name__))
             return
-        self.trainer, self.config, self.dataset = trainer, trainer.config, trainer.dataset
-        self._new_model()
-        self.running = False
-        self.pending = 0
-        self.faulted = bool(trainer.fault)
+        self._adopt(trainer, trainer.config, trainer.dataset)
         self.send(m.Configured(trainer.config, int(trainer.model.n_params), int(trainer.steps_per_epoch),
                                session=path))
         self.send(m.SessionResult("open", True, path, step=int(trainer.step_count)))
@@ -334,13 +327,21 @@ class TrainingLoop:
         self.send(m.Shared(tuple(plan.shared), tuple(plan.own), plan.reason))
         self.emit_snapshot()
 
+    def _restore_best(self, cmd: m.RestoreBest) -> None:
+        """The weights of the best validation loss (training stays paused or running as it was)."""
+        if self.trainer is not None:
+            self.trainer.restore_best()          # ValueError before any evaluation: reported as an Error
+            self.faulted = False
+            self._send_state()
+            self.emit_snapshot()
+
     HANDLERS: dict[type, Callable[[Any, Any], None]] = {
         m.Start: _start, m.Pause: _pause, m.Toggle: _toggle, m.Step: _step, m.Epoch: _epoch, m.Reset: _reset,
         m.Configure: _configure, m.SetLive: _set_live, m.SetProbe: _set_probe, m.SetProbeText: _set_probe_text,
         m.SetBpttTrace: _set_bptt_trace, m.SetStateSpace: _set_state_space, m.SetReachTrace: _set_reach_trace,
         m.SetGradFlow: _set_grad_flow, m.SetSpeed: _set_speed, m.SetInterval: _set_interval,
         m.RequestSnapshot: _request_snapshot, m.SaveSession: _save_session, m.OpenSession: _open_session,
-        m.ShareWeights: _share_weights, m.Restore: _restore, m.Stop: _stop,
+        m.ShareWeights: _share_weights, m.Restore: _restore, m.RestoreBest: _restore_best, m.Stop: _stop,
     }
 
     def wait_time(self) -> float:

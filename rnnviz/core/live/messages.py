@@ -179,6 +179,12 @@ class Restore(Command):
 
 
 @dataclass(frozen=True)
+class RestoreBest(Command):
+    """Go back to the weights of the lowest validation loss so far (``Trainer.restore_best``; a snapshot follows,
+    an ``Error`` when there is no evaluation yet)."""
+
+
+@dataclass(frozen=True)
 class Stop(Command):
     """End the loop; the process backend's child answers ``Stopped`` as it exits."""
 

@@ -104,6 +104,7 @@ class Trainer:
         self.eval_history: list[dict] = []
         self.last_eval: dict | None = None
         self.last_cells: dict[str, np.ndarray] = {}     # confusion_cells of the last evaluation ({} before one)
+        self.best: dict[str, Any] | None = None         # the weights at the lowest validation loss (restore_best)
         self.sample_text = ""
         monitor_n = min(config.batch_size, len(dataset.val))
         self.monitor_batch = make_batch(dataset.val, np.arange(monitor_n), self.pad_id, dataset.task)
@@ -168,6 +169,8 @@ class Trainer:
             self.config = self.config.replace(clip=float(value))
         elif key == "epochs":
             self.config = self.config.replace(epochs=int(value))
+        elif key == "eval_every":
+            self.config = self.config.replace(eval_every=int(value))
         elif key == "temperature":
             temperature = max(0.0, float(value))
             if temperature != self.temperature:
@@ -258,6 +261,8 @@ class Trainer:
             getattr(cb, "on_step", lambda *a: None)(self, res.loss)
         if self._pos >= len(self._order):
             self._end_epoch()
+        elif cfg.eval_every and self.step_count % cfg.eval_every == 0:
+            self.evaluate()
         return res.loss
 
     def _fail(self, what: str, norm: float, pos: int | None = None, rollback: bool = False) -> None:
@@ -362,6 +367,9 @@ class Trainer:
             "train_loss": self.last_loss,
         }
         self.last_eval = result
+        if math.isfinite(result["val_loss"]) and (self.best is None or result["val_loss"] < self.best["val_loss"]):
+            self.best = {"step": self.step_count, "val_loss": result["val_loss"], "params": self.model.flat.copy(),
+                         "m": self.optimizer.m.copy(), "v": self.optimizer.v.copy(), "t": int(self.optimizer.t)}
         if len(self.eval_history) >= self.eval_cap:     # bounded: thin the old ones, the newest always stays
             del self.eval_history[1::2]
         self.eval_history.append(result)
@@ -370,6 +378,24 @@ class Trainer:
         for cb in self.callbacks:
             getattr(cb, "on_evaluate", lambda *a: None)(self, result)
         return result
+
+    def restore_best(self) -> int:
+        """Go back to the weights (and optimiser state) of the lowest validation loss so far, kept at each new best
+        evaluation; training goes on from there (the step count and the data order go on). A marker says so and the
+        validation split is evaluated again. Returns the step whose weights were restored; ValueError before any
+        evaluation."""
+        if self.best is None:
+            raise ValueError("no evaluation yet: there are no best weights to go back to")
+        best = self.best
+        np.copyto(self.model.flat, best["params"])
+        np.copyto(self.optimizer.m, best["m"])
+        np.copyto(self.optimizer.v, best["v"])
+        self.optimizer.t = best["t"]
+        self.fault = None
+        self.markers.append((self.step_count, f"weights of step {best['step']}"))
+        del self.markers[:-MARKER_CAP]
+        self.evaluate()
+        return int(best["step"])
 
     def _sample(self, n: int = 240) -> None:
         vocab = self.dataset.vocab
@@ -414,6 +440,8 @@ class Trainer:
             "evals": [{k: (np.array(v) if isinstance(v, np.ndarray) else v) for k, v in e.items()} for e in evals],
             "last_eval_is_latest": self.last_eval is not None and bool(evals) and self.last_eval is evals[-1],
             "last_cells": dict(self.last_cells),        # read-only arrays: shared, not copied
+            "best": None if self.best is None else {k: (v.copy() if isinstance(v, np.ndarray) else v)
+                                                    for k, v in self.best.items()},
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -479,6 +507,19 @@ class Trainer:
                  "monitor_every": max(1, int(state["monitor_every"])), "eval_cap": int(state["eval_cap"]),
                  "eval_history": evals, "last_cells": dict(state["last_cells"]),
                  "last_eval": evals[-1] if evals and state["last_eval_is_latest"] else None}
+        best = state.get("best")            # absent in a state saved before best weights were kept
+        if best is not None:
+            best = {"step": int(best["step"]), "val_loss": float(best["val_loss"]),
+                    **{k: np.array(best[k], dtype=model.flat.dtype) for k in ("params", "m", "v")},
+                    "t": int(best["t"])}
+            if any(best[k].shape != model.flat.shape for k in ("params", "m", "v")):
+                raise ValueError(f"best weights of {best['params'].shape}, the model has {model.flat.shape}")
+            if not (0 <= best["step"] <= step_count and 0 <= best["t"] <= t):
+                raise ValueError(f"best weights of step {best['step']} (optimiser step {best['t']}); the state is "
+                                 f"at step {step_count} (optimiser step {t})")
+            if not all(np.isfinite(best[k]).all() for k in ("params", "m", "v")) or (best["v"] < 0).any():
+                raise ValueError("best weights and their optimiser state must be finite, v not negative")
+        plain["best"] = best
         flush = bool(state["flush_subnormal"])
         # everything is read and fits: take it over
         self._config = config

@@ -2,7 +2,8 @@
 BPTT tab and the clickable confusion matrix. ``install(window)`` is called once the window is built.
 
 - Replay: ``gui.replay`` (a bar under the panels).
-- Typed probe: the hidden-states panel's text box -> ``Controller.set_probe_text``; kept across a reset.
+- Typed probe: the hidden-states panel's text box -> ``Controller.set_probe_text``; kept across a reset of the
+  same data, cleared when other data is loaded.
 - Slow-motion BPTT: the trace is computed by the Trainer only while its tab is at the front
   (``Controller.set_bptt_trace``), since it costs a backward pass and T Jacobian norms per snapshot.
 - Confusion matrix: a click lists the validation examples of a cell; picking one makes it the probe.
@@ -129,6 +130,11 @@ class ExploreTools(QObject):
         confusion = self.window.panels.get("confusion")
         if confusion is not None and hasattr(confusion, "set_examples"):
             confusion.set_examples(dataset.val.tokens)
+        # other data: a sentence typed for the old data is not sent to the new model (Reset keeps it: same data)
+        self.typed = ""
+        hidden = self.window.panels.get("hidden")
+        if hidden is not None and hasattr(hidden, "probe_text"):
+            hidden.probe_text.clear()
 
     @Slot(object)
     def _on_model_reset(self, info: Any) -> None:

@@ -15,8 +15,9 @@ coordinates (``flatten_strokes``). pyqtgraph's own ``SVGExporter`` is not used: 
 6.11 it raises on every plot of this app ("not enough values to unpack" in correctCoordinates).
 
 CSV: one row per training step kept in the Snapshot (``train_steps``, ``train_loss``) merged with one row per
-evaluation (``val_steps``: ``val_loss``, ``val_accuracy``, ``val_perplexity``) on the step, plus the markers;
-an empty cell where a row has no such value. Numbers are written with ``repr`` so they read back exactly.
+evaluation (``val_steps``: ``val_loss``, ``val_loss_per_token``, ``val_accuracy``, ``val_perplexity``) on the
+step, plus the markers; an empty cell where a row has no such value. Numbers are written with ``repr`` so they read
+back exactly. Losses are in nats per sequence as on screen (``core.snapshot.LOSS_UNIT``), plus nats per token.
 """
 from __future__ import annotations
 
@@ -35,7 +36,8 @@ from rnnviz.core.files import atomic_write_bytes, atomic_write_text
 from rnnviz.gui import pictures
 
 FORMATS = ("png", "svg")
-CSV_COLUMNS = ("step", "train_loss", "val_loss", "val_accuracy", "val_perplexity", "marker")
+CSV_COLUMNS = ("step", "train_loss", "val_loss", "val_loss_per_token", "val_accuracy", "val_perplexity", "marker")
+# losses are in core.snapshot.LOSS_UNIT (nats per sequence), val_loss_per_token in nats per token: as on screen
 
 
 class ExportError(RnnvizError):
@@ -194,6 +196,8 @@ def metrics_rows(snapshot: Any) -> list[dict[str, str]]:
     for i, step in enumerate(np.asarray(snapshot.val_steps)):
         r = row(step)
         r["val_loss"] = _num(snapshot.val_loss[i])
+        per_token = getattr(snapshot, "val_loss_per_token", ())
+        r["val_loss_per_token"] = _num(per_token[i]) if len(per_token) == len(snapshot.val_loss) else ""
         r["val_accuracy"] = _num(snapshot.val_accuracy[i])
         r["val_perplexity"] = _num(snapshot.val_perplexity[i])
     for step, text in getattr(snapshot, "markers", ()) or ():

@@ -4,11 +4,11 @@ delay slider) and the "Your own data" flow.
 A lesson is a preset (``rnnviz.core.presets``). Opening one from the menu puts its settings in force with a new
 model (asking first when the current one is trained), shows its text, and puts its panels first (a panel the
 registry does not know: the lesson is not opened, the error names its file). A preset with
-``action = "open-file"`` has no dataset of its own: it opens the file dialog, whose filters explain the formats
-and choose the task.
+``action = "open-file"`` has no dataset of its own: it runs the own-data flow (``features.own_data``: the file,
+the task dialog, settings chosen for the file); cancelled, everything stays as it was.
 
 ``install(window)`` is called by the window (``EXTENSIONS``); ``window.lessons`` is the ``Lessons`` object.
-Tests replace ``window.lessons.ask_file`` (the dialog) and ``window.confirm``.
+Tests replace ``window.ask_open_file``, ``window.ask_task`` and ``window.confirm``.
 """
 from __future__ import annotations
 
@@ -16,21 +16,13 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QFileDialog, QFrame, QHBoxLayout, QLabel, QSlider, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSlider, QWidget
 
 from rnnviz.core.errors import RnnvizError
 from rnnviz.core.presets import Preset, list_presets, load_preset
 from rnnviz.gui.fitting import CappedText
 from rnnviz.gui.panels.registry import FIXED_PLACES, PANELS, order_for, preset_order
 
-# the file dialog's filters: each says what the file holds, and so which task it is
-FILE_FILTERS = (
-    ("Classification: one text<TAB>label per line (*.tsv *.csv)", "classification"),
-    ("Labelling: CoNLL-U, FORM and UPOS columns (*.conllu)", "labelling"),
-    ("Labelling: token<TAB>tag per line, blank line between sentences (*.tsv *.txt)", "labelling"),
-    ("Generation: plain text, learnt one character at a time (*.txt)", "generation"),
-    ("All files (*)", None),
-)
 TEXT_LINES = 3          # the lesson text shows at most this many lines (a longer one scrolls)
 # lesson-bar sliders: setting -> (label, minimum, maximum, step)
 SLIDERS = {"delay": ("Delay L", 5, 100, 5)}
@@ -38,22 +30,11 @@ SLIDER_TIPS = {"delay": "Delayed recall: how many distractor tokens follow the t
                         "make ||dL/ds_t|| vanish before it reaches the first step. A new model (asks when trained)."}
 
 
-def ask_file_dialog(window: Any) -> tuple[str, str | None] | None:
-    """The file dialog of "Your own data": (path, task implied by the chosen filter, or None) or None."""
-    path, chosen = QFileDialog.getOpenFileName(
-        window, "Your own data: pick a file (its format decides what the network learns)", "",
-        ";;".join(f for f, _ in FILE_FILTERS))
-    if not path:
-        return None
-    return path, dict(FILE_FILTERS).get(chosen)
-
-
 class Lessons:
     """The Lessons menu and bar of one window."""
 
     def __init__(self, window: Any):
         self.window = window
-        self.ask_file = lambda: ask_file_dialog(window)     # replaceable in tests
         self.presets: list[Preset] = list_presets()
         self.actions: dict[str, QAction] = {}
         self.sliders: dict[str, QSlider] = {}
@@ -183,7 +164,6 @@ class Lessons:
             w.show_error("Could not open the lesson", str(exc))
             return False
         if preset.action == "open-file":
-            self._show(preset)
             return self.open_own_data()
         ctl = w.controller
         if ctl.trained and not w.confirm(
@@ -214,21 +194,8 @@ class Lessons:
         self._sync(w.controller.config)
 
     def open_own_data(self) -> bool:
-        """"Your own data": the file dialog (its filters explain the formats), then the task, then a new model."""
-        w = self.window
-        picked = self.ask_file()
-        if not picked:
-            return False
-        path, task = picked
-        task = task or w.ask_task(path)
-        if not task:
-            return False
-        changes: dict[str, Any] = {"dataset": path, "task": task}
-        if task == "generation":
-            changes["tokenize"] = "char"
-        ok = w._apply(changes, "Could not use this file")
-        self._sync(w.controller.config)
-        return ok
+        """"Your own data": the own-data flow (features.own_data); False when cancelled or refused."""
+        return bool(self.window.own_data.open())
 
     def on_shown(self) -> None:
         """After the window first shows: a lesson with an action (``rnnviz --preset your-own-data``) runs it."""

@@ -11,8 +11,9 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, Slot
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton
+from PySide6.QtCore import QObject, Slot
+
+from rnnviz.gui.banner import make_banner
 
 STATE_TEXT = "Stopped: training process lost"
 
@@ -34,20 +35,7 @@ class ProcessLostBanner(QObject):
         super().__init__(window)
         self.window = window
         self.text = ""
-        self.frame = QFrame()
-        self.frame.setObjectName("faultBanner")          # the fault banner's look (style.py)
-        row = QHBoxLayout(self.frame)
-        row.setContentsMargins(12, 8, 8, 8)
-        self.label = QLabel()
-        self.label.setObjectName("processLostText")
-        self.label.setWordWrap(True)
-        self.label.setTextFormat(Qt.TextFormat.RichText)
-        row.addWidget(self.label, 1)
-        dismiss = QPushButton("Dismiss")
-        dismiss.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        dismiss.clicked.connect(self.frame.hide)
-        row.addWidget(dismiss, 0, Qt.AlignmentFlag.AlignTop)
-        self.frame.hide()
+        self.frame, self.label = make_banner("processLostText")
         window.centralWidget().layout().insertWidget(0, self.frame)
         ctl = window.controller
         ctl.processLost.connect(self.show_lost)

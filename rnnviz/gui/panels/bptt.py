@@ -167,6 +167,8 @@ class BPTTPanel(Panel):
         self.phase_label.setText("")
         self.readout.setText("No probe yet.")
         self.message.setText("")
+        for follow in (self.norm_range, self.vec_range, self.pre_range):   # a new model: follow its data again
+            follow.resume()
 
     def render(self, snapshot) -> None:
         probe = snapshot.probe

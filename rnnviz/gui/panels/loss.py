@@ -1,11 +1,16 @@
 """Loss panel: training loss per step (raw and smoothed), validation loss, and validation accuracy (perplexity
-for generation) at each evaluation, on two plots that share the training-step axis."""
+for generation) at each evaluation, on two plots that share the training-step axis.
+
+Losses are in nats per sequence (``core.snapshot.LOSS_UNIT``), the axis says so; the read-out adds the validation
+loss per token. When the core finds the model memorising (``Snapshot.overfitting``), a note above the plots says
+since which step and what helps, with a button back to the best weights (``restoreBestRequested``)."""
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from rnnviz.core.snapshot import LOSS_PER_TOKEN, LOSS_UNIT
 from rnnviz.gui import style
 from rnnviz.gui.panels import base, plotting
 from rnnviz.gui.panels.base import Panel
@@ -28,11 +33,16 @@ NARROW_BELOW = 360     # panel width (px, at the normal font) below which the ti
 
 
 class LossPanel(Panel):
-    """Public API: ``render(snapshot)``, ``reset()``, ``set_log_y(bool)``, ``set_theme(name)``.
+    """Public API: ``render(snapshot)``, ``reset()``, ``set_log_y(bool)``, ``set_theme(name)``,
+    ``restoreBestRequested()`` (the "best weights" button).
 
     Items (for tests): ``raw_curve``, ``smooth_curve``, ``val_curve`` on ``loss_plot``; ``metric_curve`` on
-    ``metric_plot``; ``log_check``; ``readout`` (QLabel) filled by ``hover`` (HoverReadout).
+    ``metric_plot``; ``log_check``; ``readout`` (QLabel) filled by ``hover`` (HoverReadout); ``overfit_box`` with
+    ``overfit_label``, ``helps_label`` and ``best_button``.
     """
+
+    restoreBestRequested = QtCore.Signal()
+    AXIS_NAMES = (f"loss, {LOSS_UNIT}", LOSS_UNIT, "nats/seq", "nats")    # the longest that fits is shown
 
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
@@ -42,7 +52,7 @@ class LossPanel(Panel):
         self.metric_plot: pg.PlotItem = self.view.addPlot(row=1, col=0)
         self.view.ci.layout.setRowStretchFactor(0, 3)
         self.view.ci.layout.setRowStretchFactor(1, 2)
-        plotting.style_plot(self.loss_plot, None, left="cross-entropy (nats)", th=th)
+        plotting.style_plot(self.loss_plot, None, left=self.AXIS_NAMES[0], th=th)
         plotting.style_plot(self.metric_plot, None, left="val. accuracy", bottom="training step", th=th)
         self.metric_plot.setXLink(self.loss_plot)
         self.metric_plot.enableAutoRange(x=False)      # the shared step axis follows the loss plot's data only
@@ -83,8 +93,28 @@ class LossPanel(Panel):
         controls.addWidget(self.log_check)
         controls.addSpacing(16)
         controls.addWidget(self.readout, 1)
+        # the memorising note: the finding on top (wrapped), then what helps and the button on one row
+        self.overfit_box = QtWidgets.QFrame()
+        self.overfit_box.setObjectName("overfitNote")
+        note = QtWidgets.QVBoxLayout(self.overfit_box)
+        note.setContentsMargins(4, 0, 4, 0)
+        note.setSpacing(2)
+        self.overfit_label = style.label("", style.FONT_PT, wrap=True)
+        self.overfit_label.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        self.helps_label = style.label("", style.SMALL_PT, wrap=True)
+        self.best_button = QtWidgets.QPushButton("Back to the best weights")
+        self.best_button.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)      # Space stays the window's key
+        self.best_button.clicked.connect(self.restoreBestRequested)
+        row = QtWidgets.QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.helps_label, 1)
+        row.addWidget(self.best_button, 0)
+        note.addWidget(self.overfit_label)
+        note.addLayout(row)
+        self.overfit_box.hide()
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(self.overfit_box)
         layout.addWidget(self.view, 1)
         layout.addLayout(controls)
         self.hover = plotting.HoverReadout(self.view, self.readout,
@@ -101,7 +131,10 @@ class LossPanel(Panel):
         self._alpha = 0.0
         self._val_steps = np.zeros(0)
         self._val_loss = np.zeros(0)
+        self._val_per_token = np.zeros(0)
         self._metric = np.zeros(0)
+        self._overfit = None
+        self.overfit_box.hide()
         for c in (self.raw_curve, self.smooth_curve, self.val_curve, self.metric_curve):
             c.setData([], [])
         self.markers.clear()
@@ -127,6 +160,9 @@ class LossPanel(Panel):
 
         self._val_steps = np.asarray(snapshot.val_steps, dtype=np.float64)
         self._val_loss = np.asarray(snapshot.val_loss, dtype=np.float64)
+        per_token = np.asarray(getattr(snapshot, "val_loss_per_token", ()), dtype=np.float64)
+        self._val_per_token = per_token if per_token.shape == self._val_loss.shape else np.full_like(
+            self._val_loss, np.nan)
         shown += (plotting.log_safe(self._val_loss),)
         self.val_curve.setData(self._val_steps, shown[2])
 
@@ -145,6 +181,29 @@ class LossPanel(Panel):
             self.metric_range.follow(self._metric)
         self.markers.set(getattr(snapshot, "markers", ()))
         self.metric_markers.set(getattr(snapshot, "markers", ()))
+        self._show_overfitting(getattr(snapshot, "overfitting", None), int(getattr(snapshot, "best_step", -1)))
+
+    def _show_overfitting(self, found, best_step: int) -> None:
+        """The note above the plots: what the core found (``Snapshot.overfitting``), its numbers, what helps."""
+        key = (found, best_step)
+        if key == self._overfit:
+            return
+        self._overfit = key
+        if found is None:
+            self.overfit_box.hide()
+            return
+        self.overfit_label.setText(
+            f"<span style='color:{self.theme.bad}'><b>\u26a0 {found.message}</b></span> (validation "
+            f"{found.best_loss:.3g} \u2192 {found.latest_loss:.3g}, training {found.train_then:.3g} \u2192 "
+            f"{found.train_now:.3g})")
+        self.overfit_label.setToolTip(found.detail)
+        self.helps_label.setText("What helps: " + ", ".join(what for what, _how in found.remedies[:-1]) + ", or")
+        self.helps_label.setToolTip(f"{found.detail}.\n" + "\n".join(f"{what}: {how}"
+                                                                      for what, how in found.remedies))
+        self.best_button.setText(f"the weights of step {best_step}" if best_step >= 0 else "the best weights")
+        self.best_button.setToolTip(found.remedies[-1][1])
+        self.best_button.setEnabled(best_step >= 0)
+        self.overfit_box.show()
 
     def _smoothed(self, steps: np.ndarray, loss: np.ndarray) -> np.ndarray:
         """EMA of the loss, extended incrementally while the history only grows (recomputed after decimation
@@ -179,7 +238,7 @@ class LossPanel(Panel):
     def _fit_axis_titles(self, *args) -> None:
         """The longest of each axis's names that fits beside its plot (the vertical titles of the two stacked
         plots ran into each other on a 1280x800 screen)."""
-        for plot, names in ((self.loss_plot, ("cross-entropy (nats)", "loss (nats)", "loss")),
+        for plot, names in ((self.loss_plot, self.AXIS_NAMES),
                             (self.metric_plot, self._metric_names)):
             axis = plot.getAxis("left")
             room = plot.vb.height()
@@ -198,6 +257,7 @@ class LossPanel(Panel):
         self.loss_plot.enableAutoRange(y=True)
 
     def _theme_changed(self) -> None:
+        self._overfit = None                    # the note is drawn again in the new colours
         self.raw_curve.setPen(pg.mkPen(self.theme.faint, width=1))
         self._title()
         self.markers.set_theme(self.theme)
@@ -231,7 +291,15 @@ class LossPanel(Panel):
                 f"smoothed {plotting.fmt(self._smooth[i])}")
         j = self._nearest_eval(x)
         if j is not None:
-            text += f"  |  validation (step {int(self._val_steps[j])}): loss {plotting.fmt(self._val_loss[j])}"
+            text += f"  |  validation (step {int(self._val_steps[j])}): loss {self._val_text(j)}"
+        return text
+
+    def _val_text(self, j: int) -> str:
+        """"125.3 nats per sequence = 1.958 nats per token" (per token only when it differs)."""
+        text = f"{plotting.fmt(self._val_loss[j])} {LOSS_UNIT}"
+        per_token = self._val_per_token[j] if j < self._val_per_token.size else np.nan
+        if np.isfinite(per_token) and not np.isclose(per_token, self._val_loss[j]):
+            text += f" = {plotting.fmt(per_token)} {LOSS_PER_TOKEN}"
         return text
 
     def _metric_text(self, x: float, y: float) -> str | None:
@@ -239,8 +307,10 @@ class LossPanel(Panel):
         if j is None:
             return None
         name = "accuracy" if self._metric_is_accuracy else "perplexity"
-        return (f"validation at step {int(self._val_steps[j])}: {name} {plotting.fmt(self._metric[j])}, "
-                f"loss {plotting.fmt(self._val_loss[j])}")
+        value = plotting.fmt(self._metric[j])
+        if not self._metric_is_accuracy and j < self._val_per_token.size:
+            value += f" = exp({plotting.fmt(self._val_per_token[j])} {LOSS_PER_TOKEN})"
+        return f"validation at step {int(self._val_steps[j])}: {name} {value}, loss {self._val_text(j)}"
 
     def _nearest_eval(self, x: float) -> int | None:
         if self._val_steps.size == 0:

@@ -64,10 +64,12 @@ class MarkerLines:
             if not np.isfinite(pos):
                 continue
             line = self.lines[len(shown)] if len(shown) < len(self.lines) else self._new_line(len(shown))
-            line.setValue(pos)
-            if self.labelled and line.label.format != text:
-                line.label.setFormat(text)
+            # shown first: a hidden line's label ignores a new text (pyqtgraph updates only visible labels), and a
+            # reused line then showed the text of an old marker
             line.setVisible(True)
+            line.setValue(pos)
+            if self.labelled and (line.label.format != text or line.label.toPlainText() != text):
+                line.label.setFormat(text)
             shown.append((step, text))
         for line in self.lines[len(shown):]:
             line.setVisible(False)

@@ -52,7 +52,7 @@ class PanelSpec:
 SPECS: tuple[PanelSpec, ...] = (
     PanelSpec("loss", "loss", "LossPanel", "Loss", help_texts.loss,
               ("task", "train_steps", "train_loss", "val_steps", "val_loss", "val_accuracy", "val_perplexity",
-               "markers")),
+               "markers", "val_loss_per_token", "overfitting", "best_step")),
     PanelSpec("hidden", "hidden", "HiddenStatesPanel", "Hidden states", help_texts.hidden,
               ("probe", "cell", "config"), projector="diverging"),
     PanelSpec("gradients", "gradients", "GradientFlowPanel", "Gradient flow", help_texts.gradients,

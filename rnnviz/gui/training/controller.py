@@ -233,6 +233,10 @@ class Controller(QObject):
         batch's forward and backward pass per snapshot) or only for still ones."""
         self.worker.send(m.SetGradFlow(bool(on)))
 
+    def restore_best(self) -> None:
+        """Back to the weights of the lowest validation loss so far (the loss panel's button)."""
+        self.worker.send(m.RestoreBest())
+
     def request_snapshot(self) -> None:
         self.send(m.RequestSnapshot())
 

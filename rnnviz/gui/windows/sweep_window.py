@@ -11,7 +11,9 @@ The training runs in ``rnnviz.core.explore.sweep`` worker processes (Qt-free, on
 cluster named in "Cluster address" (``rnnviz.core.explore.sweep_dask``, same rows); this window only polls them on a
 timer, so it never freezes, and the small multiples grow while the cells train. Clicking a cell applies that cell's
 settings to the main window (which asks before it discards a trained model) so the run can be trained again there:
-same seed, so the same numbers. Without a main window, clicking opens a new one.
+same seed, so the same numbers; the keyboard focus goes back to the main window (Space trains). Without a main
+window, clicking opens a new one. A header shows the base settings; they follow the main window while no sweep runs
+(``sweep_base``).
 """
 from __future__ import annotations
 
@@ -45,6 +47,7 @@ from rnnviz.gui.panels import plotting
 from rnnviz.gui.windows import sweep_results
 from rnnviz.gui.style import apply_theme
 from rnnviz.gui.training import busy
+from rnnviz.gui.windows.sweep_base import base_text
 
 NONE = "(none)"
 FAILED_RGB = (205, 205, 205)
@@ -112,7 +115,10 @@ class SweepWindow(QWidget):
         self.close_seconds: float | None = None
         self.texts: dict[int, pg.TextItem] = {}
         self.minis: dict[int, tuple] = {}
+        self._running_base: Config | None = None    # the base of the sweep started last
         self._build()
+        if main_window is not None:                  # follow the main window's settings (sweep_base)
+            main_window.controller.configChanged.connect(self.set_base)
         self.timer = QTimer(self)
         self.timer.setInterval(50)
         self.timer.timeout.connect(self._poll)
@@ -128,6 +134,10 @@ class SweepWindow(QWidget):
     # --- building -----------------------------------------------------------------------------------
     def _build(self) -> None:
         layout = QVBoxLayout(self)
+        self.base_label = QLabel()
+        self.base_label.setObjectName("sweepBase")
+        self.base_label.setWordWrap(True)
+        layout.addWidget(self.base_label)
         names = sorted(SETTINGS)
         top = QHBoxLayout()
         self.keys, self.values = [], []
@@ -218,6 +228,23 @@ class SweepWindow(QWidget):
         self.errors.setWordWrap(True)
         self.errors.setStyleSheet("color: #b3261e")
         layout.addWidget(self.errors)
+        self.set_base(self.base)
+
+    def set_base(self, config: Config) -> None:
+        """The settings the next sweep's cells start from; the epochs box and the values that were still the old
+        base's defaults follow them."""
+        old, self.base = self.base, config
+        if self.epochs.value() == old.epochs:
+            self.epochs.setValue(config.epochs)
+        for box, edit in zip(self.keys, self.values):
+            key = box.currentText()
+            if key in SETTINGS and edit.text() == _default_values(old, key):
+                edit.setText(_default_values(config, key))
+        self._show_base()
+
+    def _show_base(self) -> None:
+        running = self._running_base if self.runner is not None and not self.runner.finished else None
+        self.base_label.setText(base_text(self.base, self.main_window is not None, running))
 
     # --- running ------------------------------------------------------------------------------------
     def set_grid(self, key1: str, values1: str, key2: str | None = None, values2: str = "") -> None:
@@ -243,6 +270,7 @@ class SweepWindow(QWidget):
             self.show_error("Sweep not started", str(exc))
             return False
         self.grid, self.cells = grid, cells
+        self._running_base = self.base
         self.runner = runner
         self._layout_cells()
         self.runner.start()
@@ -250,6 +278,7 @@ class SweepWindow(QWidget):
         self.cancel_button.setEnabled(True)
         self.save_button.setEnabled(False)
         self.status.setText(f"Training {len(cells)} cells on {self.runner.describe()}…")
+        self._show_base()
         self.timer.start()
         return True
 
@@ -274,6 +303,7 @@ class SweepWindow(QWidget):
         return seconds
 
     def _idle(self) -> None:
+        self._show_base()
         self.run_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
         self.save_button.setEnabled(bool(self.runner and self.runner.rows))
@@ -450,6 +480,10 @@ class SweepWindow(QWidget):
                     f"Sweep cell {self.cells[index].label()}: press Space to train it (same seed, same numbers)",
                     15000)
                 self.main_window.raise_()
+                self.main_window.activateWindow()          # the keys (Space trains) go to the main window
+                keys = getattr(self.main_window, "lecture_keys", None)
+                if keys is not None:
+                    keys.hand_back()
         else:
             from rnnviz.gui.main_window import MainWindow
 
