@@ -457,7 +457,7 @@ class MainWindow(QMainWindow):
                 val += f" = {float(per_token[-1]):.3f}/token"
             texts = [f"Val loss {val}", f"Val {val}"]              # the shorter where it does not fit
             if acc == acc:
-                texts = [f"Val loss {val}, acc {acc:.1%}", f"Val {val}, acc {acc:.1%}"]
+                texts = [f"Val loss {val}, acc {acc:.1%}", f"Val {val}, acc {acc:.1%}", f"Val {seq}, acc {acc:.1%}"]
             elif len(snap.val_perplexity) and snap.val_perplexity[-1] == snap.val_perplexity[-1]:
                 ppl = f"{float(snap.val_perplexity[-1]):.2f}"
                 texts = [f"Val loss {val}, perplexity {ppl}", f"Val {val}, perplexity {ppl}", f"Val {val}, ppl {ppl}",
