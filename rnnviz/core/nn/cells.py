@@ -9,8 +9,9 @@ exactly those numbers (the tests hold the two equal to float64 round-off) with t
   ``overwrite_a`` convention): then the forward pass works in it (saving a copy) and the caller must not read it
   again, except as the vanilla cell's ``Cache.pre``;
 - the sigmoid gates go through the one tanh of all gates: sigma(a) = 0.5 tanh(a / 2) + 0.5 (``_gate_affine``);
-- every factor that does not depend on the carried gradient is computed for all steps before the backward loop,
-  and products write into reused buffers (``workspace``); each gate block is a named view (``gate_blocks``).
+- every factor that does not depend on the carried gradient is computed outside the backward loop (for all steps
+  at once, or for the LSTM a cache-sized block of steps at a time, ``BLOCK_BYTES``), and products write into
+  reused buffers (``workspace``); each gate block is a named view (``gate_blocks``).
 
 Vanilla RNN (G = 1):   s_t = g(X_t + W s_{t-1}),  g in {tanh, sigmoid, relu}
 LSTM (G = 4, gate order i, f, g, o):
@@ -69,6 +70,27 @@ def _gate_affine(cell: str, d: int, sigmoid_gates: tuple[str, ...], dtype) -> tu
     scale[rows] = 0.5
     offset[rows] = 0.5
     return scale.reshape(-1), offset.reshape(-1)
+
+
+# The LSTM's backward pass computes its step-wise factors a block of steps at a time, right before the loop over
+# time reaches the block, instead of whole-sequence arrays in one pass each: a block of about BLOCK_BYTES of gates
+# stays in the core's L2 cache across the dozen passes over it and the loop's reads (whole-sequence arrays of
+# several MB streamed from L3 on every pass; measured on a Xeon with 2 MB of L2 per core: the factors of d = 128,
+# B = 32, T = 100 about 30 % faster). The factors are element-wise, so the block size changes no number.
+BLOCK_BYTES = 2**19
+
+
+def block_steps(step_bytes: int) -> int:
+    """Steps per block when one step's gates take ``step_bytes``."""
+    return max(1, BLOCK_BYTES // max(1, step_bytes))
+
+
+def tiled(work: dict | None, key: str, row: np.ndarray, B: int) -> np.ndarray:
+    """(B, len(row)) copies of ``row``: an element-wise product with a same-shaped operand runs faster than with a
+    broadcast row (about 2x for (32, 512) in float32)."""
+    out = buffer(work, key, (B, len(row)), row.dtype)
+    out[...] = row
+    return out
 
 
 @dataclass
@@ -166,6 +188,7 @@ def lstm_forward(X: np.ndarray, W: np.ndarray, work: dict | None = None, *, over
     TC = buffer(work, "f_TC", (T, B, d), X.dtype)  # tanh(c_t)
     S = buffer(work, "f_S", (T, B, d), X.dtype)    # s_t
     tmp = buffer(work, "f_tmp", (B, d), X.dtype)
+    scale_B, offset_B = tiled(work, "f_scale", scale, B), tiled(work, "f_offset", offset, B)   # (B, 4d)
     mul, tanh = np.multiply, np.tanh
     # per-step views made once, in C (indexing 3-D views inside the loop costs more than the ufuncs at B = 1)
     As, Xhs, Cs, TCs, Ss = list(A), list(Xh), list(C), list(TC), list(S)
@@ -178,8 +201,8 @@ def lstm_forward(X: np.ndarray, W: np.ndarray, work: dict | None = None, *, over
         else:
             a[...] = Xhs[0]
         tanh(a, out=a)
-        a *= scale
-        a += offset                              # i, f, o = sigma(a); g = tanh(a)
+        a *= scale_B
+        a += offset_B                            # i, f, o = sigma(a); g = tanh(a)
         if t > 0:
             mul(f[t], Cs[t - 1], out=c)
             mul(i[t], g[t], out=tmp)
@@ -191,57 +214,69 @@ def lstm_forward(X: np.ndarray, W: np.ndarray, work: dict | None = None, *, over
     return Cache(S=S, A=A, C=C, TC=TC)
 
 
+def _lstm_factors(A: np.ndarray, C: np.ndarray, TC: np.ndarray, dA: np.ndarray, P: np.ndarray, lo: int,
+                  hi: int) -> None:
+    """The factors of steps lo..hi-1 that do not depend on the carried gradients (see ``lstm_backward``):
+    dA[t] = [g i (1 - i), c_{t-1} f (1 - f), i (1 - g^2), tanh(c_t) o (1 - o)],  P[t] = o (1 - tanh(c_t)^2)."""
+    At, dAt, TCt, Pt = A[lo:hi], dA[lo:hi], TC[lo:hi], P[lo:hi]
+    i, _f, g, o = gate_blocks(At, "lstm")        # (hi - lo, B, d) each; f enters only through At
+    da_i, da_f, da_g, da_o = gate_blocks(dAt, "lstm")
+    np.subtract(1.0, At, out=dAt)
+    dAt *= At                                   # x (1 - x) for every gate (the g block is replaced below)
+    da_i *= g                                   # g i (1 - i)
+    if lo == 0:
+        da_f[1:] *= C[: hi - 1]                 # c_{t-1} f (1 - f)
+        da_f[0] = 0.0                           # c_{-1} = 0
+    else:
+        da_f *= C[lo - 1 : hi - 1]
+    np.multiply(g, g, out=da_g)
+    np.subtract(1.0, da_g, out=da_g)
+    da_g *= i                                   # i (1 - g^2)
+    da_o *= TCt                                 # tanh(c) o (1 - o)
+    np.multiply(TCt, TCt, out=Pt)
+    np.subtract(1.0, Pt, out=Pt)
+    Pt *= o                                     # o (1 - tanh(c)^2)
+
+
 def lstm_backward(dS: np.ndarray, cache: Cache, W: np.ndarray, bptt: int = 0, work: dict | None = None,
                   flush: bool = False, keep_dc: bool = False):
     """BPTT through the LSTM (``reference.lstm_backward``), carrying dL/ds and dL/dc backwards. ``keep_dc``: also
     keep the total dL/dc_t of every step in ``work["dC_total"]`` (T, B, d) (for the gradient-flow view of the cell
     state).
 
-    Every factor that does not depend on the carried gradients is computed for all steps at once first:
+    Every factor that does not depend on the carried gradients (``_lstm_factors``) is computed a block of steps
+    at a time, just before the loop reaches the block (``block_steps``: the block stays in cache meanwhile):
         dc_t   = ds_t * o (1 - tanh(c_t)^2) + f_{t+1} dc_{t+1}
         da_i = dc_t * g i (1 - i),  da_f = dc_t * c_{t-1} f (1 - f),  da_g = dc_t * i (1 - g^2),
         da_o = ds_t * tanh(c_t) o (1 - o),    ds_{t-1} += W^T da_t."""
     A, C, TC, S = cache.A, cache.C, cache.TC, cache.S
     T, B, d = S.shape
-    i, f, g, o = gate_blocks(A, "lstm")         # (T, B, d) each
+    f = gate_blocks(A, "lstm")[1]                # (T, B, d) forget gate
     dA = buffer(work, "dX", A.shape, A.dtype)   # (T, B, 4d): first the factors, then (in place) the gradients
-    da_i, da_f, da_g, da_o = gate_blocks(dA, "lstm")
-    tmp = buffer(work, "tmp", S.shape, S.dtype)   # (T, B, d)
-    np.subtract(1.0, i, out=tmp)
-    np.multiply(tmp, i, out=da_i)
-    da_i *= g                                   # g i (1 - i)
-    np.subtract(1.0, f, out=tmp)
-    np.multiply(tmp, f, out=da_f)
-    da_f[1:] *= C[:-1]                          # c_{t-1} f (1 - f)
-    da_f[0] = 0.0                               # c_{-1} = 0
-    np.multiply(g, g, out=tmp)
-    np.subtract(1.0, tmp, out=tmp)
-    np.multiply(tmp, i, out=da_g)               # i (1 - g^2)
-    np.subtract(1.0, o, out=tmp)
-    np.multiply(tmp, o, out=da_o)
-    da_o *= TC                                  # tanh(c) o (1 - o)
-    P = np.multiply(TC, TC, out=buffer(work, "P", S.shape, S.dtype))
-    np.subtract(1.0, P, out=P)
-    P *= o                                      # o (1 - tanh(c)^2)
-    dA4 = dA.reshape(T, B, 4, d)
+    P = buffer(work, "P", S.shape, S.dtype)     # (T, B, d) o (1 - tanh(c)^2)
     dS_total = buffer(work, "dS_total", S.shape, S.dtype)
     ds_next = np.zeros((B, d), dtype=S.dtype)   # dL/ds_t arriving from step t+1
     dc_next = np.zeros((B, d), dtype=S.dtype)   # dL/dc_t arriving from step t+1
-    dc3 = np.empty((B, 1, d), dtype=S.dtype)
-    dc = dc3[:, 0, :]
+    carried = buffer(work, "carried", (B, 4, d), S.dtype)   # [dc, dc, dc, ds]: what each gate block is scaled by
+    dc, dc_fg, dc_i, ds_o = carried[:, 0], carried[:, 1:3], carried[:, 0:1], carried[:, 3]
+    carried = carried.reshape(B, 4 * d)         # one contiguous product per step (a broadcast one is 4x slower)
     mul, dot = np.multiply, np.dot
-    dSs, dSts, Ps, dAs, da_os, fs = list(dS), list(dS_total), list(P), list(dA), list(da_o), list(f)
-    da_ifgs = list(dA4[:, :, :3])               # (B, 3, d) per step: the i, f, g blocks
+    dSs, dSts, Ps, dAs, fs = list(dS), list(dS_total), list(P), list(dA), list(f)
     dCs = list(buffer(work, "dC_total", S.shape, S.dtype)) if keep_dc else None   # (T, B, d) dL/dc_t
+    steps, lo = block_steps(A[0].nbytes), T
     for t in range(T - 1, -1, -1):
+        if t < lo:                              # the factors of the next block of steps, lo..t
+            lo = max(0, t + 1 - steps)
+            _lstm_factors(A, C, TC, dA, P, lo, t + 1)
         ds = dSts[t]
         np.add(dSs[t], ds_next, out=ds)
         mul(ds, Ps[t], out=dc)
         dc += dc_next
         if keep_dc:
             dCs[t][...] = dc
-        mul(da_ifgs[t], dc3, out=da_ifgs[t])     # da_i, da_f, da_g
-        mul(da_os[t], ds, out=da_os[t])          # da_o
+        np.copyto(dc_fg, dc_i)
+        np.copyto(ds_o, ds)
+        mul(dAs[t], carried, out=dAs[t])        # da_i, da_f, da_g = dc * factor; da_o = ds * factor
         if flush:
             flush_subnormal(dAs[t])
             flush_subnormal(dc)
