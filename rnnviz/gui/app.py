@@ -17,11 +17,13 @@ def run(config: Config | None = None, title: str | None = None, preset: Any = No
     """
     from PySide6.QtWidgets import QApplication
 
+    from rnnviz.gui import first_paint
     from rnnviz.gui.controls import LECTURE_SPEED
     from rnnviz.gui.interrupt import CloseOnInterrupt
     from rnnviz.gui.main_window import MainWindow
     from rnnviz.gui.style import apply_theme
 
+    first_paint.mark("imports")
     if isinstance(preset, str):
         from rnnviz.core.presets import load_preset
 
@@ -33,6 +35,7 @@ def run(config: Config | None = None, title: str | None = None, preset: Any = No
     apply_theme(app)
     with CloseOnInterrupt() as interrupt:          # Ctrl+C in the terminal closes the window cleanly
         window = interrupt.window = MainWindow(config, preset=preset, title=title, backend=backend)
+        first_paint.mark("built")
         app.aboutToQuit.connect(window.controller.shutdown)
         try:
             window.set_speed(LECTURE_SPEED)   # slow enough to watch every panel move; the Speed box changes it
@@ -48,4 +51,7 @@ def run(config: Config | None = None, title: str | None = None, preset: Any = No
         except BaseException:
             window.close()                 # training stopped and its thread ended before the error goes on
             raise
+        first_paint.mark("shown")
+        if first_paint.requested():
+            first_paint.exit_after_first_paint(app)
         return interrupt.exec(app)

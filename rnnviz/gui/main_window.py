@@ -10,7 +10,8 @@ Layout (resizable with splitters)::
 
 The panels and their default order are ``panels.registry.SPECS``; a preset's ``panels`` come first (an unknown
 key is a ConfigError naming the preset file), the first ``FIXED_PLACES`` get a place, the rest share the tabs. Only
-visible panels are redrawn; a tab is drawn when it comes to the front. A live frame is drawn one panel per
+visible panels are redrawn; a tab is drawn when it comes to the front. The panels of the tabs behind the front one
+are made when first needed (``panel_set.PanelSet``): start-up makes only what the first frame shows. A live frame is drawn one panel per
 event-loop turn (``show_live_frame``), so Qt paints each panel before the next is drawn and input, timers and
 the window's close are never held up for the whole window's drawing at once.
 """
@@ -44,6 +45,7 @@ from rnnviz.gui.banner import make_banner
 from rnnviz.gui.controls import ControlsPanel
 from rnnviz.gui.failures import failure_message
 from rnnviz.gui.fitting import FittingLabel
+from rnnviz.gui.panel_set import PanelSet, PanelSlot
 from rnnviz.gui.panels.registry import FIXED_PLACES, PANELS, make_panel, preset_order
 from rnnviz.gui.style import apply_theme
 from rnnviz.gui.training.controller import Controller
@@ -94,6 +96,7 @@ class MainWindow(QMainWindow):
         self.panel_errors: list[str] = []
         self.close_seconds: float | None = None
         self._frame_id = 0
+        self._shown: Any = None                    # the Snapshot the panels show now (live or replayed)
         self._drawn: dict[str, int] = {}
         self._spread: tuple[Any, list[str]] | None = None    # the live frame being drawn, and the panels still to do
         self._spread_next: Any = None                          # the newest frame that arrived meanwhile
@@ -166,19 +169,44 @@ class MainWindow(QMainWindow):
 
     def _make_panels(self, order: list[str]) -> None:
         self.order = order
-        self.panels: dict[str, QWidget] = {key: make_panel(key) for key in order}
-        for panel in self.panels.values():
-            # let a small screen (a 1280x800 projector) squeeze a panel rather than push the window off screen
-            panel.setMinimumSize(MIN_PANEL_SIZE[0], MIN_PANEL_SIZE[1])
-        hidden = self.panels.get("hidden")
-        if hidden is not None and hasattr(hidden, "probeChanged"):
-            hidden.probeChanged.connect(self.controller.set_probe)
-        predictions = self.panels.get("predictions")
-        if predictions is not None and hasattr(predictions, "temperatureChanged"):
-            predictions.temperatureChanged.connect(self.controller.set_temperature)
-        loss = self.panels.get("loss")
-        if loss is not None and hasattr(loss, "restoreBestRequested"):
-            loss.restoreBestRequested.connect(self.controller.restore_best)
+        self.panels = PanelSet(order, make_panel, self._panel_ready)
+        self.panels.when_built(self._connect_panel)
+        for key in order[:FIXED_PLACES + 1]:        # the fixed places and the front tab: the first frame's
+            self.panels[key]
+
+    def _connect_panel(self, key: str, panel: QWidget) -> None:
+        # let a small screen (a 1280x800 projector) squeeze a panel rather than push the window off screen
+        panel.setMinimumSize(MIN_PANEL_SIZE[0], MIN_PANEL_SIZE[1])
+        if key == "hidden" and hasattr(panel, "probeChanged"):
+            panel.probeChanged.connect(self.controller.set_probe)
+        if key == "predictions" and hasattr(panel, "temperatureChanged"):
+            panel.temperatureChanged.connect(self.controller.set_temperature)
+        if key == "loss" and hasattr(panel, "restoreBestRequested"):
+            panel.restoreBestRequested.connect(self.controller.restore_best)
+        if getattr(self, "tabs", None) is not None:      # made after the window: it shows the dataset now
+            self._show_dataset(key, panel, self.controller.dataset)
+
+    def _panel_ready(self, key: str, panel: QWidget) -> None:
+        """A panel made after start-up: it takes its tab's place and shows the latest snapshot."""
+        tabs = getattr(self, "tabs", None)
+        if tabs is None:
+            return
+        for i in range(tabs.count()):
+            slot = tabs.widget(i)
+            if isinstance(slot, PanelSlot) and slot.key == key:
+                current = tabs.currentIndex()
+                tabs.blockSignals(True)
+                try:
+                    tabs.removeTab(i)
+                    tabs.insertTab(i, panel, PANELS[key].title)
+                    tabs.setCurrentIndex(current)
+                finally:
+                    tabs.blockSignals(False)
+                slot.deleteLater()
+                break
+        snap = self._shown if self._shown is not None else self.controller.latest
+        if snap is not None:        # the moment the other panels show (a replayed one while replaying)
+            self._draw(key, panel, snap)
 
     def _framed(self, key: str) -> QWidget:
         """A panel in a light frame (each panel draws its own title)."""
@@ -210,7 +238,7 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         for key in self.order[FIXED_PLACES:]:
-            self.tabs.addTab(self.panels[key], PANELS[key].title)
+            self.tabs.addTab(self.panels.peek(key) or PanelSlot(key), PANELS[key].title)
         self.tabs.currentChanged.connect(self._tab_changed)
 
         top = QSplitter(Qt.Orientation.Horizontal)
@@ -364,8 +392,9 @@ class MainWindow(QMainWindow):
     def show_snapshot(self, snap: Any, everything: bool = False) -> None:
         """Draw ``snap`` in the visible panels (all of them with ``everything``) and the status bar."""
         self._frame_id += 1
+        self._shown = snap
         minimized = self.isMinimized()
-        for key, panel in self.panels.items():
+        for key, panel in self.panels.built():
             if everything or (not minimized and panel.isVisible()):
                 self._draw(key, panel, snap)
         self._show_status(snap)
@@ -384,8 +413,9 @@ class MainWindow(QMainWindow):
 
     def _begin_frame(self, snap: Any) -> None:
         self._frame_id += 1
+        self._shown = snap
         self._show_status(snap)
-        keys = [] if self.isMinimized() else [k for k, p in self.panels.items() if p.isVisible()]
+        keys = [] if self.isMinimized() else [k for k, p in self.panels.built() if p.isVisible()]
         self._spread = (snap, keys)
 
     @Slot()
@@ -416,12 +446,23 @@ class MainWindow(QMainWindow):
                 traceback.print_exc(file=sys.stderr)
         self._drawn[key] = self._frame_id
 
+    def _tab_index(self, key: str) -> int:
+        """The tab of panel ``key`` (or of its slot while it is not made yet); -1 when it is not in the tabs."""
+        for i in range(self.tabs.count()):
+            page = self.tabs.widget(i)
+            if page is self.panels.peek(key) or (isinstance(page, PanelSlot) and page.key == key):
+                return i
+        return -1
+
     @Slot(int)
     def _tab_changed(self, index: int) -> None:
+        page = self.tabs.widget(index)
+        if isinstance(page, PanelSlot):
+            self.panels[page.key]           # made now: it takes the slot's place and draws the latest snapshot
         snap = self.controller.latest
         if snap is None:
             return
-        for key, panel in self.panels.items():
+        for key, panel in self.panels.built():
             if panel is self.tabs.widget(index) and self._drawn.get(key) != self._frame_id:
                 self._draw(key, panel, snap)
 
@@ -500,7 +541,7 @@ class MainWindow(QMainWindow):
     def _on_model_reset(self, info: Any) -> None:
         """A ``messages.Configured``: a new model, so every panel starts empty."""
         self.banner.hide()
-        for panel in self.panels.values():
+        for _key, panel in self.panels.built():
             if hasattr(panel, "set_dataset"):
                 continue    # it shows the data, not the model: it changes only with the dataset
             try:
@@ -509,31 +550,36 @@ class MainWindow(QMainWindow):
                 self.panel_errors.append(f"reset: {type(exc).__name__}: {exc}")
                 traceback.print_exc(file=sys.stderr)
         self._drawn.clear()
+        self._shown = None
         self._spread = self._spread_next = None       # frames of the old model are not drawn any more
         task = info.config.task if hasattr(info.config, "task") else self.controller.config.task
         # confusion matrices are empty for generation: bring the samples to the front instead
         want = "predictions" if task == "generation" else "confusion"
-        if want in self.panels and self.tabs.indexOf(self.panels[want]) >= 0:
-            other = "confusion" if want == "predictions" else "predictions"
-            current = self.tabs.currentWidget()
-            if current is self.panels.get(other) or current is None:
-                self.tabs.setCurrentWidget(self.panels[want])
+        at = self._tab_index(want)
+        if at >= 0:
+            other = self._tab_index("confusion" if want == "predictions" else "predictions")
+            current = self.tabs.currentIndex()
+            if current < 0 or current == other:
+                self.tabs.setCurrentIndex(at)       # a panel not made yet is made now (_tab_changed)
         self.controls.set_param_count(self.controller.n_params)
 
     @Slot(object)
     def _on_dataset(self, dataset: Any) -> None:
-        hidden = self.panels.get("hidden")
-        if hidden is not None and hasattr(hidden, "set_probe_count"):
-            hidden.set_probe_count(len(dataset.val))
         notes = list(getattr(dataset, "notes", []) or [])
         if notes:   # what the loader changed or cut: say it where the lecturer can see it
             self.statusBar().showMessage("Data: " + "; ".join(notes), 15000)
-        panel = self.panels.get("data")
-        if panel is not None and hasattr(panel, "set_dataset"):
+        for key, panel in self.panels.built():      # a panel made later gets the dataset then (_connect_panel)
+            self._show_dataset(key, panel, dataset)
+
+    def _show_dataset(self, key: str, panel: QWidget, dataset: Any) -> None:
+        """The panels that show the dataset itself (the data view) or count its examples (the probe choice)."""
+        if hasattr(panel, "set_probe_count"):
+            panel.set_probe_count(len(dataset.val))
+        if hasattr(panel, "set_dataset"):
             try:
                 panel.set_dataset(dataset)
             except Exception as exc:
-                self.panel_errors.append(f"data.set_dataset: {type(exc).__name__}: {exc}")
+                self.panel_errors.append(f"{key}.set_dataset: {type(exc).__name__}: {exc}")
                 traceback.print_exc(file=sys.stderr)
 
     @Slot(object)

@@ -15,10 +15,8 @@ import numpy as np
 
 from rnnviz.core.explore.capture import build_snapshot
 from rnnviz.core.live import messages as m
+from rnnviz.core.live.defaults import DEFAULT_FACTORY, DEFAULT_INTERVAL, SNAPSHOT_BUDGET  # noqa: F401 (defined there)
 
-DEFAULT_INTERVAL = 1 / 30          # seconds between snapshots, at most ~30 per second
-DEFAULT_FACTORY = "rnnviz.core.train.trainer:Trainer"
-SNAPSHOT_BUDGET = 0.06             # at most this share of the training time goes into making and sending snapshots
 CHECKPOINT_INTERVAL = 2.0          # seconds between two in-memory checkpoints while training runs, at least
 CHECKPOINT_BUDGET = 0.02           # ...and at most this share of the training time goes into them
 

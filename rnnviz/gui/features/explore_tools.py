@@ -30,20 +30,20 @@ class ExploreTools(QObject):
         self.bar = replay.install(window)
         self.tracing = False
         self.typed = ""
-        panels = window.panels
-        hidden = panels.get("hidden")
-        if hidden is not None and hasattr(hidden, "probeTextChanged"):
-            hidden.probeTextChanged.connect(self.probe_text)
-            hidden.probeChanged.connect(self._probe_index)
-        confusion = panels.get("confusion")
-        if confusion is not None and hasattr(confusion, "exampleChosen"):
-            confusion.exampleChosen.connect(self.choose_example)
-            confusion.set_examples(ctl.dataset.val.tokens)
+        window.panels.when_built(self._connect_panel)     # now, or when a tab's panel is made
         ctl.datasetChanged.connect(self._on_dataset)
         ctl.modelReset.connect(self._on_model_reset)
         window.tabs.currentChanged.connect(self._sync_trace)
         self._sync_trace()
         self._make_menu()
+
+    def _connect_panel(self, key: str, panel: Any) -> None:
+        if key == "hidden" and hasattr(panel, "probeTextChanged"):
+            panel.probeTextChanged.connect(self.probe_text)
+            panel.probeChanged.connect(self._probe_index)
+        if key == "confusion" and hasattr(panel, "exampleChosen"):
+            panel.exampleChosen.connect(self.choose_example)
+            panel.set_examples(self.controller.dataset.val.tokens)
 
     # ------------------------------------------------------------------------------------------ menu
     def _make_menu(self) -> None:
@@ -118,8 +118,8 @@ class ExploreTools(QObject):
     # ------------------------------------------------------------------------------------------ signals
     @Slot()
     def _sync_trace(self, *args) -> None:
-        panel = self.window.panels.get("bptt")
-        tabs = self.window.tabs
+        panels, tabs = self.window.panels, self.window.tabs
+        panel = panels.peek("bptt")         # not made yet: it is a tab that has never been in front
         on = panel is not None and (tabs.indexOf(panel) < 0 or tabs.currentWidget() is panel)
         if on != self.tracing:
             self.tracing = on
@@ -127,12 +127,12 @@ class ExploreTools(QObject):
 
     @Slot(object)
     def _on_dataset(self, dataset: Any) -> None:
-        confusion = self.window.panels.get("confusion")
+        confusion = self.window.panels.peek("confusion")      # one made later takes them then
         if confusion is not None and hasattr(confusion, "set_examples"):
             confusion.set_examples(dataset.val.tokens)
         # other data: a sentence typed for the old data is not sent to the new model (Reset keeps it: same data)
         self.typed = ""
-        hidden = self.window.panels.get("hidden")
+        hidden = self.window.panels.peek("hidden")
         if hidden is not None and hasattr(hidden, "probe_text"):
             hidden.probe_text.clear()
 

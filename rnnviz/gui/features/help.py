@@ -7,6 +7,7 @@ depend on the settings in force (the cell's equations, the task's output), so th
 """
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from typing import Any, Callable
 
 from PySide6.QtCore import QEvent, QObject, Qt
@@ -46,24 +47,48 @@ class _Corner(QObject):
         return False
 
 
+class _Buttons(Mapping):
+    """Panel key -> its "?" button, for every panel of the window: asking for the button of a panel not made yet
+    makes the panel (``panel_set.PanelSet``), which gives it its button."""
+
+    def __init__(self, window: Any):
+        self.window = window
+        self.made: dict[str, QToolButton] = {}
+
+    def __getitem__(self, key: str) -> QToolButton:
+        self.window.panels[key]
+        return self.made[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.window.panels)
+
+    def __len__(self) -> int:
+        return len(self.window.panels)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.window.panels
+
+
 class Help:
     """The "?" buttons of one window."""
 
     def __init__(self, window: Any):
         self.window = window
-        self.buttons: dict[str, QToolButton] = {}
+        self.buttons = _Buttons(window)
         self.box: QMessageBox | None = None
         self.show: Callable[[str, str], None] = self._message_box     # replaceable in tests
-        for key, panel in window.panels.items():
-            button = QToolButton(panel)
-            button.setObjectName(f"help_{key}")
-            button.setText("?")
-            button.setToolTip(f"What the {PANELS[key].title} panel draws, its equation, and what to look for")
-            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-            button.setCursor(Qt.CursorShape.WhatsThisCursor)
-            button.clicked.connect(lambda _c=False, k=key: self.explain(k))
-            _Corner(panel, button)
-            self.buttons[key] = button
+        window.panels.when_built(self._add_button)      # a panel made later (a tab) gets its button then
+
+    def _add_button(self, key: str, panel: Any) -> None:
+        button = QToolButton(panel)
+        button.setObjectName(f"help_{key}")
+        button.setText("?")
+        button.setToolTip(f"What the {PANELS[key].title} panel draws, its equation, and what to look for")
+        button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        button.setCursor(Qt.CursorShape.WhatsThisCursor)
+        button.clicked.connect(lambda _c=False, k=key: self.explain(k))
+        _Corner(panel, button)
+        self.buttons.made[key] = button
 
     def explain(self, key: str) -> str:
         """Show the help of panel ``key`` for the settings in force; returns the text shown."""

@@ -52,6 +52,7 @@ class Hero(QObject):
         self._applied: tuple | None = None      # (preset, order) the layout was last made for
         self._shown_once = False
         self._flow_shown: bool | None = None
+        self._tokens: tuple[str, ...] = ()
         self._dragged = False                   # the user moved a splitter handle: keep their sizes
         self._pending = False
         self._dock_width: int | None = None     # the dock width fit_dock set (None: the user's own)
@@ -73,6 +74,7 @@ class Hero(QObject):
         window.tabs.currentChanged.connect(self._sync_flow)
         window.installEventFilter(self)
         self.follow_lesson()
+        window.panels.when_built(self._new_panel)
 
     # --- places ---------------------------------------------------------------------------------------
     def splitters(self) -> tuple[Any, Any, Any]:
@@ -125,10 +127,13 @@ class Hero(QObject):
             return
         self._applied = key
         self.focus(0)
-        tokens = tuple(getattr(w.preset, "tokens", ()) or ())
-        for panel in w.panels.values():
-            if hasattr(panel, "set_key_tokens"):
-                panel.set_key_tokens(tokens)
+        self._tokens = tuple(getattr(w.preset, "tokens", ()) or ())
+        for _key, panel in w.panels.built():              # panels made later get them when made (_new_panel)
+            self._new_panel(_key, panel)
+
+    def _new_panel(self, _key: str, panel: Any) -> None:
+        if hasattr(panel, "set_key_tokens"):
+            panel.set_key_tokens(self._tokens)
 
     @Slot(object)
     def _on_model_reset(self, _info: Any = None) -> None:
@@ -189,7 +194,7 @@ class Hero(QObject):
     @Slot()
     def _sync_flow(self, *_args: Any) -> None:
         """Ask the training loop for the gradient flow of every running snapshot only while it is on screen."""
-        panel = self.window.panels.get("gradients")
+        panel = self.window.panels.peek("gradients")     # never makes it (a tab not yet shown)
         shown = panel is not None and panel.isVisible()
         if shown != self._flow_shown:
             self._flow_shown = shown

@@ -23,7 +23,8 @@ class Presentation(Projector):
     """Presentation mode and theme switching for the main window."""
 
     def __init__(self, window: Any):
-        super().__init__(window, panels=lambda: window.panels.values(),
+        super().__init__(window, panels=lambda: [p for _k, p in window.panels.built()],   # made so far (refresh
+                                                                                          # scales later ones)
                          chrome=lambda: (window.dock, window.menuBar(), window.statusBar()),
                          redraw=self._draw_latest)
         self.theme = style.theme().name

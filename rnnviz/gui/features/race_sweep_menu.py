@@ -42,9 +42,14 @@ def open_race(window: Any, text: str | None = None) -> Any:
     return show_race(window, a, b)
 
 
-def install(window: Any) -> None:
-    from rnnviz.gui.windows.sweep_window import open_sweep
+def open_sweep(window: Any) -> Any:
+    """The Sweep dialog (the sweep window's modules are loaded when it is first opened, not at start-up)."""
+    from rnnviz.gui.windows.sweep_window import open_sweep as _open
 
+    return _open(window)
+
+
+def install(window: Any) -> None:
     menu = window.menu("&Explore")
     race = QAction("A/B race…", window)
     race.setStatusTip("Train the current settings (A) and a changed copy (B) side by side from the same start")

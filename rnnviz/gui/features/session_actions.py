@@ -20,7 +20,6 @@ from rnnviz.core.config import DATA_FIELDS
 from rnnviz.core.errors import RnnvizError
 from rnnviz.core.live.messages import OpenSession, SaveSession, SessionResult
 from rnnviz.gui.failures import failure_message
-from rnnviz.gui.features import export
 from rnnviz.gui.panels.registry import PANELS
 
 SESSION_FILTER = "rnnviz sessions (*.rnnviz.npz *.npz);;All files (*)"
@@ -142,6 +141,8 @@ class SessionActions(QObject):
         try:
             if key is not None and win.controller.latest is not None and not widget.isVisible():
                 widget.render(win.controller.latest)    # a panel in a hidden tab: bring it up to date first
+            from rnnviz.gui.features import export      # loaded on first use, not at start-up
+
             export.export_widget(widget, path, title=f"rnnviz — {name}", plots_only=key is not None)
         except (RnnvizError, OSError) as exc:
             self._error("Export failed", str(exc))
@@ -157,6 +158,8 @@ class SessionActions(QObject):
         if not path:
             return None
         try:
+            from rnnviz.gui.features import export
+
             n = export.write_metrics_csv(snap, path)
         except RnnvizError as exc:
             self._error("Export failed", str(exc))
@@ -219,7 +222,7 @@ def install(window: Any) -> SessionActions:
         title = PANELS[key].title
         _add(window, sub, None, f"{title} panel (PNG or SVG)…", f"The {title} panel's plots as PNG or SVG",
              lambda k=key: actions.export_view(k), name=f"export_{key}")
-        _add_to_context_menus(window, key, actions)
+    window.panels.when_built(lambda key, panel: _add_to_context_menus(key, panel, actions))   # now or when made
     sub.addSeparator()
     _add(window, sub, None, "Metrics (CSV)…", "Training loss per step and validation loss / accuracy per "
          "evaluation, as a table", actions.export_metrics, name="export_metrics")
@@ -233,9 +236,9 @@ def install(window: Any) -> SessionActions:
     return actions
 
 
-def _add_to_context_menus(window: Any, key: str, actions: SessionActions) -> None:
+def _add_to_context_menus(key: str, panel: Any, actions: SessionActions) -> None:
     """Right-click on a panel's plots: "Export this panel (PNG or SVG)…" beside pyqtgraph's own Export."""
-    for view in getattr(window.panels[key], "_views", ()):
+    for view in getattr(panel, "_views", ()):
         scene = view.scene()
         if scene is None or not isinstance(getattr(scene, "contextMenu", None), list):
             continue

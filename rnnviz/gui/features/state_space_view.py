@@ -12,8 +12,9 @@ KEY = "statespace"
 
 
 def shown(window: Any, key: str) -> bool:
-    """Panel ``key`` is on screen: it has a place of its own, or it is the tab at the front."""
-    panel = window.panels.get(key)
+    """Panel ``key`` is on screen: it has a place of its own, or it is the tab at the front (a panel not made yet
+    is a tab that has never been at the front)."""
+    panel = window.panels.peek(key)
     tabs = window.tabs
     return panel is not None and (tabs.indexOf(panel) < 0 or tabs.currentWidget() is panel)
 

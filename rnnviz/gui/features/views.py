@@ -21,11 +21,13 @@ class Views(QObject):
         super().__init__(window)
         self.window = window
         self.reaching = False
-        hidden = window.panels.get("hidden")
-        if hidden is not None and hasattr(hidden, "cellClicked"):
-            hidden.cellClicked.connect(self.show_equation)
+        window.panels.when_built(self._connect_panel)      # now, or when a tab's panel is made
         window.tabs.currentChanged.connect(self._sync_reach)
         self._sync_reach()
+
+    def _connect_panel(self, key: str, panel: Any) -> None:
+        if key == "hidden" and hasattr(panel, "cellClicked"):
+            panel.cellClicked.connect(self.show_equation)
 
     @Slot(int, int)
     def show_equation(self, t: int, j: int) -> None:
@@ -39,8 +41,9 @@ class Views(QObject):
             tabs.setCurrentWidget(panel)
 
     def reach_visible(self) -> bool:
-        """The Who-reaches-whom panel is on screen: in a place of its own, or its tab at the front."""
-        panel = self.window.panels.get("reach")
+        """The Who-reaches-whom panel is on screen: in a place of its own, or its tab at the front (not made yet:
+        a tab never brought to the front)."""
+        panel = self.window.panels.peek("reach")
         tabs = self.window.tabs
         return panel is not None and (tabs.indexOf(panel) < 0 or tabs.currentWidget() is panel)
 

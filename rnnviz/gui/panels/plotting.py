@@ -498,12 +498,97 @@ class LogAxis(pg.AxisItem):
         return out
 
 
+class LazyMenuViewBox(pg.ViewBox):
+    """pyqtgraph's ViewBox with its right-click menu (``ViewBoxMenu``: a dozen widgets per plot, a good part of a
+    window's start-up) made when it is first asked for, not with the plot. The menu itself is pyqtgraph's."""
+
+    def __init__(self, *args, **kwargs):
+        enable = kwargs.pop("enableMenu", True)
+        super().__init__(*args, enableMenu=False, **kwargs)
+        self.state["enableMenu"] = enable
+
+    def _lazy_menu(self):
+        if self.menu is None and self.menuEnabled():
+            from pyqtgraph.graphicsItems.ViewBox.ViewBoxMenu import ViewBoxMenu
+
+            self.menu = ViewBoxMenu(self)
+            self.updateViewLists()
+        return self.menu
+
+    def getMenu(self, ev):                      # noqa: N802 (pyqtgraph name)
+        return self._lazy_menu()
+
+    def getContextMenus(self, event):           # noqa: N802 (pyqtgraph name)
+        return self._lazy_menu().actions() if self.menuEnabled() else []
+
+
+class GraphicsLayout(pg.GraphicsLayoutWidget):
+    """``pg.GraphicsLayoutWidget`` whose ``addPlot`` gives each plot a ``LazyMenuViewBox`` unless told otherwise
+    (pyqtgraph binds ``addPlot`` to its central layout per instance, so it is bound again here)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.addPlot = self._add_plot
+
+    def _add_plot(self, *args, **kwargs):
+        kwargs.setdefault("viewBox", LazyMenuViewBox())
+        return self.ci.addPlot(*args, **kwargs)
+
+
 def graphics_layout(th: Theme | None = None) -> pg.GraphicsLayoutWidget:
     th = theme(th)
-    view = pg.GraphicsLayoutWidget()
+    view = GraphicsLayout()
     view.setBackground(th.background)
     view.ci.setContentsMargins(4, 4, 4, 4)
     return view
+
+
+# -------------------------------------------------------------------------------------------------- heatmaps
+def display_blocks(shape: tuple[int, int], pixels: tuple[float, float]) -> tuple[int, int]:
+    """Rows and columns of a heatmap of ``shape`` that share one screen pixel of a plot ``pixels`` = (height,
+    width) in pixels: (1, 1) when every entry has a pixel or more of its own, or while the plot has no size yet
+    (not laid out)."""
+    if pixels[0] < 2 or pixels[1] < 2:
+        return 1, 1
+    fr = max(1, int(np.ceil(shape[0] / max(1.0, float(pixels[0])))))
+    fc = max(1, int(np.ceil(shape[1] / max(1.0, float(pixels[1])))))
+    return fr, fc
+
+
+def reduce_for_display(a: np.ndarray, blocks: tuple[int, int]) -> np.ndarray:
+    """``a`` (R, C) shown at one value per ``blocks`` = (fr, fc) entries: each block's entry of largest magnitude,
+    sign kept (so the extremes a viewer looks for stay visible; a NaN in a block shows as NaN). (ceil(R/fr),
+    ceil(C/fc)); ``a`` itself when blocks is (1, 1). Only for drawing: read-outs use the full array."""
+    fr, fc = blocks
+    if fr > 1:
+        a = _largest_of_blocks(a, fr)
+    if fc > 1:
+        a = _largest_of_blocks(np.ascontiguousarray(a.T), fc).T
+    return a
+
+
+def _largest_of_blocks(a: np.ndarray, f: int) -> np.ndarray:
+    """Rows of ``a`` in blocks of ``f`` (the last one padded with zeros, which never outweigh a real entry): per
+    block and column, the entry of largest magnitude (its block's max or its min), a NaN winning. Largest-of-blocks
+    in rows then in columns is the largest of each 2-D block."""
+    R = a.shape[0]
+    Rp = -(-R // f) * f
+    if Rp != R:
+        a = np.concatenate([a, np.zeros((Rp - R,) + a.shape[1:], dtype=a.dtype)])
+    tiles = a.reshape(Rp // f, f, *a.shape[1:])
+    top, bottom = tiles.max(axis=1), tiles.min(axis=1)       # NaN in a block: both NaN, and NaN is kept
+    with np.errstate(invalid="ignore"):
+        return np.where(-bottom > top, bottom, top)
+
+
+def reduced_note(shape: tuple[int, int], blocks: tuple[int, int]) -> str:
+    """What a reduced heatmap says about itself, e.g. "shown at 512 × 256 of 1024 × 256 (largest |value| of
+    each 2 × 1 block)" (its panel's hover read-out gives exact entries); "" when not reduced."""
+    fr, fc = blocks
+    if fr == 1 and fc == 1:
+        return ""
+    return (f"shown at {-(-shape[0] // fr)} × {-(-shape[1] // fc)} of {shape[0]} × {shape[1]} (largest "
+            f"|value| of each {fr} × {fc} block)")
 
 
 # -------------------------------------------------------------------------------------------------- numbers

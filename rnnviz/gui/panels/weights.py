@@ -31,7 +31,11 @@ class WeightsPanel(Panel):
     Colour levels of W are symmetric, a "nice" number (1, 2, 2.5, 5 x 10^k) at or above max |W|, and only ever
     grow (until ``reset``), so colours stay comparable while training.
 
-    Items (for tests): ``image`` (ImageItem, row-major (G*d, d)), ``colorbar``, ``levels``, ``gate_lines``
+    W larger than the plot's pixels is drawn reduced (``plotting.reduce_for_display``: each pixel the entry of
+    largest |w| of its block) and the panel says so under the plot; the hover read-out gives exact entries.
+
+    Items (for tests): ``image`` (ImageItem, row-major (G*d, d), or reduced: ``blocks`` rows x columns per pixel,
+    ``reduced_label`` says so), ``colorbar``, ``levels``, ``gate_lines``
     (InfiniteLines between gate blocks), ``eig_scatter`` (gate -> ScatterPlotItem), ``unit_circle``,
     ``eig_plot`` (its title is the legend: names, colours and spectral radii), ``radius_label``.
     """
@@ -69,9 +73,14 @@ class WeightsPanel(Panel):
         self.radius_label = style.label("", style.FONT_PT, wrap=True)
         self.radius_label.setTextFormat(QtCore.Qt.TextFormat.RichText)
         self.readout = style.label("")
+        # one line, always there: showing or hiding the note must not resize the plot (the blocks follow its size)
+        self.reduced_label = style.label("", style.SMALL_PT)
+        self.reduced_label.setFixedHeight(self.reduced_label.fontMetrics().lineSpacing() + 2)
+        self.blocks = (1, 1)
         box = QtWidgets.QVBoxLayout(self)
         box.setContentsMargins(2, 2, 2, 2)
         box.addWidget(self.view, 1)
+        box.addWidget(self.reduced_label)
         box.addWidget(self.radius_label)
         box.addWidget(self.readout)
         self.hover = plotting.HoverReadout(self.view, self.readout, [(self.plot, self._w_text),
@@ -99,19 +108,30 @@ class WeightsPanel(Panel):
         self.readout.setText(self.hover.idle_text)
 
     def render(self, snapshot) -> None:
-        W = np.asarray(snapshot.W, dtype=np.float64)
+        W = np.asarray(snapshot.W)
         if W.ndim != 2 or W.size == 0:
             self.image.setVisible(False)
             return
         rows, d = W.shape
         gates = tuple(snapshot.gate_names) or ("s",)
-        finite = np.abs(W[np.isfinite(W)])
-        level = plotting.nice_ceil(float(finite.max())) if finite.size else self.levels[1]
+        with np.errstate(invalid="ignore"):
+            top = float(np.nanmax(np.abs(W), initial=0.0))      # the largest finite |w| (NaN skipped)
+        if not np.isfinite(top):
+            finite = np.abs(W[np.isfinite(W)])
+            top = float(finite.max()) if finite.size else 0.0
+        level = plotting.nice_ceil(top) if top > 0 else self.levels[1]
         if level > self.levels[1]:
             self.levels = (-level, level)
             self.colorbar.setLevels(self.levels)
         self._W = W
-        self.image.setImage(W, autoLevels=False, levels=self.levels)
+        vb = self.plot.vb
+        blocks = plotting.display_blocks(W.shape, (vb.height(), vb.width()))
+        if blocks != self.blocks:
+            self.blocks = blocks
+            note = plotting.reduced_note(W.shape, blocks)
+            self.reduced_label.setText(f"W {note}" if note else "")
+            self.reduced_label.setToolTip(f"W {note}" if note else "")
+        self.image.setImage(plotting.reduce_for_display(W, blocks), autoLevels=False, levels=self.levels)
         self.image.setRect(QtCore.QRectF(-0.5, -0.5, d, rows))     # W[r, j] centred on x = j, y = r
         self.image.setVisible(True)
         if self._shape != W.shape or gates != self._gates:
@@ -171,6 +191,7 @@ class WeightsPanel(Panel):
                 self.view.ci.addItem(self.plot, row=0, col=0)
                 self.plot.show()
                 layout.setColumnStretchFactor(0, 1)
+            self.reduced_label.setVisible(not want)      # the note is about W's heatmap: its line goes with it
             QtCore.QTimer.singleShot(0, self, self.refit_axis_titles)       # once the plots have their new sizes
 
     def _eig_title(self, rho: dict) -> None:

@@ -27,15 +27,18 @@ import sys
 import threading
 import traceback
 import weakref
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from rnnviz import child_entry
 from rnnviz.core.live import messages as m
-from rnnviz.core.live.loop import DEFAULT_FACTORY, DEFAULT_INTERVAL, SNAPSHOT_BUDGET, TrainingLoop, _child_main  # noqa: F401
+from rnnviz.core.live.defaults import DEFAULT_FACTORY, DEFAULT_INTERVAL, SNAPSHOT_BUDGET
 from rnnviz.core.train.spawn import child_environment, describe_exit
+
+if TYPE_CHECKING:
+    from rnnviz.core.live.loop import TrainingLoop
 
 BACKENDS = ("process", "thread")
 CHILD_MAIN = "rnnviz.core.live.loop:_child_main"      # the training process's loop (started by rnnviz.child_entry)
@@ -188,6 +191,8 @@ class Worker(QObject):
                 return
 
     def _run_here(self) -> None:
+        from rnnviz.core.live.loop import TrainingLoop     # the thread backend trains here (process: the child)
+
         loop = self.loop = TrainingLoop(self._emit, factory=self.factory, interval=self.interval,
                                         budget=self.budget)
         while not (loop.stopped or self._stop.is_set()):

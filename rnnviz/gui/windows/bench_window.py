@@ -69,8 +69,10 @@ def headless_speed(config: Config, seconds: float = 3.0, dataset: Any = None, wa
 
 
 def measure_speed(config: Config | None = None, seconds: float = 5.0, backend: str = "process",
-                  size: tuple[int, int] = (1600, 1000), headless: float | None = None) -> SpeedReport:
-    """Headless steps/s against steps/s with the window shown and every visible panel redrawing.
+                  size: tuple[int, int] = (1600, 1000), headless: float | None = None,
+                  warm_steps: int = 20) -> SpeedReport:
+    """Headless steps/s against steps/s with the window shown and every visible panel redrawing (counted from
+    ``warm_steps`` steps on).
 
     Needs a QApplication (one is made when there is none; offscreen when there is no display).
     """
@@ -105,7 +107,7 @@ def measure_speed(config: Config | None = None, seconds: float = 5.0, backend: s
 
     run_until(lambda: ctl.latest is not None, 20)            # the model is built
     ctl.start_training()
-    run_until(lambda: ctl.latest is not None and ctl.latest.step >= 20, 20)
+    run_until(lambda: ctl.latest is not None and ctl.latest.step >= warm_steps, 20 + 2 * warm_steps)
     step0, frames0, snaps0, t0 = ctl.latest.step, ctl.frames, ctl.snapshots, time.perf_counter()
     cpu0 = time.process_time()
     run_until(lambda: False, seconds)
@@ -127,9 +129,9 @@ def _app():
     return QApplication.instance() or QApplication([])
 
 
-def real_snapshots(config, steps: int = 200, later: tuple[int, ...] = (20,)) -> tuple[Any, ...]:
+def real_snapshots(config, steps: int = 200, later: tuple[int, ...] = (20,), bptt: bool = False) -> tuple[Any, ...]:
     """Snapshots of real training on ``config``: after ``steps``, then after each of ``later`` more steps
-    (counted from ``steps``)."""
+    (counted from ``steps``); ``bptt``: with the slow-motion BPTT trace, as when that panel is shown."""
     from rnnviz.core.explore.capture import build_snapshot
     from rnnviz.core.explore.state_space import StateSpaceView
     from rnnviz.core.train.trainer import Trainer
@@ -138,11 +140,11 @@ def real_snapshots(config, steps: int = 200, later: tuple[int, ...] = (20,)) -> 
     view = StateSpaceView()       # the state-space panel is timed on real frames too
     for _ in range(steps):
         trainer.step()
-    out = [build_snapshot(trainer, state_space=view)]
+    out = [build_snapshot(trainer, bptt, state_space=view)]
     for extra in later:
         while trainer.step_count < steps + extra:
             trainer.step()
-        out.append(build_snapshot(trainer, state_space=view))
+        out.append(build_snapshot(trainer, bptt, state_space=view))
     return tuple(out)
 
 
@@ -177,22 +179,24 @@ def _time_panels(app, window, pair, repeats: int) -> dict[str, float]:
 
 
 def refresh_costs(config, repeats: int = 10, size: tuple[int, int] = (1600, 1000),
-                  train_steps: int = 200) -> tuple[dict[str, float], dict[str, float]]:
+                  train_steps: int = 200, near: int = 20,
+                  bptt: bool = False) -> tuple[dict[str, float], dict[str, float]]:
     """Median ms of one full refresh per panel and of the whole window ("window"), twice: for a typical live
     frame (snapshots 20 steps apart: the axis ranges hold both, as on most frames), and for a frame whose axis
-    ranges must all move (snapshots 2x the steps apart, as on the few frames where the data leaves a range)."""
+    ranges must all move (snapshots 2x the steps apart, as on the few frames where the data leaves a range).
+    ``near``: the steps between the two snapshots of a typical frame."""
     from rnnviz.gui.main_window import MainWindow
     from rnnviz.gui.style import apply_theme
 
     app = _app()
     apply_theme(app)
-    first, near, far = real_snapshots(config, train_steps, later=(20, 2 * train_steps))
+    first, close, far = real_snapshots(config, train_steps, later=(near, 2 * train_steps), bptt=bptt)
     window = MainWindow(config, start=False)
     window.resize(*size)
     window.show()
     app.processEvents()
     try:
-        typical = _time_panels(app, window, (first, near), repeats)
+        typical = _time_panels(app, window, (first, close), repeats)
         rescale = _time_panels(app, window, (first, far), repeats)
     finally:
         window.close()
@@ -205,10 +209,11 @@ class LiveProbe:
     """Heartbeat and paint watcher, attached to whichever MainWindow is training (found among top-level
     widgets, since ``measure_speed`` builds its own window)."""
 
-    def __init__(self, app):
+    def __init__(self, app, min_step: int = 20):
         from PySide6.QtCore import QEvent, QObject, QTimer
 
         self.app = app
+        self.min_step = min_step        # figures are taken from this training step on (after the start-up)
         self.beats: list[float] = []
         self.delays: list[float] = []
         self.window_delays: list[float] = []
@@ -259,7 +264,7 @@ class LiveProbe:
 
     def _training(self) -> bool:
         ctl = getattr(self.window, "controller", None)
-        return bool(ctl is not None and ctl.running and ctl.latest is not None and ctl.latest.step >= 20)
+        return bool(ctl is not None and ctl.running and ctl.latest is not None and ctl.latest.step >= self.min_step)
 
     def _beat(self) -> None:
         if self.window is None:
@@ -297,8 +302,10 @@ class LiveProbe:
         return [max(0.0, g) for g in gaps]
 
 
-def run_window_bench(config=None, seconds: float = 5.0, repeats: int = 10, train_steps: int = 200) -> dict:
-    """Every window figure as one dict (see the module docstring)."""
+def run_window_bench(config=None, seconds: float = 5.0, repeats: int = 10, train_steps: int = 200,
+                     near: int = 20, warm_steps: int = 20, bptt: bool = False) -> dict:
+    """Every window figure as one dict (see the module docstring). ``near``, ``bptt``: see ``refresh_costs``;
+    ``warm_steps``: the live figures are taken from this training step on."""
     import numpy as np
 
     from rnnviz.core.config import Config
@@ -306,13 +313,13 @@ def run_window_bench(config=None, seconds: float = 5.0, repeats: int = 10, train
 
     app = _app()
     config = config or Config()
-    refresh, rescale = refresh_costs(config, repeats=repeats, train_steps=train_steps)
+    refresh, rescale = refresh_costs(config, repeats=repeats, train_steps=train_steps, near=near, bptt=bptt)
     live_config = config.replace(epochs=100000)
     headless = headless_speed(live_config, seconds=seconds, dataset=load_dataset(live_config))
-    probe = LiveProbe(app)
+    probe = LiveProbe(app, min_step=warm_steps)
     probe.start()
     try:
-        report = measure_speed(config, seconds=seconds, headless=headless)
+        report = measure_speed(config, seconds=seconds, headless=headless, warm_steps=warm_steps)
     finally:
         probe.stop()
     stalls = probe.stalls_ms()
@@ -321,7 +328,7 @@ def run_window_bench(config=None, seconds: float = 5.0, repeats: int = 10, train
     panels = {k: v for k, v in refresh.items() if k != "window"}
     return {
         "preset_config": {"dataset": config.dataset, "cell": config.cell, "hidden": config.hidden,
-                          "batch_size": config.batch_size},
+                          "batch_size": config.batch_size, "task": config.task, "window": config.window},
         "refresh_ms": refresh,
         "refresh_worst_panel_ms": max(panels.values()) if panels else None,
         "refresh_rescale_ms": rescale,
