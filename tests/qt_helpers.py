@@ -66,3 +66,14 @@ def open_window(qtbot, config=None, size=(1400, 900)):
     qtbot.waitExposed(win)
     wait_snapshot(qtbot, win.controller)
     return win
+
+
+def enlarge(qtbot, win, key: str) -> None:
+    """Put panel ``key`` of main window ``win`` in the big place (View ▸ Enlarge, Z) and on top of its tabs: a
+    small place shows only part of some panels (the gradient panel's ||dL/dθ|| plot needs a tall one)."""
+    place = min(win.order.index(key), 3)
+    win.hero.focus(place)
+    index = win.tabs.indexOf(win.panels[key])
+    if index >= 0:
+        win.tabs.setCurrentIndex(index)
+    qtbot.wait(50)

@@ -2,7 +2,7 @@
 
   rnnviz sweep --preset NAME --grid key=v1,v2 [--grid key=...] --out DIR [--epochs N] [--set k=v] [--processes P]
                [--scheduler tcp://HOST:8786]
-  rnnviz race  --preset NAME --b key=value [--b ...] [--render OUT.png --steps N [--size WxH]]
+  rnnviz race  --preset NAME --b key=value [--b ...] [--presentation] [--render OUT.png --steps N [--size WxH]]
 """
 from __future__ import annotations
 
@@ -43,6 +43,8 @@ def add_parsers(sub) -> None:
     p.add_argument("--steps", type=common.whole(0, common.MAX_STEPS), default=300,
                    help="with --render: training steps of each (300)")
     p.add_argument("--size", default="1600x1000", metavar="WxH", help="with --render: picture size (1600x1000)")
+    p.add_argument("--presentation", action="store_true",
+                   help="presentation (projector) mode: large fonts, thick lines, full screen (F11 / Ctrl+P)")
 
 
 def cmd_sweep(args) -> int:
@@ -118,12 +120,13 @@ def cmd_race(args) -> int:
         with check_output_file(args.render, what="--render"):   # before the training, not after it
             from rnnviz.gui.windows.race import render_race
 
-            path = render_race(cfg_a, cfg_b, args.steps, Path(args.render), size=size, title=name)
+            path = render_race(cfg_a, cfg_b, args.steps, Path(args.render), size=size, title=name,
+                               presentation=args.presentation)
         print(f"wrote {path}")
         return 0
     from rnnviz.gui.windows.race import run_race
 
-    return run_race(cfg_a, cfg_b, title=name)
+    return run_race(cfg_a, cfg_b, title=name, presentation=args.presentation)
 
 
 if __name__ == "__main__":  # pragma: no cover

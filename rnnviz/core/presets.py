@@ -6,7 +6,9 @@ Each preset is a TOML file in ``resources/presets`` (installed as ``rnnviz.resou
     title = "Sentiment with negation"
     description = "one line for `rnnviz presets`"
     text = "Two or three sentences shown in the window: what to do, what to watch."
-    panels = ["loss", "hidden", "gradients", "confusion"]   # first; keys of the window's panel registry
+    panels = ["loss", "hidden", "gradients", "confusion"]   # first; keys of the window's panel registry; the
+                                                            # first is what the lesson is about: the big place
+    tokens = ["not"]       # optional: words the text points at; the token axes always label them
     order = 1
     action = "open-file"   # optional: what opening the lesson does besides loading the settings
     controls = ["delay"]   # optional: lesson controls shown in the lesson bar (a slider for ``delay``)
@@ -43,7 +45,7 @@ LESSON_ACTIONS = ("", "open-file")      # "open-file": the lesson asks for a dat
 LESSON_CONTROLS = ("delay",)             # settings a lesson may put on a slider in the lesson bar
 # every [lesson] key and its type (add new lesson fields here: unknown keys are refused, typos included)
 LESSON_KEYS = {"title": str, "description": str, "text": str, "panels": list, "order": int, "action": str,
-               "controls": list}
+               "controls": list, "tokens": list}
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ class Preset:
     order: int = 100
     action: str = ""                 # "" or one of LESSON_ACTIONS
     controls: tuple[str, ...] = ()   # lesson-bar controls, names from LESSON_CONTROLS
+    tokens: tuple[str, ...] = ()     # words the lesson text names (token axes always label them)
     source: str = ""                 # the file it was read from (errors name it)
     weights: dict = field(default_factory=dict)   # the [weights] table: parameter name -> list, rows or named table
 
@@ -97,7 +100,8 @@ def parse_preset(name: str, text: str, source: str = "") -> Preset:
     return Preset(name=name, title=str(lesson.get("title", name)), description=str(lesson.get("description", "")),
                   text=str(lesson.get("text", "")), config=config, panels=tuple(lesson.get("panels", ())),
                   order=int(lesson.get("order", 100)), action=action, controls=controls,
-                  source=source or name, weights=dict(weights))
+                  tokens=tuple(str(t) for t in lesson.get("tokens", ())), source=source or name,
+                  weights=dict(weights))
 
 
 def _numbers(value) -> bool:

@@ -94,11 +94,13 @@ class Snapshot:
     val_loss: np.ndarray           # (M,) the same per sequence, over the whole validation split
     val_accuracy: np.ndarray       # (M,) NaN for generation
     val_perplexity: np.ndarray     # (M,) exp(mean per-token loss), NaN unless generation
-    # --- gradient flow (on a fixed monitor batch, recomputed for each snapshot) ---
-    grad_norms: np.ndarray         # (T,) ||dL/ds_t|| of the monitor batch, first timestep first
+    # --- gradient flow of a fixed batch of validation examples (core.train.grad_flow), measured at ``step`` ---
+    grad_norms: np.ndarray         # (T,) mean over the batch's examples that have position t of ||dL_b/ds_t||
+                                   # (L_b: that example's own loss), aligned as grad_norms_align says
     grad_norms_last: np.ndarray    # (T,) the same from the last real step's loss alone (labelling/generation; else = grad_norms)
     grad_flow_steps: np.ndarray    # (R,) training step of each row below
-    grad_flow: np.ndarray          # (R, T) grad_norms over training (rows: snapshots, decimated to a cap)
+    grad_flow: np.ndarray          # (R, T) grad_norms over training (a row every Trainer.monitor_every steps,
+                                   # decimated to a cap)
     param_grad_steps: np.ndarray   # (N2,) training step of each entry below
     param_grad_norms: dict         # name -> (N2,) ||dL/dtheta|| of each parameter at each training step
     # --- validation details (from the last evaluation) ---
@@ -122,12 +124,21 @@ class Snapshot:
     state_space: Any = None        # core.explore.state_space.StateSpace: validation states projected to 2-D by
                                    # PCA, while the state-space panel is shown (SetStateSpace); else None
     grad_norms_c: np.ndarray = field(default_factory=lambda: frozen_array(np.zeros(0)))
-                                   # LSTM: (T,) ||dL/dc_t|| of the cell states, same batch and loss as grad_norms;
-                                   # empty for the other cells
+                                   # LSTM: (T,) the same mean as grad_norms of ||dL_b/dc_t|| of the cell states
+                                   # (same batch, loss, step and alignment); empty for the other cells
     gate_saturation_steps: np.ndarray = field(default_factory=lambda: frozen_array(np.zeros(0, np.int64)))
                                    # (S,) training step of each entry below (recorded with the gradient flow)
     gate_saturation: dict = field(default_factory=dict)   # gate name -> (S,) share of that sigmoid gate's values on
                                    # the monitor batch below 0.05 or above 0.95 (nn.gates.saturation); {} for the RNN
+    grad_norms_step: int = -1      # the training step grad_norms / grad_norms_last were measured at: ``step``,
+                                   # except in snapshots of a running Trainer whose window does not show them
+                                   # (``build_snapshot(flow=False)``: the last recorded; -1 unknown)
+    grad_norms_align: str = "start"  # "start": position t is step t; "end": the last position is every example's
+                                     # last token (classification of different lengths: core.train.grad_flow)
+    grad_norms_count: np.ndarray = field(default_factory=lambda: frozen_array(np.zeros(0, np.int64)))
+                                   # (T,) how many examples grad_norms averages at each position
+    grad_norms_examples: np.ndarray = field(default_factory=lambda: frozen_array(np.zeros(0, np.int64)))
+                                   # (B,) the validation examples (indices) the gradient flow is over
     val_loss_per_token: np.ndarray = field(default_factory=lambda: frozen_array(np.zeros(0)))
                                    # (M,) val_loss per predicted token: the summed loss over all validation targets
                                    # / their number (classification: = val_loss; generation: ln perplexity)

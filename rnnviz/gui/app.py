@@ -43,6 +43,7 @@ def run(config: Config | None = None, title: str | None = None, preset: Any = No
         app.aboutToQuit.connect(window.controller.shutdown)
         try:
             window.set_speed(LECTURE_SPEED)   # slow enough to watch every panel move; the Speed box changes it
+            window.hero.fit_screen()          # a 1024x768 projector: the window fits its screen
             window.show()
             window.preferences.restore(theme=theme, presentation=presentation, resume=resume and not session)
             window.lessons.on_shown()          # a lesson with an action (Your own data: the file dialog)

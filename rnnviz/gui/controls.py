@@ -129,7 +129,7 @@ def _combo(items: tuple[str, ...] | list[str]) -> QComboBox:
     box = QComboBox()
     box.addItems(list(items))
     box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-    box.setMinimumContentsLength(10)
+    box.setMinimumContentsLength(7)      # a narrow dock (a 1024 px screen) still shows the choice
     return box
 
 
@@ -200,6 +200,8 @@ class ControlsPanel(QWidget):
                     self._add(form, key, self._dataset_box() if key == "dataset" else self._widget(SETTINGS[key]))
             layout.addWidget(group)
         layout.addStretch(1)
+        # never narrower than its contents (it scrolls only up and down): a narrow dock cut buttons and boxes off
+        scroll.setMinimumWidth(inner.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width())
 
         self.set_config(self._config)
 
@@ -208,6 +210,7 @@ class ControlsPanel(QWidget):
     def _form(box: QGroupBox) -> QFormLayout:
         form = QFormLayout(box)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)   # a narrow dock: the field under its label
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         form.setVerticalSpacing(4)
         return form

@@ -44,6 +44,7 @@ from rnnviz.core.snapshot import LOSS_PER_TOKEN, LOSS_UNIT, LOSS_UNIT_NOTE
 from rnnviz.gui.banner import make_banner
 from rnnviz.gui.controls import ControlsPanel
 from rnnviz.gui.failures import failure_message
+from rnnviz.gui.fitting import FittingLabel
 from rnnviz.gui.icon import app_icon
 from rnnviz.gui.panel_set import PanelSet, PanelSlot
 from rnnviz.gui.panels.registry import FIXED_PLACES, PANELS, make_panel, preset_order
@@ -51,7 +52,6 @@ from rnnviz.gui.style import apply_theme
 from rnnviz.gui.training.controller import Controller
 
 MIN_PANEL_SIZE = (200, 150)
-# widths of the status-bar fields: the longest text each shows, plus a margin (bold or wider fonts must not clip)
 # Feature modules under rnnviz.gui.features that add their own menus, docks and shortcuts: each has ``install(window)``,
 # called once the window is built (one line each, so features stay out of this file).
 EXTENSIONS: tuple[str, ...] = (
@@ -65,14 +65,17 @@ EXTENSIONS: tuple[str, ...] = (
     "race_sweep_menu",
     "process_lost",
     "views",
+    "hero",
     "lecture_keys",
     "worked_example",
     "preferences",
     "file_drop",
 )
-STATUS_TEMPLATES = {"state": "Finished — raise Epochs or Reset    ", "epoch": "Epochs done 0000/0000  ",
-                    "step": "Step 0000000  ", "speed": "00000 steps/s (headless)  ", "loss": "Loss 0000.000/seq  ",
-                    "val": "Val loss 000.000/seq = 0.000/token, perplexity 00.00  "}
+# the status-bar fields: each asks for the width of the widest text it has shown and gives way down to its
+# shortest text here on a small screen (gui.fitting.FittingLabel: a shorter wording, then whole words and "…",
+# the whole text in its tooltip)
+STATUS_MIN_TEXTS = {"state": "Training", "epoch": "Epochs 00/00", "step": "Step 0000", "speed": "00 steps/s",
+                    "loss": "Loss 0.000/seq", "val": "Val 0.000/seq"}
 
 
 
@@ -268,32 +271,33 @@ class MainWindow(QMainWindow):
         self.dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                               | QDockWidget.DockWidgetFeature.DockWidgetFloatable
                               | QDockWidget.DockWidgetFeature.DockWidgetClosable)
-        self.dock.setMinimumWidth(270)
+        self.dock.setMinimumWidth(200)          # features.hero gives it a share of the window
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.dock)
 
     def _make_status(self) -> None:
         bar = self.statusBar()
         self.status_labels: dict[str, QLabel] = {}
-        for key, tip in (("state", "Training state"), ("epoch", "Completed epochs / epochs to train"),
+        bar.setSizeGripEnabled(False)       # its room goes to the fields (a projector's window is full screen)
+        for key, tip in (("state", "Training state: Space starts or pauses, S trains one batch, E one epoch, "
+                                   "R starts again with new weights; when finished, raise Epochs to go on"),
+                         ("epoch", "Completed epochs / epochs to train"),
                          ("step", "Optimiser steps taken"), ("speed", "Training steps per second"),
                          ("loss", f"Loss of the last training batch, {LOSS_UNIT} ({LOSS_UNIT_NOTE})"),
                          ("val", f"Validation loss at the last evaluation, {LOSS_UNIT} and {LOSS_PER_TOKEN} "
                                  "(labelling, generation), and the accuracy or perplexity")):
-            label = QLabel()
+            label = FittingLabel(min_text=STATUS_MIN_TEXTS[key], tip=tip)
             label.setObjectName(f"status_{key}")
-            label.setToolTip(tip)
-            # fixed widths: a changing number must not re-lay out (and repaint) the window on every frame
-            label.setFixedWidth(label.fontMetrics().horizontalAdvance(STATUS_TEMPLATES[key]) + 16)
             bar.addPermanentWidget(label)
             self.status_labels[key] = label
         self.progress = QProgressBar()
         self.progress.setObjectName("epochProgress")
         self.progress.setRange(0, 1000)
-        self.progress.setFixedWidth(180)
+        self.progress.setMinimumWidth(self.progress.fontMetrics().horizontalAdvance("all epochs done") + 24)
+        self.progress.setMaximumWidth(160)
         self.progress.setFormat("epoch progress")
         self.progress.setToolTip("How far through the current epoch training is")
         bar.addPermanentWidget(self.progress)
-        self.status_labels["state"].setText("Ready — press Space to train")
+        self.status_labels["state"].setText("Ready: press Space")
 
     def _make_menus(self) -> None:
         menu = self.menuBar()
@@ -483,24 +487,29 @@ class MainWindow(QMainWindow):
     def _show_status(self, snap: Any) -> None:
         labels = self.status_labels
         epochs = int(snap.config.get("epochs", 0)) if isinstance(snap.config, dict) else 0
-        labels["epoch"].setText(f"Epochs done {snap.epoch}/{epochs}" if epochs else f"Epochs done {snap.epoch}")
+        done = f"{snap.epoch}/{epochs}" if epochs else f"{snap.epoch}"
+        labels["epoch"].setText(f"Epochs done {done}", f"Epochs {done}")     # the shorter where it does not fit
         labels["step"].setText(f"Step {snap.step}")
         rate = self._throughput(snap.step)
         labels["speed"].setText(f"{rate:.0f} steps/s" if self.controller.running and rate == rate else "– steps/s")
         loss = float(snap.train_loss[-1]) if len(snap.train_loss) else float("nan")
-        labels["loss"].setText(f"Loss {loss:.4g}/seq" if loss == loss else "Loss –")
+        labels["loss"].setText(*([f"Loss {loss:.4g}/seq", f"Loss {loss:.3g}/seq", f"Loss {loss:.2g}/seq"]
+                                 if loss == loss else ["Loss –"]))   # fewer digits where four do not fit
         if len(snap.val_loss):
             acc = float(snap.val_accuracy[-1]) if len(snap.val_accuracy) else float("nan")
-            text = f"Val loss {float(snap.val_loss[-1]):.3f}/seq"
+            val = seq = f"{float(snap.val_loss[-1]):.3f}/seq"
             per_token = getattr(snap, "val_loss_per_token", ())
             if snap.task != "classification" and len(per_token) == len(snap.val_loss) and per_token[-1] == \
                     per_token[-1]:
-                text += f" = {float(per_token[-1]):.3f}/token"
+                val += f" = {float(per_token[-1]):.3f}/token"
+            texts = [f"Val loss {val}", f"Val {val}"]              # the shorter where it does not fit
             if acc == acc:
-                text += f", acc {acc:.1%}"
+                texts = [f"Val loss {val}, acc {acc:.1%}", f"Val {val}, acc {acc:.1%}", f"Val {seq}, acc {acc:.1%}"]
             elif len(snap.val_perplexity) and snap.val_perplexity[-1] == snap.val_perplexity[-1]:
-                text += f", perplexity {float(snap.val_perplexity[-1]):.2f}"
-            labels["val"].setText(text)
+                ppl = f"{float(snap.val_perplexity[-1]):.2f}"
+                texts = [f"Val loss {val}, perplexity {ppl}", f"Val {val}, perplexity {ppl}", f"Val {val}, ppl {ppl}",
+                         f"Val {seq}, ppl {ppl}"]                 # per token = ln(perplexity)
+            labels["val"].setText(*texts)
         else:
             labels["val"].setText("Val –")
         self.progress.setValue(int(round(1000 * min(1.0, max(0.0, float(snap.epoch_progress))))))
@@ -527,11 +536,11 @@ class MainWindow(QMainWindow):
         elif state.faulted:
             text = "Paused: NaN/Inf"
         elif state.done:
-            text = "Finished — raise Epochs or Reset"
+            text = "Finished: raise Epochs"
         elif state.step:
             text = "Paused"
         else:
-            text = "Ready — press Space to train"
+            text = "Ready: press Space"
         self.status_labels["state"].setText(text)
 
     @Slot(object)

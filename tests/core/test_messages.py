@@ -38,7 +38,7 @@ def examples(trainer) -> dict[type, object]:
         m.Start: m.Start(), m.Pause: m.Pause(), m.Toggle: m.Toggle(), m.Step: m.Step(3), m.Epoch: m.Epoch(),
         m.Reset: m.Reset(), m.Configure: m.Configure(cfg, ds), m.SetLive: m.SetLive("lr", 0.002),
         m.SetProbe: m.SetProbe(2), m.SetProbeText: m.SetProbeText(("not", "good")),
-        m.SetBpttTrace: m.SetBpttTrace(True), m.SetStateSpace: m.SetStateSpace(True), m.SetReachTrace: m.SetReachTrace(True), m.SetSpeed: m.SetSpeed(5.0), m.SetInterval: m.SetInterval(0.05),
+        m.SetBpttTrace: m.SetBpttTrace(True), m.SetStateSpace: m.SetStateSpace(True), m.SetReachTrace: m.SetReachTrace(True), m.SetGradFlow: m.SetGradFlow(False), m.SetSpeed: m.SetSpeed(5.0), m.SetInterval: m.SetInterval(0.05),
         m.RequestSnapshot: m.RequestSnapshot(), m.SaveSession: m.SaveSession("/tmp/run.rnnviz.npz"),
         m.OpenSession: m.OpenSession("/tmp/run.rnnviz.npz", ds), m.ShareWeights: m.ShareWeights(cfg),
         m.RestoreBest: m.RestoreBest(), m.Stop: m.Stop(), m.Restore: m.Restore(cfg, ds, trainer.state_dict()),
@@ -112,7 +112,8 @@ def test_every_handler_runs_without_an_error(trainer, tmp_path):
     cfg, ds = trainer.config, trainer.dataset
     session = tmp_path / "run.rnnviz.npz"
     order = [m.Configure(cfg, ds), m.ShareWeights(cfg.replace(cell="gru")), m.SetProbe(1),
-             m.SetProbeText(("not", "good")), m.SetProbeText(()), m.SetBpttTrace(True), m.SetStateSpace(True), m.SetReachTrace(True), m.SetSpeed(0.0),
+             m.SetProbeText(("not", "good")), m.SetProbeText(()), m.SetBpttTrace(True), m.SetStateSpace(True), m.SetReachTrace(True), m.SetGradFlow(False),
+             m.SetSpeed(0.0),
              m.SetInterval(0.0), m.RequestSnapshot(), m.Step(2), m.Epoch(), m.RestoreBest(), m.SetLive("lr", 0.003),
              m.SetLive("clip", 1.0), m.SetLive("epochs", 7), m.SetLive("temperature", 0.5), m.Start(), m.Pause(),
              m.Toggle(), m.Toggle(), m.SaveSession(str(session)),
@@ -127,7 +128,7 @@ def test_every_handler_runs_without_an_error(trainer, tmp_path):
         seen.append(type(cmd))
     errors = [e for e in events if isinstance(e, m.Error)]
     assert errors == []
-    assert loop.stopped and loop.trace_bptt
+    assert loop.stopped and loop.trace_bptt and not loop.grad_flow
     assert loop.config.lr == 0.003 and loop.config.epochs == 7
     kinds = {type(e) for e in events}
     assert {m.Configured, m.TrainingState, m.SnapshotReady, m.Shared, m.SessionResult} <= kinds

@@ -140,7 +140,8 @@ def test_saturation_history_is_bounded():
 
 
 def test_cell_state_gradient_norms_of_the_monitor_batch():
-    """||dL/dc_t|| (LSTM) next to ||dL/ds_t||, same batch and loss, against finite differences of the textbook."""
+    """||dL/dc_t|| (LSTM) next to ||dL/ds_t||, the same means over the batch's examples of each example's own
+    gradient norm (core.train.grad_flow), against finite differences of the textbook."""
     t = trained("lstm", "labelling", 13, batch_size=3)             # a monitor batch of 3 sequences
     t.record_monitor()
     snap = build_snapshot(t)
@@ -148,15 +149,17 @@ def test_cell_state_gradient_norms_of_the_monitor_batch():
     batch = t.monitor_batch
     assert len(batch.lengths) == 3
     B, T = batch.ids.shape
-    sq_c, sq_s = np.zeros(T), np.zeros(T)
+    sum_c, sum_s, have = np.zeros(T), np.zeros(T), np.zeros(T)
     for b in range(B):
         L = int(batch.lengths[b])
         ids, tg = batch.ids[b, :L], batch.targets[b, :L]
-        for kind, acc in (("c", sq_c), ("s", sq_s)):
-            g = fd_grad(P, "lstm", "tanh", ids, tg, "labelling", kind).sum(axis=0) / B   # dL/d(.)_t, L = mean
-            acc[:L] += (g ** 2).sum(axis=1)
-    np.testing.assert_allclose(snap.grad_norms_c, np.sqrt(sq_c), rtol=1e-5, atol=1e-10)
-    np.testing.assert_allclose(snap.grad_norms, np.sqrt(sq_s), rtol=1e-5, atol=1e-10)
+        for kind, acc in (("c", sum_c), ("s", sum_s)):
+            g = fd_grad(P, "lstm", "tanh", ids, tg, "labelling", kind).sum(axis=0)   # dL_b/d(.)_t, L_b its loss
+            acc[:L] += np.sqrt((g ** 2).sum(axis=1))
+        have[:L] += 1
+    assert snap.grad_norms_align == "start"                       # labelling: position t is step t
+    np.testing.assert_allclose(snap.grad_norms_c, sum_c / have, rtol=1e-5, atol=1e-10)
+    np.testing.assert_allclose(snap.grad_norms, sum_s / have, rtol=1e-5, atol=1e-10)
 
 
 # ------------------------------------------------------------------------------------------------ equation

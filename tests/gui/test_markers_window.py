@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qt_helpers import no_leaks, open_window, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
+from qt_helpers import enlarge, no_leaks, open_window, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
 
 
 def _visible(markers):
@@ -34,6 +34,7 @@ def test_live_changes_in_the_window_put_markers_in_both_plots(qtbot, window):
     trainer = ctl.worker.loop.trainer
     want = [(12, f"lr {lr0:g}\u2192{lr0 / 10:g}"), (20, "clip 5\u21921")]
     assert list(snap.markers) == want == trainer.markers
+    enlarge(qtbot, win, "gradients")          # its ||dL/dθ|| plot shows in a tall place only
     win.show_snapshot(snap, everything=True)
     assert win.panel_errors == []
 

@@ -10,7 +10,7 @@ import pytest
 
 from rnnviz.core.presets import load_preset
 
-from qt_helpers import no_leaks, open_window, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
+from qt_helpers import enlarge, no_leaks, open_window, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
 
 pytest.importorskip("pytestqt")
 
@@ -56,6 +56,7 @@ def test_temperature_in_chars_then_negation_then_lr_marker_says_lr(qtbot, window
     win.controls.settingChanged.emit("lr", lr0 * 2)              # what the learning-rate box sends
     ctl.step_batch(2)
     snap = wait_snapshot(qtbot, ctl, lambda s: s.step == 6 and bool(s.markers))
+    enlarge(qtbot, win, "gradients")          # its ||dL/dθ|| plot shows in a tall place only
     win.show_snapshot(snap, everything=True)
     want = [(4.0, f"lr {lr0:g}\u2192{lr0 * 2:g}")]
     assert list(snap.markers) == [(4, want[0][1])]

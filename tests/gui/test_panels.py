@@ -90,8 +90,13 @@ def test_log_axis_labels_decades_without_overlap(qapp):
     levels = axis.logTickValues(-12.0, 2.0, 100, [])
     labels = [s for s in axis.logTickStrings(levels[0][1], 1, 1) if s]
     assert 2 <= len(labels) <= 5 and "1" in labels and all("\u207b" in s for s in labels if s != "1")
-    levels = axis.logTickValues(-1.02, 0.0, 100, [])          # less than a decade: 1-2-5
+    levels = axis.logTickValues(-1.02, 0.0, 100, [])          # less than a decade: 1-2-5 gives only two labels
+    assert axis.logTickStrings(levels[0][1], 1, 1) == ["0.1", "0.2", "0.3", "0.5", "0.7", "1"]   # inside: four
+    levels = axis.logTickValues(-1.02, 0.0, 60, [])           # no room for three: as many as fit
     assert axis.logTickStrings(levels[0][1], 1, 1) == ["0.1", "0.2", "0.5", "1"]
+    levels = axis.logTickValues(-5.06, -2.94, 100, [])        # two decades whose ends are too near the edges
+    assert axis.logTickStrings(levels[0][1], 1, 1) == ["10\u207b\u2075", "3\u00b710\u207b\u2075", "10\u207b\u2074",
+                                                       "3\u00b710\u207b\u2074", "10\u207b\u00b3"]
     assert plotting.pow10_text(-5) == "10\u207b\u2075" and plotting.pow10_text(2) == "100"
 
 
@@ -228,8 +233,10 @@ def test_gradient_panel_norms_clip_heatmap_and_parameters(qtbot):
     assert panel.last_curve.opts["pen"].style() == QtCore.Qt.PenStyle.DashLine
     assert panel.clip_line.isVisible() and panel.clip_line.value() == pytest.approx(np.log10(5.0))
     assert panel.param_clip_line.value() == pytest.approx(np.log10(5.0))
-    assert "clip = 5" in panel.clip_line.label.toPlainText()
-    assert "clip 5" in panel.param_plot.titleLabel.text
+    # the threshold is named in the titles, never in a label drawn over the curve
+    assert "clip&nbsp;5" in panel.norm_plot.titleLabel.text and "clip 5" in panel.param_plot.titleLabel.text
+    assert not [i for i in panel.norm_plot.vb.addedItems if isinstance(i, pg.TextItem) or
+                (isinstance(i, pg.InfiniteLine) and getattr(i, "label", None) is not None)]
 
     img = panel.flow_image.image
     assert img.shape == snap.grad_flow.shape
@@ -296,7 +303,7 @@ def test_confusion_panel_counts_fractions_and_accuracy(qtbot):
     assert "true" in panel.plot.getAxis("left").labelText and "predicted" in panel.plot.getAxis("bottom").labelText
     assert np.allclose(panel.bars.opts["width"], np.nan_to_num(snap.per_class_accuracy))
     assert [t.toPlainText() for t in panel.bar_text][-1] == "n/a"       # the class absent from validation
-    assert f"{100 * snap.val_accuracy[-1]:.1f} %" in panel.accuracy_label.text()
+    assert f"{100 * snap.val_accuracy[-1]:.1f}\u00a0%" in panel.accuracy_label.text()     # never broken apart
 
     panel.set_normalised(True)
     texts = [[item.toPlainText() for item in row] for row in panel.cell_text]

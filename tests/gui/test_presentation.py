@@ -56,7 +56,7 @@ def _looks(win) -> dict:
         "bars": (not win.menuBar().isHidden(), not win.statusBar().isHidden()),
         "readout": not loss.readout.isHidden(),
         "font_pt": style.FONT_PT,
-        "status_width": win.status_labels["epoch"].width(),
+        "status_width": win.status_labels["epoch"].sizeHint().width(),
         "hidden_mid": hidden.cmap.map(0.55, mode="qcolor").name(),
         "lesson_style": "lessonText",
     }

@@ -1,7 +1,9 @@
 """The Snapshot the window draws, built from a Trainer through its public fields (it never changes the run).
 
 ``build_snapshot(trainer)`` copies the histories, the evaluations and the weights into a frozen Snapshot and
-adds what is computed for the screen only: the eigenvalues of W's gate blocks and the probe. ``build_probe``
+adds what is computed for the screen only: the eigenvalues of W's gate blocks, the probe, and the gradient flow of
+the monitor batch when the Trainer's last one is from an earlier step (it records one every ``monitor_every``
+steps for the history; the Snapshot's curve is always that of its own step). ``build_probe``
 runs the probe sequence (a validation example, or typed tokens: ``typed_probe``) through the model:
 the hidden states s_t = g(U x_t + W s_{t-1} + b), the outputs y_t = softmax(V s_t + c) and ||dL/ds_t|| of its
 own loss, and with ``bptt`` the slow-motion BPTT trace (``bptt_trace``).
@@ -101,11 +103,14 @@ def targets_per_sequence(dataset: Any) -> float:
     return sum(int(np.count_nonzero(np.asarray(t) != IGNORE)) for t in val.targets) / len(val)
 
 
-def build_snapshot(trainer: Any, bptt: bool = False, reach: bool = False, state_space: Any = None) -> Snapshot:
+def build_snapshot(trainer: Any, bptt: bool = False, reach: bool = False, state_space: Any = None,
+                   flow: bool = True) -> Snapshot:
     """A frozen, copied record of everything the window draws (a few milliseconds). ``bptt``: the probe carries
     its slow-motion BPTT trace, ``reach`` its who-reaches-whom matrix (each costly: only when that view is shown).
     ``state_space``: a ``state_space.StateSpaceView`` whose frame the snapshot carries (only while that panel is
-    shown)."""
+    shown). ``flow``: the gradient flow is measured for this step when the Trainer's last one is older (a forward
+    and backward pass of the monitor batch, two for labelling and generation); False: the last one recorded is
+    carried, ``grad_norms_step`` says its step."""
     ds, model, config = trainer.dataset, trainer.model, trainer.config
     steps, losses = trainer.loss_history.view()
     pg_steps, pg_values = trainer.param_grad_history.view()
@@ -119,6 +124,13 @@ def build_snapshot(trainer: Any, bptt: bool = False, reach: bool = False, state_
         eigs = {g: np.linalg.eigvals(b.astype(np.float64)) if np.isfinite(b).all() else np.zeros(0, complex)
                 for g, b in blocks.items()}
     k = ds.n_classes
+    flow_step = getattr(trainer, "monitor_step", -1)
+    if flow_step == trainer.step_count or not flow:
+        norms, norms_last, norms_c = trainer.monitor_norms, trainer.monitor_norms_last, trainer.monitor_norms_c
+    else:
+        norms, norms_last, norms_c = trainer.measure_monitor()
+        flow_step = trainer.step_count
+    monitor = trainer.monitor_batch
     probe = build_probe(trainer, bptt, reach) if len(ds.val) else None
     val_steps = np.array([e["step"] for e in evals], np.int64)
     val_loss = np.array([e["val_loss"] for e in evals], np.float64)
@@ -133,7 +145,7 @@ def build_snapshot(trainer: Any, bptt: bool = False, reach: bool = False, state_
                                   np.float64),
         val_perplexity=frozen_array([nan if e["val_perplexity"] is None else e["val_perplexity"]
                                      for e in evals], np.float64),
-        grad_norms=frozen_array(trainer.monitor_norms), grad_norms_last=frozen_array(trainer.monitor_norms_last),
+        grad_norms=frozen_array(norms), grad_norms_last=frozen_array(norms_last),
         grad_flow_steps=frozen_array(gf_steps), grad_flow=frozen_array(gf_values),
         param_grad_steps=frozen_array(pg_steps),
         param_grad_norms={name: frozen_array(pg_values[:, j]) for j, name in enumerate(model.param_names)},
@@ -147,7 +159,10 @@ def build_snapshot(trainer: Any, bptt: bool = False, reach: bool = False, state_
         sample_text=trainer.sample_text, sample_temperature=trainer.temperature,
         confusion_examples=dict(trainer.last_cells),
         markers=tuple(trainer.markers),
-        grad_norms_c=frozen_array(trainer.monitor_norms_c),
+        grad_norms_step=int(flow_step), grad_norms_align=trainer.monitor_align,
+        grad_norms_count=frozen_array(trainer.monitor_counts, np.int64),
+        grad_norms_examples=frozen_array(monitor.index, np.int64),
+        grad_norms_c=frozen_array(norms_c),
         gate_saturation_steps=frozen_array(sat_steps),
         gate_saturation={g: frozen_array(sat_values[:, j]) for j, g in enumerate(SIGMOID_GATES[config.cell])},
         state_space=state_space.frame(trainer, probe) if state_space is not None else None,

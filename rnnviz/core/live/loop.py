@@ -75,6 +75,7 @@ class TrainingLoop:
         self.trace_bptt = False         # snapshots carry the probe's slow-motion BPTT trace (a view option)
         self.state_space: Any = None    # explore.state_space.StateSpaceView while snapshots carry its frames
         self.trace_reach = False        # snapshots carry the probe's who-reaches-whom matrix (a view option)
+        self.grad_flow = True           # running snapshots measure the gradient flow of their step (a view option)
         self.max_rate = 0.0             # training steps per second; 0 = as fast as the machine goes
         self._next_step = 0.0           # perf_counter time before which no step is taken (speed limit)
         self.checkpoints = bool(checkpoints)
@@ -261,6 +262,9 @@ class TrainingLoop:
         self.trace_reach = bool(cmd.on)
         self.emit_snapshot()
 
+    def _set_grad_flow(self, cmd: m.SetGradFlow) -> None:
+        self.grad_flow = bool(cmd.on)
+
     def _set_speed(self, cmd: m.SetSpeed) -> None:
         """Limit training to ``steps_per_second`` (0 = no limit), so a lecture can follow it step by step."""
         self.max_rate = max(0.0, float(cmd.steps_per_second))
@@ -333,7 +337,7 @@ class TrainingLoop:
         m.Start: _start, m.Pause: _pause, m.Toggle: _toggle, m.Step: _step, m.Epoch: _epoch, m.Reset: _reset,
         m.Configure: _configure, m.SetLive: _set_live, m.SetProbe: _set_probe, m.SetProbeText: _set_probe_text,
         m.SetBpttTrace: _set_bptt_trace, m.SetStateSpace: _set_state_space, m.SetReachTrace: _set_reach_trace,
-        m.SetSpeed: _set_speed, m.SetInterval: _set_interval,
+        m.SetGradFlow: _set_grad_flow, m.SetSpeed: _set_speed, m.SetInterval: _set_interval,
         m.RequestSnapshot: _request_snapshot, m.SaveSession: _save_session, m.OpenSession: _open_session,
         m.ShareWeights: _share_weights, m.Restore: _restore, m.RestoreBest: _restore_best, m.Stop: _stop,
     }
@@ -363,7 +367,7 @@ class TrainingLoop:
                 if self.state_space is not None:
                     self.state_space.live = self.busy       # its own clock only while training runs
                 snap = build_snapshot(self.trainer, bptt=self.trace_bptt, reach=self.trace_reach,
-                                      state_space=self.state_space)
+                                      state_space=self.state_space, flow=self.grad_flow or not self.busy)
         except Exception as exc:
             self.send(m.Error(f"snapshot: {exc}\n{traceback.format_exc(limit=3)}"))
             return

@@ -112,6 +112,16 @@ class SetReachTrace(Command):
 
 
 @dataclass(frozen=True)
+class SetGradFlow(Command):
+    """Measure the gradient flow of the monitor batch for every snapshot while training runs (``on``: the
+    gradient-flow panel is shown), or let running snapshots carry the last one recorded (each Snapshot says the
+    step it is of). Still snapshots (paused, after Step) are always measured. A view option, kept across new
+    models."""
+
+    on: bool
+
+
+@dataclass(frozen=True)
 class SetSpeed(Command):
     """Train at most ``steps_per_second`` steps a second (0: as fast as the machine goes)."""
 

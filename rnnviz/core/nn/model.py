@@ -69,11 +69,14 @@ class Result:
     probs: np.ndarray            # classification (B, k); otherwise (B, T, k)
     grad_norms: np.ndarray       # (T,) ||dL/ds_t|| of the top layer over the real positions of the batch
     layer_grad_norms: np.ndarray  # (layers, T) the same for every layer
+    example_grad_norms: np.ndarray | None = None  # (T, B) ||dL/ds_t|| of each example's top-layer state (0 at
+                                                  # padding); squared and summed over B it gives grad_norms**2
     # with ``details`` only (``loss_and_grads(..., details=True)``):
     forward: Forward | None = None            # the forward pass (workspace arrays: valid until the next training pass)
     state_grads: np.ndarray | None = None     # (B, T, D) total dL/ds_t of the top layer (copy; 0 at padding)
     cell_grad_norms: np.ndarray | None = None  # LSTM: (T,) ||dL/dc_t|| of the top layer's cell states over the
                                                # real positions of the batch; None for the other cells
+    example_cell_grad_norms: np.ndarray | None = None  # LSTM: (T, B) the same for each example (0 at padding)
 
 
 def _gate_count(cell: str) -> int:
@@ -144,6 +147,7 @@ class RNNModel:
         self._store, self.params, self._gstore, self.grads = {}, {}, {}, {}
         self._work: dict = {}     # backward scratch buffers by layer/direction suffix, reused across steps
         self._flush_subnormal = False  # float32: set after a backward pass whose gradients vanished (flush_subnormal)
+        self.example_grad_norms: np.ndarray | None = None   # (T, B) of the last backward pass (Result)
         for spec, lo, hi in zip(self.specs, self.offsets[:-1], self.offsets[1:]):
             stored = spec.shape[::-1] if spec.transposed else spec.shape
             for buf, store, public in ((self.flat, self._store, self.params), (self.grad, self._gstore, self.grads)):
@@ -381,7 +385,10 @@ class RNNModel:
                     if flip:
                         d_in = d_in[rev, cols]
                     d_inputs = d_in if d_inputs is None else d_inputs + d_in
-            norms[layer] = np.sqrt((total_sq * fw.mask).sum(axis=1))
+            total_sq *= fw.mask
+            norms[layer] = np.sqrt(total_sq.sum(axis=1))
+            if layer == self.cfg.layers - 1:
+                self.example_grad_norms = np.sqrt(total_sq)                # (T, B) the top layer, per example
             dTop = d_inputs
         # vanishing float32 gradients turn subnormal (slow on x86): flush them to 0 from the next pass on
         self._flush_subnormal = self.dtype == np.float32 and bool((norms < 1e-20).any())
@@ -407,13 +414,15 @@ class RNNModel:
         if self.task != "classification":
             probs = probs.transpose(1, 0, 2)
         res = Result(loss=loss_sum / B, loss_sum=loss_sum, n_targets=n, probs=probs, grad_norms=norms[-1],
-                     layer_grad_norms=norms)
+                     layer_grad_norms=norms, example_grad_norms=self.example_grad_norms)
         if keep is not None:
             res.forward = fw
             res.state_grads = keep["dS"].transpose(1, 0, 2)                      # (B, T, D)
             if "dC" in keep:
                 dC = keep["dC"]
-                res.cell_grad_norms = np.sqrt((np.einsum("tbd,tbd->tb", dC, dC) * fw.mask).sum(axis=1))
+                sq_c = np.einsum("tbd,tbd->tb", dC, dC) * fw.mask                  # (T, B)
+                res.cell_grad_norms = np.sqrt(sq_c.sum(axis=1))
+                res.example_cell_grad_norms = np.sqrt(sq_c)
         return res
 
     def loss(self, batch: Batch) -> float:

@@ -21,6 +21,7 @@ from rnnviz.core.nn import fixed_weights, gates, memory
 from rnnviz.core.nn.model import RNNModel
 from rnnviz.core.nn.optim import Optimizer, clip_global_norm
 from rnnviz.core.train import confusion_cells, metrics
+from rnnviz.core.train import grad_flow as aligned_flow
 from rnnviz.core.train.history import History
 
 LOSS_CAP = 20000        # training-loss and parameter-gradient history rows kept (decimated beyond)
@@ -55,7 +56,8 @@ class Trainer:
 
     callbacks: objects with any of ``on_step(trainer, loss)``, ``on_evaluate(trainer, result)``,
     ``on_epoch_end(trainer)``.
-    monitor_every: every this many steps the gradient flow of a fixed validation batch is recorded.
+    monitor_every: every this many steps the gradient flow of a fixed validation batch (``grad_flow``: the mean
+    over its examples of ||dL_b/ds_t||) is recorded in ``grad_flow``; ``measure_monitor`` gives it for any step.
     """
 
     def __init__(self, config: Config, dataset: Dataset | None = None, callbacks: tuple = (),
@@ -107,9 +109,13 @@ class Trainer:
         monitor_n = min(config.batch_size, len(dataset.val))
         self.monitor_batch = make_batch(dataset.val, np.arange(monitor_n), self.pad_id, dataset.task)
         self.grad_flow = History(self.monitor_batch.ids.shape[1], HISTORY_CAPS["grad_flow"])
+        self.monitor_align = aligned_flow.alignment(dataset.task, self.monitor_batch.lengths)
+        self.monitor_counts = aligned_flow.counts(self.monitor_batch.lengths, self.monitor_batch.ids.shape[1],
+                                               self.monitor_align)
         self.monitor_norms = np.zeros(self.monitor_batch.ids.shape[1])
         self.monitor_norms_last = self.monitor_norms
         self.monitor_norms_c = np.zeros(0)              # LSTM: ||dL/dc_t|| of the monitor batch (else empty)
+        self.monitor_step = -1                          # the step monitor_norms were measured at (-1: unknown)
         # share of saturated sigmoid-gate values on the monitor batch (nn.gates.saturation), one column per gate of
         # gates.SIGMOID_GATES[cell] (none for the vanilla RNN), recorded with the gradient flow
         self.gate_saturation = History(len(gates.SIGMOID_GATES[config.cell]), GRAD_FLOW_CAP)
@@ -311,18 +317,27 @@ class Trainer:
             self.grad_flow = History(self.grad_flow.values.shape[1], self.grad_flow.capacity)
             self.gate_saturation = History(self.gate_saturation.values.shape[1], self.gate_saturation.capacity)
         with np.errstate(all="ignore"):
-            res = self.model.loss_and_grads(self.monitor_batch, details=True)
-            self.monitor_norms = res.grad_norms.copy()
-            if res.cell_grad_norms is not None:
-                self.monitor_norms_c = res.cell_grad_norms
-            if self.config.cell != "rnn":
-                self.gate_saturation.append(self.step_count, gates.saturation(
-                    self.config.cell, res.forward.caches[-1][0].cell, res.forward.mask))
-            if self.dataset.task != "classification":
-                self.monitor_norms_last = self.model.loss_and_grads(self.monitor_batch, only_last=True).grad_norms
-            else:
-                self.monitor_norms_last = self.monitor_norms
+            self.monitor_norms, self.monitor_norms_last, self.monitor_norms_c = aligned_flow.measure(
+                self.model, self.monitor_batch, self.dataset.task, self.monitor_align, on_forward=self._saturation)
+        self.monitor_step = self.step_count
         self.grad_flow.append(self.step_count, self.monitor_norms)
+
+    def _saturation(self, forward: Any) -> None:
+        """Record the share of saturated sigmoid-gate values of the monitor batch's forward pass (not the RNN)."""
+        if self.config.cell != "rnn":
+            self.gate_saturation.append(self.step_count, gates.saturation(
+                self.config.cell, forward.caches[-1][0].cell, forward.mask))
+
+    def measure_monitor(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(norms, norms_last, norms_c) of the monitor batch with the weights of now, as ``record_monitor`` measures
+        them, without recording them and without changing how the next step runs (the float32 flush flag a
+        backward pass sets is put back)."""
+        flush = self.model.flush_subnormal
+        try:
+            with np.errstate(all="ignore"):
+                return aligned_flow.measure(self.model, self.monitor_batch, self.dataset.task, self.monitor_align)
+        finally:
+            self.model.flush_subnormal = flush
 
     def evaluate(self) -> dict:
         """Loss, accuracy, per-class accuracy and confusion matrix on the whole validation split."""
@@ -522,6 +537,7 @@ class Trainer:
         self.sample_rng.bit_generator.state = state["sample_rng"]
         self.monitor_norms, self.monitor_norms_last = monitor
         self.monitor_norms_c = np.array(state.get("monitor_norms_c", np.zeros(0)))   # (older states: none)
+        self.monitor_step = -1                          # measured again when a snapshot needs it
         for key, attr in HISTORIES.items():
             setattr(self, attr, histories[key])
         for name, value in plain.items():

@@ -109,22 +109,11 @@ class ExploreTools(QObject):
         panel.play(True)
 
     def _enlarge_tabs(self) -> None:
-        """Give the tab cell (where the BPTT panel lives) most of the window; again: the sizes before."""
-        w = self.window
-        grid, bottom = getattr(w, "grid", None), w.tabs.parentWidget()
-        if grid is None or bottom is None or not hasattr(bottom, "sizes"):
-            return
-        saved = getattr(self, "_saved_sizes", None)
-        if saved is not None:
-            grid.setSizes(saved[0])
-            bottom.setSizes(saved[1])
-            self._saved_sizes = None
-            return
-        self._saved_sizes = (grid.sizes(), bottom.sizes())
-        total_h, total_w = sum(grid.sizes()), sum(bottom.sizes())
-        grid.setSizes([int(total_h * 0.3), int(total_h * 0.7)])
-        n = len(bottom.sizes())
-        bottom.setSizes([int(total_w * 0.25)] * (n - 1) + [int(total_w * (1 - 0.25 * (n - 1)))])
+        """Give the tab place (where the BPTT panel lives) the big share of the window (``features.hero``: its
+        neighbours keep a readable size); again: the lesson's panel gets it back."""
+        hero = getattr(self.window, "hero", None)
+        if hero is not None:
+            hero.focus(0 if hero.place == 3 else 3)
 
     # ------------------------------------------------------------------------------------------ signals
     @Slot()

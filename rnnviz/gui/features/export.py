@@ -5,8 +5,14 @@ the check boxes under them); panels without a plot scene, and the whole window, 
 SVG: ``QSvgGenerator`` (QtSvg ships with PySide6-Essentials) painting the widget, so text stays text and curves
 stay vector paths; heatmaps are embedded images. Every picture is drawn into memory first and written with
 ``core.files`` (temporary file, fsync, rename: ``gui.pictures``), as the CSV is: a kill or a full disk mid-export
-leaves the previous file, never a torn one. pyqtgraph's own ``SVGExporter`` is not used: with pyqtgraph
-0.14 on PySide6 6.11 it raises on every plot of this app ("not enough values to unpack" in correctCoordinates).
+leaves the previous file, never a torn one. The plot items are told they are being exported (pyqtgraph's
+``setExportMode``, as its own exporters do), so scatter symbols are drawn as paths: otherwise each symbol is a
+fragment of a cached symbol sheet, which the SVG engine cannot cut out and embeds whole (every validation dot was
+the 768x167 sheet squeezed into 9x9 px). Curves are drawn in data coordinates with a scaling transform and a
+hairline ("cosmetic") pen, which Qt writes as ``vector-effect="non-scaling-stroke"``; renderers that ignore it
+(librsvg) scale the line width with the data and paint wide bands, so those paths are rewritten in page
+coordinates (``flatten_strokes``). pyqtgraph's own ``SVGExporter`` is not used: with pyqtgraph 0.14 on PySide6
+6.11 it raises on every plot of this app ("not enough values to unpack" in correctCoordinates).
 
 CSV: one row per training step kept in the Snapshot (``train_steps``, ``train_loss``) merged with one row per
 evaluation (``val_steps``: ``val_loss``, ``val_loss_per_token``, ``val_accuracy``, ``val_perplexity``) on the
@@ -18,6 +24,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -85,15 +92,83 @@ def save_svg(widget: QtWidgets.QWidget, path: str | Path, title: str = "") -> Qt
     size = widget.size()
     if size.width() <= 0 or size.height() <= 0:
         raise ExportError(f"{path}: nothing to draw (the widget has no size yet)")
+    items = _plot_items(widget)
 
     def paint(painter: QtGui.QPainter) -> None:
-        QtWidgets.QWidget.render(widget, painter, QtCore.QPoint(0, 0))   # not the panel's own render(snapshot)
+        try:
+            for item in items:
+                item.setExportMode(True, {"antialias": True})
+            QtWidgets.QWidget.render(widget, painter, QtCore.QPoint(0, 0))   # not the panel's own render(snapshot)
+        finally:
+            for item in items:
+                item.setExportMode(False)
 
     data = pictures.svg_bytes(paint, size, title or "rnnviz", "Exported from rnnviz")
     if not data:
         raise ExportError(f"{path}: the picture could not be drawn as SVG")
+    data, _n = flatten_strokes(data)
     _save(path, lambda: atomic_write_bytes(path, data))
     return size
+
+
+SVG_NS = "http://www.w3.org/2000/svg"
+_MATRIX = re.compile(r"matrix\(([^)]*)\)")
+_PATH_TOKEN = re.compile(r"([A-Za-z])|(-?[\d.]+(?:[eE][-+]?\d+)?),(-?[\d.]+(?:[eE][-+]?\d+)?)")
+
+
+def _moved_path(d: str, m: tuple[float, ...]) -> str | None:
+    """The path data ``d`` (absolute M, L, C, Q, Z commands, as Qt writes them) mapped through the matrix ``m``;
+    None for anything else."""
+    a, b, c, dd, e, f = m
+    out = []
+    for cmd, x, y in _PATH_TOKEN.findall(d):
+        if cmd:
+            if cmd not in "MLCQZ":
+                return None
+            out.append(cmd)
+        else:
+            X, Y = float(x), float(y)
+            out.append(f"{a * X + c * Y + e:.6g},{b * X + dd * Y + f:.6g}")
+    return " ".join(out)
+
+
+def flatten_strokes(svg: bytes) -> tuple[bytes, int]:
+    """The SVG text ``svg`` with the groups of hairline paths drawn through a transform
+    (``vector-effect="non-scaling-stroke"``) rewritten in page coordinates, so every SVG renderer draws them as on
+    screen; and the number of paths rewritten."""
+    import xml.etree.ElementTree as ET
+
+    ET.register_namespace("", SVG_NS)
+    ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
+    tree = ET.ElementTree(ET.fromstring(svg))
+    done = 0
+    for group in tree.iter(f"{{{SVG_NS}}}g"):
+        match = _MATRIX.fullmatch(group.get("transform", ""))
+        kids = list(group)
+        if not match or not kids or not all(k.tag == f"{{{SVG_NS}}}path"
+                                            and k.get("vector-effect") == "non-scaling-stroke" for k in kids):
+            continue
+        matrix = tuple(float(v) for v in match.group(1).split(","))
+        moved = [_moved_path(k.get("d", ""), matrix) for k in kids]
+        if len(matrix) != 6 or any(d is None for d in moved):
+            continue
+        for kid, d in zip(kids, moved):
+            kid.set("d", d)
+            del kid.attrib["vector-effect"]
+        del group.attrib["transform"]
+        done += len(kids)
+    out = io.BytesIO()
+    tree.write(out, encoding="utf-8", xml_declaration=True)
+    return out.getvalue(), done
+
+
+def _plot_items(widget: QtWidgets.QWidget) -> list[Any]:
+    """Every pyqtgraph item in the plot scenes shown inside ``widget`` (the ones that take an export mode)."""
+    import pyqtgraph as pg
+
+    views = ([widget] if isinstance(widget, pg.GraphicsView) else []) + widget.findChildren(pg.GraphicsView)
+    return [item for view in views if view.scene() is not None for item in view.scene().items()
+            if hasattr(item, "setExportMode")]
 
 
 def export_widget(widget: QtWidgets.QWidget, path: str | Path, title: str = "",

@@ -11,8 +11,9 @@ from collections.abc import Iterator, Mapping
 from typing import Any, Callable
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtWidgets import QMessageBox, QToolButton, QWidget
+from PySide6.QtWidgets import QLabel, QMessageBox, QToolButton, QWidget
 
+from rnnviz.gui.panels.plotting import is_readout
 from rnnviz.gui.panels.registry import PANELS
 
 
@@ -32,6 +33,10 @@ class _Corner(QObject):
 
     def place(self) -> None:
         self.button.adjustSize()
+        room = self.button.width() + 4            # the read-out beside it ends before it (its text was covered)
+        for label in self.panel.findChildren(QLabel):
+            if is_readout(label) and label.contentsMargins().right() != room:
+                label.setContentsMargins(0, 0, room, 0)
         self.button.move(max(0, self.panel.width() - self.button.width() - 2),
                          max(0, self.panel.height() - self.button.height() - 2))
         self.button.raise_()

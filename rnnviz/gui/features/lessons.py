@@ -20,8 +20,10 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSlider, QWidget
 
 from rnnviz.core.errors import RnnvizError
 from rnnviz.core.presets import Preset, list_presets, load_preset
+from rnnviz.gui.fitting import CappedText
 from rnnviz.gui.panels.registry import FIXED_PLACES, PANELS, order_for, preset_order
 
+TEXT_LINES = 3          # the lesson text shows at most this many lines (a longer one scrolls)
 # lesson-bar sliders: setting -> (label, minimum, maximum, step)
 SLIDERS = {"delay": ("Delay L", 5, 100, 5)}
 SLIDER_TIPS = {"delay": "Delayed recall: how many distractor tokens follow the token to remember. Longer delays "
@@ -66,7 +68,8 @@ class Lessons:
         layout = w.centralWidget().layout()
         index = layout.indexOf(w.lesson)
         layout.insertWidget(index, self.bar)
-        row.addWidget(w.lesson, 1)
+        self.text_box = CappedText(w.lesson, lines=TEXT_LINES)     # a long text scrolls, the panels keep the room
+        row.addWidget(self.text_box, 1)
         self.controls_box = QWidget()
         self.controls_box.setObjectName("lessonControls")
         box = QHBoxLayout(self.controls_box)

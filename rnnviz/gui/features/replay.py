@@ -10,10 +10,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 from PySide6.QtCore import Qt, Slot
 
 from rnnviz.gui import style
+from rnnviz.gui.fitting import FittingLabel
+
+REPLAYING_COLOUR = "#c62828"
+# the slider and the text beside it share the bar's width in these proportions whatever the text says, so the
+# slider keeps its length under the cursor (entering replay made it shrink mid-drag, and the drag jumped back)
+SLIDER_STRETCH, LABEL_STRETCH = 3, 2
 
 
 class ReplayBar(QtWidgets.QFrame):
@@ -36,17 +42,18 @@ class ReplayBar(QtWidgets.QFrame):
         self.slider.setToolTip("Pause training, then drag to look back at earlier moments: every panel shows the "
                                "snapshot of that step. The right end is live.")
         self.title = style.label("<b>Replay</b>")
-        self.label = style.label("")
-        self.label.setMinimumWidth(self.label.fontMetrics().horizontalAdvance(
-            "step 0000000 of 0000000 · 1000 snapshots, 000.0 MB of 200 MB (at most 1000) ") + 12)
+        self.label = FittingLabel(min_text="step 0000 of 0000")
+        self.label.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
+        self.label.setObjectName("replayText")
+        self.label.setFont(style.font())
         self.live_button = QtWidgets.QPushButton("Live")
         self.live_button.setToolTip("Back to the newest snapshot")
         self.live_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         row = QtWidgets.QHBoxLayout(self)
         row.setContentsMargins(8, 2, 8, 2)
         row.addWidget(self.title)
-        row.addWidget(self.slider, 1)
-        row.addWidget(self.label)
+        row.addWidget(self.slider, SLIDER_STRETCH)
+        row.addWidget(self.label, LABEL_STRETCH)
         row.addWidget(self.live_button)
         self.slider.valueChanged.connect(self._scrub)
         self.live_button.clicked.connect(self.go_live)
@@ -79,10 +86,13 @@ class ReplayBar(QtWidgets.QFrame):
         if n == 0:
             self.label.setText("nothing recorded yet")
         elif not paused:
-            self.label.setText(f"pause to scrub back · {buf.describe()}")
+            self.label.setText(f"pause to scrub back · {buf.describe()}", "pause to scrub back")
         else:
             shown = self.replaying if self.replaying is not None else buf[n - 1]
-            self.label.setText(f"step {shown.step} of {buf[n - 1].step} · {buf.describe()}")
+            head = "Replaying step" if self.replaying is not None else "step"
+            tail = " \u2014 Space goes on" if self.replaying is not None else ""
+            where = f"{head} {shown.step} of {buf[n - 1].step}"
+            self.label.setText(f"{where}{tail} · {buf.describe()}", f"{where}{tail}", where)
 
     # ------------------------------------------------------------------------------------------ actions
     def show_index(self, i: int) -> None:
@@ -104,9 +114,16 @@ class ReplayBar(QtWidgets.QFrame):
             if self._state_text is None:
                 self._state_text = state.text()
             state.setText(f"Replaying step {snap.step}")
-            state.setToolTip(message)
-        self.title.setText(f"<b style='color:#c62828'>{message}</b>")
+        self._colour(REPLAYING_COLOUR)
         self._sync()
+
+    def _colour(self, colour: str | None) -> None:
+        """The title and text in ``colour`` (None: the window's); colours only, so nothing changes size."""
+        for label in (self.title, self.label):
+            pal = QtGui.QPalette(self.palette())
+            if colour is not None:
+                pal.setColor(QtGui.QPalette.ColorRole.WindowText, QtGui.QColor(colour))
+            label.setPalette(pal)
 
     @Slot()
     def go_live(self) -> None:
@@ -146,11 +163,10 @@ class ReplayBar(QtWidgets.QFrame):
 
     def _leave_message(self) -> None:
         self.window.statusBar().clearMessage()
-        self.title.setText("<b>Replay</b>")
+        self._colour(None)
         state = getattr(self.window, "status_labels", {}).get("state")
         if state is not None and self._state_text is not None:
             state.setText(self._state_text)
-            state.setToolTip("Training state")
         self._state_text = None
 
     @Slot(int)

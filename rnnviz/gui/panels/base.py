@@ -6,9 +6,12 @@ import pyqtgraph as pg
 from PySide6 import QtWidgets
 
 from rnnviz.core.config import TASKS
+from rnnviz.gui import style
 from rnnviz.gui.panels import registry
-from rnnviz.gui.panels.plotting import apply_theme, heatmap_cmap
+from rnnviz.gui.panels.plotting import apply_theme, fit_axis_title, heatmap_cmap, is_readout
 from rnnviz.gui.style import FONT_PT, Theme, font, theme
+
+SHORT_BELOW = 300       # panel height (px, at the normal font) below which the hover read-out gives its line away
 
 TASK_CLASSIFICATION, TASK_LABELLING, TASK_GENERATION = TASKS
 
@@ -30,6 +33,23 @@ class Panel(QtWidgets.QWidget):
     @property
     def title(self) -> str:
         return self.spec.title
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        """A short panel (a small screen) gives its hover read-out's line to the plots."""
+        super().resizeEvent(event)
+        short = self.height() < SHORT_BELOW * style.FONT_PT / style.BASE_POINT_SIZE
+        for label in self.findChildren(QtWidgets.QLabel):
+            if is_readout(label):
+                label.setMaximumHeight(0 if short else 16777215)
+
+    def refit_axis_titles(self) -> None:
+        """Shorten every axis title that is longer than its axis again (``plotting.fit_axis_title`` runs when an
+        axis changes size; a plot put back into a layout at the size it had when it left does not)."""
+        for view in self._views:
+            if view.scene() is not None:
+                for item in view.scene().items():
+                    if isinstance(item, pg.AxisItem):
+                        fit_axis_title(item)
 
     def _register(self, view: pg.GraphicsView) -> pg.GraphicsView:
         self._views.append(view)

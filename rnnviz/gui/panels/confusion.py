@@ -57,7 +57,7 @@ class ConfusionPanel(Panel):
         self.bar_plot.setYLink(self.plot)
         self.bar_plot.getAxis("left").setStyle(showValues=False, tickLength=0)
         self.bar_plot.getAxis("left").setWidth(4)
-        self.bar_plot.setXRange(-0.06, 1.08, padding=0)
+        self.bar_plot.setXRange(-0.12, 1.12, padding=0)    # room for the 0 and 1 labels at the ends
         self.bar_plot.getAxis("bottom").setTicks([[(v, f"{v:g}") for v in (0.0, 0.5, 1.0)],
                                                    [(v, "") for v in (0.25, 0.75)]])
         self.bar_plot.showGrid(x=True, y=False, alpha=th.grid_alpha)
@@ -74,7 +74,7 @@ class ConfusionPanel(Panel):
         self.normalise_check.setFont(style.font())
         self.normalise_check.toggled.connect(self._normalised_toggled)
         self.accuracy_label = style.label("", style.TITLE_PT, bold=True)
-        self.accuracy_label.setMinimumWidth(50)     # may be cut on a narrow panel, never widens it
+        self.accuracy_label.setWordWrap(True)       # on a narrow panel it takes two lines, never widens it
         self.readout = style.label("")
         controls = QtWidgets.QHBoxLayout()
         controls.addWidget(self.accuracy_label, 1)
@@ -190,7 +190,7 @@ class ConfusionPanel(Panel):
             item.setPos((a - 0.02) if inside else (np.nan_to_num(a) + 0.02), i)
         if val_acc.size and np.isfinite(val_acc[-1]):
             at = f" (step {int(snapshot.val_steps[-1])})" if len(snapshot.val_steps) else ""
-            self.accuracy_label.setText(f"Overall accuracy: {100 * val_acc[-1]:.1f} %{at}")
+            self.accuracy_label.setText(f"Overall accuracy: {100 * val_acc[-1]:.1f}\u00a0%{at}")
         else:
             self.accuracy_label.setText("Overall accuracy: \u2013 (no evaluation yet)")
 

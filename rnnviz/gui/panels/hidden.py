@@ -8,6 +8,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from rnnviz.gui import style
+from rnnviz.gui.fitting import FittingLabel
 from rnnviz.gui.panels import plotting
 from rnnviz.gui.panels.base import Panel
 
@@ -31,6 +32,32 @@ def tick_stride(labels: list[str], pixels: float, font: QtGui.QFont | None = Non
     return max(1, len(labels))
 
 
+def pick_ticks(labels: list[str], pixels: float, keep: set[int] = frozenset(),
+               font: QtGui.QFont | None = None) -> list[int]:
+    """The positions to label on an axis ``pixels`` long (labels centred on their positions, none overlapping):
+    every position in ``keep`` first (e.g. the words a lesson points at), then every ``tick_stride``-th one, then
+    any other, each when it does not overlap a label already chosen."""
+    if not labels:
+        return []
+    metrics = QtGui.QFontMetricsF(font or style.font())
+    widths = np.array([metrics.horizontalAdvance(s) for s in labels])
+    gap = metrics.horizontalAdvance(" ")
+    per_step = max(pixels / len(labels), 1e-6)
+    chosen: list[int] = []
+
+    def fits(i: int) -> bool:
+        return all(abs(i - j) * per_step >= (widths[i] + widths[j]) / 2 + gap for j in chosen)
+
+    for i in sorted(keep):
+        if 0 <= i < len(labels) and fits(i):
+            chosen.append(i)
+    stride = tick_stride(labels, pixels, font)
+    for i in list(range(0, len(labels), stride)) + list(range(len(labels))):
+        if i not in chosen and fits(i):
+            chosen.append(i)
+    return sorted(chosen)
+
+
 def short(tok: str, n: int = MAX_TOKEN_CHARS) -> str:
     tok = plotting.display_token(tok)
     return tok if len(tok) <= n else tok[: n - 1] + "\u2026"
@@ -39,6 +66,8 @@ def short(tok: str, n: int = MAX_TOKEN_CHARS) -> str:
 class HiddenStatesPanel(Panel):
     """Public API: ``probeChanged(int)`` (validation index chosen by the user), ``render(snapshot)``, ``reset()``,
     ``set_probe_count(n)`` (size of the validation set: the spin box's range), ``set_theme(name)``.
+
+    ``set_key_tokens(tokens)``: the words a lesson points at; the token axis always labels them.
 
     Items (for tests): ``image`` (ImageItem, row-major (D, T)), ``colorbar``, ``plot``, ``probe_spin``,
     ``source_label``, ``readout``.
@@ -83,7 +112,9 @@ class HiddenStatesPanel(Panel):
         self.source_label = style.label("")
         self.readout = style.label("")
         top = QtWidgets.QHBoxLayout()
-        top.addWidget(style.label("Probe: validation example"))
+        probe_label = FittingLabel("Probe: validation example", min_text="Probe:")
+        probe_label.setFont(style.font())
+        top.addWidget(probe_label)
         top.addWidget(self.probe_spin)
         self.probe_text = QtWidgets.QLineEdit()     # typed probe: Enter sends it, empty = validation
         self.probe_text.setObjectName("probeText")
@@ -109,6 +140,11 @@ class HiddenStatesPanel(Panel):
         self.reset()
 
     # ------------------------------------------------------------------------------------------ API
+    def set_key_tokens(self, tokens) -> None:
+        """Always label these tokens (compared without case) on the token axis."""
+        self._key_tokens = {str(t).lower() for t in tokens or ()}
+        self._update_ticks()
+
     def set_probe_count(self, n: int) -> None:
         """The validation set has ``n`` examples: the spin box offers 0 .. n-1."""
         self.probe_spin.blockSignals(True)
@@ -210,8 +246,8 @@ class HiddenStatesPanel(Panel):
         if width < 50:
             width = max(self.width() - 140, 300)
         labels = [short(t) for t in tokens]
-        stride = tick_stride(labels, width)
-        axis.setTicks([[(t + 1, labels[t]) for t in range(0, len(labels), stride)]])
+        keep = {i for i, t in enumerate(tokens) if t.lower() in getattr(self, "_key_tokens", ())}
+        axis.setTicks([[(t + 1, labels[t]) for t in pick_ticks(labels, width, keep, axis.style["tickFont"])]])
 
     def cell_at(self, x: float, y: float) -> tuple[int, int] | None:
         """(t, unit), 0-based, of the heatmap cell at view coordinates (x, y); None outside the states."""

@@ -29,6 +29,9 @@ def smoothing_weight(n: int) -> float:
     return 2.0 / (window + 1.0)
 
 
+NARROW_BELOW = 360     # panel width (px, at the normal font) below which the title-legend takes its short form
+
+
 class LossPanel(Panel):
     """Public API: ``render(snapshot)``, ``reset()``, ``set_log_y(bool)``, ``set_theme(name)``,
     ``restoreBestRequested()`` (the "best weights" button).
@@ -137,8 +140,8 @@ class LossPanel(Panel):
         self.markers.clear()
         self.metric_markers.clear()
         self.readout.setText(self.hover.idle_text)
-        for follow in (self.y_range, self.metric_range):      # a new run: follow the data again, even if zoomed
-            follow.resume()
+        self.y_range.clear()                           # a new run: no old loss range, follow the data again
+        self.metric_range.resume()
 
     def render(self, snapshot) -> None:
         steps = np.asarray(snapshot.train_steps, dtype=np.float64)
@@ -259,11 +262,23 @@ class LossPanel(Panel):
         self._title()
         self.markers.set_theme(self.theme)
 
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        if self._narrow() != getattr(self, "_titled_narrow", None):
+            self._title()
+
+    def _narrow(self) -> bool:
+        return self.width() < NARROW_BELOW * style.FONT_PT / style.BASE_POINT_SIZE
+
     def _title(self) -> None:
-        spans = [(self.theme.faint, "\u2501 per batch"), (style.colour(0), "\u2501 smoothed"),
-                 (style.colour(1), "\u25cf validation")]
-        plotting.set_title(self.loss_plot, "Loss: &nbsp;" + " &nbsp;".join(
-            f"<span style='color:{c}'>{t}</span>" for c, t in spans), style.TITLE_PT - 1, self.theme)
+        """The legend as the title; on a narrow panel without "Loss:" (the y axis says it), and "per batch" is
+        "batch"; lines break between the entries, never inside one."""
+        self._titled_narrow = narrow = self._narrow()
+        spans = [(self.theme.faint, "\u2501 batch" if narrow else "\u2501 per batch"),
+                 (style.colour(0), "\u2501 smoothed"), (style.colour(1), "\u25cf validation")]
+        plotting.set_title(self.loss_plot, ("" if narrow else "Loss: &nbsp;") + " &nbsp;".join(
+            f"<span style='color:{c}'>{t.replace(' ', '&nbsp;')}</span>" for c, t in spans), style.TITLE_PT - 1,
+            self.theme)
 
     # ------------------------------------------------------------------------------------------ hover
     def _loss_text(self, x: float, y: float) -> str | None:

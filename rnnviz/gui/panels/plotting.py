@@ -103,9 +103,58 @@ def text_colour_on(cmap: pg.ColorMap, fraction: float) -> QtGui.QColor:
 
 # ----------------------------------------------------------------------------------------------- plot styling
 def set_axis_label(axis: pg.AxisItem, text: str, th: Theme | None = None) -> None:
-    """Axis title at a readable size (units belong in ``text``, e.g. "training step")."""
+    """Axis title at a readable size (units belong in ``text``, e.g. "training step"); one longer than its axis
+    is shortened with "…" (``fit_axis_title``), never drawn over its neighbours."""
     th = theme(th)
     axis.setLabel(text, **{"font-size": f"{FONT_PT}pt", "color": th.foreground})
+    if not getattr(axis, "_rnnviz_fits", False):           # again whenever pyqtgraph redoes the title or it resizes
+        axis._rnnviz_fits = True
+        ref = weakref.ref(axis)
+        redo = type(axis)._updateLabel
+
+        def update_label() -> None:
+            a = ref()
+            if a is not None:
+                redo(a)
+                _fit_living(a)
+        axis._updateLabel = update_label
+        axis.geometryChanged.connect(lambda: ref() is not None and _fit_living(ref()))
+    fit_axis_title(axis)
+
+
+def _fit_living(axis: pg.AxisItem) -> None:
+    """``fit_axis_title``, except while the axis's plot is being destroyed (its parts are deleted one by one)."""
+    try:
+        fit_axis_title(axis)
+    except RuntimeError:            # "Internal C++ object already deleted"
+        pass
+
+
+def fit_axis_title(axis: pg.AxisItem) -> bool:
+    """Shorten ``axis``'s title with "…" to the length of the axis when it is longer (its font as set). True when
+    shortened. Runs when the axis changes size; call it after changing the title's font."""
+    label = axis.label
+    if not axis.labelText or not label.isVisible():
+        return False
+    vertical = axis.orientation in ("left", "right")
+    room = (axis.geometry().height() if vertical else axis.geometry().width()) - 6
+    label.setHtml(axis.labelString())
+    if room < 20 or label.boundingRect().width() <= room:
+        return False
+    text = axis.labelText
+    size = str(axis.labelStyle.get("font-size", f"{FONT_PT}pt"))
+    f = QtGui.QFont(label.font())
+    if size.endswith("pt"):
+        f.setPointSizeF(float(size[:-2]))
+    margin = 2 * label.document().documentMargin()
+    elided = QtGui.QFontMetricsF(f).elidedText(text, QtCore.Qt.TextElideMode.ElideRight, room - margin - 2)
+    axis.labelText = elided
+    try:
+        label.setHtml(axis.labelString())
+    finally:
+        axis.labelText = text
+    axis.resizeEvent(None)          # centre the shorter title again
+    return True
 
 
 def style_axis(axis: pg.AxisItem, th: Theme | None = None) -> None:
@@ -116,11 +165,98 @@ def style_axis(axis: pg.AxisItem, th: Theme | None = None) -> None:
     axis.enableAutoSIPrefix(False)       # never "(x1e-3)" next to a label
     axis.setPen(th.foreground)
     axis.setTextPen(th.foreground)
+    if axis.orientation in ("top", "bottom"):     # a label at an end may reach this far past the axis (px)
+        axis.setStyle(hideOverlappingLabels=int(QtGui.QFontMetricsF(font(FONT_PT)).horizontalAdvance("000") / 2))
+    axis.tickSpacing = types.MethodType(_spacing_for_three, axis)
+    axis.tickStrings = types.MethodType(_exact_tick_strings, axis)
+
+
+def _exact_tick_strings(axis: pg.AxisItem, values, scale: float, spacing: float) -> list[str]:
+    """pyqtgraph's tick labels with as many decimals as the values need (it takes them from the spacing alone,
+    which wrote 1.25 as "1.2" and 2.5 as "2")."""
+    if axis.logMode:
+        return pg.AxisItem.tickStrings(axis, values, scale, spacing)
+    scaled = [v * scale for v in values]
+    places = 0
+    while places < 8 and any(abs(round(v * 10 ** places) - v * 10 ** places) > 1e-6 * max(1.0, abs(v) * 10 ** places)
+                             for v in scaled):
+        places += 1
+    return [f"{v:g}" if (abs(v) < 0.001 and v != 0) or abs(v) >= 10000 else f"{v:.{places}f}" for v in scaled]
+
+
+MIN_TICKS = 3       # tick labels every numeric axis shows, when its length leaves room for them
+
+
+def _nice_below(spacing: float) -> float:
+    """The next smaller step of the 1, 2, 2.5, 5 x 10^k series."""
+    k = math.floor(math.log10(spacing) + 1e-9)
+    m = spacing / 10.0 ** k
+    return (0.5 if m < 1.5 else 1.0 if m < 2.2 else 2.0 if m < 3 else 2.5) * 10.0 ** k
+
+
+def _nice_above(spacing: float) -> float:
+    """The next larger step of the 1, 2, 2.5, 5 x 10^k series."""
+    k = math.floor(math.log10(spacing) + 1e-9)
+    m = spacing / 10.0 ** k
+    return (2.0 if m < 1.5 else 2.5 if m < 2.2 else 5.0 if m < 3.5 else 10.0) * 10.0 ** k
+
+
+def _spacing_for_three(axis: pg.AxisItem, minVal: float, maxVal: float, size: float) -> list:
+    """pyqtgraph's tick spacing, coarser where its labels would overlap on a vertical axis, then made finer (1, 2,
+    2.5, 5 steps) until at least ``MIN_TICKS`` labels can be drawn (a label that would stick out of the axis is not
+    drawn: a short axis showed one or two), as long as they fit; else the same steps shifted by half (50, 150, 250
+    instead of 100, 200) when that gives more."""
+    levels = pg.AxisItem.tickSpacing(axis, minVal, maxVal, size)
+    if not levels or axis._tickSpacing is not None or size <= 0 or not maxVal > minVal:
+        return levels
+    lo, hi = minVal, maxVal
+    spacing, offset = levels[0]
+    metrics = QtGui.QFontMetricsF(axis.style.get("tickFont") or font())
+    vertical = axis.orientation in ("left", "right")
+    per_px = (hi - lo) / size
+
+    def label_px(step: float) -> float:
+        if vertical:
+            return metrics.height() * 0.8
+        return max(metrics.horizontalAdvance(f"{v:g}") for v in (lo, hi, step, hi - step))
+
+    reach = axis.style["hideOverlappingLabels"]         # how far a label may stick out (pyqtgraph's rule;
+    reach = 15 if reach is False else 0 if reach is True else int(reach)    # with a grid, not at all)
+    if axis.grid is not False:
+        reach = 0
+
+    def drawable(step: float, shift: float = 0.0) -> int:
+        margin = max(0.0, label_px(step) / 2 - reach) * per_px
+        return max(0, math.floor((hi - margin - offset - shift) / step + 1e-9)
+                   - math.ceil((lo + margin - offset - shift) / step - 1e-9) + 1)
+
+    gap = 1.0 if vertical else metrics.horizontalAdvance("  ")
+    for _ in range(4 if vertical else 0):   # pyqtgraph's step stacks labels (a large font, a short axis): coarser
+        if (label_px(spacing) + gap) * per_px <= spacing:
+            break
+        spacing = _nice_above(spacing)
+    for _ in range(4):
+        if drawable(spacing) >= MIN_TICKS:
+            break
+        finer = _nice_below(spacing)
+        if (label_px(finer) + gap) * per_px > finer:        # neighbouring labels would overlap
+            break
+        spacing = finer
+    mantissa = spacing / 10.0 ** math.floor(math.log10(spacing) + 1e-9)
+    if drawable(spacing) < MIN_TICKS and round(mantissa) in (1, 2, 5) and drawable(spacing, spacing / 2) >= MIN_TICKS:
+        offset += spacing / 2        # the ends' labels would stick out: 50, 150, 250 instead of 100, 200
+    return [(spacing, offset)] + [level for level in levels[1:] if level[0] < spacing]
 
 
 def _relaxed_update_min(label: pg.LabelItem) -> None:
-    """LabelItem.updateMin without the minimum width: a long title may be cut at a narrow panel's edges, but it
-    never forces the layout wider than the panel (which pushed colour bars and axes out of sight)."""
+    """LabelItem.updateMin without the minimum width: a long title never forces the layout wider than the panel
+    (which pushed colour bars and axes out of sight). Instead it wraps onto more lines at the width it has, and
+    the title row of its plot grows to hold them (``fit_title``). Nothing while the plot is being destroyed (its
+    layout goes first; an error raised inside Qt's resize event there crashed the interpreter)."""
+    try:
+        fit_title(label)
+    except RuntimeError:            # "Internal C++ object already deleted": the plot is going away
+        return
     r = label.itemRect()
     label.setMinimumWidth(0)
     label.setMinimumHeight(r.height())
@@ -133,7 +269,47 @@ def _relaxed_update_min(label: pg.LabelItem) -> None:
     label.updateGeometry()
 
 
-def relax_label(label: pg.LabelItem) -> pg.LabelItem:
+TITLE_PAD = 6       # px of the title row beyond its text
+
+
+def fit_title(label: pg.LabelItem) -> bool:
+    """Wrap ``label``'s text (a plot title) at the width the label has, centred line by line, and make its plot's
+    title row tall enough for the lines (never lower than the row height set for the title). True when wrapped.
+    Rotated labels and labels not yet laid out (width under 40 px) are left alone."""
+    item = label.item
+    width = label.geometry().width()
+    if label.angle or width < 40:
+        return False
+    item.setTextWidth(-1)
+    natural = item.boundingRect().width()
+    wrapped = natural > width + 0.5
+    if wrapped:
+        item.setTextWidth(width)
+        option = item.document().defaultTextOption()
+        if option.alignment() != QtCore.Qt.AlignmentFlag.AlignHCenter:
+            option.setAlignment(QtCore.Qt.AlignmentFlag.AlignHCenter)
+            option.setWrapMode(QtGui.QTextOption.WrapMode.WordWrap)      # never inside a word
+            item.document().setDefaultTextOption(option)
+    bounds = label.itemRect()
+    bounds.moveCenter(label.rect().center())                    # as LabelItem.resizeEvent centres it
+    item.setPos(bounds.topLeft() - label.itemRect().topLeft() + item.pos())
+    plot = getattr(label, "_rnnviz_plot", None)
+    if plot is not None and label.isVisible():
+        base = getattr(label, "_rnnviz_row", None)
+        current = plot.layout.rowMinimumHeight(0)
+        if base is None or current != getattr(label, "_rnnviz_row_set", None):
+            base = label._rnnviz_row = current                  # the height the plot's setTitle chose
+        need = max(base, bounds.height() + TITLE_PAD) if base > 0 else 0
+        if need != current:
+            label._rnnviz_row_set = need
+            label.setMaximumHeight(need)
+            plot.layout.setRowFixedHeight(0, need)
+    return wrapped
+
+
+def relax_label(label: pg.LabelItem, plot: pg.PlotItem | None = None) -> pg.LabelItem:
+    """Make ``label`` (the title of ``plot``) wrap instead of widening the layout (``fit_title``)."""
+    label._rnnviz_plot = plot
     label.updateMin = types.MethodType(_relaxed_update_min, label)
     label.updateMin()
     return label
@@ -152,7 +328,7 @@ def style_plot(plot: pg.PlotItem, title: str | None = None, left: str | None = N
                grid: bool = True, th: Theme | None = None) -> pg.PlotItem:
     """Readable fonts, labelled axes, a title and a light grid; no mouse menu clutter."""
     th = theme(th)
-    relax_label(plot.titleLabel)
+    relax_label(plot.titleLabel, plot)
     for name in ("left", "bottom"):
         style_axis(plot.getAxis(name), th)
     if title:
@@ -262,8 +438,9 @@ def pow10_text(log_value: float, power: bool | None = None) -> str:
 
 
 class LogAxis(pg.AxisItem):
-    """A log axis labelled at powers of ten only (at 2 and 5 times them when the range is under two decades),
-    thinned so labels never overlap; unlabelled minor ticks at 2..9 when there is room."""
+    """A log axis labelled at powers of ten, thinned so labels never overlap; when that gives fewer than
+    ``MIN_TICKS`` labels, also at 3 (or 2 and 5, ...) times them as far as they fit, or else at 3 (2, 5) times them
+    instead (0.03, 0.3, 3); unlabelled minor ticks at 2..9 when there is room."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -272,22 +449,38 @@ class LogAxis(pg.AxisItem):
     def logTickValues(self, minVal, maxVal, size, stdTicks):
         if not (np.isfinite(minVal) and np.isfinite(maxVal)) or maxVal <= minVal:
             return []
-        label_px = 2.2 * FONT_PT if self.orientation in ("left", "right") else 6 * FONT_PT
+        text_h = QtGui.QFontMetricsF(self.style.get("tickFont") or font(FONT_PT)).height()
+        label_px = max(2.2 * FONT_PT, 1.4 * text_h) if self.orientation in ("left", "right") else 6 * FONT_PT
         max_labels = max(2, int(size / label_px))
         lo, hi = math.floor(minVal), math.ceil(maxVal)
         decades = np.arange(lo, hi + 1, dtype=np.float64)
-        margin = 0.5 * FONT_PT * (maxVal - minVal) / size        # a label this close to an end is not drawn
+        reach = text_h / 2 + 1 if self.orientation in ("left", "right") else 0.5 * FONT_PT
+        margin = reach * (maxVal - minVal) / size                # a label this close to an end is not drawn
         drawable = [d for d in decades if minVal + margin <= d <= maxVal - margin]
         step = max(1, math.ceil(len(drawable) / max_labels))
         first = 0.0 if 0.0 in drawable else (drawable[0] if drawable else lo)   # keep "1" when it is in view
         major = [d for d in decades if minVal - 1e-9 <= d <= maxVal + 1e-9 and int(d - first) % step == 0]
         mults = np.log10(np.arange(2, 10))
-        for mults_try in ((2, 5), (2, 3, 5, 7)):
-            inside = [d for d in major if minVal + margin <= d <= maxVal - margin]
-            if len(inside) >= 2 or maxVal - minVal >= 2.0:
-                break
-            extra = [d + np.log10(m) for d in decades for m in mults_try]
-            major = sorted(set(major) | {v for v in extra if minVal <= v <= maxVal})
+        # fewer than MIN_TICKS labels: add 3, then 2 and 5, then 2, 3, 5, 7 times the decades (as many as fit)
+        if len([d for d in major if minVal + margin <= d <= maxVal - margin]) < MIN_TICKS:
+            best = major
+            for mults_try in ((3,), (2, 5), (2, 3, 5, 7)):
+                extra = {d + np.log10(m) for d in decades for m in mults_try}
+                trial = sorted(set(major) | {v for v in extra if minVal <= v <= maxVal})
+                inside = [d for d in trial if minVal + margin <= d <= maxVal - margin]
+                if len(inside) > max_labels:
+                    break                                          # they would overlap
+                best = trial
+                if len(inside) >= MIN_TICKS:
+                    break
+            major = best
+            # still too few: one label a decade at 3 (or 2, or 5) times the powers of ten, when that gives more
+            for m in (3, 2, 5):
+                if len([d for d in major if minVal + margin <= d <= maxVal - margin]) >= MIN_TICKS or step != 1:
+                    break
+                series = [d + np.log10(m) for d in decades if minVal <= d + np.log10(m) <= maxVal]
+                if len([d for d in series if minVal + margin <= d <= maxVal - margin]) >= MIN_TICKS:
+                    major = series
         self._labelled = np.array(major)
         px_per_decade = size / (maxVal - minVal)
         minor = []
@@ -467,6 +660,14 @@ def display_token(tok: str) -> str:
 
 
 # ------------------------------------------------------------------------------------------------ hover
+READOUT = "rnnvizReadout"       # the Qt property that marks a hover read-out label
+
+
+def is_readout(label: QtWidgets.QLabel) -> bool:
+    """``label`` is a panel's hover read-out (presentation mode gives its line to the plots)."""
+    return bool(label.property(READOUT))
+
+
 class HoverReadout:
     """Shows exact values under the mouse in a QLabel (outside the plots, so nothing is covered).
 
@@ -482,6 +683,10 @@ class HoverReadout:
             self.add(plot, text_at)
         self.idle_text = idle_text
         out.setText(idle_text)
+        # the read-out never makes its panel wider: a long text is shortened with "…" (whole in the tooltip)
+        out.setProperty(READOUT, True)
+        out.setMinimumWidth(1)
+        out.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
         # A plain object with a direct connection: text_at is cheap, so no rate limit is needed. Both a
         # pg.SignalProxy and a QObject parented to the view here made the garbage collector segfault when a
         # panel with many scene items was collected (PySide6 6.11); tests/gui/test_panels.py guards against it.
@@ -504,9 +709,15 @@ class HoverReadout:
                 p = plot.vb.mapSceneToView(pos)
                 text = text_at(p.x(), p.y())
                 if text:
-                    self.out.setText(text)
+                    self._show(text)
                     return text
-        self.out.setText(self.idle_text)
+        self._show(self.idle_text)
         return self.idle_text
+
+    def _show(self, text: str) -> None:
+        room = self.out.contentsRect().width()
+        shown = self.out.fontMetrics().elidedText(text, QtCore.Qt.TextElideMode.ElideRight, room) if room > 40 else text
+        self.out.setText(shown)
+        self.out.setToolTip(text if shown != text else "")
 
 

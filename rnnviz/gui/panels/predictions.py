@@ -19,6 +19,11 @@ PAGES = {base.TASK_CLASSIFICATION: 0, base.TASK_LABELLING: 1, base.TASK_GENERATI
 TABLE_HEADERS = ("t", "token", "true tag", "predicted", "p(predicted)")
 
 
+BAR_TITLE = "Class probabilities for the probe"
+UNTITLED_BELOW = 300           # panel height (px, at the normal font) below which the bar plot has no title
+PROB_HEADROOM = 0.12           # the bars' y range reaches this far above 1 (the true-class marker)
+
+
 class PredictionsPanel(Panel):
     """Public API: ``temperatureChanged(float)`` (slider, 0-2), ``render(snapshot)``, ``reset()``,
     ``set_temperature(float)`` (no signal), ``set_theme(name)``.
@@ -30,6 +35,28 @@ class PredictionsPanel(Panel):
 
     temperatureChanged = QtCore.Signal(float)
 
+    def _fit_probability_axis(self, *_args) -> None:
+        """Probability ticks 0, 0.25 .. 1 where the plot is tall enough, else 0, 0.5, 1 (or 0, 1), with room below 0
+        and above 1 for their labels (a label sticking out of the plot is not drawn); the axis title "probability",
+        or "p" when the axis is shorter than the word."""
+        height = self.plot.vb.height()
+        axis = self.plot.getAxis("left")
+        metrics = QtGui.QFontMetricsF(axis.style.get("tickFont") or style.font())     # presentation mode: larger
+        half = metrics.height() / 2 + 1                                     # px a label reaches past its tick
+        if height <= 2.5 * half:                                           # no room for two labels
+            return
+        span = (1.0 + PROB_HEADROOM) / (1.0 - half / height)               # the y range's length, in probability
+        below, above = half / height * span, max(PROB_HEADROOM, half / height * span)
+        px = height / span                                                  # px per unit of probability
+        step = next((st for st in (0.25, 0.5) if st * px >= 1.4 * metrics.height()), 1.0)
+        title = "probability" if metrics.horizontalAdvance("probability") + 8 <= height else "p"
+        key = (step, title, round(below, 3), round(metrics.height(), 1))
+        if key != self._prob_axis:
+            self._prob_axis = key
+            self.plot.setYRange(-below, 1.0 + above, padding=0)
+            axis.setTicks([[(v, f"{v:g}") for v in np.arange(0.0, 1.0 + 1e-9, step)]])
+            plotting.set_axis_label(axis, title, self.theme)
+
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
         th = self.theme
@@ -40,12 +67,15 @@ class PredictionsPanel(Panel):
         # --- classification
         self.view = self._register(plotting.graphics_layout(th))
         self.plot: pg.PlotItem = self.view.addPlot()
-        plotting.style_plot(self.plot, "Class probabilities for the probe", left="probability",
+        self._untitled = False
+        plotting.style_plot(self.plot, BAR_TITLE, left="probability",
                           bottom="class", th=th)
         self.plot.showGrid(x=False, y=True, alpha=th.grid_alpha)
         self.plot.setMouseEnabled(x=False, y=False)
-        self.plot.setYRange(0.0, 1.12, padding=0)
-        self.plot.getAxis("left").setTicks([[(v, f"{v:g}") for v in (0.0, 0.25, 0.5, 0.75, 1.0)]])
+        self.plot.setYRange(0.0, 1.0 + PROB_HEADROOM, padding=0)
+        self.plot.vb.sigResized.connect(self._fit_probability_axis)
+        self._prob_axis: tuple | None = None
+        self._fit_probability_axis()
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.7, brush=th.faint)
         self.plot.addItem(self.bars)
         self.true_marker = pg.TextItem("\u25bc true", anchor=(0.5, 1.0), color=th.good)
@@ -140,6 +170,18 @@ class PredictionsPanel(Panel):
         else:
             self._render_labelling(snapshot, probe)
 
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        """A short panel (a small place on a 1024x768 screen) gives the bar plot's title row to the bars: the
+        caption above says what they are."""
+        super().resizeEvent(event)
+        short = self.height() < UNTITLED_BELOW * style.FONT_PT / style.BASE_POINT_SIZE
+        if short != self._untitled:
+            self._untitled = short
+            if short:
+                self.plot.setTitle(None)
+            else:
+                self.plot.setTitle(BAR_TITLE, size=f"{style.TITLE_PT}pt", color=self.theme.foreground)
+
     def _theme_changed(self) -> None:
         self.true_marker.setColor(self.theme.good)
         self._classes = ()                       # bar colours and captions are redrawn at the next render
@@ -147,6 +189,7 @@ class PredictionsPanel(Panel):
     # ------------------------------------------------------------------------------------------ pages
     def _render_classification(self, snapshot, probe) -> None:
         th = self.theme
+        self._fit_probability_axis()         # the tick font may have changed (presentation mode)
         probs = np.asarray(probe.probs, dtype=np.float64).reshape(-1)
         k = probs.size
         classes = tuple(snapshot.classes[:k]) if len(snapshot.classes) >= k else tuple(map(str, range(k)))

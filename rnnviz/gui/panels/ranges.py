@@ -9,8 +9,9 @@ most frames repaint the curves and nothing else, and a still picture (a render, 
 headroom beyond its data until the data grows.
 
 The user keeps control: zooming or panning a plot (pyqtgraph then switches its auto-range off and the range is no
-longer the one set here) stops the following; a double-click anywhere on the panel's plots, or Reset (the
-panel's ``reset()`` calls ``resume()``), starts it again.
+longer the one set here) stops the following; a double-click anywhere on the panel's plots (``resume()``), or
+Reset (the panel's ``reset()`` calls ``clear()``: an empty default range until the new run's data come), starts it
+again.
 """
 from __future__ import annotations
 
@@ -63,6 +64,20 @@ class FollowRange:
         """Follow the data again (after the user zoomed or panned), from the next ``follow`` on."""
         if self.shown is not None:
             self.vb.enableAutoRange(axis=self.axis, enable=True)
+
+    def clear(self) -> None:
+        """A new run with no data yet: an empty default range (not the last run's), and follow the data again from
+        its first point."""
+        self.shown = None
+        if self.log:
+            lo, hi = -2.0, 0.0                                 # 0.01 .. 1 on a log axis
+        else:
+            lo, hi = (0.0, max(self.min_span, 1.0)) if self.axis == "x" else (0.0, 1.0)
+        if self.axis == "x":
+            self.vb.setXRange(lo, hi, padding=0)
+        else:
+            self.vb.setYRange(lo, hi, padding=0)
+        self.vb.enableAutoRange(axis=self.axis, enable=True)
 
     def forget(self) -> None:
         """The axis is no longer this object's (the panel fixed it): ``resume`` leaves it alone."""

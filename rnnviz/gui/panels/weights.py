@@ -20,6 +20,11 @@ def block_name(gate: str, n_gates: int) -> str:
     return "W" if n_gates == 1 else f"W_{gate}"
 
 
+COMPACT_BELOW = 330     # panel height (px) below which the spectral-radius text is one line (the rest a tooltip)
+EIG_PAD = 0.15          # room around the eigenvalue plot's range, so the labels at its ends are drawn
+NARROW_BELOW = 500      # panel width (px) below which only the eigenvalue plot is shown (W as a heatmap needs room)
+
+
 class WeightsPanel(Panel):
     """Public API: ``render(snapshot)``, ``reset()``, ``set_theme(name)``.
 
@@ -97,7 +102,8 @@ class WeightsPanel(Panel):
         self._set_gates((), 0)
         self._eig_title({})
         self.eig_plot.setRange(xRange=(-self._eig_extent, self._eig_extent),
-                               yRange=(-self._eig_extent, self._eig_extent), padding=0)
+                               yRange=(-self._eig_extent, self._eig_extent), padding=EIG_PAD)
+        self._radius_texts = ("", "")
         self.radius_label.setText("")
         self.readout.setText(self.hover.idle_text)
 
@@ -142,7 +148,7 @@ class WeightsPanel(Panel):
                 extent = max(extent, plotting.nice_ceil(1.1 * float(np.abs(ev).max())))
         if extent > self._eig_extent:         # grows only: points never jump because the axes rescaled
             self._eig_extent = extent
-            self.eig_plot.setRange(xRange=(-extent, extent), yRange=(-extent, extent), padding=0)
+            self.eig_plot.setRange(xRange=(-extent, extent), yRange=(-extent, extent), padding=EIG_PAD)
         self._rho = {g: float(snapshot.spectral_radius.get(g, float("nan"))) for g in gates}
         self._eig_title(self._rho)
         if snapshot.cell == "rnn":
@@ -150,11 +156,43 @@ class WeightsPanel(Panel):
             warn = (f" &nbsp;<span style='color:{self.theme.bad}'><b>\u03c1 &gt; 1: {', '.join(over)}</b></span>"
                     if over else "")
             text = ("\u03c1 = spectral radius, the largest |eigenvalue| (points outside the circle): above 1 the "
-                    "state can grow step after step (exploding), well below 1 it fades (vanishing)." + warn)
+                    "state can grow step after step (exploding), well below 1 it fades (vanishing).")
         else:   # in gated cells the sigmoid gates, not W alone, decide whether the state grows or fades
-            text = ("\u03c1 = spectral radius of each gate's block of W. In an LSTM or GRU the gates, not \u03c1 "
-                    "alone, decide whether the state grows or fades: read \u03c1 as a hint.")
-        self.radius_label.setText(text)
+            text, warn = ("\u03c1 = spectral radius of each gate's block of W. In an LSTM or GRU the gates, not "
+                          "\u03c1 alone, decide whether the state grows or fades: read \u03c1 as a hint."), ""
+        self._radius_texts = (text + warn, "\u03c1 = largest |eigenvalue| (\u201c?\u201d: what it means)" + warn)
+        self._show_radius_text()
+
+    def _show_radius_text(self) -> None:
+        """The explanation under the plots, or on a short panel (a small screen) one line and the rest in the
+        tooltip, so the plots keep their room."""
+        full, short = getattr(self, "_radius_texts", ("", ""))
+        compact = self.height() < COMPACT_BELOW
+        self.radius_label.setText(short if compact and full else full)
+        self.radius_label.setToolTip(full if compact else "")
+
+    @property
+    def narrow(self) -> bool:
+        """On a narrow panel (a small screen) the eigenvalue plot, which the lessons point at, takes the whole
+        width; W's heatmap comes back when the panel is wide enough."""
+        return self.plot.scene() is None
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        self._show_radius_text()
+        want = self.width() < NARROW_BELOW * style.FONT_PT / style.BASE_POINT_SIZE
+        if want != self.narrow:
+            layout = self.view.ci.layout
+            if want:
+                self.view.ci.removeItem(self.plot)
+                self.plot.hide()
+                layout.setColumnStretchFactor(0, 0)      # the empty column gives its room to the eigenvalues
+            else:
+                self.view.ci.addItem(self.plot, row=0, col=0)
+                self.plot.show()
+                layout.setColumnStretchFactor(0, 1)
+            self.reduced_label.setVisible(not want)      # the note is about W's heatmap: its line goes with it
+            QtCore.QTimer.singleShot(0, self, self.refit_axis_titles)       # once the plots have their new sizes
 
     def _eig_title(self, rho: dict) -> None:
         """The eigenvalue plot's title is its legend: each block's colour, name and spectral radius."""
@@ -162,7 +200,9 @@ class WeightsPanel(Panel):
         parts = [f"<span style='color:{style.colour(i)}'>\u25cf <b>{block_name(g, G)}</b></span>&nbsp;"
                  f"\u03c1&nbsp;{_rho_text(rho.get(g, float('nan')))}" for i, g in enumerate(self._gates)]
         lines = [" &nbsp; ".join(parts[i:i + 2]) for i in range(0, len(parts), 2)]     # two gates a line
-        title = "<br>".join(["Eigenvalues of W"] + lines)   # the text below explains \u03c1
+        # the text below explains \u03c1; one block (an RNN) shares the first line, which wraps only when narrow
+        title = ("Eigenvalues of W &nbsp;" + lines[0] if len(parts) == 1 else
+                 "<br>".join(["Eigenvalues of W"] + lines))
         key = (title, self.theme.name)
         if key != getattr(self, "_eig_title_key", None):    # a new title re-lays the plot out: only on change
             self._eig_title_key = key

@@ -228,6 +228,11 @@ class Controller(QObject):
         """Ask for the probe's who-reaches-whom matrix in every snapshot (costly: only when shown)."""
         self.worker.send(m.SetReachTrace(bool(on)))
 
+    def set_grad_flow(self, on: bool) -> None:
+        """Measure the gradient flow for every running snapshot (``on``: its panel is shown; costs about one
+        batch's forward and backward pass per snapshot) or only for still ones."""
+        self.worker.send(m.SetGradFlow(bool(on)))
+
     def restore_best(self) -> None:
         """Back to the weights of the lowest validation loss so far (the loss panel's button)."""
         self.worker.send(m.RestoreBest())

@@ -7,7 +7,8 @@
 
 Each side has its own Controller (process backend: a training subprocess each, so the window never freezes);
 B's worker is told to take A's initial weights where shapes match (``core.race``). The panels are the main
-window's own classes, one instance per side; only the overlay plots are drawn here.
+window's own classes, one instance per side; only the overlay plots are drawn here. F11 / Ctrl+P: presentation
+mode, the main window's own engine (``gui.projector``). The window fits a 1024x768 screen: texts wrap or elide.
 """
 from __future__ import annotations
 
@@ -34,16 +35,43 @@ from rnnviz.core.config import Config
 from rnnviz.core.explore import race
 from rnnviz.core.explore.capture import build_snapshot
 from rnnviz.core.live.messages import ShareWeights
+from rnnviz.gui import style
 from rnnviz.gui.controls import LECTURE_SPEED
+from rnnviz.gui.fitting import FittingLabel
 from rnnviz.gui.panels import plotting
 from rnnviz.gui.panels.gradients import GradientFlowPanel
 from rnnviz.gui.panels.hidden import HiddenStatesPanel
 from rnnviz.gui.panels.loss import smoothing_weight
+from rnnviz.gui.projector import Projector
 from rnnviz.gui.style import apply_theme
 from rnnviz.gui.training.controller import Controller, load_dataset
 
+SIDE_BOTH_MIN = 440     # px (at the normal font) a side needs to show its gradient flow and hidden states both
 COLOURS = {"A": "#1f77b4", "B": "#ff7f0e"}      # blue, orange (the palette's first and fourth colours)
 FAINT = {"A": (31, 119, 180, 70), "B": (255, 127, 14, 80)}
+
+
+class SideSplit(QSplitter):
+    """One side's gradient flow above its hidden states. A short side (a 1024x768 projector, presentation mode)
+    gives all its room to the gradient flow, the race's point: the hidden states fold away (drag the handle to
+    bring them back); a tall one shows both again."""
+
+    def __init__(self):
+        super().__init__(Qt.Orientation.Vertical)
+        self.folded = False
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        total = sum(self.sizes())
+        if total <= 0:
+            return
+        short = self.height() < SIDE_BOTH_MIN * style.FONT_PT / style.BASE_POINT_SIZE
+        if short and not self.folded:
+            self.folded = True
+            self.setSizes([total, 0])
+        elif not short and self.folded:
+            self.folded = False
+            self.setSizes([total // 2, total - total // 2])
 
 
 def describe(cfg: Config) -> str:
@@ -79,6 +107,10 @@ class RaceWindow(QMainWindow):
             ctl.modelReset.connect(lambda _info, s=side: self._on_reset(s))
             ctl.runningChanged.connect(self._on_running)
             ctl.faultRaised.connect(lambda msg, s=side: self.status[s].setText(f"{s}: NaN/Inf — paused"))
+        self.presentation = Projector(self, panels=lambda: [self.view, self.sides, *self.panels.values()],
+                                      redraw=self._redraw)
+        for ctl in self.controllers.values():
+            ctl.modelReset.connect(self.presentation.after_reset)
         self._share()
         if start:
             for ctl in self.controllers.values():
@@ -94,7 +126,9 @@ class RaceWindow(QMainWindow):
             same.append("the same data, batches of different size")
         else:
             same.append("different data (so a different batch order)")
-        return (f"<span style='font-size:15pt'><b><span style='color:{COLOURS['A']}'>■ A</span></b>: {describe(a)}"
+        return (f"<span style='font-size:{style.TITLE_PT + 2:.0f}pt'>"
+                f"<b><span style='color:{COLOURS['A']}'>■ A</span></b>: "
+                f"{describe(a)}"
                 f" &nbsp;&nbsp; <b><span style='color:{COLOURS['B']}'>■ B</span></b> = A with "
                 f"<b>{race.differences_text(a, b)}</b></span><br>"
                 f"Both: {', '.join(same)}; {self.sharing.text()}.")
@@ -127,11 +161,10 @@ class RaceWindow(QMainWindow):
             row.addWidget(w)
         self.status = {}
         for side in ("A", "B"):
-            label = QLabel(f"{side}: –")
+            label = FittingLabel(f"{side}: –", min_text=f"{side}: step 0000")
             label.setStyleSheet(f"color: {COLOURS[side]}; font-weight: bold; padding-left: 18px")
             self.status[side] = label
-            row.addWidget(label)
-        row.addStretch(1)
+            row.addWidget(label, 1)
         layout.addLayout(row)
         for key, text, slot in (("toggle", Qt.Key.Key_Space, self.toggle), ("reset", Qt.Key.Key_R, self.reset)):
             act = QAction(key, self)
@@ -153,9 +186,9 @@ class RaceWindow(QMainWindow):
         if task != "generation":
             self.acc_plot.setYRange(-0.05, 1.05, padding=0)
         self.acc_plot.setXLink(self.loss_plot)
-        self.legend = plotting.make_legend(self.acc_plot, offset=(-10, -10))
         self.raw, self.smooth, self.val, self.acc = {}, {}, {}, {}
         diff = race.differences(self.configs["A"], self.configs["B"])
+        names: list[str] = []
         for side in ("A", "B"):
             col = COLOURS[side]
             self.raw[side] = self.loss_plot.plot(pen=pg.mkPen(FAINT[side], width=1))
@@ -166,9 +199,14 @@ class RaceWindow(QMainWindow):
             name = f"{side}: " + ", ".join(f"{k}={race._fmt(va if side == 'A' else vb)}" for k, va, vb in diff)
             self.acc[side] = self.acc_plot.plot(pen=pg.mkPen(col, width=3), symbol="o", symbolSize=8,
                                                 symbolBrush=col, symbolPen=None, name=name)
-        self.view.setMinimumHeight(260)
+            names.append(f"<span style='color:{col}'>\u2501&nbsp;{name.replace(' ', '&nbsp;')}</span>")
+        # the title is the legend: a legend box sat on the curves
+        self.acc_plot.setTitle(f"Validation {'perplexity' if task == 'generation' else 'accuracy'}: " + " ".join(names),
+                               size=f"{style.TITLE_PT}pt", color=style.theme().foreground)
+        self.view.setMinimumHeight(180)
 
         self.panels: dict[tuple[str, str], Any] = {}
+        self.side_splits: list[QSplitter] = []
         sides = QSplitter(Qt.Orientation.Horizontal)
         for side, ds in (("A", dataset), ("B", dataset_b)):
             box = QFrame()
@@ -177,13 +215,16 @@ class RaceWindow(QMainWindow):
             col = QVBoxLayout(box)
             col.setContentsMargins(4, 4, 4, 4)
             title = QLabel(f"<b>{side}</b>: {describe(self.configs[side])}")
-            title.setStyleSheet(f"color: {COLOURS[side]}; font-size: 13pt")
+            title.setStyleSheet(f"color: {COLOURS[side]}")
+            title.setFont(style.font(style.TITLE_PT))
+            title.setWordWrap(True)
             col.addWidget(title)
-            split = QSplitter(Qt.Orientation.Vertical)
+            split = SideSplit()
+            self.side_splits.append(split)
             grad, hidden = GradientFlowPanel(), HiddenStatesPanel()
             # the race compares the flow through time; the per-parameter norms would squeeze it off a projector
-            grad.view.ci.removeItem(grad.param_plot)
-            grad.param_plot.setVisible(False)
+            grad.show_params = False
+            grad.arrange(False, True)
             hidden.set_probe_count(len(ds.val))
             hidden.probeChanged.connect(self.set_probe)          # both sides look at the same example
             if hasattr(hidden, "probeTextChanged") and hasattr(Controller, "set_probe_text"):
@@ -198,12 +239,13 @@ class RaceWindow(QMainWindow):
             self.panels[("gradients", side)] = grad
             self.panels[("hidden", side)] = hidden
             sides.addWidget(box)
+        self.sides = sides
         grid = QSplitter(Qt.Orientation.Vertical)
         grid.addWidget(self.view)
         grid.addWidget(sides)
         grid.setStretchFactor(0, 2)
-        grid.setStretchFactor(1, 5)
-        grid.setSizes([280, 700])
+        grid.setStretchFactor(1, 3)
+        grid.setSizes([400, 600])
         layout.addWidget(grid, 1)
         self.setCentralWidget(central)
 
@@ -260,8 +302,21 @@ class RaceWindow(QMainWindow):
             self.panels[(kind, side)].reset()
         for curves in (self.raw, self.smooth, self.val, self.acc):
             curves[side].setData([], [])
+        if all(snap is None for snap in self.latest.values()):      # both start again: no old ranges
+            self.loss_plot.setXRange(0, 10, padding=0)
+            self.acc_plot.setXRange(0, 10, padding=0)
+            for plot in (self.loss_plot, self.acc_plot):
+                plot.enableAutoRange(axis="x", enable=True)
 
     # --- drawing --------------------------------------------------------------------------------------
+    def _redraw(self) -> None:
+        """Everything again (presentation mode on or off): the header at the font size now in force, each side's
+        newest snapshot."""
+        self.header.setText(self.header_html())
+        for side, snap in self.latest.items():
+            if snap is not None:
+                self.show_snapshot(side, snap)
+
     def show_snapshot(self, side: str, snap: Any) -> None:
         """Draw one side's Snapshot: its curves in the overlays, its gradient and hidden-state panels."""
         self.latest[side] = snap
@@ -276,19 +331,27 @@ class RaceWindow(QMainWindow):
         self.acc[side].setData(vs, np.asarray(metric, dtype=np.float64))
         for kind in ("gradients", "hidden"):
             self.panels[(kind, side)].render(snap)
-        self.status[side].setText(self.status_text(side, snap))
+        self.status[side].setText(*self.status_texts(side, snap))
+        self.presentation.refresh()
 
     @staticmethod
     def status_text(side: str, snap: Any) -> str:
-        text = f"{side}: step {snap.step}"
+        return RaceWindow.status_texts(side, snap)[0]
+
+    @staticmethod
+    def status_texts(side: str, snap: Any) -> tuple[str, ...]:
+        """The status line of one side, then shorter wordings of it for a narrow window (the same numbers)."""
+        parts, short = [f"step {snap.step}"], [f"step {snap.step}"]
         if len(snap.val_loss):
-            text += f", val loss {float(snap.val_loss[-1]):.3f}"
+            loss = f"{float(snap.val_loss[-1]):.3f}"
+            parts.append(f"val loss {loss}")
+            short.append(f"loss {loss}")
             acc = float(snap.val_accuracy[-1]) if len(snap.val_accuracy) else float("nan")
             if acc == acc:
-                text += f", acc {acc:.1%}"
-        if snap.fault:
-            text += " — NaN/Inf, paused"
-        return text
+                parts.append(f"acc {acc:.1%}")
+                short.append(f"{acc:.1%}")
+        fault = " — NaN/Inf, paused" if snap.fault else ""
+        return (f"{side}: {', '.join(parts)}{fault}", f"{side}: {', '.join(short)}{fault}")
 
     # --- closing --------------------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:
@@ -300,9 +363,10 @@ class RaceWindow(QMainWindow):
 
 
 def render_race(config_a: Config, config_b: Config, steps: int, out: Any, size: tuple[int, int] = (1600, 1000),
-                title: str | None = None) -> Any:
+                title: str | None = None, presentation: bool = False) -> Any:
     """Train A and B ``steps`` steps headless (``core.race.make_pair``: shared weights, same batches), draw both
-    in the race window offscreen and save it as a PNG. Returns the path."""
+    in the race window offscreen (in presentation mode with ``presentation``) and save it as a PNG. Returns the
+    path."""
     from rnnviz.core.errors import TrainingFault
     from rnnviz.gui.pictures import save_png
     from rnnviz.gui.windows.render import _application, _settle
@@ -322,12 +386,16 @@ def render_race(config_a: Config, config_b: Config, steps: int, out: Any, size: 
         window.show()
         _settle(app)
         snaps = {"A": build_snapshot(ta), "B": build_snapshot(tb)}
-        for _ in range(2):
+        for i in range(3 if presentation else 2):
             for side, snap in snaps.items():
                 window.show_snapshot(side, snap)
+            if presentation and i == 0:
+                window.presentation.fullscreen = False       # the picture keeps the size asked for
+                window.presentation.enter()
             _settle(app)
         return save_png(window.grab(), out)
     finally:
+        window.presentation.leave()      # module-wide font sizes go back as they were
         window.close()
         window.deleteLater()
         app.processEvents()
@@ -344,7 +412,7 @@ def show_race(window: Any, a: Config, b: Config) -> RaceWindow:
     return race
 
 
-def run_race(config_a: Config, config_b: Config, title: str | None = None) -> int:
+def run_race(config_a: Config, config_b: Config, title: str | None = None, presentation: bool = False) -> int:
     """``rnnviz race``: the race window until it is closed."""
     import sys
 
@@ -359,5 +427,11 @@ def run_race(config_a: Config, config_b: Config, title: str | None = None) -> in
         window = interrupt.window = RaceWindow(config_a, config_b, title=title)
         window.set_speed(LECTURE_SPEED)       # as the main window opens: slow enough to follow both
         app.aboutToQuit.connect(lambda: [c.shutdown() for c in window.controllers.values()])
+        screen = app.primaryScreen()
+        if screen is not None:                  # a 1024x768 projector: the window fits its screen
+            free = screen.availableGeometry()
+            window.resize(min(window.width(), free.width()), min(window.height(), free.height()))
         window.show()
+        if presentation:
+            window.presentation.enter()
         return interrupt.exec(app)

@@ -55,6 +55,20 @@ PENDING_RGB = (250, 250, 250)
 METRICS = {"val_loss": "final validation loss", "val_accuracy": "final validation accuracy",
            "val_perplexity": "final validation perplexity"}
 LOWER_IS_BETTER = {"val_loss": True, "val_accuracy": False, "val_perplexity": True}
+MINI_QUANTILE = 0.98    # the small multiples' shared y axis reaches this quantile of the losses (spikes run off)
+MINIS_CAPTION = ("Loss of each cell (<span style='color:{train}'>each batch</span>, <span style='color:{val}'>"
+                 "validation</span>) against training step; the same axes for all, y up to the 98th percentile "
+                 "of the losses, so one spike does not flatten the rest (taller spikes leave the top)")
+
+
+def shared_range(values) -> tuple[float, float]:
+    """The small multiples' y range: from the smallest finite value to their ``MINI_QUANTILE`` quantile; (0, 1)
+    for none."""
+    v = np.asarray([x for x in values if math.isfinite(x)], dtype=np.float64)
+    if v.size == 0:
+        return 0.0, 1.0
+    lo, hi = float(v.min()), float(np.quantile(v, MINI_QUANTILE))
+    return (lo, hi) if hi > lo else (lo, lo + max(abs(lo) * 0.1, 1e-6))
 
 
 def _default_values(cfg: Config, key: str) -> str:
@@ -197,9 +211,8 @@ class SweepWindow(QWidget):
         minis = QWidget()
         col = QVBoxLayout(minis)
         col.setContentsMargins(0, 0, 0, 0)
-        caption = QLabel(f"Loss of each cell (<span style='color:{style.colour(0)}'>each batch</span>, "
-                         f"<span style='color:{style.colour(1)}'>validation</span>) against training step; "
-                         "all on the same axes")
+        caption = QLabel(MINIS_CAPTION.format(train=style.colour(0), val=style.colour(1)))
+        caption.setWordWrap(True)
         caption.setTextFormat(Qt.TextFormat.RichText)
         col.addWidget(caption)
         col.addWidget(self.mini_view, 1)
@@ -431,7 +444,7 @@ class SweepWindow(QWidget):
                                        anchor=(0.5, 0.5))
                     plot.addItem(note, ignoreBounds=True)
                     plot._failure_note = note
-        lo, hi = (min(ok_y), max(ok_y)) if ok_y else (0.0, 1.0)
+        lo, hi = shared_range(ok_y)
         for plot, _train, _val in self.minis.values():
             plot.setXRange(0, max_x, padding=0.02)
             plot.setYRange(lo, hi, padding=0.05)

@@ -1,0 +1,167 @@
+"""Widgets that give way on a small screen (a 1024x768 projector) instead of pushing the window wider.
+
+``FittingLabel``: a one-line label that asks for the width of the widest text it has shown (so a number that
+changes every frame does not re-lay the window out: the width only grows, and only when a text needs more), may
+be squeezed down to ``min_text``, and then shows a shorter wording its caller gave (``setText(text, *shorter)``)
+or only the first whole words and "…" (a number is never shown cut; the whole text goes in its tooltip).
+``clipped()`` says whether what it shows now is cut.
+
+``CappedText``: a word-wrapped label at most a few lines high; a longer text scrolls.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QPainter
+from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QSizePolicy, QStyle, QStyleOption, QWidget
+
+
+class FittingLabel(QLabel):
+    """A plain-text, one-line QLabel that elides instead of growing past its room (see the module docstring)."""
+
+    def __init__(self, text: str = "", min_text: str = "", tip: str = "", parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        self._min_text = min_text
+        self._tip = tip
+        self._widest = 0
+        self._shorter: tuple[str, ...] = ()
+        self.setText(text)
+        self.setToolTip(tip)
+
+    # --- text ---------------------------------------------------------------------------------------
+    def setText(self, text: str, *shorter: str) -> None:  # noqa: N802 - Qt's name
+        """Show ``text``, or where it does not fit the first of the ``shorter`` wordings that does (the same
+        facts in fewer words: "Epochs 4/6" for "Epochs done 4/6")."""
+        text = str(text)
+        self._shorter = tuple(str(t) for t in shorter)
+        if text == self.text():
+            self.update()
+            return
+        width = self.fontMetrics().horizontalAdvance(text)
+        grow = width > self._widest
+        self._widest = max(self._widest, width)
+        super().setText(text)          # QLabel re-lays out when its hint changes; ours only grows (below)
+        self.setToolTip(f"{text}\n{self._tip}" if self._tip and text else (text or self._tip))
+        if grow:
+            self.updateGeometry()
+        self.update()
+
+    def set_tip(self, tip: str) -> None:
+        self._tip = tip
+        self.setToolTip(f"{self.text()}\n{tip}" if tip and self.text() else (self.text() or tip))
+
+    def forget_width(self) -> None:
+        """Ask only for the room the current text needs (e.g. after a new model: old wide texts are gone)."""
+        self._widest = self.fontMetrics().horizontalAdvance(self.text())
+        self.updateGeometry()
+
+    # --- sizes --------------------------------------------------------------------------------------
+    def _margins(self) -> int:
+        m = self.contentsMargins()
+        return m.left() + m.right() + 2 * self.margin() + 2 * self.indent() * (self.indent() > 0)
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        base = super().sizeHint()
+        fm = self.fontMetrics()
+        width = max(self._widest, fm.horizontalAdvance(self.text()), fm.horizontalAdvance(self._min_text))
+        return QSize(width + self._margins() + 2, base.height())
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        base = super().minimumSizeHint()
+        return QSize(self.fontMetrics().horizontalAdvance(self._min_text or "\u2026") + self._margins() + 2,
+                     base.height())
+
+    def changeEvent(self, event) -> None:  # noqa: N802
+        super().changeEvent(event)
+        if event.type() in (event.Type.FontChange, event.Type.StyleChange):   # presentation mode, a theme
+            self.forget_width()
+
+    # --- drawing ------------------------------------------------------------------------------------
+    def room(self) -> int:
+        """The width (px) the text has."""
+        return self.contentsRect().width() - 2 * self.margin()
+
+    def clipped(self) -> bool:
+        """True when neither the text nor any of its shorter wordings fits its room (it is shown elided)."""
+        fm, room = self.fontMetrics(), self.room()
+        return all(fm.horizontalAdvance(t) > room for t in (self.text(), *self._shorter))
+
+    def shown_text(self) -> str:
+        """The text or the first shorter wording that fits, else the shortest one elided (``_elided``)."""
+        fm, room = self.fontMetrics(), max(self.room(), 0)
+        for text in (self.text(), *self._shorter):
+            if fm.horizontalAdvance(text) <= room:
+                return text
+        return self._elided((self.text(), *self._shorter)[-1])
+
+    def _elided(self, text: str) -> str:
+        """The text, or as many of its first words as fit followed by "…" (whole words only: "Loss 0.01…" would
+        read as a number; "Loss…" cannot be misread), or "…" alone."""
+        room, fm = max(self.room(), 0), self.fontMetrics()
+        words = text.split(" ")
+        for n in range(len(words) - 1, 0, -1):
+            shown = " ".join(words[:n]).rstrip(",;:") + "\u2026"
+            if fm.horizontalAdvance(shown) <= room:
+                return shown
+        return "\u2026"
+
+    def paintEvent(self, event) -> None:  # noqa: N802
+        painter = QPainter(self)
+        opt = QStyleOption()
+        opt.initFrom(self)
+        self.style().drawPrimitive(QStyle.PrimitiveElement.PE_Widget, opt, painter, self)
+        rect = self.contentsRect().adjusted(self.margin(), 0, -self.margin(), 0)
+        painter.setPen(self.palette().color(self.foregroundRole()))
+        painter.drawText(rect, int(self.alignment() | Qt.AlignmentFlag.AlignVCenter), self.shown_text())
+        painter.end()
+
+
+class CappedText(QScrollArea):
+    """A word-wrapped ``label`` shown at most ``lines`` lines high (of its own font); a longer text scrolls. It
+    follows the label: hidden when the label is hidden. The lesson text stays readable without taking a fifth of
+    a small projector's screen."""
+
+    def __init__(self, label: QLabel, lines: int = 3, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.label, self.lines = label, int(lines)
+        label.setWordWrap(True)
+        self.setWidget(label)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        self.viewport().setAutoFillBackground(False)
+        self.setAutoFillBackground(False)
+        self.setVisible(not label.isHidden())
+        label.installEventFilter(self)
+
+    def cap(self) -> int:
+        """The most height the text gets (px): the label's top padding and ``lines`` whole lines (a text that
+        needs more scrolls, and no line is shown cut)."""
+        m = self.label.contentsMargins()
+        return self.label.fontMetrics().lineSpacing() * self.lines + m.top() + self.label.margin()
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802 - Qt's name
+        return True
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802
+        full = self.label.heightForWidth(max(width, 1))
+        m = self.label.contentsMargins()
+        return full if full <= self.cap() + m.bottom() + self.label.margin() else self.cap()
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        width = max(self.width(), 200)
+        return QSize(self.label.sizeHint().width(), self.heightForWidth(width))
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        return QSize(100, min(self.label.fontMetrics().lineSpacing() + 12, self.cap()))
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802
+        kind = event.type()
+        if obj is self.label and kind in (event.Type.Show, event.Type.Hide, event.Type.ShowToParent,
+                                          event.Type.HideToParent):
+            self.setVisible(not self.label.isHidden())
+        elif obj is self.label and kind in (event.Type.FontChange, event.Type.StyleChange):
+            self.updateGeometry()
+        return False
