@@ -45,3 +45,20 @@ def test_measure_speed_reports_a_ratio(qapp):
     assert report.headless > 0 and report.live > 0 and report.frames > 0
     assert 0 < report.ratio < 3
     assert "ratio" in str(report)
+
+
+def test_steps_past_the_epochs_raise_the_epochs_and_train_as_the_same_run():
+    """A picture of 3 epochs' worth of steps with epochs = 1 shows 3/3 epochs done, never 3/1; the run is the
+    one the config's seed gives (the first epoch's losses are those of the config as it was)."""
+    from rnnviz.core.train.trainer import Trainer
+    from rnnviz.gui.windows.render import train_headless
+
+    cfg = small_config(epochs=1)
+    plain = Trainer(cfg)
+    per_epoch = plain.steps_per_epoch
+    first = [plain.step() for _ in range(per_epoch)]
+    trainer = train_headless(cfg, 3 * per_epoch)
+    assert trainer.step_count == 3 * per_epoch and trainer.config.epochs == 3 and trainer.epoch == 3
+    steps, losses = trainer.loss_history.view()
+    assert list(losses[:per_epoch, 0]) == first
+    assert train_headless(cfg, per_epoch).config.epochs == 1          # enough epochs: the config stays

@@ -37,11 +37,16 @@ def _settle(app: Any, seconds: float = 0.15) -> None:
 
 
 def train_headless(config: Config, steps: int) -> Any:
-    """A Trainer after ``steps`` steps (fewer when training stops on NaN/Inf; ``trainer.fault`` says why)."""
+    """A Trainer after ``steps`` steps (fewer when training stops on NaN/Inf; ``trainer.fault`` says why). When
+    ``steps`` goes past the config's epochs, the epochs are raised to cover them, so the picture never shows more
+    epochs done than asked for."""
     from rnnviz.core.errors import TrainingFault
     from rnnviz.core.train.trainer import Trainer
 
     trainer = Trainer(config)
+    needed = -(-int(steps) // max(1, trainer.steps_per_epoch))          # epochs that hold ``steps`` steps
+    if needed > config.epochs:
+        trainer = Trainer(config.replace(epochs=needed), dataset=trainer.dataset)
     for _ in range(int(steps)):
         try:
             trainer.step()
