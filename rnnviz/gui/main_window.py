@@ -32,7 +32,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
-    QProgressBar,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -40,14 +39,13 @@ from PySide6.QtWidgets import (
 )
 
 from rnnviz.core.config import Config
-from rnnviz.core.snapshot import LOSS_PER_TOKEN, LOSS_UNIT, LOSS_UNIT_NOTE
 from rnnviz.gui.banner import make_banner
 from rnnviz.gui.controls import ControlsPanel
 from rnnviz.gui.failures import failure_message
-from rnnviz.gui.fitting import FittingLabel
 from rnnviz.gui.icon import app_icon
 from rnnviz.gui.panel_set import PanelSet, PanelSlot
 from rnnviz.gui.panels.registry import FIXED_PLACES, PANELS, make_panel, preset_order
+from rnnviz.gui.status_bar import StatusBar
 from rnnviz.gui.style import apply_theme
 from rnnviz.gui.training.controller import Controller
 
@@ -71,11 +69,6 @@ EXTENSIONS: tuple[str, ...] = (
     "preferences",
     "file_drop",
 )
-# the status-bar fields: each asks for the width of the widest text it has shown and gives way down to its
-# shortest text here on a small screen (gui.fitting.FittingLabel: a shorter wording, then whole words and "…",
-# the whole text in its tooltip)
-STATUS_MIN_TEXTS = {"state": "Training", "epoch": "Epochs 00/00", "step": "Step 0000", "speed": "00 steps/s",
-                    "loss": "Loss 0.000/seq", "val": "Val 0.000/seq"}
 
 
 
@@ -275,29 +268,8 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.dock)
 
     def _make_status(self) -> None:
-        bar = self.statusBar()
-        self.status_labels: dict[str, QLabel] = {}
-        bar.setSizeGripEnabled(False)       # its room goes to the fields (a projector's window is full screen)
-        for key, tip in (("state", "Training state: Space starts or pauses, S trains one batch, E one epoch, "
-                                   "R starts again with new weights; when finished, raise Epochs to go on"),
-                         ("epoch", "Completed epochs / epochs to train"),
-                         ("step", "Optimiser steps taken"), ("speed", "Training steps per second"),
-                         ("loss", f"Loss of the last training batch, {LOSS_UNIT} ({LOSS_UNIT_NOTE})"),
-                         ("val", f"Validation loss at the last evaluation, {LOSS_UNIT} and {LOSS_PER_TOKEN} "
-                                 "(labelling, generation), and the accuracy or perplexity")):
-            label = FittingLabel(min_text=STATUS_MIN_TEXTS[key], tip=tip)
-            label.setObjectName(f"status_{key}")
-            bar.addPermanentWidget(label)
-            self.status_labels[key] = label
-        self.progress = QProgressBar()
-        self.progress.setObjectName("epochProgress")
-        self.progress.setRange(0, 1000)
-        self.progress.setMinimumWidth(self.progress.fontMetrics().horizontalAdvance("all epochs done") + 24)
-        self.progress.setMaximumWidth(160)
-        self.progress.setFormat("epoch progress")
-        self.progress.setToolTip("How far through the current epoch training is")
-        bar.addPermanentWidget(self.progress)
-        self.status_labels["state"].setText("Ready: press Space")
+        self.status = StatusBar(self.statusBar())
+        self.status_labels, self.progress = self.status.labels, self.status.progress
 
     def _make_menus(self) -> None:
         menu = self.menuBar()
@@ -473,48 +445,10 @@ class MainWindow(QMainWindow):
                 self._draw(key, panel, snap)
 
     def _throughput(self, step: int, now: float | None = None) -> float:
-        """Training steps per second actually achieved (Speed limit and window included), from the step counts
-        of snapshots at least half a second apart; NaN until there are two such snapshots."""
-        now = time.perf_counter() if now is None else now
-        mark = getattr(self, "_rate_mark", None)
-        if mark is None or step < mark[1]:
-            self._rate_mark, self._rate = (now, step), float("nan")
-        elif now - mark[0] >= 0.5:
-            self._rate = (step - mark[1]) / (now - mark[0])
-            self._rate_mark = (now, step)
-        return self._rate
+        return self.status.throughput(step, now)
 
     def _show_status(self, snap: Any) -> None:
-        labels = self.status_labels
-        epochs = int(snap.config.get("epochs", 0)) if isinstance(snap.config, dict) else 0
-        done = f"{snap.epoch}/{epochs}" if epochs else f"{snap.epoch}"
-        labels["epoch"].setText(f"Epochs done {done}", f"Epochs {done}")     # the shorter where it does not fit
-        labels["step"].setText(f"Step {snap.step}")
-        rate = self._throughput(snap.step)
-        labels["speed"].setText(f"{rate:.0f} steps/s" if self.controller.running and rate == rate else "– steps/s")
-        loss = float(snap.train_loss[-1]) if len(snap.train_loss) else float("nan")
-        labels["loss"].setText(*([f"Loss {loss:.4g}/seq", f"Loss {loss:.3g}/seq", f"Loss {loss:.2g}/seq"]
-                                 if loss == loss else ["Loss –"]))   # fewer digits where four do not fit
-        if len(snap.val_loss):
-            acc = float(snap.val_accuracy[-1]) if len(snap.val_accuracy) else float("nan")
-            val = seq = f"{float(snap.val_loss[-1]):.3f}/seq"
-            per_token = getattr(snap, "val_loss_per_token", ())
-            if snap.task != "classification" and len(per_token) == len(snap.val_loss) and per_token[-1] == \
-                    per_token[-1]:
-                val += f" = {float(per_token[-1]):.3f}/token"
-            texts = [f"Val loss {val}", f"Val {val}"]              # the shorter where it does not fit
-            if acc == acc:
-                texts = [f"Val loss {val}, acc {acc:.1%}", f"Val {val}, acc {acc:.1%}", f"Val {seq}, acc {acc:.1%}"]
-            elif len(snap.val_perplexity) and snap.val_perplexity[-1] == snap.val_perplexity[-1]:
-                ppl = f"{float(snap.val_perplexity[-1]):.2f}"
-                texts = [f"Val loss {val}, perplexity {ppl}", f"Val {val}, perplexity {ppl}", f"Val {val}, ppl {ppl}",
-                         f"Val {seq}, ppl {ppl}"]                 # per token = ln(perplexity)
-            labels["val"].setText(*texts)
-        else:
-            labels["val"].setText("Val –")
-        self.progress.setValue(int(round(1000 * min(1.0, max(0.0, float(snap.epoch_progress))))))
-        finished = bool(epochs) and snap.epoch >= epochs
-        self.progress.setFormat("all epochs done" if finished else f"epoch {snap.epoch + 1}: %p%")
+        self.status.show(snap, self.controller.running)
         # the banner follows the snapshot drawn: a frame of the faulted step that is drawn late (a live frame is
         # spread over several event-loop turns) must not bring it back once training has gone on without a fault
         if snap.fault and self.banner.isHidden():
@@ -531,17 +465,7 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_state(self, state: Any) -> None:
         """A ``messages.TrainingState``: the status bar's word for it."""
-        if state.running:
-            text = "Training"
-        elif state.faulted:
-            text = "Paused: NaN/Inf"
-        elif state.done:
-            text = "Finished: raise Epochs"
-        elif state.step:
-            text = "Paused"
-        else:
-            text = "Ready: press Space"
-        self.status_labels["state"].setText(text)
+        self.status.show_state(state)
 
     @Slot(object)
     def _on_model_reset(self, info: Any) -> None:

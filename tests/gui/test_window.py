@@ -274,7 +274,7 @@ def test_opening_a_good_file_retitles_and_the_bar_speaks_of_the_file(qtbot, make
 def test_status_speed_is_the_achieved_rate(make_window):
     """With a 50 steps/s limit the status bar must not show the trainer's raw compute speed."""
     win = make_window()
-    win._rate_mark = None                              # forget the window's own snapshots so far
+    win.status.rate_mark = None                        # forget the window's own snapshots so far
     assert np.isnan(win._throughput(10, now=100.0))   # the first snapshot only sets the mark
     assert win._throughput(40, now=100.6) == pytest.approx(30 / 0.6)
     assert win._throughput(45, now=100.8) == pytest.approx(30 / 0.6)   # under half a second: unchanged
