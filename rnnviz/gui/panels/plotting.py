@@ -13,6 +13,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 import pyqtgraph as pg
+import shiboken6
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from rnnviz.gui.style import FONT_PT, SMALL_PT, TITLE_PT, Theme, font, theme
@@ -122,8 +123,21 @@ def set_axis_label(axis: pg.AxisItem, text: str, th: Theme | None = None) -> Non
     fit_axis_title(axis)
 
 
+def _in_living_scene(item: QtWidgets.QGraphicsItem) -> bool:
+    """Whether ``item``'s scene still exists. A scene being destroyed (its view closed) deletes its items one by
+    one; their layouts (QGraphicsLayout: not QObjects, so Python cannot know they are gone) must not be touched
+    then. The scene is a QObject whose Python side is marked deleted before its items go."""
+    try:
+        scene = item.scene()
+    except RuntimeError:            # the item itself is already deleted
+        return False
+    return scene is not None and shiboken6.isValid(scene)
+
+
 def _fit_living(axis: pg.AxisItem) -> None:
     """``fit_axis_title``, except while the axis's plot is being destroyed (its parts are deleted one by one)."""
+    if not _in_living_scene(axis):
+        return
     try:
         fit_axis_title(axis)
     except RuntimeError:            # "Internal C++ object already deleted"
@@ -253,6 +267,8 @@ def _relaxed_update_min(label: pg.LabelItem) -> None:
     (which pushed colour bars and axes out of sight). Instead it wraps onto more lines at the width it has, and
     the title row of its plot grows to hold them (``fit_title``). Nothing while the plot is being destroyed (its
     layout goes first; an error raised inside Qt's resize event there crashed the interpreter)."""
+    if not _in_living_scene(label):
+        return
     try:
         fit_title(label)
     except RuntimeError:            # "Internal C++ object already deleted": the plot is going away
