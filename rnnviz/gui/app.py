@@ -55,4 +55,4 @@ def run(config: Config | None = None, title: str | None = None, preset: Any = No
         first_paint.mark("shown")
         if first_paint.requested():
             first_paint.exit_after_first_paint(app)
-        return interrupt.exec(app)
+        return interrupt.run_event_loop(app)

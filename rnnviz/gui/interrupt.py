@@ -25,7 +25,7 @@ INTERRUPTED = 130
 class CloseOnInterrupt(QObject):
     """While installed (``with CloseOnInterrupt() as guard``), SIGINT closes ``guard.window`` on the next turn of
     the event loop (or quits the application when there is no window yet); a second SIGINT ends the process.
-    Install it before the window starts its training process; ``exec(app)`` runs the event loop."""
+    Install it before the window starts its training process; ``run_event_loop(app)`` runs the event loop."""
 
     def __init__(self, window: Any = None):
         super().__init__()
@@ -79,7 +79,7 @@ class CloseOnInterrupt(QObject):
         except (BlockingIOError, InterruptedError, OSError):
             pass
 
-    def exec(self, app: Any) -> int:
+    def run_event_loop(self, app: Any) -> int:
         """Run ``app``'s event loop (not at all after a Ctrl+C while the window was being built: quitting does
         nothing before the loop runs) and return the exit status: INTERRUPTED with a line on stderr after Ctrl+C,
         else the loop's."""
