@@ -434,4 +434,4 @@ def run_race(config_a: Config, config_b: Config, title: str | None = None, prese
         window.show()
         if presentation:
             window.presentation.enter()
-        return interrupt.exec(app)
+        return interrupt.run_event_loop(app)
