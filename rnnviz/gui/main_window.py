@@ -76,7 +76,8 @@ EXTENSIONS: tuple[str, ...] = (
 
 
 class MainWindow(QMainWindow):
-    """The rnnviz window. ``start=False`` builds it without a training thread (for ``render``)."""
+    """The rnnviz window. ``start=False`` builds it without a training thread: for ``render``, and for ``app.run``,
+    which starts it (``controller.start()``) once the first frame is painted."""
 
     frameDrawn = Signal(object)     # a live frame's Snapshot, once every visible panel has drawn it
 

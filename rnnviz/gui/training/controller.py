@@ -124,7 +124,10 @@ class Controller(QObject):
 
     # --- life -----------------------------------------------------------------------------------------
     def start(self) -> None:
-        """Start the worker thread (the model is built there) and the redraw timer."""
+        """Start the worker thread (the model is built there) and the redraw timer; nothing once shut down or
+        started (commands sent before are queued and go to the model in order)."""
+        if self._closed or self.thread.isRunning() or self.thread.isFinished():
+            return
         LIVE_THREADS.add(self.thread)
         self.worker.launch()          # the training subprocess (process backend) starts from this thread
         self.thread.start()
