@@ -41,7 +41,7 @@ def load_dataset_live(config: Config) -> Any:
 def count_params(config: Config, dataset: Any) -> int | None:
     """Parameter count of the model ``config`` would build on ``dataset`` (None when unknown)."""
     try:
-        from rnnviz.core.nn.model import count_params as _count
+        from rnnviz.core.nn.params import count_params as _count
 
         return int(_count(config, len(dataset.vocab), dataset.n_classes))
     except Exception:
