@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
 from rnnviz.core.config import SETTINGS, Config
 from rnnviz.core.errors import RnnvizError
 from rnnviz.core.explore import sweep, sweep_dask
+from rnnviz.core.explore import sweep_results as sr
 from rnnviz.gui import style
 from rnnviz.gui.panels import plotting
 from rnnviz.gui.windows import sweep_results
@@ -187,8 +188,7 @@ class SweepWindow(QWidget):
         self.progress.setFormat("%p%")
         self.status = QLabel("Choose settings and values, then Run sweep.")
         self.metric_box = QComboBox()
-        for key, text in METRICS.items():
-            self.metric_box.addItem(text, key)
+        self._fill_metrics(self.base.task)
         self.metric_box.currentIndexChanged.connect(lambda _i: self.redraw())
         for w in (self.run_button, self.cancel_button, self.save_button):
             row.addWidget(w)
@@ -234,6 +234,8 @@ class SweepWindow(QWidget):
         """The settings the next sweep's cells start from; the epochs box and the values that were still the old
         base's defaults follow them."""
         old, self.base = self.base, config
+        if self.runner is None:                      # no results on show yet: the choices follow the base's task
+            self._fill_metrics(config.task)
         if self.epochs.value() == old.epochs:
             self.epochs.setValue(config.epochs)
         for box, edit in zip(self.keys, self.values):
@@ -241,6 +243,24 @@ class SweepWindow(QWidget):
             if key in SETTINGS and edit.text() == _default_values(old, key):
                 edit.setText(_default_values(config, key))
         self._show_base()
+
+    def _fill_metrics(self, task: str) -> None:
+        """The "show" choices: the final metrics that mean something for ``task`` (``sweep_results.metrics_for``:
+        no accuracy for generation, no perplexity otherwise); the one shown stays when it is still offered."""
+        keys = sr.metrics_for(task)
+        if [self.metric_box.itemData(i) for i in range(self.metric_box.count())] == list(keys):
+            return
+        current = self.metric_box.currentData()
+        self.metric_box.blockSignals(True)
+        self.metric_box.clear()
+        for key in keys:
+            self.metric_box.addItem(METRICS[key], key)
+        self.metric_box.setCurrentIndex(max(0, self.metric_box.findData(current)))
+        self.metric_box.blockSignals(False)
+
+    def shown_task(self) -> str:
+        """The task of the sweep on show (the one started last), or of the base before any sweep."""
+        return (self._running_base if self.runner is not None and self._running_base is not None else self.base).task
 
     def _show_base(self) -> None:
         running = self._running_base if self.runner is not None and not self.runner.finished else None
@@ -272,6 +292,7 @@ class SweepWindow(QWidget):
         self.grid, self.cells = grid, cells
         self._running_base = self.base
         self.runner = runner
+        self._fill_metrics(self.base.task)
         self._layout_cells()
         self.runner.start()
         self.run_button.setEnabled(False)
@@ -393,7 +414,11 @@ class SweepWindow(QWidget):
                 rgb[i, j] = PENDING_RGB
                 text.setColor(QColor("#5f6368"))
                 text.setText(f"{self.runner.fractions.get(cell.index, 0.0):.0%}")
-            elif row["status"] != "ok" or not math.isfinite(v):
+            elif row["status"] == "ok" and not math.isfinite(v):     # finished, but no such number: not grey
+                rgb[i, j] = PENDING_RGB
+                text.setColor(QColor("#5f6368"))
+                text.setText("–")
+            elif row["status"] != "ok":
                 rgb[i, j] = FAILED_RGB
                 text.setColor(QColor("#b3261e"))
                 reason = "NaN/Inf" if "NaN" in row["error"] else row["error"].partition(": ")[0][:24]
