@@ -7,12 +7,27 @@ or only the first whole words and "…" (a number is never shown cut; the whole 
 ``clipped()`` says whether what it shows now is cut.
 
 ``CappedText``: a word-wrapped label at most a few lines high; a longer text scrolls.
+
+``fit_screen(window)``: a top-level window no larger than its screen's free area (called before it first shows:
+the main, race and sweep windows open at a size for a large screen).
 """
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QPainter
-from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QSizePolicy, QStyle, QStyleOption, QWidget
+from PySide6.QtWidgets import QApplication, QFrame, QLabel, QScrollArea, QSizePolicy, QStyle, QStyleOption, QWidget
+
+
+def fit_screen(window: QWidget) -> None:
+    """Shrink top-level ``window`` to the free area of its screen (the desktop less panels and task bars) where it
+    is larger, and move it inside that area; a full-screen or maximised window is left as it is."""
+    screen = window.screen() or QApplication.primaryScreen()
+    if screen is None or window.isFullScreen() or window.isMaximized():
+        return
+    free = screen.availableGeometry()
+    if window.width() > free.width() or window.height() > free.height():
+        window.resize(min(window.width(), free.width()), min(window.height(), free.height()))
+        window.move(free.topLeft())
 
 
 class FittingLabel(QLabel):
