@@ -44,7 +44,10 @@ def test_a_live_change_while_replaying_goes_back_to_live_and_says_so(qtbot):
                                                       f"{live_step}")
     qtbot.wait(300)                                         # the worker's state and snapshot after the change
     assert state.text() == "Paused" and "Replaying" not in bar.label.text()
-    assert bar.label.text().startswith(f"step {ctl.latest.step} of {ctl.latest.step}")
+    assert bar.label.text().startswith(f"Live again (lr changed) · step {ctl.latest.step} of {ctl.latest.step}")
+    assert not bar.label.clipped() and "Live again (lr changed)" in bar.label.shown_text()     # seen at 1024x768
     assert win.status_labels["step"].text() == f"Step {ctl.latest.step}"       # the panels show the live step
     assert ctl.latest.step == live_step and "lr" in ctl.latest.markers[-1][1]
+    bar.slider.setValue(0)                                  # scrubbing again: the note has done its job
+    assert "Live again" not in bar.label.text()
     win.close()

@@ -9,7 +9,7 @@ only when not replaying (they still go into the buffer).
 While replaying, the status bar's state field says "Replaying step N", whatever training state arrives meanwhile
 (the state is shown again when replay ends). A setting changed meanwhile (the learning rate in the dock, say)
 acts on the live model, not on the moment replayed: the bar goes back to live, where the change's marker is, and
-the status bar says so.
+says so ("Live again (lr changed)", also in the status bar's message) until the next scrub or training.
 """
 from __future__ import annotations
 
@@ -69,6 +69,7 @@ class ReplayBar(QtWidgets.QFrame):
         ctl.stateChanged.connect(self._on_state)          # after the window's own handler (connected before)
         ctl.configChanged.connect(self._on_config)
         self._config = ctl.config                        # the settings in force, to name what a change changed
+        self._note = ""                                  # "Live again (lr changed)": why replay ended, until the next move
         window.tabs.currentChanged.connect(self._tab_changed)
         self._sync()
 
@@ -100,7 +101,11 @@ class ReplayBar(QtWidgets.QFrame):
             head = "Replaying step" if self.replaying is not None else "step"
             tail = " \u2014 Space goes on" if self.replaying is not None else ""
             where = f"{head} {shown.step} of {buf[n - 1].step}"
-            self.label.setText(f"{where}{tail} · {buf.describe()}", f"{where}{tail}", where)
+            note = self._note if self.replaying is None else ""
+            if note:                    # why the view is live again matters more than the step the status shows
+                self.label.setText(f"{note} · {where} · {buf.describe()}", f"{note} · {where}", note, where)
+            else:
+                self.label.setText(f"{where}{tail} · {buf.describe()}", f"{where}{tail}", where)
 
     # ------------------------------------------------------------------------------------------ actions
     def show_index(self, i: int) -> None:
@@ -114,6 +119,7 @@ class ReplayBar(QtWidgets.QFrame):
             return
         snap = self.buffer[i]
         self.replaying = snap
+        self._note = ""
         self.window.show_snapshot(snap, everything=True)
         message = f"Replaying step {snap.step} \u2014 press Space to continue"
         self.window.statusBar().showMessage(message)
@@ -159,11 +165,13 @@ class ReplayBar(QtWidgets.QFrame):
     @Slot(bool)
     def _on_running(self, running: bool) -> None:
         if running:
+            self._note = ""
             self.go_live()
         self._sync()
 
     @Slot(object)
     def _on_reset(self, info: Any) -> None:
+        self._note = ""
         if self.replaying is not None:
             self.replaying = None
             self._leave_message()
@@ -187,6 +195,7 @@ class ReplayBar(QtWidgets.QFrame):
         changed = [k for k, v in config.to_dict().items() if getattr(old, k) != v]
         if not changed:
             return
+        self._note = f"Live again ({', '.join(changed)} changed)"
         self.go_live()
         latest = self.controller.latest
         where = f" at step {latest.step}" if latest is not None else ""

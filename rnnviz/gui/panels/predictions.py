@@ -297,7 +297,7 @@ class PredictionsPanel(Panel):
             return
         shown = prompt.replace("\n", "\u21b5").replace("\t", "\u21e5")        # line breaks made visible
         self.caption.setText(f"<span style='color:{PROMPT_COLOUR}'><u><b>prompt</b></u>: \u201c{_html(shown)}"
-                             f"\u201d</span> (the start of validation example 0), then {sampled}")
+                             f"\u201d</span> (from validation example 0), then {sampled}")
 
     def _show_sample(self, text: str, prompt: str) -> None:
         """The sample box: ``text`` with its first ``len(prompt)`` characters in the prompt format."""
