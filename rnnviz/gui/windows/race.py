@@ -36,6 +36,7 @@ from rnnviz.core.config import Config
 from rnnviz.core.explore import race
 from rnnviz.core.explore.capture import build_snapshot
 from rnnviz.core.live.messages import ShareWeights
+from rnnviz.core.presets import lesson_about
 from rnnviz.gui import style
 from rnnviz.gui.controls import LECTURE_SPEED
 from rnnviz.gui.fitting import FittingLabel, fit_screen
@@ -81,12 +82,9 @@ def data_name(cfg: Config) -> str:
 
 
 def race_title(preset: Any, cfg: Config) -> str:
-    """The window title's subject: the lesson's title while the race is on the lesson's own data, else the data's
-    name (a dataset chosen in the dock or a file opened after the lesson)."""
-    lesson = getattr(preset, "config", None)
-    if lesson is not None and lesson.dataset == cfg.dataset and getattr(preset, "title", ""):
-        return str(preset.title)
-    return data_name(cfg)
+    """The window title's subject, as the main window's: the lesson's title while the race is on the lesson's own
+    data (``presets.lesson_about``), else the data's name (a dataset chosen in the dock, a file opened)."""
+    return preset.title if lesson_about(preset, cfg.dataset) else data_name(cfg)
 
 
 def describe(cfg: Config) -> str:
