@@ -65,6 +65,7 @@ from rnnviz.core.train.spawn import child_environment
 
 GRID = [("lr", [0.003, 0.01, 0.03, 0.1]), ("hidden", [8, 16, 32, 64])]
 MODES = ("local1", "local2", "cluster2")
+IDLE_SECONDS = 5.0      # the cluster left idle after its sweeps, to measure what it costs by the second anyway
 
 
 def cells(epochs: int | None = None) -> list[sweep.Cell]:
@@ -213,8 +214,49 @@ def measure_local(grid: list[sweep.Cell], slots: int) -> dict:
     return {"mode": f"local{slots}", "slots": slots, **_run(sweep.SweepRunner(grid, processes=slots), grid)}
 
 
+def _kind(proc: Any) -> str:
+    """What a process of the cluster is: scheduler, nanny (the ``dask worker`` command), worker (the process the
+    nanny starts, which trains) or other (multiprocessing's resource tracker)."""
+    line = " ".join(proc.cmdline())
+    if "scheduler" in line:
+        return "scheduler"
+    if "spawn_main" in line:
+        return "worker"
+    return "other" if "resource_tracker" in line else "nanny"
+
+
+def _threads(processes: list) -> dict[tuple[int, int], float]:
+    """CPU seconds of every thread of ``processes``, by (pid, thread id)."""
+    out = {}
+    for proc in processes:
+        with contextlib.suppress(Exception):
+            for t in proc.threads():
+                out[(proc.pid, t.id)] = t.user_time + t.system_time
+    return out
+
+
+def cluster_parts(processes: list, before: dict, after: dict) -> dict[str, float]:
+    """Where the cluster's CPU seconds went between two ``_threads`` snapshots: the training threads (in each
+    worker process the thread that used the most), the workers' other threads (event loop: messages, heartbeats,
+    monitors, the statistical profiler), the scheduler, the nannies."""
+    kinds = {proc.pid: _kind(proc) for proc in processes}
+    parts = {"training threads": 0.0, "workers' other threads": 0.0, "scheduler": 0.0, "nannies": 0.0}
+    by_process: dict[int, list[float]] = {}
+    for key, value in after.items():
+        by_process.setdefault(key[0], []).append(value - before.get(key, 0.0))
+    for pid, deltas in by_process.items():
+        kind = kinds.get(pid, "other")
+        if kind == "worker":
+            parts["training threads"] += max(deltas)
+            parts["workers' other threads"] += sum(deltas) - max(deltas)
+        elif kind in ("scheduler", "nanny"):
+            parts["scheduler" if kind == "scheduler" else "nannies"] += sum(deltas)
+    return parts
+
+
 def measure_cluster(grid: list[sweep.Cell], slots: int) -> list[dict]:
-    """A fresh cluster of ``slots`` one-thread workers, then a cold and a warm sweep on it."""
+    """A fresh cluster of ``slots`` one-thread workers, then a cold and a warm sweep on it; with each sweep's CPU
+    seconds by part of the cluster (``cluster_parts``) and of this process."""
     import psutil
 
     from rnnviz.core.explore import sweep_dask
@@ -229,8 +271,18 @@ def measure_cluster(grid: list[sweep.Cell], slots: int) -> list[dict]:
                 cpu, t = _cpu(processes), time.perf_counter()
                 runner = sweep_dask.make_runner(grid, scheduler=address)
                 connect, connect_cpu = time.perf_counter() - t, _cpu(processes) - cpu
+                own, threads = resource.getrusage(resource.RUSAGE_SELF), _threads(processes)
+                result = _run(runner, grid, processes)
+                own_after = resource.getrusage(resource.RUSAGE_SELF)
+                parts = cluster_parts(processes, threads, _threads(processes))
+                parts["this process"] = (own_after.ru_utime + own_after.ru_stime) - (own.ru_utime + own.ru_stime)
                 out.append({"mode": f"cluster{slots}-{name}", "slots": slots, "cluster_start": cluster_start,
-                            "connect": connect, "connect_cpu": connect_cpu, **_run(runner, grid, processes)})
+                            "connect": connect, "connect_cpu": connect_cpu, "cpu_parts": parts, **result})
+            threads, t = _threads(processes), time.perf_counter()
+            time.sleep(IDLE_SECONDS)
+            idle = cluster_parts(processes, threads, _threads(processes))
+            for r in out:            # what the cluster costs by the second with nothing to do, over the sweep's wall
+                r["idle_cpu_per_second"] = sum(idle.values()) / (time.perf_counter() - t)
     return out
 
 
@@ -250,8 +302,15 @@ def overhead(result: dict, plain: dict) -> dict:
     t, c = plain["row_seconds"], plain["cpu_seconds"]
     wall = (slots * result["wall"] - sum(t)) / n
     cpu = (result["cpu"] - sum(c)) / n
-    return {"overhead_s": wall, "overhead_pct": 100 * wall / float(np.mean(t)),
-            "overhead_cpu_s": cpu, "overhead_cpu_pct": 100 * cpu / float(np.mean(c))}
+    out = {"overhead_s": wall, "overhead_pct": 100 * wall / float(np.mean(t)),
+           "overhead_cpu_s": cpu, "overhead_cpu_pct": 100 * cpu / float(np.mean(c))}
+    if "cpu_parts" in result:     # the part outside the training threads: small numbers, little disturbed by load
+        outside = sum(v for k, v in result["cpu_parts"].items() if k != "training threads") / n
+        out.update(outside_training_cpu_s=outside, outside_training_cpu_pct=100 * outside / float(np.mean(c)),
+                   training_minus_plain_cpu_s=(result["cpu_parts"]["training threads"] - sum(c)) / n)
+    if "idle_cpu_per_second" in result:
+        out["idle_share_cpu_s"] = result["idle_cpu_per_second"] * result["wall"] / n
+    return out
 
 
 def summarise(rounds: list[dict]) -> dict:
@@ -259,6 +318,8 @@ def summarise(rounds: list[dict]) -> dict:
     first = rounds[0]
     out: dict = {"mode": first["mode"], "slots": first["slots"], "rounds": len(rounds)}
     keys = ["wall", "runs_per_minute", "overhead_s", "overhead_pct", "overhead_cpu_s", "overhead_cpu_pct",
+            "outside_training_cpu_s", "outside_training_cpu_pct", "training_minus_plain_cpu_s",
+            "idle_cpu_per_second", "idle_share_cpu_s",
             "cluster_start", "connect", "connect_cpu"]
     for key in keys:
         values = [r[key] for r in rounds if key in r]
@@ -271,6 +332,9 @@ def summarise(rounds: list[dict]) -> dict:
                                        max(r["overhead_cpu_s"] for r in rounds)]
     if "same_rows" in first:
         out["same_rows"] = all(r["same_rows"] for r in rounds)
+    if "cpu_parts" in first:                    # per run
+        out["cpu_parts_per_run"] = {k: statistics.median(r["cpu_parts"][k] for r in rounds) / len(first["row_seconds"])
+                                    for k in first["cpu_parts"]}
     return out
 
 
@@ -342,6 +406,11 @@ def main(argv: list[str] | None = None) -> int:
         if "cluster_start" in r:
             extra.append(f"cluster start {r['cluster_start']:.1f} s, connect {r['connect']:.2f} s "
                          f"({r['connect_cpu']:.2f} CPU-s)")
+        if "outside_training_cpu_s" in r:
+            extra.append(f"outside the training threads {r['outside_training_cpu_s']:.3f} CPU-s "
+                         f"({r['outside_training_cpu_pct']:.1f}%): " + ", ".join(
+                             f"{k} {v:.3f}" for k, v in r["cpu_parts_per_run"].items() if k != "training threads")
+                         + f"; of it an idle cluster's by the second {r['idle_share_cpu_s']:.3f}")
         if m.startswith("local") and startup is not None:
             extra.append(f"start-up {startup:.2f} CPU-s per process")
         extra.append("rows = plain" if r["same_rows"] else "ROWS DIFFER")
