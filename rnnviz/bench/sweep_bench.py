@@ -1,6 +1,7 @@
 """How fast a sweep runs: runs per minute and the engine's overhead per run, local processes against a Dask cluster.
 
     python -m rnnviz.bench.sweep_bench [--modes local1,local2,cluster2] [--epochs N] [--rounds R] [--json]
+                                       [--cluster-env NAME=VALUE ...]
 
 The grid is the negation preset's 4 x 4 (lr 0.003, 0.01, 0.03, 0.1 x hidden 8, 16, 32, 64; 2,000 examples, 10
 epochs by default; ``--epochs 40`` gives runs of about 1 CPU-second). Modes:
@@ -8,7 +9,8 @@ epochs by default; ``--epochs 40`` gives runs of about 1 CPU-second). Modes:
 - ``cluster2``: the real commands a lab types, ``dask scheduler`` and two ``dask worker --nthreads 1 --nworkers
   1`` on 127.0.0.1 (random ports), started afresh every round, then two sweeps on it: ``cold`` (the first sweep a
   new cluster sees) and ``warm`` (the next one: a lab's cluster runs for days, so this is its usual case).
-  Starting the cluster and connecting to it are timed apart from the sweeps.
+  Starting the cluster and connecting to it are timed apart from the sweeps;
+- ``cluster2quiet``: the same commands with the settings of QUIET_ENV.
 
 What a mode is compared with: the same cells trained with no engine at all, as many at once as the mode has slots
 (``plain1``: one after the other in this process; ``plain2``: two bare processes, each taking the next cell). In
@@ -64,7 +66,13 @@ from rnnviz.core.presets import load_preset
 from rnnviz.core.train.spawn import child_environment
 
 GRID = [("lr", [0.003, 0.01, 0.03, 0.1]), ("hidden", [8, 16, 32, 64])]
-MODES = ("local1", "local2", "cluster2")
+MODES = ("local1", "local2", "cluster2", "cluster2quiet")
+# Dask settings that make an idle cluster cost a fifth as much CPU per second (docs/cluster.md, "Quieter
+# workers"): the event-loop watchdog every second instead of every 20 ms, the nanny's memory check every second
+# instead of every 100 ms, and no statistical profiler in the workers
+QUIET_ENV = {"DASK_DISTRIBUTED__ADMIN__TICK__INTERVAL": "1s",
+             "DASK_DISTRIBUTED__WORKER__MEMORY__MONITOR_INTERVAL": "1s",
+             "DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED": "False"}
 IDLE_SECONDS = 5.0      # the cluster left idle after its sweeps, to measure what it costs by the second anyway
 
 
@@ -80,10 +88,12 @@ def dask_command() -> str:
 
 
 @contextlib.contextmanager
-def command_cluster(folder: Path, workers: int = 2, timeout: float = 60.0) -> Iterator[str]:
+def command_cluster(folder: Path, workers: int = 2, timeout: float = 60.0,
+                    env: dict[str, str] | None = None) -> Iterator[str]:
     """``dask scheduler`` and ``workers`` times ``dask worker ADDRESS --nthreads 1 --nworkers 1`` on 127.0.0.1
-    with random ports (logs in ``folder``); yields the scheduler's address once every worker has joined, and
-    stops them all on the way out (SIGTERM, then SIGKILL for any process of theirs left after 15 s).
+    with random ports (logs in ``folder``; ``env``: variables added to their environment, e.g. Dask settings);
+    yields the scheduler's address once every worker has joined, and stops them all on the way out (SIGTERM,
+    then SIGKILL for any process of theirs left after 15 s).
 
     They stay in this process's session: with Linux's autogroup scheduling a new session would be a new group
     with its own share of the CPU, and on a busy machine the cluster would then get more CPU than the local
@@ -97,7 +107,8 @@ def command_cluster(folder: Path, workers: int = 2, timeout: float = 60.0) -> It
 
     def start(args: list[str], log: str) -> None:
         with open_log(folder / log) as out:
-            procs.append(subprocess.Popen([dask, *args], stdout=out, stderr=subprocess.STDOUT))
+            procs.append(subprocess.Popen([dask, *args], stdout=out, stderr=subprocess.STDOUT,
+                                          env={**os.environ, **(env or {})}))
 
     try:
         start(["scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard", "--scheduler-file", str(info)],
@@ -254,17 +265,17 @@ def cluster_parts(processes: list, before: dict, after: dict) -> dict[str, float
     return parts
 
 
-def measure_cluster(grid: list[sweep.Cell], slots: int) -> list[dict]:
+def measure_cluster(grid: list[sweep.Cell], mode: str, env: dict[str, str] | None = None) -> list[dict]:
     """A fresh cluster of ``slots`` one-thread workers, then a cold and a warm sweep on it; with each sweep's CPU
     seconds by part of the cluster (``cluster_parts``) and of this process."""
     import psutil
 
     from rnnviz.core.explore import sweep_dask
 
-    out = []
+    out, slots = [], mode_slots(mode)
     with tempfile.TemporaryDirectory() as folder:
         t = time.perf_counter()
-        with command_cluster(Path(folder), workers=slots) as address:
+        with command_cluster(Path(folder), workers=slots, env=env) as address:
             cluster_start = time.perf_counter() - t
             processes = psutil.Process().children(recursive=True)
             for name in ("cold", "warm"):
@@ -276,7 +287,7 @@ def measure_cluster(grid: list[sweep.Cell], slots: int) -> list[dict]:
                 own_after = resource.getrusage(resource.RUSAGE_SELF)
                 parts = cluster_parts(processes, threads, _threads(processes))
                 parts["this process"] = (own_after.ru_utime + own_after.ru_stime) - (own.ru_utime + own.ru_stime)
-                out.append({"mode": f"cluster{slots}-{name}", "slots": slots, "cluster_start": cluster_start,
+                out.append({"mode": f"{mode}-{name}", "slots": slots, "cluster_start": cluster_start,
                             "connect": connect, "connect_cpu": connect_cpu, "cpu_parts": parts, **result})
             threads, t = _threads(processes), time.perf_counter()
             time.sleep(IDLE_SECONDS)
@@ -343,7 +354,8 @@ def mode_slots(mode: str) -> int:
     return int("".join(ch for ch in mode if ch.isdigit()))
 
 
-def run_rounds(grid: list[sweep.Cell], modes: list[str], rounds: int) -> dict[str, list[dict]]:
+def run_rounds(grid: list[sweep.Cell], modes: list[str], rounds: int,
+               cluster_env: dict[str, str] | None = None) -> dict[str, list[dict]]:
     """Every mode ``rounds`` times in turn, each round's figures against its own plain modes."""
     slots_needed = sorted({mode_slots(m) for m in modes} | {1})
     found: dict[str, list[dict]] = {}
@@ -354,7 +366,8 @@ def run_rounds(grid: list[sweep.Cell], modes: list[str], rounds: int) -> dict[st
             if mode.startswith("local"):
                 results.append(measure_local(grid, mode_slots(mode)))
             elif mode.startswith("cluster"):
-                results.extend(measure_cluster(grid, mode_slots(mode)))
+                env = {**(QUIET_ENV if mode.endswith("quiet") else {}), **(cluster_env or {})}
+                results.extend(measure_cluster(grid, mode, env))
         reference = plain[1]["rows"]
         for r in results:
             r["runs_per_minute"] = 60.0 * len(grid) / r["wall"]
@@ -371,21 +384,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, help="epochs per cell (the preset's 10 by default)")
     parser.add_argument("--rounds", type=int, default=1, help="times each mode runs, interleaved (1)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--cluster-env", action="append", default=[], metavar="NAME=VALUE",
+                        help="a variable for the cluster's commands, e.g. "
+                             "DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False (repeatable)")
     args = parser.parse_args(argv)
+    cluster_env = dict(item.split("=", 1) for item in args.cluster_env if "=" in item)
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     unknown = [m for m in modes if m not in MODES]
     if unknown:
         parser.error(f"unknown mode {unknown[0]!r} (choose from {', '.join(MODES)})")
     grid = cells(args.epochs)
     load_before = os.getloadavg()
-    found = run_rounds(grid, modes, args.rounds)
+    found = run_rounds(grid, modes, args.rounds, cluster_env)
     startup = local_startup_cpu(grid) if any(m.startswith("local") for m in modes) else None
     results = {m: summarise(rs) for m, rs in found.items()}
     plain1 = found["plain1"]
     seconds = [min(r["row_seconds"][i] for r in plain1) for i in range(len(grid))]
     cpu = [min(r["cpu_seconds"][i] for r in plain1) for i in range(len(grid))]
     machine = {"cores": os.cpu_count(), "python": platform.python_version(), "numpy": np.__version__,
-               "load_average_before": load_before, "load_average_after": os.getloadavg()}
+               "load_average_before": load_before, "load_average_after": os.getloadavg(),
+               "cluster_env": cluster_env}
     with contextlib.suppress(ImportError):
         import distributed
 
@@ -399,7 +417,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     print(f"4x4 negation grid, runs of {min(seconds):.2f}-{max(seconds):.2f} s (mean {np.mean(seconds):.2f} s, "
           f"{np.mean(cpu):.2f} CPU-s) trained alone; medians of {max(1, args.rounds)} rounds; {machine}")
-    print(f"{'mode':<14} {'slots':>5} {'wall s':>7} {'runs/min':>8} {'overhead/run':>14} "
+    print(f"{'mode':<18} {'slots':>5} {'wall s':>7} {'runs/min':>8} {'overhead/run':>14} "
           f"{'CPU overhead/run (range)':>30}  extra")
     for m, r in results.items():
         extra = []
@@ -414,7 +432,7 @@ def main(argv: list[str] | None = None) -> int:
         if m.startswith("local") and startup is not None:
             extra.append(f"start-up {startup:.2f} CPU-s per process")
         extra.append("rows = plain" if r["same_rows"] else "ROWS DIFFER")
-        line = f"{m:<14} {r['slots']:>5} {r['wall']:>7.1f} {r['runs_per_minute']:>8.1f}"
+        line = f"{m:<18} {r['slots']:>5} {r['wall']:>7.1f} {r['runs_per_minute']:>8.1f}"
         if "overhead_s" in r:
             lo, hi = r["overhead_cpu_pct_range"]
             line += (f" {r['overhead_s']:>6.3f} s {r['overhead_pct']:>4.1f}% {r['overhead_cpu_s']:>8.3f} s "
