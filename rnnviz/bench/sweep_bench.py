@@ -375,6 +375,9 @@ def run_rounds(grid: list[sweep.Cell], modes: list[str], rounds: int,
             if not r["mode"].startswith("plain"):
                 r.update(overhead(r, plain[r["slots"]]))
             found.setdefault(r["mode"], []).append(r)
+        print(f"round {len(found['plain1'])}: load {os.getloadavg()[0]:.1f}; " + "; ".join(       # on stderr: a long run
+            f"{r['mode']} {r['wall']:.1f} s" + (f" {r['overhead_cpu_pct']:+.1f}% CPU" if "overhead_cpu_pct" in r else "")
+            for r in results), file=sys.stderr, flush=True)
     return found
 
 
