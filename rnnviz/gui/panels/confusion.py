@@ -3,15 +3,22 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from rnnviz.core.snapshot import confusion_members
 from rnnviz.gui import style
+from rnnviz.gui.fitting import FittingLabel
 from rnnviz.gui.panels import base, plotting
 from rnnviz.gui.panels.base import Panel
 
 NO_MATRIX = ("No confusion matrix for generation: the model predicts the next token out of the whole "
              "vocabulary.\nWatch the loss / perplexity and the sampled text instead.")
+
+
+MATRIX_TITLE, BARS_TITLE = "Validation confusion matrix", "Per class"
+BAR_RANGE = (-0.12, 1.12)    # the per-class plot's x range: accuracy 0..1 and room for the end labels
+BAR_THREE_TICKS_PX = 80      # narrower than this (px, at the normal font), the accuracy axis shows 0 and 1 alone
+ROW_LINES = 1.3         # a matrix row lower than this many lines of text costs the plots their titles
 
 
 def _row_fractions(conf: np.ndarray) -> np.ndarray:
@@ -47,9 +54,10 @@ class ConfusionPanel(Panel):
         self.bar_plot: pg.PlotItem = self.view.addPlot(row=0, col=1)
         self.view.ci.layout.setColumnStretchFactor(0, 3)
         self.view.ci.layout.setColumnStretchFactor(1, 1)
-        plotting.style_plot(self.plot, "Validation confusion matrix", left="true class",
-                          bottom="predicted class", grid=False, th=th)
-        plotting.style_plot(self.bar_plot, "Per class", bottom="accuracy", th=th)
+        plotting.style_plot(self.plot, MATRIX_TITLE, left="true class", bottom="predicted class", grid=False, th=th)
+        plotting.style_plot(self.bar_plot, BARS_TITLE, bottom="accuracy", th=th)
+        self.compact = False            # the plots' titles dropped to give the matrix's rows their height
+        self._title_px = 30
         self.plot.invertY(True)
         self.plot.setMouseEnabled(x=False, y=False)
         self.bar_plot.setMouseEnabled(x=False, y=False)
@@ -57,9 +65,7 @@ class ConfusionPanel(Panel):
         self.bar_plot.setYLink(self.plot)
         self.bar_plot.getAxis("left").setStyle(showValues=False, tickLength=0)
         self.bar_plot.getAxis("left").setWidth(4)
-        self.bar_plot.setXRange(-0.12, 1.12, padding=0)    # room for the 0 and 1 labels at the ends
-        self.bar_plot.getAxis("bottom").setTicks([[(v, f"{v:g}") for v in (0.0, 0.5, 1.0)],
-                                                   [(v, "") for v in (0.25, 0.75)]])
+        self.bar_plot.setXRange(*BAR_RANGE, padding=0)      # room for the 0 and 1 labels at the ends
         self.bar_plot.showGrid(x=True, y=False, alpha=th.grid_alpha)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.cell_text: list[list[pg.TextItem]] = []
@@ -68,13 +74,14 @@ class ConfusionPanel(Panel):
         self.bars = pg.BarGraphItem(x0=[], y=[], height=0.7, width=[], brush=style.colour(0), pen=None)
         self.bar_plot.addItem(self.bars)
         self.plot.vb.sigResized.connect(self._fit_text)
+        self.bar_plot.vb.sigResized.connect(self._bar_resized)
 
         self.normalise_check = QtWidgets.QCheckBox("row-normalised")
         self.normalise_check.setToolTip("Show each cell as a fraction of its true class (its row)")
         self.normalise_check.setFont(style.font())
         self.normalise_check.toggled.connect(self._normalised_toggled)
-        self.accuracy_label = style.label("", style.TITLE_PT, bold=True)
-        self.accuracy_label.setWordWrap(True)       # on a narrow panel it takes two lines, never widens it
+        self.accuracy_label = FittingLabel(min_text="100.0\u00a0%")   # shorter wordings on a narrow panel
+        self.accuracy_label.setFont(style.font(style.TITLE_PT, True))
         self.readout = style.label("")
         controls = QtWidgets.QHBoxLayout()
         controls.addWidget(self.accuracy_label, 1)
@@ -124,7 +131,35 @@ class ConfusionPanel(Panel):
         self.bar_text: list[pg.TextItem] = []
         self._numbered = False
         self._left_labels: list[str] = []
+        self._left_every = 1
         self.reset()
+        self._bar_resized()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        self._update_compact()
+
+    def _update_compact(self) -> None:
+        """Drop the plots' titles when, with them, the matrix's rows would be lower than a line of text (a short
+        panel on a small screen, many classes) or when the matrix is narrower than its title's line (the titles
+        would wrap into each other); the accuracy line above the plots says what they show."""
+        k = len(self._classes)
+        title_px = self._title_px
+        if not self.compact:
+            title_px = self._title_px = max(30, self.plot.layout.rowMinimumHeight(0))
+        axis_px = self.plot.getAxis("bottom").height() or 45
+        line = QtGui.QFontMetricsF(self.plot.getAxis("left").style["tickFont"] or style.font()).height()
+        title_font = QtGui.QFontMetricsF(style.font(style.TITLE_PT))
+        too_low = k > 0 and (self.view.height() - axis_px - title_px) / k < ROW_LINES * line
+        too_narrow = 0 < self.plot.vb.width() < title_font.horizontalAdvance(MATRIX_TITLE)    # it would wrap
+        compact = too_low or too_narrow
+        if compact != self.compact:
+            self.compact = compact
+            for plot, title in ((self.plot, MATRIX_TITLE), (self.bar_plot, BARS_TITLE)):
+                if compact:
+                    plot.setTitle(None)
+                else:
+                    plot.setTitle(title, size=f"{style.TITLE_PT}pt", color=self.theme.foreground)
 
     # ------------------------------------------------------------------------------------------ API
     @property
@@ -146,7 +181,7 @@ class ConfusionPanel(Panel):
         self.image.setImage(np.zeros((1, 1)), autoLevels=False, levels=self.LEVELS)
         self.image.setVisible(False)
         self.bars.setOpts(x0=[], y=[], width=[], height=0.7)
-        self.accuracy_label.setText("Overall accuracy: \u2013")
+        self.accuracy_label.setText("Overall accuracy: \u2013", "Accuracy \u2013", "\u2013")
         self.readout.setText(self.hover.idle_text)
         self.stack.setCurrentIndex(0)
 
@@ -169,8 +204,12 @@ class ConfusionPanel(Panel):
         classes = tuple(snapshot.classes[:k]) if len(snapshot.classes) >= k else tuple(str(i) for i in range(k))
         if classes != self._classes:
             self._build_cells(classes)
+            self._update_compact()
+        wider = len(str(int(conf.max()))) != (len(str(int(self._conf.max()))) if self._conf.size else 0)
         self._conf = conf
         self._frac = _row_fractions(conf)
+        if wider:
+            self._fit_text()
         self.image.setImage(np.nan_to_num(self._frac, nan=0.0), autoLevels=False, levels=self.LEVELS)
         self.image.setRect(QtCore.QRectF(-0.5, -0.5, k, k))    # cell (i, j) centred on x = j, y = i
         self.image.setVisible(True)
@@ -181,18 +220,40 @@ class ConfusionPanel(Panel):
         self._per_class = acc
         self.bars.setOpts(x0=np.zeros(k), y=np.arange(k, dtype=np.float64), width=np.nan_to_num(acc[:k], nan=0.0),
                           height=0.7)
+        self._place_bar_texts()
+        if val_acc.size and np.isfinite(val_acc[-1]):
+            at = f" (step {int(snapshot.val_steps[-1])})" if len(snapshot.val_steps) else ""
+            pct = f"{100 * val_acc[-1]:.1f}\u00a0%"
+            self.accuracy_label.setText(f"Overall accuracy: {pct}{at}", f"Accuracy {pct}{at}", f"{pct}{at}", pct)
+        else:
+            self.accuracy_label.setText("Overall accuracy: \u2013 (no evaluation yet)", "No evaluation yet",
+                                        "Accuracy \u2013", "\u2013")
+
+    def _bar_resized(self, *args) -> None:
+        """Ticks 0, 0.5, 1 on the accuracy axis (0 and 1 alone when it is too narrow for three), then the texts."""
+        narrow = self.bar_plot.vb.width() < BAR_THREE_TICKS_PX * style.FONT_PT / style.BASE_POINT_SIZE
+        values = (0.0, 1.0) if narrow else (0.0, 0.5, 1.0)
+        self.bar_plot.getAxis("bottom").setTicks([[(v, f"{v:g}") for v in values],
+                                                  [] if narrow else [(v, "") for v in (0.25, 0.75)]])
+        self._place_bar_texts()
+
+    def _place_bar_texts(self) -> None:
+        """Each class's accuracy as a percentage at its bar: inside a long bar (white), after a short one; a text
+        that would not fit between the bar and the plot's edge is left out (the bar and the hover still give it),
+        never drawn cut ("00%" for 100 %)."""
+        acc = self._per_class
+        lo, hi = BAR_RANGE
+        px_per_unit = self.bar_plot.vb.width() / (hi - lo)
         for i, item in enumerate(self.bar_text):
             a = acc[i] if i < acc.size else np.nan
             inside = np.isfinite(a) and a > 0.6
-            item.setText(f"{100 * a:.0f}%" if np.isfinite(a) else "n/a")
+            text = f"{100 * a:.0f}%" if np.isfinite(a) else "n/a"
+            room = ((a - 0.02 - lo) if inside else (hi - np.nan_to_num(a) - 0.02)) * px_per_unit
+            fits = QtGui.QFontMetricsF(item.textItem.font()).horizontalAdvance(text) <= room
+            item.setText(text if fits else "")
             item.setAnchor((1.0, 0.5) if inside else (0.0, 0.5))
             item.setColor("#ffffff" if inside else self.theme.foreground)
             item.setPos((a - 0.02) if inside else (np.nan_to_num(a) + 0.02), i)
-        if val_acc.size and np.isfinite(val_acc[-1]):
-            at = f" (step {int(snapshot.val_steps[-1])})" if len(snapshot.val_steps) else ""
-            self.accuracy_label.setText(f"Overall accuracy: {100 * val_acc[-1]:.1f}\u00a0%{at}")
-        else:
-            self.accuracy_label.setText("Overall accuracy: \u2013 (no evaluation yet)")
 
     def _set_cmap(self, cmap: pg.ColorMap) -> None:
         self.cmap = cmap
@@ -237,6 +298,7 @@ class ConfusionPanel(Panel):
         self._fit_text()
 
     def _normalised_toggled(self, on: bool) -> None:
+        self._fit_text()
         self._update_texts()
 
     def _update_texts(self) -> None:
@@ -263,6 +325,7 @@ class ConfusionPanel(Panel):
 
     def _fit_text(self, *args) -> None:
         """Cell text and axis names sized to the cells (legible from the back row, never overlapping)."""
+        self._update_compact()
         k = len(self._classes)
         if k == 0:
             for name in ("left", "bottom"):
@@ -274,10 +337,15 @@ class ConfusionPanel(Panel):
         if w < 20 or h < 20:
             w, h = 500.0, 360.0
         cell_w, cell_h = w / k, h / k
+        digits = len(str(int(self._conf.max()))) if self._conf.size else 1     # the widest text in a cell
+        digits = max(digits, 4 if self.normalised else 0)                      # "0.95"
         px = int(np.clip(min(cell_h * 0.45, cell_w * 0.32), 10, 24))
         f = style.font()
         f.setPixelSize(px)
         f.setBold(k <= 10)
+        widest = QtGui.QFontMetricsF(f).horizontalAdvance("8" * digits)
+        if widest > 0.92 * cell_w:                                # smaller only where a count would not fit
+            f.setPixelSize(max(7, int(px * 0.92 * cell_w / widest)))
         for row in self.cell_text:
             for item in row:
                 item.setFont(f)
@@ -285,6 +353,7 @@ class ConfusionPanel(Panel):
         bf.setPixelSize(int(np.clip(cell_h * 0.4, 9, 16)))
         for item in self.bar_text:
             item.setFont(bf)
+        self._place_bar_texts()
         char_px = style.FONT_PT * 0.75
         x_chars = max(1, int(cell_w / char_px) - 1)
         names = self._classes
@@ -296,9 +365,11 @@ class ConfusionPanel(Panel):
         else:
             bottom.setTicks([[(j, c) for j, c in enumerate(names)]])
             left_labels = [_short(c, 14) for c in names]
-        if left_labels != self._left_labels:
-            self._left_labels = left_labels
-            left.setTicks([list(enumerate(left_labels))])
+        line = QtGui.QFontMetricsF(left.style["tickFont"] or style.font()).height()
+        every = max(1, int(np.ceil(line / max(cell_h, 1.0))))    # rows too short for a name each: every n-th
+        if (left_labels, every) != (self._left_labels, self._left_every):
+            self._left_labels, self._left_every = left_labels, every
+            left.setTicks([[(i, s) for i, s in enumerate(left_labels) if i % every == 0]])
             plotting.fit_axis_width(left, left_labels)
         if numbered != self._numbered:
             self._numbered = numbered
