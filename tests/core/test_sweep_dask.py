@@ -87,13 +87,16 @@ def test_curves_stream_while_the_cells_train(cluster):
 
 
 def test_data_file_is_sent_to_the_workers(cluster, tmp_path):
-    """The file is read here and sent: the workers train on it after it has gone from this disk."""
+    """The file is read here and sent: the workers train on it after it has gone from this disk. Its bytes go to
+    each worker at most once per sweep, however many cells it trains on them."""
+    import distributed
+
     lines = [f"{'this is not good' if i % 2 else 'this movie is good'} {i % 7}\t{'neg' if i % 2 else 'pos'}"
              for i in range(120)]
     path = tmp_path / "reviews.tsv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     cfg = load_preset("negation").config.replace(dataset=str(path), task="classification", hidden=8, epochs=2)
-    cells = sweep.expand_grid(cfg, [("lr", [0.01, 0.1])])
+    cells = sweep.expand_grid(cfg, [("lr", [0.01, 0.03, 0.1, 0.3])])
     local = sweep.run_sweep(cells, processes=2)
     runner = sweep_dask.make_runner(cells, scheduler=cluster.scheduler_address)
     assert runner.files == {str(path): path.read_bytes()}
@@ -101,6 +104,13 @@ def test_data_file_is_sent_to_the_workers(cluster, tmp_path):
     run(runner)
     for cell, row in zip(cells, local):
         assert row["status"] == "ok" and same_rows(runner.rows[cell.index], row)
+    key = runner._scattered[str(path)].key
+
+    def received(dask_worker) -> int:       # the worker's own log of the data it fetched from others
+        return sum(key in entry["keys"] for entry in dask_worker.transfer_incoming_log)
+
+    with distributed.Client(cluster.scheduler_address, timeout=30) as client:
+        assert sorted(client.run(received).values()) in ([0, 1], [0, 0])
 
 
 def test_data_file_over_the_cap_is_refused_before_connecting(tmp_path, monkeypatch):
