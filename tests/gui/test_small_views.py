@@ -126,3 +126,42 @@ def test_the_whole_lesson_text_is_one_click_or_key_away(qtbot, presentation):
     assert box.expanded
     if win.presentation.on:
         win.presentation.leave()
+
+
+@pytest.mark.parametrize("presentation", [False, True])
+def test_the_unit_circle_stays_visible_when_eigenvalues_explode(qtbot, presentation):
+    """Exploding at 1024x768 once W's eigenvalues reach far outside the unit circle (axes over ±3): the circle is
+    drawn over the dots and labelled, and a zoom plot shows the same eigenvalues around it with the circle at a
+    readable size; the zoom's dots are exactly the eigenvalues. Back to small eigenvalues (a new model): no zoom."""
+    import dataclasses
+
+    import numpy as np
+
+    from rnnviz.gui.panels.weights import ZOOM_EXTENT
+
+    win, snap = _window(qtbot, "exploding", steps=5)
+    if presentation:
+        win.presentation.toggle()
+    _draw(win, snap)
+    panel = win.panels["weights"]
+    assert not panel.zoom_plot.isVisible()                          # rho 1.5: the circle is big enough
+    dots = max(s.zValue() for s in panel.eig_scatter.values())
+    assert panel.unit_circle.zValue() > dots and panel.circle_label.toPlainText() == "|\u03bb| = 1"
+    far = {g: ev * 6.0 for g, ev in snap.eigenvalues.items()}           # rho 9: the explosion's spread
+    big = dataclasses.replace(snap, eigenvalues=far,
+                              spectral_radius={g: float(np.abs(ev).max()) for g, ev in far.items()})
+    _draw(win, big)
+    assert panel.zoom_plot.isVisible() and panel.eig_plot.isVisible()
+    (x0, x1), (y0, y1) = panel.zoom_plot.vb.viewRange()
+    assert min(x1 - x0, y1 - y0) == pytest.approx(2 * ZOOM_EXTENT, rel=0.05)
+    radius_px = panel.zoom_plot.vb.height() / (y1 - y0)                 # the unit circle's radius on screen
+    assert radius_px >= 20, radius_px
+    for g, ev in far.items():
+        x, y = panel.zoom_scatter[g].getData()
+        assert np.array_equal(x, ev.real) and np.array_equal(y, ev.imag)
+    assert panel.zoom_circle.zValue() > max(s.zValue() for s in panel.zoom_scatter.values())
+    panel.reset()
+    _draw(win, snap)
+    assert not panel.zoom_plot.isVisible()
+    if win.presentation.on:
+        win.presentation.leave()
