@@ -165,3 +165,51 @@ def test_the_unit_circle_stays_visible_when_eigenvalues_explode(qtbot, presentat
     assert not panel.zoom_plot.isVisible()
     if win.presentation.on:
         win.presentation.leave()
+
+
+def _token_axis(qtbot, tokens, task, key_tokens=(), width=300):
+    """The texts the hidden-state panel's token axis draws for a probe of ``tokens`` in a panel ``width`` wide."""
+    import dataclasses
+
+    import screen_measures as sm
+    from snapshot_factory import make_snapshot
+
+    from rnnviz.gui.panels.hidden import HiddenStatesPanel
+
+    snap = make_snapshot(task=task, T=len(tokens), d=16, k=3 if task == "classification" else None)
+    snap = dataclasses.replace(snap, probe=dataclasses.replace(snap.probe, tokens=tuple(tokens)))
+    panel = HiddenStatesPanel()
+    qtbot.addWidget(panel)
+    panel.set_key_tokens(key_tokens)
+    panel.resize(width, 300)
+    panel.show()
+    qtbot.waitExposed(panel)
+    for _ in range(2):
+        panel.render(snap)
+        _settle()
+    return [t for _r, t in sm.drawn_ticks(panel.plot.getAxis("bottom"))]
+
+
+def test_the_token_axis_labels_where_the_answer_is_read_and_the_lessons_words(qtbot):
+    """Negation's probe #0 on a narrow panel: "wonderful" (the true last token: the class is read there) and "not"
+    (the lesson's word) are both labelled, though "not" sits right before it ("wonderful" shortened with "…" if
+    need be: the hover shows it whole)."""
+    words = "the film was weak and not wonderful".split()
+    ticks = _token_axis(qtbot, words, "classification", key_tokens=("not",), width=420)
+    assert len(ticks) < len(words)                                    # thinned: not everything fits
+    assert "not" in ticks and any(t.rstrip("\u2026") and "wonderful".startswith(t.rstrip("\u2026")) for t in ticks[-1:]), ticks
+
+
+def test_thinned_characters_carry_their_timestep(qtbot):
+    """A character probe whose labels are thinned shows "t:c" (its timestep and character), so the letters of every
+    k-th step do not read as another string; labels that all fit stay plain characters."""
+    text = "ROMEO: Wherefore art thou"
+    ticks = _token_axis(qtbot, list(text), "generation", width=260)
+    assert 1 < len(ticks) < len(text)
+    for tick in ticks:
+        t, _, char = tick.partition(":") if not tick.startswith(":") else ("", "", "")
+        assert t.isdigit(), ticks
+        shown = text[int(t) - 1]
+        assert char == ("\u2423" if shown == " " else shown), (tick, shown)
+    wide = _token_axis(qtbot, list("ROMEO"), "generation", width=600)
+    assert wide == list("ROMEO")
