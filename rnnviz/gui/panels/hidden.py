@@ -15,7 +15,7 @@ from rnnviz.gui.panels.base import TASK_CLASSIFICATION, Panel
 BOUNDED = (-1.0, 1.0)     # tanh, sigmoid, LSTM and GRU states all lie in [-1, 1]
 MAX_TOKEN_CHARS = 10      # longer tokens are shortened on the axis (the hover shows them whole)
 KEPT_CHARS = (7, 5, 4, 3)  # a token that must be labelled is shortened to these lengths in turn until it fits
-EDGE_PX = 15              # a label may reach this far past either end of the axis (pyqtgraph draws it there)
+EDGE_PX = 30              # a label may reach this far past either end of the axis (the axis is told so)
 
 
 def tick_stride(labels: list[str], pixels: float, font: QtGui.QFont | None = None) -> int:
@@ -66,16 +66,22 @@ def token_labels(tokens, pixels: float, keep=(), font: QtGui.QFont | None = None
     """(position, text) of the token axis's labels (``pick_ticks`` on the shortened tokens). Characters whose
     labels are thinned out carry their timestep ("5:e"): the letters of every k-th step side by side read as a
     string that is not the probe's."""
-    labels = [short(t) for t in tokens]
-    chars = all(len(plotting.display_token(t)) == 1 for t in tokens if not str(t).startswith("<"))
+    numbered = False
+
+    def text(i: int, n: int = MAX_TOKEN_CHARS) -> str:
+        return f"{i + 1}:{short(tokens[i], n)}" if numbered else short(tokens[i], n)
+
+    labels = [text(i) for i in range(len(tokens))]
     shown = pick_ticks(labels, pixels, keep, font)
-    if chars and len(shown) < len(labels):
-        labels = [f"{i + 1}:{lab}" for i, lab in enumerate(labels)]
+    if len(shown) < len(labels) and all(len(plotting.display_token(t)) == 1 for t in tokens
+                                        if not str(t).startswith("<")):
+        numbered = True                        # characters, thinned
+        labels = [text(i) for i in range(len(tokens))]
         shown = pick_ticks(labels, pixels, keep, font)
     for n in KEPT_CHARS:                       # a position that must be labelled and is not: shorten the kept
         if all(i in shown for i in keep if 0 <= i < len(labels)):
             break
-        labels = [short(tokens[i], n) if i in keep else lab for i, lab in enumerate(labels)]
+        labels = [text(i, n) if i in keep else lab for i, lab in enumerate(labels)]
         shown = pick_ticks(labels, pixels, keep, font)
     return [(i, labels[i]) for i in shown]
 
@@ -123,8 +129,8 @@ class HiddenStatesPanel(Panel):
         self.split_line.setVisible(False)
         self.plot.addItem(self.split_line)
         self.plot.vb.sigResized.connect(self._update_ticks)
-        # token labels never overlap (tick_stride sees to that); let the last one reach past the plot's edge
-        self.plot.getAxis("bottom").setStyle(hideOverlappingLabels=False)
+        # token labels never overlap (pick_ticks sees to that); the first and last may reach EDGE_PX past the ends
+        self.plot.getAxis("bottom").setStyle(hideOverlappingLabels=EDGE_PX)
 
         self.probe_spin = QtWidgets.QSpinBox()
         self.probe_spin.setRange(0, 9999)
