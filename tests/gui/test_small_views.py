@@ -152,6 +152,7 @@ def test_the_unit_circle_stays_visible_when_eigenvalues_explode(qtbot, presentat
                               spectral_radius={g: float(np.abs(ev).max()) for g, ev in far.items()})
     _draw(win, big)
     assert panel.zoom_plot.isVisible() and panel.eig_plot.isVisible()
+    assert "|\u03bb| = 1" in panel.zoom_plot.titleLabel.text
     (x0, x1), (y0, y1) = panel.zoom_plot.vb.viewRange()
     assert min(x1 - x0, y1 - y0) == pytest.approx(2 * ZOOM_EXTENT, rel=0.05)
     radius_px = panel.zoom_plot.vb.height() / (y1 - y0)                 # the unit circle's radius on screen

@@ -81,7 +81,7 @@ class WeightsPanel(Panel):
         self.eig_plot.addItem(self.circle_label, ignoreBounds=True)
         self.eig_scatter: dict[str, pg.ScatterPlotItem] = {}
         self.zoom_plot: pg.PlotItem = self.view.addPlot(row=0, col=2)
-        plotting.style_plot(self.zoom_plot, f"zoom \u00b1{ZOOM_EXTENT:g}", th=th)
+        plotting.style_plot(self.zoom_plot, "zoom: |\u03bb| = 1 dashed", th=th)
         self.zoom_plot.setAspectLocked(True)
         self.zoom_plot.setMouseEnabled(x=False, y=False)
         self.zoom_plot.setRange(xRange=(-ZOOM_EXTENT, ZOOM_EXTENT), yRange=(-ZOOM_EXTENT, ZOOM_EXTENT), padding=0)
@@ -232,6 +232,7 @@ class WeightsPanel(Panel):
     def _show_zoom(self, on: bool) -> None:
         """The zoom plot around the unit circle, in its own column (the eigenvalues' plot keeps its aspect)."""
         self.zoom_plot.setVisible(on)
+        self.circle_label.setVisible(not on)          # the zoom's title names the circle instead
         self.view.ci.layout.setColumnStretchFactor(2, 1 if on else 0)
         self.view.ci.layout.setColumnMaximumWidth(2, 16777215 if on else 0)
 
