@@ -96,8 +96,8 @@ def test_a_dragged_layout_is_kept_when_a_view_tab_is_left(qtbot):
 
 @pytest.mark.parametrize("presentation", [False, True])
 def test_the_whole_lesson_text_is_one_click_or_key_away(qtbot, presentation):
-    """Exploding at 1024x768: the bar shows a few lines and a visible "more" beside them; clicking it (or the
-    Lessons menu's "Whole lesson text", Ctrl+Shift+L, which also works in presentation mode) shows the whole text
+    """Exploding at 1024x768: the bar shows a few lines and a visible "more" beside them; clicking it (or View ▸
+    "Whole lesson text", Ctrl+Shift+L, which also works in presentation mode) shows the whole text
     without a scroll bar, with the action "Now set Clip gradients to 1 and press R"; "less" gives the room back."""
     from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest

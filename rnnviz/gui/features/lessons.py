@@ -58,8 +58,7 @@ class Lessons:
         whole.toggled.connect(self.text_box.set_expanded)
         self.text_box.expandedChanged.connect(whole.setChecked)
         self.window.addAction(whole)                 # also in presentation mode, where the menu bar is hidden
-        menu.addAction(whole)
-        menu.addSeparator()
+        self.window.menu("&View").addAction(whole)
         self.whole_action = whole
         for i, preset in enumerate(self.presets, 1):
             action = QAction(f"&{i}  {preset.title}", self.window)
