@@ -230,11 +230,16 @@ class WeightsPanel(Panel):
         return circle, halo
 
     def _show_zoom(self, on: bool) -> None:
-        """The zoom plot around the unit circle, in its own column (the eigenvalues' plot keeps its aspect)."""
+        """The zoom plot around the unit circle, in a column of its own (the eigenvalues' plot keeps its aspect);
+        out of the layout while it is not shown, so that it takes no room."""
+        grid = self.view.ci
+        if on and self.zoom_plot not in grid.items:
+            grid.addItem(self.zoom_plot, row=0, col=2)
+        elif not on and self.zoom_plot in grid.items:
+            grid.removeItem(self.zoom_plot)
         self.zoom_plot.setVisible(on)
         self.circle_label.setVisible(not on)          # the zoom's title names the circle instead
-        self.view.ci.layout.setColumnStretchFactor(2, 1 if on else 0)
-        self.view.ci.layout.setColumnMaximumWidth(2, 16777215 if on else 0)
+        grid.layout.setColumnStretchFactor(2, 1 if on else 0)
 
     def _eig_title(self, rho: dict) -> None:
         """The eigenvalue plot's title is its legend: each block's colour, name and spectral radius."""
