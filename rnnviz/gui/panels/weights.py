@@ -81,7 +81,8 @@ class WeightsPanel(Panel):
         self.eig_plot.addItem(self.circle_label, ignoreBounds=True)
         self.eig_scatter: dict[str, pg.ScatterPlotItem] = {}
         self.zoom_plot: pg.PlotItem = self.view.addPlot(row=0, col=2)
-        plotting.style_plot(self.zoom_plot, "zoom: |\u03bb| = 1 dashed", th=th)
+        plotting.style_plot(self.zoom_plot, None, th=th)
+        plotting.set_title(self.zoom_plot, "zoom: |\u03bb| = 1", style.FONT_PT, th)
         self.zoom_plot.setAspectLocked(True)
         self.zoom_plot.setMouseEnabled(x=False, y=False)
         self.zoom_plot.setRange(xRange=(-ZOOM_EXTENT, ZOOM_EXTENT), yRange=(-ZOOM_EXTENT, ZOOM_EXTENT), padding=0)
@@ -168,8 +169,9 @@ class WeightsPanel(Panel):
         if extent > self._eig_extent:         # grows only: points never jump because the axes rescaled
             self._eig_extent = extent
             self.eig_plot.setRange(xRange=(-extent, extent), yRange=(-extent, extent), padding=EIG_PAD)
-        if (self._eig_extent > ZOOM_ABOVE) != self.zoom_plot.isVisible():
+        if (self._eig_extent > ZOOM_ABOVE) != (self.zoom_plot in self.view.ci.items):
             self._show_zoom(self._eig_extent > ZOOM_ABOVE)
+        self._eig_ticks()
         self._rho = {g: float(snapshot.spectral_radius.get(g, float("nan"))) for g in gates}
         self._eig_title(self._rho)
         if snapshot.cell == "rnn":
@@ -201,6 +203,7 @@ class WeightsPanel(Panel):
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
         super().resizeEvent(event)
         self._show_radius_text()
+        self._fit_zoom()
         want = self.width() < NARROW_BELOW * style.FONT_PT / style.BASE_POINT_SIZE
         if want != self.narrow:
             layout = self.view.ci.layout
@@ -240,6 +243,21 @@ class WeightsPanel(Panel):
         self.zoom_plot.setVisible(on)
         self.circle_label.setVisible(not on)          # the zoom's title names the circle instead
         grid.layout.setColumnStretchFactor(2, 1 if on else 0)
+        self._fit_zoom()
+        self._eig_ticks()
+
+    def _eig_ticks(self) -> None:
+        """Beside the zoom the eigenvalues' plot is short: its imaginary axis (the real axis's scale, the aspect
+        is locked) leaves out its numbers, which no longer fit; otherwise they show."""
+        left = self.eig_plot.getAxis("left")
+        on = self.zoom_plot not in self.view.ci.items
+        if left.style.get("showValues", True) != on:
+            left.setStyle(showValues=on)
+
+    def _fit_zoom(self) -> None:
+        """The zoom is about square (aspect locked, as high as the row): wider would only take room from the
+        eigenvalues' plot, whose title would wrap and squeeze it."""
+        self.view.ci.layout.setColumnMaximumWidth(2, max(80, int(self.view.height() * 0.85)))
 
     def _eig_title(self, rho: dict) -> None:
         """The eigenvalue plot's title is its legend: each block's colour, name and spectral radius."""
