@@ -197,7 +197,7 @@ def format_table(res: dict) -> str:
     st = res.get("startup")
     if st:
         lines += ["", f"start-up ({st['command']}, {st['runs']} fresh processes after one uncounted, medians; "
-                      f"bytecode cache {'on' if st['bytecode_cache'] else 'off'}):",
+                      f"{_bytecode(st)}):",
                   f"  to first paint {_f(st['painted_s'], '{:.2f}')} s (imports {_f(st['imports_s'], '{:.2f}')}, "
                   f"window built {_f(st['built_s'], '{:.2f}')}, shown {_f(st['shown_s'], '{:.2f}')}); "
                   f"CPU {_f(st['cpu_s'], '{:.2f}')} s"]
@@ -208,6 +208,14 @@ def format_table(res: dict) -> str:
         lines.append(f"  {t['target']:<36} {_f(t['value']):>8}  {state}")
     lines += ["", "notes:"] + [f"  {n}" for n in res["notes"]]
     return "\n".join(lines)
+
+
+def _bytecode(st: dict) -> str:
+    """What the start-up runs compiled: nothing of rnnviz (its bytecode cached), or how many of its modules."""
+    if st.get("bytecode_cache"):
+        return "rnnviz's bytecode cached"
+    n = st.get("uncached_modules")
+    return f"{n if n is not None else 'some'} rnnviz modules without cached bytecode"
 
 
 def cmd_bench(args) -> int:

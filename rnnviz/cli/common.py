@@ -126,7 +126,6 @@ def resolve_source(args: Any) -> Source:
     ``core.data.suggest`` chooses for the file (the task from its shape unless --task or --set task=... names
     one), then --set wins. Raises ConfigError / DataError for bad values and unreadable files."""
     from rnnviz.core.config import apply_sets
-    from rnnviz.core.data.suggest import suggest
     from rnnviz.core.errors import ConfigError
     from rnnviz.core.presets import DEFAULT_PRESET, load_preset, load_preset_file
 
@@ -142,6 +141,8 @@ def resolve_source(args: Any) -> Source:
             key, _, value = item.partition("=")
             if key.strip().replace("-", "_") == "task":
                 task = value.strip()
+        from rnnviz.core.data.suggest import suggest
+
         choice = suggest(str(args.data), task)
         cfg, name = choice.config, run_name(Path(args.data).stem)
     elif preset_file is not None:

@@ -9,7 +9,7 @@ from importlib import import_module
 _EXPORTS = {"Config": "config", "IGNORE": "data.batch", "Batch": "data.batch", "Dataset": "data.batch",
             "make_batch": "data.batch", "load_dataset": "data.load", "CheckpointError": "errors",
             "ConfigError": "errors", "DataError": "errors", "RnnvizError": "errors", "TrainingFault": "errors",
-            "RNNModel": "nn.model", "count_params": "nn.model", "Trainer": "train.trainer"}
+            "RNNModel": "nn.model", "count_params": "nn.params", "Trainer": "train.trainer"}
 
 __all__ = ["IGNORE", "Batch", "Dataset", "make_batch", "Config", "load_dataset", "CheckpointError", "ConfigError",
            "DataError", "RnnvizError", "TrainingFault", "RNNModel", "count_params", "Trainer"]

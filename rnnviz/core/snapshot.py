@@ -145,6 +145,10 @@ class Snapshot:
     overfitting: Any = None        # core.train.overfit.Overfitting when the validation loss has risen while the
                                    # training loss fell (the rule is in that module), else None
     best_step: int = -1            # the step whose weights Trainer.restore_best brings back (-1: no evaluation yet)
+    sample_step: int = -1          # generation: the step sample_text was sampled at (the last evaluation, or a
+                                   # later temperature change); -1 unknown
+    sample_prompt: str = ""        # generation: the text sample_text starts with, given to the model, not sampled
+                                   # (the first tokens of validation example 0; Trainer.sample_prompt)
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The top-level array fields by name (for tests and exports)."""

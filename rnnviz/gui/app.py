@@ -6,6 +6,10 @@ from typing import Any
 
 from rnnviz.core.config import Config
 
+# the training process starts after the window's first paint, or this long after the window was shown when no paint
+# comes (a window that is not exposed)
+START_FALLBACK_MS = 1000
+
 
 def run(config: Config | None = None, title: str | None = None, preset: Any = None,
         backend: str = "process", presentation: bool = False, theme: str | None = None,
@@ -38,7 +42,8 @@ def run(config: Config | None = None, title: str | None = None, preset: Any = No
     app.setWindowIcon(app_icon())
     apply_theme(app)
     with CloseOnInterrupt() as interrupt:          # Ctrl+C in the terminal closes the window cleanly
-        window = interrupt.window = MainWindow(config, preset=preset, title=title, backend=backend)
+        # the training process starts once the first frame is painted (below): before, it would take CPU from it
+        window = interrupt.window = MainWindow(config, preset=preset, title=title, backend=backend, start=False)
         first_paint.mark("built")
         app.aboutToQuit.connect(window.controller.shutdown)
         try:
@@ -55,4 +60,5 @@ def run(config: Config | None = None, title: str | None = None, preset: Any = No
         first_paint.mark("shown")
         if first_paint.requested():
             first_paint.exit_after_first_paint(app)
+        first_paint.after_first_paint(app, window.controller.start, fallback_ms=START_FALLBACK_MS)
         return interrupt.run_event_loop(app)

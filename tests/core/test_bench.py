@@ -158,3 +158,33 @@ def test_subnormal_flush_changes_gradients_by_less_than_float32_tiny(cell):
     np.testing.assert_allclose(model.grad, g_plain, rtol=0, atol=1e-35)
     np.testing.assert_allclose(flushed.grad_norms, plain.grad_norms, rtol=0, atol=1e-35)
     assert np.abs(g_plain).max() > 1e-3                         # the comparison is not between zeros
+
+
+# ------------------------------------------------------------------------------------------- start-up bytecode
+def test_uncached_modules_follows_the_bytecode_python_would_use(tmp_path):
+    """A module counts as cached only while its .pyc is for its source as it is now (the checks importlib makes)."""
+    import compileall
+    import os
+    import py_compile
+
+    from rnnviz.bench.startup import uncached_modules
+
+    pkg = tmp_path / "pkg"
+    (pkg / "sub").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("x = 1\n")
+    (pkg / "sub" / "m.py").write_text("y = 2\n")
+    assert uncached_modules(str(pkg)) == ["__init__.py", os.path.join("sub", "m.py")]
+    assert compileall.compile_dir(str(pkg), quiet=1)
+    assert uncached_modules(str(pkg)) == []
+    (pkg / "sub" / "m.py").write_text("y = 22\n")            # edited: the size no longer matches
+    assert uncached_modules(str(pkg)) == [os.path.join("sub", "m.py")]
+    py_compile.compile(str(pkg / "sub" / "m.py"), invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH)
+    assert uncached_modules(str(pkg)) == []
+    (pkg / "sub" / "m.py").write_text("y = 23\n")            # same size, new hash
+    assert uncached_modules(str(pkg)) == [os.path.join("sub", "m.py")]
+
+
+def test_the_report_says_which_bytecode_case_the_start_up_measured():
+    assert report._bytecode({"bytecode_cache": True, "uncached_modules": 0}) == "rnnviz's bytecode cached"
+    assert report._bytecode({"bytecode_cache": False, "uncached_modules": 84}) == \
+        "84 rnnviz modules without cached bytecode"

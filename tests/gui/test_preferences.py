@@ -108,6 +108,35 @@ def test_size_theme_and_recent_files_come_back(qtbot, tmp_path):
     second.close()
 
 
+def test_start_up_writes_the_preferences_only_when_a_recent_file_has_gone(qtbot, tmp_path, isolated_settings):
+    """Restoring reads the file; it writes it only to forget a recent file that is no longer there."""
+    first = window(qtbot)
+    first.preferences.restore()
+    kept, gone = tmp_path / "kept.txt", tmp_path / "gone.txt"
+    for path in (kept, gone):
+        path.write_text("x\n")
+        first.preferences.add_recent(path)
+    first.close()
+    (ini,) = isolated_settings.rglob("*.ini")
+    written = ini.read_bytes()
+
+    def restored() -> list[str]:
+        win = window(qtbot)
+        win.preferences.restore()
+        recent = list(win.preferences.recent)
+        win.preferences.active = False           # closing would remember the window: not what is checked here
+        win.close()
+        return recent
+
+    ini.write_bytes(written)
+    before = ini.stat().st_mtime_ns
+    assert restored() == [str(gone), str(kept)]
+    assert ini.stat().st_mtime_ns == before and ini.read_bytes() == written      # nothing written
+    gone.unlink()
+    assert restored() == [str(kept)]
+    assert str(gone) not in ini.read_text() and str(kept) in ini.read_text()     # the gone file forgotten
+
+
 def test_presentation_mode_is_remembered_and_the_command_line_wins(qtbot):
     first = window(qtbot)
     first.preferences.restore()

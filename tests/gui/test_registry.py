@@ -358,3 +358,17 @@ def test_a_lesson_with_such_a_preset_is_not_opened(qtbot, tmp_path, no_leaks):
         assert win.order == order and win.controller.config == config and win.preset is not preset
     finally:
         win.close()
+
+
+def test_text_colours_on_is_text_colour_on_for_each_fraction(qapp):
+    """The confusion matrix's 256 inks come from one lookup: the same colours as one lookup per fraction."""
+    import pyqtgraph as pg
+
+    from rnnviz.gui.panels import plotting
+
+    fractions = [i / 255 for i in range(256)] + [-0.5, 1.5]
+    for name in ("viridis", "inferno", "CET-L1"):
+        cmap = pg.colormap.get(name)
+        one_by_one = [plotting.text_colour_on(cmap, f).name() for f in fractions]
+        assert [c.name() for c in plotting.text_colours_on(cmap, fractions)] == one_by_one
+        assert {"#000000", "#ffffff"} == set(one_by_one)

@@ -22,7 +22,7 @@ from rnnviz.core.data.loaders import MAX_EXAMPLES, MAX_TOKENS
 from rnnviz.core.data.text import SPECIALS
 from rnnviz.core.errors import CheckpointError, RnnvizError
 from rnnviz.core.nn import memory
-from rnnviz.core.nn.model import param_specs
+from rnnviz.core.nn.params import param_specs
 from rnnviz.core.train.trainer import EVAL_CAP, GRAD_FLOW_CAP, LOSS_CAP
 
 JSON_BYTES = 64 * 2**20        # one JSON member: a vocabulary of a million words is about 20 MB

@@ -33,7 +33,7 @@ from typing import Any
 
 from rnnviz.core.config import GATES, Config
 from rnnviz.core.errors import ConfigError
-from rnnviz.core.nn.model import count_params
+from rnnviz.core.nn.params import count_params
 
 TRAIN_UNITS = {"rnn": 5, "gru": 17, "lstm": 18}    # (T, B, d) arrays one layer and direction keeps for BPTT
 FORWARD_UNITS = {"rnn": 2, "gru": 8, "lstm": 11}   # (T, B, d) arrays of a forward pass alone

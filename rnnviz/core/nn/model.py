@@ -31,15 +31,8 @@ import numpy as np
 from rnnviz.core.config import GATES, Config
 from rnnviz.core.data.batch import IGNORE, Batch
 from rnnviz.core.nn import cells, init
+from rnnviz.core.nn.params import ParamSpec, count_params, gate_count, param_specs  # noqa: F401 (model's names)
 from rnnviz.core.nn.workspace import buffer, scatter_add_rows
-
-
-@dataclass(frozen=True)
-class ParamSpec:
-    name: str
-    shape: tuple[int, ...]   # the shape users see
-    transposed: bool = False  # stored transposed (layer-1 U is kept as rows U^T for fast lookup by id)
-    kind: str = "matrix"      # "matrix" or "bias" (weight decay applies to matrices only)
 
 
 @dataclass
@@ -79,36 +72,6 @@ class Result:
     example_cell_grad_norms: np.ndarray | None = None  # LSTM: (T, B) the same for each example (0 at padding)
 
 
-def _gate_count(cell: str) -> int:
-    return len(GATES[cell])
-
-
-def param_specs(cfg: Config, n_vocab: int, n_classes: int) -> list[ParamSpec]:
-    """The parameters of a model in buffer order."""
-    d, G = cfg.hidden, _gate_count(cfg.cell) * cfg.hidden
-    dirs = ("", "_rev") if cfg.bidirectional else ("",)
-    D = d * len(dirs)
-    specs = []
-    for layer in range(1, cfg.layers + 1):
-        tag = "" if layer == 1 else str(layer)
-        for direction in dirs:
-            suffix = tag + direction
-            n_in = n_vocab if layer == 1 else D
-            specs.append(ParamSpec("U" + suffix, (G, n_in), transposed=(layer == 1)))
-            specs.append(ParamSpec("W" + suffix, (G, d)))
-            specs.append(ParamSpec("b" + suffix, (G,), kind="bias"))
-            if cfg.cell == "gru":
-                specs.append(ParamSpec("b_hn" + suffix, (d,), kind="bias"))
-    specs.append(ParamSpec("V", (n_classes, D)))
-    specs.append(ParamSpec("c", (n_classes,), kind="bias"))
-    return specs
-
-
-def count_params(cfg: Config, n_vocab: int, n_classes: int) -> int:
-    """Number of trainable numbers (vanilla, one layer: d*n + d*d + k*d + d + k)."""
-    return int(sum(np.prod(s.shape) for s in param_specs(cfg, n_vocab, n_classes)))
-
-
 def _reverse_index(lengths: np.ndarray, T: int) -> np.ndarray:
     """(T, B) index r with r[t, b] = L_b - 1 - t for t < L_b, else t: reverses each sequence in its length."""
     t = np.arange(T)[:, None]
@@ -134,7 +97,7 @@ class RNNModel:
         self.task = cfg.task
         self.n_vocab, self.n_classes = n_vocab, n_classes
         self.d = cfg.hidden
-        self.G = _gate_count(cfg.cell)
+        self.G = gate_count(cfg.cell)
         self.directions = ("", "_rev") if cfg.bidirectional else ("",)
         self.D = self.d * len(self.directions)
         self.dtype = np.dtype(cfg.dtype)

@@ -16,13 +16,16 @@ of the "Worked example: dogs" lesson (``resources/presets/worked-example.toml``)
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from rnnviz.core.config import Config, validate
 from rnnviz.core.data.batch import Batch
 from rnnviz.core.nn import fixed_weights
-from rnnviz.core.nn.model import RNNModel
+
+if TYPE_CHECKING:
+    from rnnviz.core.nn.model import RNNModel
 
 WORD = "dogs"
 VOCAB = ("d", "o", "g", "s")                 # ids 0..3
@@ -53,6 +56,8 @@ class WorkedExample:
 def model() -> RNNModel:
     """The core's vanilla tanh RNN (float64, three hidden units) holding the articles' matrices, b = 0, c = 0: the
     ``[weights]`` of the worked-example lesson, put in as the lesson's training starts (``nn.fixed_weights``)."""
+    from rnnviz.core.nn.model import RNNModel
+
     cfg = validate(Config(cell="rnn", activation="tanh", hidden=3, task="generation", dtype="float64"))
     net = RNNModel(cfg, len(VOCAB), len(VOCAB))
     fixed_weights.apply(net, PRESET, VOCAB, VOCAB)

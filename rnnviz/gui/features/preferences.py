@@ -197,7 +197,10 @@ class Preferences(QObject):
         gone = [p for p in r.recent if p not in kept]
         if gone:
             notes.append(f"recent file(s) no longer there, left out: {', '.join(Path(p).name for p in gone)}")
-        self.set_recent(kept)
+            self.set_recent(kept)           # forgotten in the file too
+        else:                               # as remembered: nothing to write at start-up
+            self.recent = kept
+            self._fill_recent()
         chosen = theme or r.theme
         if chosen != w.presentation.theme:
             w.presentation.set_theme(chosen)

@@ -259,7 +259,7 @@ class ConfusionPanel(Panel):
         self.cmap = cmap
         self.image.setColorMap(cmap)
         # black or white text for each of 256 cell colours, whichever contrasts more
-        self._ink = [plotting.text_colour_on(cmap, i / 255).name() for i in range(256)]
+        self._ink = [c.name() for c in plotting.text_colours_on(cmap, [i / 255 for i in range(256)])]
         self._shown = [[None] * len(row) for row in self.cell_text]
         self._update_texts()                  # the counts take the new ink at once
 

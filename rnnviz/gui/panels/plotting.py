@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import types
 import weakref
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 import pyqtgraph as pg
@@ -93,7 +93,15 @@ def log_cmap() -> pg.ColorMap:
 
 def text_colour_on(cmap: pg.ColorMap, fraction: float) -> QtGui.QColor:
     """Black or white, whichever reads better on ``cmap`` at ``fraction`` in [0, 1]."""
-    c = cmap.map(float(np.clip(fraction, 0.0, 1.0)), mode=pg.ColorMap.QCOLOR)
+    return _ink(cmap.map(float(np.clip(fraction, 0.0, 1.0)), mode=pg.ColorMap.QCOLOR))
+
+
+def text_colours_on(cmap: pg.ColorMap, fractions: Any) -> list[QtGui.QColor]:
+    """``text_colour_on`` for each of ``fractions``, with one lookup in ``cmap`` for them all."""
+    return [_ink(c) for c in cmap.map(np.clip(np.asarray(fractions, dtype=float), 0.0, 1.0), mode=pg.ColorMap.QCOLOR)]
+
+
+def _ink(c: QtGui.QColor) -> QtGui.QColor:
     luminance = 0.299 * c.red() + 0.587 * c.green() + 0.114 * c.blue()
     return QtGui.QColor("#000000" if luminance > 140 else "#ffffff")
 

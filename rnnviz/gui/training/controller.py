@@ -41,7 +41,7 @@ def load_dataset_live(config: Config) -> Any:
 def count_params(config: Config, dataset: Any) -> int | None:
     """Parameter count of the model ``config`` would build on ``dataset`` (None when unknown)."""
     try:
-        from rnnviz.core.nn.model import count_params as _count
+        from rnnviz.core.nn.params import count_params as _count
 
         return int(_count(config, len(dataset.vocab), dataset.n_classes))
     except Exception:
@@ -124,7 +124,10 @@ class Controller(QObject):
 
     # --- life -----------------------------------------------------------------------------------------
     def start(self) -> None:
-        """Start the worker thread (the model is built there) and the redraw timer."""
+        """Start the worker thread (the model is built there) and the redraw timer; nothing once shut down or
+        started (commands sent before are queued and go to the model in order)."""
+        if self._closed or self.thread.isRunning() or self.thread.isFinished():
+            return
         LIVE_THREADS.add(self.thread)
         self.worker.launch()          # the training subprocess (process backend) starts from this thread
         self.thread.start()

@@ -20,7 +20,6 @@ Each event type becomes one Qt signal (``Worker.SIGNALS``); ``Stopped`` ends the
 from __future__ import annotations
 
 import atexit
-import multiprocessing
 import os
 import queue
 import sys
@@ -38,6 +37,8 @@ from rnnviz.core.live.defaults import DEFAULT_FACTORY, DEFAULT_INTERVAL, SNAPSHO
 from rnnviz.core.train.spawn import child_environment, describe_exit
 
 if TYPE_CHECKING:
+    import multiprocessing.process
+
     from rnnviz.core.live.loop import TrainingLoop
 
 BACKENDS = ("process", "thread")
@@ -209,6 +210,8 @@ class Worker(QObject):
         """
         if self.backend != "process" or (self.process is not None and self.process.exitcode is None):
             return
+        import multiprocessing      # here: the window's first frame does not wait for it
+
         ctx = multiprocessing.get_context("spawn")
         parent, child = ctx.Pipe(duplex=True)
         proc = ctx.Process(target=child_entry.run, args=(CHILD_MAIN, child, self.factory, self.interval,
