@@ -7,16 +7,30 @@ or only the first whole words and "…" (a number is never shown cut; the whole 
 ``clipped()`` says whether what it shows now is cut. With ``whole=True`` (a field of numbers) it is never squeezed
 below its shortest wording (the widest such seen): its neighbours without ``whole`` (a long message) give way.
 
-``CappedText``: a word-wrapped label at most a few lines high; a longer text scrolls.
+``CappedText``: a word-wrapped label at most a few lines high; a longer text scrolls, and its ``more_button``
+("▾ more" / "▴ less") shows it whole (up to ``WHOLE_SHARE`` of the window's height) or a few lines again.
 
 ``fit_screen(window)``: a top-level window no larger than its screen's free area (called before it first shows:
 the main, race and sweep windows open at a size for a large screen).
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QPainter
-from PySide6.QtWidgets import QApplication, QFrame, QLabel, QScrollArea, QSizePolicy, QStyle, QStyleOption, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QFrame,
+    QLabel,
+    QScrollArea,
+    QSizePolicy,
+    QStyle,
+    QStyleOption,
+    QToolButton,
+    QWidget,
+)
+
+WHOLE_SHARE = 0.45      # a CappedText shown whole takes at most this share of its window's height (then scrolls)
+MORE, LESS = "\u25be more", "\u25b4 less"
 
 
 def fit_screen(window: QWidget) -> None:
@@ -144,13 +158,25 @@ class FittingLabel(QLabel):
 
 
 class CappedText(QScrollArea):
-    """A word-wrapped ``label`` shown at most ``lines`` lines high (of its own font); a longer text scrolls. It
-    follows the label: hidden when the label is hidden. The lesson text stays readable without taking a fifth of
-    a small projector's screen."""
+    """A word-wrapped ``label`` shown at most ``lines`` lines high (of its own font); a longer text scrolls, and
+    ``more_button`` (for the caller's layout; shown only when the text needs more room, or while it is whole)
+    shows it whole, up to ``WHOLE_SHARE`` of the window's height, and back. A click on the text does the same.
+    It follows the label: hidden when the label is hidden. The lesson text stays readable without taking a fifth
+    of a small projector's screen, and its last sentence (what to do next) is one click away."""
+
+    expandedChanged = Signal(bool)
 
     def __init__(self, label: QLabel, lines: int = 3, parent: QWidget | None = None):
         super().__init__(parent)
         self.label, self.lines = label, int(lines)
+        self.expanded = False
+        self.more_button = QToolButton()
+        self.more_button.setObjectName("moreText")
+        self.more_button.setText(MORE)
+        self.more_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)    # the keys stay with the window
+        self.more_button.setAutoRaise(True)
+        self.more_button.clicked.connect(self.toggle)
+        self.more_button.setVisible(False)
         label.setWordWrap(True)
         self.setWidget(label)
         self.setWidgetResizable(True)
@@ -162,17 +188,55 @@ class CappedText(QScrollArea):
         self.setVisible(not label.isHidden())
         label.installEventFilter(self)
 
-    def cap(self) -> int:
-        """The most height the text gets (px): the label's top padding and ``lines`` whole lines (a text that
-        needs more scrolls, and no line is shown cut)."""
+    # --- whole or capped ------------------------------------------------------------------------------
+    def set_expanded(self, on: bool) -> None:
+        """The whole text (``True``, up to ``WHOLE_SHARE`` of the window's height) or ``lines`` lines."""
+        on = bool(on)
+        if on == self.expanded:
+            return
+        self.expanded = on
+        self.updateGeometry()
+        self._sync_button()
+        self.expandedChanged.emit(on)
+
+    def toggle(self) -> None:
+        self.set_expanded(not self.expanded)
+
+    def needs_more(self) -> bool:
+        """The text is longer than ``lines`` lines at the present width."""
+        return self._full(self.viewport().width() or self.width()) > self._lines_cap()
+
+    def _sync_button(self) -> None:
+        self.more_button.setText(LESS if self.expanded else MORE)
+        self.more_button.setToolTip("Show the lesson text in a few lines again" if self.expanded else
+                                    "Show the whole text (it is longer than the bar)")
+        self.more_button.setVisible(not self.label.isHidden() and (self.expanded or self.needs_more()))
+
+    # --- sizes ----------------------------------------------------------------------------------------
+    def _lines_cap(self) -> int:
+        """``lines`` whole lines and the label's top padding (px)."""
         m = self.label.contentsMargins()
         return self.label.fontMetrics().lineSpacing() * self.lines + m.top() + self.label.margin()
+
+    def _full(self, width: int) -> int:
+        """The height (px) of the whole text at ``width`` without its bottom padding."""
+        m = self.label.contentsMargins()
+        return self.label.heightForWidth(max(width, 1)) - m.bottom() - self.label.margin()
+
+    def cap(self) -> int:
+        """The most height the text gets (px): ``lines`` whole lines and the label's top padding (a text that
+        needs more scrolls, and no line is shown cut); shown whole: ``WHOLE_SHARE`` of the window's height."""
+        lines = self._lines_cap()
+        if not self.expanded:
+            return lines
+        return max(lines, int(self.window().height() * WHOLE_SHARE))
 
     def hasHeightForWidth(self) -> bool:  # noqa: N802 - Qt's name
         return True
 
     def heightForWidth(self, width: int) -> int:  # noqa: N802
-        full = self.label.heightForWidth(max(width, 1))
+        # at the width the label keeps beside a scroll bar: a text that fits without one is never cut by one
+        full = self.label.heightForWidth(max(width - self.verticalScrollBar().sizeHint().width(), 1))
         m = self.label.contentsMargins()
         return full if full <= self.cap() + m.bottom() + self.label.margin() else self.cap()
 
@@ -183,11 +247,19 @@ class CappedText(QScrollArea):
     def minimumSizeHint(self) -> QSize:  # noqa: N802
         return QSize(100, min(self.label.fontMetrics().lineSpacing() + 12, self.cap()))
 
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._sync_button()
+
     def eventFilter(self, obj, event) -> bool:  # noqa: N802
         kind = event.type()
         if obj is self.label and kind in (event.Type.Show, event.Type.Hide, event.Type.ShowToParent,
                                           event.Type.HideToParent):
             self.setVisible(not self.label.isHidden())
-        elif obj is self.label and kind in (event.Type.FontChange, event.Type.StyleChange):
+            self._sync_button()
+        elif obj is self.label and kind in (event.Type.FontChange, event.Type.StyleChange, event.Type.Resize):
             self.updateGeometry()
+            self._sync_button()
+        elif obj is self.label and kind == event.Type.MouseButtonRelease and (self.expanded or self.needs_more()):
+            self.toggle()
         return False

@@ -15,6 +15,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, Slot
 from PySide6.QtGui import QAction, QKeySequence
 
+from rnnviz.gui.features import hero as hero_mod
 from rnnviz.gui.features import replay
 
 NO_TOKENS = "Typed probe: that text has no tokens (only spaces?) \u2014 showing the validation example again"
@@ -30,6 +31,7 @@ class ExploreTools(QObject):
         self.bar = replay.install(window)
         self.tracing = False
         self.typed = ""
+        self._bptt_enlarged = False          # Ctrl+B gave the tabs the big place (again: the lesson's panel)
         window.panels.when_built(self._connect_panel)     # now, or when a tab's panel is made
         ctl.datasetChanged.connect(self._on_dataset)
         ctl.modelReset.connect(self._on_model_reset)
@@ -97,23 +99,23 @@ class ExploreTools(QObject):
             hidden.probe_text.selectAll()
 
     def show_bptt(self) -> None:
+        """Ctrl+B: the slow-motion BPTT tab at the front, in the big place (``features.hero``: a view that needs
+        room gets it), played from the start; again (its tab still in the big place): the lesson's panel gets the
+        big place back."""
         panel = self.window.panels.get("bptt")
         if panel is None:
             return
-        tabs = self.window.tabs
+        tabs, hero = self.window.tabs, getattr(self.window, "hero", None)
+        again = (self._bptt_enlarged and hero is not None and hero.place == hero_mod.TABS
+                 and tabs.currentWidget() is panel)
         if tabs.indexOf(panel) >= 0:
             tabs.setCurrentWidget(panel)
-        self._enlarge_tabs()
+        if hero is not None:
+            hero.focus(0 if again else hero_mod.TABS)
+        self._bptt_enlarged = not again
         panel.setFocus()
         panel.set_position(0)
         panel.play(True)
-
-    def _enlarge_tabs(self) -> None:
-        """Give the tab place (where the BPTT panel lives) the big share of the window (``features.hero``: its
-        neighbours keep a readable size); again: the lesson's panel gets it back."""
-        hero = getattr(self.window, "hero", None)
-        if hero is not None:
-            hero.focus(0 if hero.place == 3 else 3)
 
     # ------------------------------------------------------------------------------------------ signals
     @Slot()

@@ -8,6 +8,13 @@ window, presentation mode) until the user drags a splitter handle. ``focus(place
 View ▸ Enlarge the next panel (Z) goes round the four, Ctrl+B enlarges the tabs with the slow-motion BPTT
 (explore_tools). A new lesson (or a new model) puts the lesson's panel back in front.
 
+A view that needs room (its ``PanelSpec.room``: the slow-motion BPTT, the state space, who reaches whom) gets more
+than the usual shares when it is in the big place and the usual ones leave it less than its room (a small
+screen, presentation mode's larger fonts), up to ``ROOMY_SHARES``. Brought to the front of the tabs (its tab, a
+menu, a key) while the tabs' place is smaller than its room, it takes the big place by itself; when a tab that
+needs no room comes to the front again, the place that was big before comes back (unless the user has chosen
+sizes of their own meanwhile: a dragged handle, Z).
+
 Also here, because they are about what fits on the screen:
 - ``fit_screen`` (called by the application before the window shows) makes the window fit the screen's free
   area, and the settings dock takes ``DOCK_SHARE`` of the window's width (within ``DOCK_WIDTHS``), also after the
@@ -25,18 +32,25 @@ from PySide6.QtGui import QAction, QKeySequence
 
 from rnnviz.gui import fitting
 
+from rnnviz.gui import style
+from rnnviz.gui.panel_set import PanelSlot
+from rnnviz.gui.panels.registry import FIXED_PLACES, PANELS
+
 ROW_SHARE = 0.62          # the enlarged place's row: this share of the grid's height
 COLUMN_SHARE = 0.66       # the enlarged place: this share of its row's width
 DOCK_SHARE = 0.22         # the settings dock's share of the window's width when the window first shows
 DOCK_WIDTHS = (230, 330)  # ... within these widths (px)
+ROOMY_SHARES = (0.85, 0.8)  # a view that needs room may take up to these shares (row, column)
 PLACES = 4
+TABS = 3                  # the place of the tabs
 ZOOM_KEY = "Z"
 
 
-def place_sizes(place: int, height: int, width: int) -> tuple[list[int], list[int], list[int]]:
+def place_sizes(place: int, height: int, width: int, row_share: float = ROW_SHARE,
+                column_share: float = COLUMN_SHARE) -> tuple[list[int], list[int], list[int]]:
     """(grid rows, top row, bottom row) sizes in px that enlarge ``place`` of a grid ``width`` x ``height``."""
-    big_h = int(round(height * ROW_SHARE))
-    big_w = int(round(width * COLUMN_SHARE))
+    big_h = int(round(height * row_share))
+    big_w = int(round(width * column_share))
     rows = [big_h, height - big_h] if place < 2 else [height - big_h, big_h]
     even = [width // 2, width - width // 2]
     enlarged = [big_w, width - big_w] if place % 2 == 0 else [width - big_w, big_w]
@@ -57,6 +71,7 @@ class Hero(QObject):
         self._dragged = False                   # the user moved a splitter handle: keep their sizes
         self._pending = False
         self._dock_width: int | None = None     # the dock width fit_dock set (None: the user's own)
+        self._room_from: int | None = None      # the big place before a view that needs room took it by itself
         for split in self.splitters():
             split.splitterMoved.connect(self._on_dragged)
         window.grid.installEventFilter(self)
@@ -73,6 +88,7 @@ class Hero(QObject):
         window.controller.modelReset.connect(self._on_model_reset)
         window.frameDrawn.connect(self._sync_flow)
         window.tabs.currentChanged.connect(self._sync_flow)
+        window.tabs.currentChanged.connect(self._on_tab)
         window.installEventFilter(self)
         self.follow_lesson()
         window.panels.when_built(self._new_panel)
@@ -84,6 +100,10 @@ class Hero(QObject):
 
     def focus(self, place: int) -> None:
         """Give ``place`` (0-3) the big share of the panel grid."""
+        self._room_from = None
+        self._focus(place)
+
+    def _focus(self, place: int) -> None:
         self.place = int(place) % PLACES
         self._dragged = False
         self._apply()
@@ -95,14 +115,67 @@ class Hero(QObject):
         grid, top, bottom = self.splitters()
         height = sum(grid.sizes()) or grid.height() or 1000
         width = sum(top.sizes()) or top.width() or 1600
-        rows, top_sizes, bottom_sizes = place_sizes(self.place, height, width)
+        rows, top_sizes, bottom_sizes = place_sizes(self.place, height, width, *self.shares(height, width))
         grid.setSizes(rows)
         top.setSizes(top_sizes)
         bottom.setSizes(bottom_sizes)
 
+    def shares(self, height: int, width: int) -> tuple[float, float]:
+        """(row, column) shares of the big place in a grid ``width`` x ``height``: the usual ones, or more for a
+        view that needs room (``room``), up to ``ROOMY_SHARES``."""
+        need_w, need_h = self.room(self.key_at(self.place))
+        if not need_h:
+            return ROW_SHARE, COLUMN_SHARE
+        extra = self._chrome(self.place)
+        row = min(max(ROW_SHARE, (need_h + extra) / max(height, 1)), ROOMY_SHARES[0])
+        column = min(max(COLUMN_SHARE, (need_w + 8) / max(width, 1)), ROOMY_SHARES[1])
+        return row, column
+
+    def _chrome(self, place: int) -> int:
+        """Height (px) a place takes beyond its panel: the tab bar, or the panel's frame."""
+        return self.window.tabs.tabBar().sizeHint().height() + 4 if place == TABS else 10
+
+    @staticmethod
+    def room(key: str | None) -> tuple[int, int]:
+        """(width, height) px panel ``key`` needs to be read (its spec's ``room``, grown with the fonts of
+        presentation mode); (0, 0): no need."""
+        spec = PANELS.get(key or "")
+        if spec is None or not spec.room[1]:
+            return 0, 0
+        k = style.FONT_PT / style.BASE_POINT_SIZE
+        return int(spec.room[0] * k), int(spec.room[1] * k)
+
+    def key_at(self, place: int) -> str | None:
+        """The key of the panel shown in ``place`` (the tabs: the one at the front)."""
+        w = self.window
+        if place < TABS:
+            order = list(w.order[:FIXED_PLACES])
+            return order[place] if place < len(order) else None
+        page = w.tabs.currentWidget()
+        if isinstance(page, PanelSlot):
+            return page.key
+        return next((key for key, panel in w.panels.built() if panel is page), None)
+
+    @Slot(int)
+    def _on_tab(self, _index: int) -> None:
+        """A view that needs room came to the front of too small a tabs' place: it takes the big place; a view that
+        needs none: the place that was big before it took it comes back."""
+        tabs = self.window.tabs
+        need_w, need_h = self.room(self.key_at(TABS))
+        have_h = tabs.height() - self._chrome(TABS)
+        if need_h and self.place != TABS and (have_h < need_h or tabs.width() < need_w):
+            before = self.place
+            self._focus(TABS)
+            self._room_from = before
+        elif not need_h and self._room_from is not None and self.place == TABS and not self._dragged:
+            self.focus(self._room_from)
+        elif self.place == TABS and not self._dragged:
+            self._apply()                      # the shares of the view now at the front
+
     @Slot()
     def _on_dragged(self, *_args: Any) -> None:
         self._dragged = True
+        self._room_from = None
 
     @Slot()
     def next_place(self) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSlider, QWidget
 
 from rnnviz.core.errors import RnnvizError
@@ -23,7 +23,8 @@ from rnnviz.core.presets import Preset, list_presets, load_preset
 from rnnviz.gui.fitting import CappedText
 from rnnviz.gui.panels.registry import FIXED_PLACES, PANELS, order_for, preset_order
 
-TEXT_LINES = 3          # the lesson text shows at most this many lines (a longer one scrolls)
+TEXT_LINES = 3          # the lesson text shows at most this many lines (a longer one scrolls, or is shown whole)
+WHOLE_TEXT_KEY = "Ctrl+Shift+L"
 # lesson-bar sliders: setting -> (label, minimum, maximum, step)
 SLIDERS = {"delay": ("Delay L", 5, 100, 5)}
 SLIDER_TIPS = {"delay": "Delayed recall: how many distractor tokens follow the token to remember. Longer delays "
@@ -48,6 +49,17 @@ class Lessons:
     def _make_menu(self) -> None:
         menu = self.window.menu("&Lessons")
         menu.setToolTipsVisible(True)
+        whole = QAction("Whole lesson text", self.window)
+        whole.setCheckable(True)
+        whole.setShortcut(QKeySequence(WHOLE_TEXT_KEY))
+        whole.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        whole.setToolTip(f"Show the lesson's whole text in the bar, or a few lines of it ({WHOLE_TEXT_KEY}, or "
+                         "\u25be more / \u25b4 less beside it)")
+        whole.toggled.connect(self.text_box.set_expanded)
+        self.text_box.expandedChanged.connect(whole.setChecked)
+        self.window.addAction(whole)                 # also in presentation mode, where the menu bar is hidden
+        self.window.menu("&View").addAction(whole)
+        self.whole_action = whole
         for i, preset in enumerate(self.presets, 1):
             action = QAction(f"&{i}  {preset.title}", self.window)
             action.setToolTip(preset.description or preset.title)
@@ -70,6 +82,7 @@ class Lessons:
         layout.insertWidget(index, self.bar)
         self.text_box = CappedText(w.lesson, lines=TEXT_LINES)     # a long text scrolls, the panels keep the room
         row.addWidget(self.text_box, 1)
+        row.addWidget(self.text_box.more_button, 0, Qt.AlignmentFlag.AlignBottom)   # the whole text, and back
         self.controls_box = QWidget()
         self.controls_box.setObjectName("lessonControls")
         box = QHBoxLayout(self.controls_box)

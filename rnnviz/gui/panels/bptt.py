@@ -8,6 +8,10 @@ Left: s_t (filled in as the forward pass reaches it) and dL/ds_t (filled in from
 reaches it) as heatmaps, units x timesteps, the current column framed; below, ||dL/ds_t|| and the one-step factor
 ||ds_t/ds_{t-1}|| on a log axis. Right: the current step's vectors as bars (s_t or dL/ds_t, and the
 pre-activation a_t, or the gates for LSTM / GRU).
+
+On a short panel (a small screen, ``COMPACT_BELOW``) the two heatmaps sit side by side above the curve and the
+bars are left out (``bars_note`` says so; the read-out keeps the step's numbers), only the curve's axis counts the
+timesteps: two rows of plots instead of three keep a useful height instead of being squashed to nothing.
 """
 from __future__ import annotations
 
@@ -21,6 +25,8 @@ from rnnviz.gui.panels.base import Panel
 from rnnviz.gui.panels.ranges import FollowRange, set_ticks_once, set_title_once
 
 SPEEDS = (0.5, 1, 2, 4, 8, 16)          # timesteps per second the lecturer can choose
+COMPACT_BELOW = 520     # panel height (px, at the normal font) below which the compact arrangement is used
+BARS_NOTE = "The bars of the step’s vectors show when this panel is taller."
 SHORT_VALUE_LABELS = {"rnn": "pre-activation a\u209c", "lstm": "gates i f g o", "gru": "gates r z n"}
 
 
@@ -35,7 +41,8 @@ class BPTTPanel(Panel):
     ``set_speed(steps_per_second)``; ``position``, ``T``.
 
     Items (for tests): ``state_image``, ``grad_image`` (ImageItems, (D, T)), ``norm_curve``, ``factor_curve``,
-    ``vector_bars``, ``pre_bars`` (BarGraphItems), ``readout`` (QLabel), ``message``, ``speed_box``, ``timer``.
+    ``vector_bars``, ``pre_bars`` (BarGraphItems), ``readout`` (QLabel), ``message``, ``speed_box``, ``timer``;
+    ``compact`` (the short arrangement is in force), ``bars_note``.
     """
 
     def __init__(self, parent: QtWidgets.QWidget | None = None):
@@ -127,11 +134,15 @@ class BPTTPanel(Panel):
         self.readout = style.label("", wrap=True)
         self.readout.setTextFormat(QtCore.Qt.TextFormat.RichText)
         self.message = style.label("", wrap=True)
+        self.bars_note = style.label(BARS_NOTE, style.SMALL_PT)
+        self.bars_note.setVisible(False)
+        self.compact = False
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addLayout(row)
         layout.addWidget(self.message)
         layout.addWidget(self.view, 1)
+        layout.addWidget(self.bars_note)
         layout.addWidget(self.phase_label)
         layout.addWidget(self.readout)
         # method names, not bound methods: a dict of bound methods would keep the panel in a reference cycle
@@ -206,14 +217,18 @@ class BPTTPanel(Panel):
         if trace is not None:
             set_title_once(self.pre_plot, SHORT_VALUE_LABELS.get(trace.cell, "a\u209c"), size=f"{style.TITLE_PT}pt",
                            color=self.theme.foreground)
-            if trace.factor_label != self._factor_name:
-                self._factor_name = trace.factor_label
-                self.norm_plot.setTitle(
-                    f"<span style='color:{style.colour(0)}'>\u25cf \u2016\u2202L/\u2202s\u209c\u2016</span>"
-                    f" &nbsp; <span style='color:{style.colour(3)}'>\u25a0 one-step factor "
-                    f"{_html(trace.factor_label.split(' = ')[0])}</span> &nbsp; (log axis; 1 = grey line)",
-                    size=f"{style.TITLE_PT}pt", color=self.theme.foreground)
+            self._factor_name = trace.factor_label
+            self._norm_title()                  # set only when it changed (set_title_once)
         self._draw()
+
+    def _norm_title(self) -> None:
+        """The curve's title is its legend (the compact arrangement leaves out how to read the log axis)."""
+        tail = "" if self.compact else " &nbsp; (log axis; 1 = grey line)"
+        set_title_once(self.norm_plot,
+                       f"<span style='color:{style.colour(0)}'>\u25cf \u2016\u2202L/\u2202s\u209c\u2016</span>"
+                       f" &nbsp; <span style='color:{style.colour(3)}'>\u25a0 one-step factor "
+                       f"{_html(self._factor_name.split(' = ')[0])}</span>{tail}",
+                       size=f"{style.TITLE_PT}pt", color=self.theme.foreground)
 
     def set_position(self, k: int) -> None:
         """Show position k (0..2T-1, clamped)."""
@@ -272,8 +287,9 @@ class BPTTPanel(Panel):
             self.grad_image.setImage(gshown.T, autoLevels=False, levels=(-g_lim, g_lim))
             self.grad_image.setRect(QtCore.QRectF(0.5, -0.5, T, D))
             self.grad_image.setVisible(True)
-            set_title_once(self.grad_plot, f"backward: \u2202L/\u2202s\u209c (colour scale \u00b1{g_lim:.2g})",
-                           size=f"{style.TITLE_PT}pt", color=self.theme.foreground)
+            title = (f"backward \u2202L/\u2202s\u209c \u00b1{g_lim:.2g}" if self.compact else     # one line at half width
+                     f"backward: \u2202L/\u2202s\u209c (colour scale \u00b1{g_lim:.2g})")
+            set_title_once(self.grad_plot, title, size=f"{style.TITLE_PT}pt", color=self.theme.foreground)
             norms = np.asarray(trace.norms, dtype=np.float64)
             factors = np.asarray(trace.factors, dtype=np.float64)
             lo = t if phase == "backward" else T
@@ -289,7 +305,8 @@ class BPTTPanel(Panel):
             self.factor_curve.setData([], [])
         for band in self.frames:
             band.setRegion((t + 0.5, t + 1.5))
-        self.state_plot.setRange(xRange=(0.5, T + 0.5), yRange=(-0.5, D - 0.5), padding=0)
+        for plot in (self.state_plot, self.grad_plot):
+            plot.setRange(xRange=(0.5, T + 0.5), yRange=(-0.5, D - 0.5), padding=0)
         units = np.arange(D, dtype=np.float64)
         if phase == "backward" and trace is not None:
             vec = np.asarray(trace.dS[t], dtype=np.float64)
@@ -323,8 +340,9 @@ class BPTTPanel(Panel):
         head = f"x\u209c = \u201c{_html(tok)}\u201d (id {ident})"
         if phase == "forward":
             self.phase_label.setText(f"Forward pass, step t = {t + 1} of {T}")
-            text = (f"<b>t = {t + 1}</b>: reads {head}; \u2016s\u209c\u2016 = {plotting.fmt(float(np.linalg.norm(s)))}"
-                    f" (bars top right). Bottom right: {_html(trace.value_label if trace is not None else 'a_t')}. ")
+            text = f"<b>t = {t + 1}</b>: reads {head}; \u2016s\u209c\u2016 = {plotting.fmt(float(np.linalg.norm(s)))}"
+            text += ". " if self.compact else (f" (bars top right). Bottom right: "
+                                               f"{_html(trace.value_label if trace is not None else 'a_t')}. ")
             if t == T - 1 and trace is not None:
                 text += f"Loss L = {plotting.fmt(trace.loss)}: next, the backward pass from t = {T}."
         else:
@@ -355,6 +373,46 @@ class BPTTPanel(Panel):
             return
         getattr(self, name)()
         event.accept()
+
+    # ------------------------------------------------------------------------------------------ layout
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        self.arrange(self.height() < COMPACT_BELOW * style.FONT_PT / style.BASE_POINT_SIZE)
+
+    def arrange(self, compact: bool) -> None:
+        """The compact arrangement (s_t and dL/ds_t side by side above the curve, no bars column) or the full one
+        (s_t above dL/ds_t above the curve, the bars on the right)."""
+        if compact == self.compact:
+            return
+        self.compact = compact
+        grid = self.view.ci
+        for plot in (self.state_plot, self.grad_plot, self.norm_plot, self.vec_plot, self.pre_plot):
+            if plot in grid.items:               # the bars are out of the compact arrangement
+                grid.removeItem(plot)
+        if compact:
+            places = ((self.state_plot, 0, 0, 1, 1), (self.grad_plot, 0, 1, 1, 1), (self.norm_plot, 1, 0, 1, 2))
+        else:
+            places = ((self.state_plot, 0, 0, 1, 1), (self.grad_plot, 1, 0, 1, 1), (self.norm_plot, 2, 0, 1, 1),
+                      (self.vec_plot, 0, 1, 2, 1), (self.pre_plot, 2, 1, 1, 1))
+        for plot, row, col, rows, cols in places:
+            grid.addItem(plot, row=row, col=col, rowspan=rows, colspan=cols)
+        for plot in (self.vec_plot, self.pre_plot):
+            plot.setVisible(not compact)
+        for plot in (self.state_plot, self.grad_plot):
+            plot.showAxis("bottom", not compact)     # the curve's axis below counts the same timesteps
+        # linked views of different sizes side by side line up by screen position: in the compact arrangement each
+        # heatmap keeps its own range (set with every frame), in the full one they follow the curve's time axis
+        for plot in (self.state_plot, self.grad_plot):
+            plot.setXLink(None if compact else self.norm_plot)
+        self.grad_plot.setYLink(None if compact else self.state_plot)
+        grid.layout.setColumnStretchFactor(0, 1 if compact else 3)
+        grid.layout.setColumnStretchFactor(1, 1 if compact else 2)
+        self.bars_note.setVisible(compact)
+        if self._factor_name:
+            self._norm_title()
+        if self._probe is not None:
+            self._draw()                         # the ranges, a title and the read-out's words follow
+        QtCore.QTimer.singleShot(0, self, self.refit_axis_titles)
 
     def _take_focus(self, *args) -> None:
         self.setFocus()

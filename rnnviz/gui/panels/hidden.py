@@ -10,10 +10,12 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from rnnviz.gui import style
 from rnnviz.gui.fitting import FittingLabel
 from rnnviz.gui.panels import plotting
-from rnnviz.gui.panels.base import Panel
+from rnnviz.gui.panels.base import TASK_CLASSIFICATION, Panel
 
 BOUNDED = (-1.0, 1.0)     # tanh, sigmoid, LSTM and GRU states all lie in [-1, 1]
 MAX_TOKEN_CHARS = 10      # longer tokens are shortened on the axis (the hover shows them whole)
+KEPT_CHARS = (7, 5, 4, 3)  # a token that must be labelled is shortened to these lengths in turn until it fits
+EDGE_PX = 30              # a label may reach this far past either end of the axis (the axis is told so)
 
 
 def tick_stride(labels: list[str], pixels: float, font: QtGui.QFont | None = None) -> int:
@@ -32,11 +34,11 @@ def tick_stride(labels: list[str], pixels: float, font: QtGui.QFont | None = Non
     return max(1, len(labels))
 
 
-def pick_ticks(labels: list[str], pixels: float, keep: set[int] = frozenset(),
-               font: QtGui.QFont | None = None) -> list[int]:
+def pick_ticks(labels: list[str], pixels: float, keep=frozenset(), font: QtGui.QFont | None = None) -> list[int]:
     """The positions to label on an axis ``pixels`` long (labels centred on their positions, none overlapping):
-    every position in ``keep`` first (e.g. the words a lesson points at), then every ``tick_stride``-th one, then
-    any other, each when it does not overlap a label already chosen."""
+    every position in ``keep`` first (a list in its own order of importance, e.g. the step where the answer is
+    read, then the words a lesson points at; a set in index order), then every ``tick_stride``-th one, then any
+    other, each when it does not overlap a label already chosen."""
     if not labels:
         return []
     metrics = QtGui.QFontMetricsF(font or style.font())
@@ -46,16 +48,42 @@ def pick_ticks(labels: list[str], pixels: float, keep: set[int] = frozenset(),
     chosen: list[int] = []
 
     def fits(i: int) -> bool:
-        return all(abs(i - j) * per_step >= (widths[i] + widths[j]) / 2 + gap for j in chosen)
+        centre = (i + 0.5) * per_step          # the axis draws a label at most EDGE_PX past either end
+        inside = centre - widths[i] / 2 >= -EDGE_PX and centre + widths[i] / 2 <= pixels + EDGE_PX
+        return inside and all(abs(i - j) * per_step >= (widths[i] + widths[j]) / 2 + gap for j in chosen)
 
-    for i in sorted(keep):
-        if 0 <= i < len(labels) and fits(i):
+    for i in (list(keep) if isinstance(keep, (list, tuple)) else sorted(keep)):
+        if 0 <= i < len(labels) and i not in chosen and fits(i):
             chosen.append(i)
     stride = tick_stride(labels, pixels, font)
     for i in list(range(0, len(labels), stride)) + list(range(len(labels))):
         if i not in chosen and fits(i):
             chosen.append(i)
     return sorted(chosen)
+
+
+def token_labels(tokens, pixels: float, keep=(), font: QtGui.QFont | None = None) -> list[tuple[int, str]]:
+    """(position, text) of the token axis's labels (``pick_ticks`` on the shortened tokens). Characters whose
+    labels are thinned out carry their timestep ("5:e"): the letters of every k-th step side by side read as a
+    string that is not the probe's."""
+    numbered = False
+
+    def text(i: int, n: int = MAX_TOKEN_CHARS) -> str:
+        return f"{i + 1}:{short(tokens[i], n)}" if numbered else short(tokens[i], n)
+
+    labels = [text(i) for i in range(len(tokens))]
+    shown = pick_ticks(labels, pixels, keep, font)
+    if len(shown) < len(labels) and all(len(plotting.display_token(t)) == 1 for t in tokens
+                                        if not str(t).startswith("<")):
+        numbered = True                        # characters, thinned
+        labels = [text(i) for i in range(len(tokens))]
+        shown = pick_ticks(labels, pixels, keep, font)
+    for n in KEPT_CHARS:                       # a position that must be labelled and is not: shorten the kept
+        if all(i in shown for i in keep if 0 <= i < len(labels)):
+            break
+        labels = [text(i, n) if i in keep else lab for i, lab in enumerate(labels)]
+        shown = pick_ticks(labels, pixels, keep, font)
+    return [(i, labels[i]) for i in shown]
 
 
 def short(tok: str, n: int = MAX_TOKEN_CHARS) -> str:
@@ -67,7 +95,8 @@ class HiddenStatesPanel(Panel):
     """Public API: ``probeChanged(int)`` (validation index chosen by the user), ``render(snapshot)``, ``reset()``,
     ``set_probe_count(n)`` (size of the validation set: the spin box's range), ``set_theme(name)``.
 
-    ``set_key_tokens(tokens)``: the words a lesson points at; the token axis always labels them.
+    ``set_key_tokens(tokens)``: the words a lesson points at; the token axis always labels them, and before them
+    the step where the answer is read (classification: the last); thinned characters carry their timestep.
 
     Items (for tests): ``image`` (ImageItem, row-major (D, T)), ``colorbar``, ``plot``, ``probe_spin``,
     ``source_label``, ``readout``.
@@ -100,8 +129,8 @@ class HiddenStatesPanel(Panel):
         self.split_line.setVisible(False)
         self.plot.addItem(self.split_line)
         self.plot.vb.sigResized.connect(self._update_ticks)
-        # token labels never overlap (tick_stride sees to that); let the last one reach past the plot's edge
-        self.plot.getAxis("bottom").setStyle(hideOverlappingLabels=False)
+        # token labels never overlap (pick_ticks sees to that); the first and last may reach EDGE_PX past the ends
+        self.plot.getAxis("bottom").setStyle(hideOverlappingLabels=EDGE_PX)
 
         self.probe_spin = QtWidgets.QSpinBox()
         self.probe_spin.setRange(0, 9999)
@@ -154,6 +183,7 @@ class HiddenStatesPanel(Panel):
 
     def reset(self) -> None:
         self._tokens: tuple[str, ...] = ()
+        self._task = None                 # the task of the probe shown (``config["task"]``)
         self._states = np.zeros((0, 0))
         self._relu_level = 1.0
         self.levels = BOUNDED
@@ -184,10 +214,10 @@ class HiddenStatesPanel(Panel):
         if self._states.shape != states.shape:
             self.plot.setRange(xRange=(0.5, T + 0.5), yRange=(-0.5, D - 0.5), padding=0)
         self._states = states
-        if tuple(probe.tokens) != self._tokens:
-            self._tokens = tuple(probe.tokens)
-            self._update_ticks()
         cfg = snapshot.config or {}
+        if tuple(probe.tokens) != self._tokens or cfg.get("task") != self._task:
+            self._tokens, self._task = tuple(probe.tokens), cfg.get("task")
+            self._update_ticks()
         d = int(cfg.get("hidden", D))
         self.split_line.setVisible(bool(cfg.get("bidirectional", False)) and D == 2 * d)
         self.split_line.setValue(d - 0.5)
@@ -245,9 +275,10 @@ class HiddenStatesPanel(Panel):
         width = self.plot.vb.width()
         if width < 50:
             width = max(self.width() - 140, 300)
-        labels = [short(t) for t in tokens]
-        keep = {i for i, t in enumerate(tokens) if t.lower() in getattr(self, "_key_tokens", ())}
-        axis.setTicks([[(t + 1, labels[t]) for t in pick_ticks(labels, width, keep, axis.style["tickFont"])]])
+        # first the step where the answer is read (classification: the true last one), then the lesson's words
+        keep = [len(tokens) - 1] if self._task == TASK_CLASSIFICATION else []
+        keep += [i for i, t in enumerate(tokens) if t.lower() in getattr(self, "_key_tokens", ())]
+        axis.setTicks([[(t + 1, text) for t, text in token_labels(tokens, width, keep, axis.style["tickFont"])]])
 
     def cell_at(self, x: float, y: float) -> tuple[int, int] | None:
         """(t, unit), 0-based, of the heatmap cell at view coordinates (x, y); None outside the states."""

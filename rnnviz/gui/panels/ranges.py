@@ -157,9 +157,11 @@ def _double_clicked(event, ranges: list) -> None:
 
 def set_title_once(plot: pg.PlotItem, html: str, **style) -> bool:
     """``plot.setTitle(html, **style)`` unless that exact title is already shown (a title change re-lays the
-    plot out). True when it was set."""
+    plot out). True when it was set. A title whose style was changed by someone else since (presentation mode
+    scales the titles of a panel made while it is on) is set again."""
     key = (html, tuple(sorted(style.items())))
-    if getattr(plot, "_rnnviz_title", None) == key:
+    label = plot.titleLabel
+    if getattr(plot, "_rnnviz_title", None) == key and all(label.opts.get(k) == v for k, v in style.items()):
         return False
     plot.setTitle(html, **style)
     plot._rnnviz_title = key

@@ -34,7 +34,9 @@ class PanelSpec:
     """One panel. ``module`` is under ``rnnviz.gui.panels``; ``help(config)`` is the "?" text (HTML) for the
     settings in force; ``reads`` are the ``rnnviz.core.snapshot.Snapshot`` fields ``render`` uses (nothing else of
     a Snapshot; a test renders Snapshots whose other fields explode when touched); ``projector`` is a key of
-    ``PROJECTOR_CHANGES`` (``Panel.set_projector`` does it)."""
+    ``PROJECTOR_CHANGES`` (``Panel.set_projector`` does it); ``room`` the least (width, height) px, at the normal
+    font, at which its plots can be read: such a view takes the big place of a small window when it comes to the
+    front (``features.hero``); (0, 0): any place will do."""
 
     key: str
     module: str
@@ -43,6 +45,7 @@ class PanelSpec:
     help: Callable[[Any], str]
     reads: tuple[str, ...]
     projector: str = ""
+    room: tuple[int, int] = (0, 0)
 
     def load(self) -> type:
         """The panel's class (imports its module)."""
@@ -67,12 +70,14 @@ SPECS: tuple[PanelSpec, ...] = (
     PanelSpec("weights", "weights", "WeightsPanel", "Weights", help_texts.weights,
               ("W", "gate_names", "eigenvalues", "spectral_radius", "cell"), projector="diverging"),
     PanelSpec("data", "data_view", "DataPanel", "Data", help_texts.data, ()),      # shows the Dataset instead
-    PanelSpec("bptt", "bptt", "BPTTPanel", "Slow-motion BPTT", help_texts.bptt, ("probe", "cell", "config")),
+    PanelSpec("bptt", "bptt", "BPTTPanel", "Slow-motion BPTT", help_texts.bptt, ("probe", "cell", "config"),
+              room=(520, 470)),
     PanelSpec("statespace", "state_space", "StateSpacePanel", "State space", help_texts.state_space,
-              ("state_space", "task", "probe")),
+              ("state_space", "task", "probe"), room=(440, 340)),
     PanelSpec("gates", "gates", "GatesPanel", "Gates", help_texts.gates,
               ("cell", "probe", "gate_saturation_steps", "gate_saturation"), projector="sequential"),
-    PanelSpec("reach", "reach", "ReachPanel", "Who reaches whom", help_texts.reach, ("probe", "task")),
+    PanelSpec("reach", "reach", "ReachPanel", "Who reaches whom", help_texts.reach, ("probe", "task"),
+              room=(440, 340)),
     PanelSpec("equation", "equation", "EquationPanel", "Equation", help_texts.equation,
               ("probe", "cell", "config", "task", "classes")),
 )

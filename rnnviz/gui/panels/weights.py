@@ -1,5 +1,10 @@
 """Weights panel: the recurrent matrix W (gate blocks labelled) and the eigenvalues of each d x d block in the
-complex plane with the unit circle: outside it, repeated multiplication by W grows (exploding); inside, it shrinks."""
+complex plane with the unit circle: outside it, repeated multiplication by W grows (exploding); inside, it shrinks.
+
+The unit circle is drawn over the eigenvalues' dots (with a halo in the background colour, so it reads across a
+cloud of them) and labelled |λ| = 1. When the eigenvalues reach far beyond it (axes over ±``ZOOM_ABOVE``: the
+circle would be a few pixels across), a zoom plot beside them shows the same eigenvalues at |λ| ≤ ``ZOOM_EXTENT``
+around the circle."""
 from __future__ import annotations
 
 import numpy as np
@@ -22,6 +27,8 @@ def block_name(gate: str, n_gates: int) -> str:
 
 COMPACT_BELOW = 330     # panel height (px) below which the spectral-radius text is one line (the rest a tooltip)
 EIG_PAD = 0.15          # room around the eigenvalue plot's range, so the labels at its ends are drawn
+ZOOM_ABOVE = 3.0        # eigenvalue axes beyond ±this: the zoom plot around the unit circle is shown
+ZOOM_EXTENT = 1.6       # ... showing -this..this on both axes
 NARROW_BELOW = 500      # panel width (px) below which only the eigenvalue plot is shown (W as a heatmap needs room)
 
 
@@ -37,7 +44,9 @@ class WeightsPanel(Panel):
     Items (for tests): ``image`` (ImageItem, row-major (G*d, d), or reduced: ``blocks`` rows x columns per pixel,
     ``reduced_label`` says so), ``colorbar``, ``levels``, ``gate_lines``
     (InfiniteLines between gate blocks), ``eig_scatter`` (gate -> ScatterPlotItem), ``unit_circle``,
-    ``eig_plot`` (its title is the legend: names, colours and spectral radii), ``radius_label``.
+    ``circle_label``, ``eig_plot`` (its title is the legend: names, colours and spectral radii), ``radius_label``;
+    ``zoom_plot`` (shown when the eigenvalues reach far beyond the circle), ``zoom_scatter`` (gate ->
+    ScatterPlotItem), ``zoom_circle``.
     """
 
     def __init__(self, parent: QtWidgets.QWidget | None = None):
@@ -64,12 +73,22 @@ class WeightsPanel(Panel):
 
         self.eig_plot.setAspectLocked(True)
         self.eig_plot.setMouseEnabled(x=False, y=False)
-        phi = np.linspace(0.0, 2 * np.pi, 361)
-        self.unit_circle = self.eig_plot.plot(np.cos(phi), np.sin(phi),
-                                              pen=pg.mkPen(th.foreground, width=1.5, style=QtCore.Qt.PenStyle.DashLine))
-        self.eig_plot.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen(th.faint, width=1)))
-        self.eig_plot.addItem(pg.InfiniteLine(pos=0, angle=90, pen=pg.mkPen(th.faint, width=1)))
+        self.unit_circle, self._halo = self._circle(self.eig_plot)
+        self.circle_label = pg.TextItem("|\u03bb| = 1", anchor=(0, 1), color=th.foreground)
+        self.circle_label.setFont(style.font(style.SMALL_PT))
+        self.circle_label.setPos(np.cos(np.pi / 4), np.sin(np.pi / 4))      # on the circle, up and to the right
+        self.circle_label.setZValue(31)
+        self.eig_plot.addItem(self.circle_label, ignoreBounds=True)
         self.eig_scatter: dict[str, pg.ScatterPlotItem] = {}
+        self.zoom_plot: pg.PlotItem = self.view.addPlot(row=0, col=2)
+        plotting.style_plot(self.zoom_plot, None, th=th)
+        plotting.set_title(self.zoom_plot, "zoom: |\u03bb| = 1", style.FONT_PT, th)
+        self.zoom_plot.setAspectLocked(True)
+        self.zoom_plot.setMouseEnabled(x=False, y=False)
+        self.zoom_plot.setRange(xRange=(-ZOOM_EXTENT, ZOOM_EXTENT), yRange=(-ZOOM_EXTENT, ZOOM_EXTENT), padding=0)
+        self.zoom_circle, self._zoom_halo = self._circle(self.zoom_plot)
+        self.zoom_scatter: dict[str, pg.ScatterPlotItem] = {}
+        self._show_zoom(False)
         self.radius_label = style.label("", style.FONT_PT, wrap=True)
         self.radius_label.setTextFormat(QtCore.Qt.TextFormat.RichText)
         self.readout = style.label("")
@@ -101,6 +120,7 @@ class WeightsPanel(Panel):
         self.image.setVisible(False)
         self._set_gates((), 0)
         self._eig_title({})
+        self._show_zoom(False)
         self.eig_plot.setRange(xRange=(-self._eig_extent, self._eig_extent),
                                yRange=(-self._eig_extent, self._eig_extent), padding=EIG_PAD)
         self._radius_texts = ("", "")
@@ -142,13 +162,16 @@ class WeightsPanel(Panel):
         self._eigs = {g: np.asarray(snapshot.eigenvalues.get(g, np.zeros(0, complex))) for g in gates}
         extent = self._eig_extent
         for g, ev in self._eigs.items():
-            scatter = self.eig_scatter[g]
-            scatter.setData(ev.real.astype(np.float64), ev.imag.astype(np.float64))
+            for scatter in (self.eig_scatter[g], self.zoom_scatter[g]):
+                scatter.setData(ev.real.astype(np.float64), ev.imag.astype(np.float64))
             if ev.size and np.isfinite(ev).all():
                 extent = max(extent, plotting.nice_ceil(1.1 * float(np.abs(ev).max())))
         if extent > self._eig_extent:         # grows only: points never jump because the axes rescaled
             self._eig_extent = extent
             self.eig_plot.setRange(xRange=(-extent, extent), yRange=(-extent, extent), padding=EIG_PAD)
+        if (self._eig_extent > ZOOM_ABOVE) != (self.zoom_plot in self.view.ci.items):
+            self._show_zoom(self._eig_extent > ZOOM_ABOVE)
+        self._eig_ticks()
         self._rho = {g: float(snapshot.spectral_radius.get(g, float("nan"))) for g in gates}
         self._eig_title(self._rho)
         if snapshot.cell == "rnn":
@@ -180,6 +203,7 @@ class WeightsPanel(Panel):
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
         super().resizeEvent(event)
         self._show_radius_text()
+        self._fit_zoom()
         want = self.width() < NARROW_BELOW * style.FONT_PT / style.BASE_POINT_SIZE
         if want != self.narrow:
             layout = self.view.ci.layout
@@ -193,6 +217,47 @@ class WeightsPanel(Panel):
                 layout.setColumnStretchFactor(0, 1)
             self.reduced_label.setVisible(not want)      # the note is about W's heatmap: its line goes with it
             QtCore.QTimer.singleShot(0, self, self.refit_axis_titles)       # once the plots have their new sizes
+
+    def _circle(self, plot: pg.PlotItem) -> tuple[pg.PlotDataItem, pg.PlotDataItem]:
+        """The unit circle (dashed, over the eigenvalues' dots, on a halo of the background colour) and the axes
+        lines of ``plot``; returns (circle, halo)."""
+        th = self.theme
+        plot.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen(th.faint, width=1)))
+        plot.addItem(pg.InfiniteLine(pos=0, angle=90, pen=pg.mkPen(th.faint, width=1)))
+        phi = np.linspace(0.0, 2 * np.pi, 361)
+        halo = plot.plot(np.cos(phi), np.sin(phi), pen=pg.mkPen(th.background, width=4))
+        circle = plot.plot(np.cos(phi), np.sin(phi),
+                           pen=pg.mkPen(th.foreground, width=1.5, style=QtCore.Qt.PenStyle.DashLine))
+        halo.setZValue(29)
+        circle.setZValue(30)
+        return circle, halo
+
+    def _show_zoom(self, on: bool) -> None:
+        """The zoom plot around the unit circle, in a column of its own (the eigenvalues' plot keeps its aspect);
+        out of the layout while it is not shown, so that it takes no room."""
+        grid = self.view.ci
+        if on and self.zoom_plot not in grid.items:
+            grid.addItem(self.zoom_plot, row=0, col=2)
+        elif not on and self.zoom_plot in grid.items:
+            grid.removeItem(self.zoom_plot)
+        self.zoom_plot.setVisible(on)
+        self.circle_label.setVisible(not on)          # the zoom's title names the circle instead
+        grid.layout.setColumnStretchFactor(2, 1 if on else 0)
+        self._fit_zoom()
+        self._eig_ticks()
+
+    def _eig_ticks(self) -> None:
+        """Beside the zoom the eigenvalues' plot is short: its imaginary axis (the real axis's scale, the aspect
+        is locked) leaves out its numbers, which no longer fit; otherwise they show."""
+        left = self.eig_plot.getAxis("left")
+        on = self.zoom_plot not in self.view.ci.items
+        if left.style.get("showValues", True) != on:
+            left.setStyle(showValues=on)
+
+    def _fit_zoom(self) -> None:
+        """The zoom is about square (aspect locked, as high as the row): wider would only take room from the
+        eigenvalues' plot, whose title would wrap and squeeze it."""
+        self.view.ci.layout.setColumnMaximumWidth(2, max(80, int(self.view.height() * 0.85)))
 
     def _eig_title(self, rho: dict) -> None:
         """The eigenvalue plot's title is its legend: each block's colour, name and spectral radius."""
@@ -215,10 +280,13 @@ class WeightsPanel(Panel):
 
     def _theme_changed(self) -> None:
         th = self.theme
-        self.unit_circle.setPen(pg.mkPen(th.foreground, width=1.5, style=QtCore.Qt.PenStyle.DashLine))
+        for circle, halo in ((self.unit_circle, self._halo), (self.zoom_circle, self._zoom_halo)):
+            circle.setPen(pg.mkPen(th.foreground, width=1.5, style=QtCore.Qt.PenStyle.DashLine))
+            halo.setPen(pg.mkPen(th.background, width=4))
+        self.circle_label.setColor(th.foreground)
         for line in self.gate_lines:
             line.setPen(pg.mkPen(th.foreground, width=2))
-        for scatter in self.eig_scatter.values():
+        for scatter in (*self.eig_scatter.values(), *self.zoom_scatter.values()):
             scatter.setPen(pg.mkPen(th.background, width=0.8))
         self._eig_title(self._rho)
 
@@ -230,7 +298,9 @@ class WeightsPanel(Panel):
         self.gate_lines = []
         for g, scatter in self.eig_scatter.items():
             self.eig_plot.removeItem(scatter)
-        self.eig_scatter = {}
+        for g, scatter in self.zoom_scatter.items():
+            self.zoom_plot.removeItem(scatter)
+        self.eig_scatter, self.zoom_scatter = {}, {}
         self._gates = gates
         left = self.plot.getAxis("left")
         if not gates or d == 0:
@@ -252,6 +322,9 @@ class WeightsPanel(Panel):
                                          brush=pg.mkBrush(style.colour(i)), symbol="o")
             self.eig_plot.addItem(scatter)
             self.eig_scatter[g] = scatter
+            zoom = pg.ScatterPlotItem(size=7, pen=pg.mkPen(th.background, width=0.8), brush=pg.mkBrush(style.colour(i)))
+            self.zoom_plot.addItem(zoom)
+            self.zoom_scatter[g] = zoom
 
     # ------------------------------------------------------------------------------------------ hover
     def _w_text(self, x: float, y: float) -> str | None:
