@@ -30,8 +30,12 @@ def real_data() -> pathlib.Path:
 
 
 def pytest_collection_modifyitems(config, items):
-    """Soak tests (``@pytest.mark.ondemand``) run only with RNNVIZ_ONDEMAND=1."""
+    """Soak tests (``@pytest.mark.ondemand``) run only with RNNVIZ_ONDEMAND=1, and then without the suite's time
+    limit (they run for as long as they are told to)."""
     if os.environ.get("RNNVIZ_ONDEMAND") == "1":
+        for item in items:
+            if "ondemand" in item.keywords:
+                item.add_marker(pytest.mark.timeout(0))
         return
     skip = pytest.mark.skip(reason="on-demand soak test: set RNNVIZ_ONDEMAND=1 to run it")
     for item in items:
