@@ -106,10 +106,6 @@ def _ink(c: QtGui.QColor) -> QtGui.QColor:
     return QtGui.QColor("#000000" if luminance > 140 else "#ffffff")
 
 
-
-
-
-
 # ----------------------------------------------------------------------------------------------- plot styling
 def set_axis_label(axis: pg.AxisItem, text: str, th: Theme | None = None) -> None:
     """Axis title at a readable size (units belong in ``text``, e.g. "training step"); one longer than its axis
@@ -159,10 +155,14 @@ def fit_axis_title(axis: pg.AxisItem) -> bool:
     if not axis.labelText or not label.isVisible():
         return False
     vertical = axis.orientation in ("left", "right")
-    room = (axis.geometry().height() if vertical else axis.geometry().width()) - 6
+    length = axis.geometry().height() if vertical else axis.geometry().width()
+    room = length - 6
     label.setHtml(axis.labelString())
-    if room < 20 or label.boundingRect().width() <= room:
+    if length <= 0 or label.boundingRect().width() <= room:       # not laid out yet, or it fits
         return False
+    if room < 20:                   # too short for even a shortened title: none, rather than one over its neighbours
+        label.setHtml("")
+        return True
     text = axis.labelText
     size = str(axis.labelStyle.get("font-size", f"{FONT_PT}pt"))
     f = QtGui.QFont(label.font())
