@@ -145,6 +145,9 @@ class Snapshot:
     overfitting: Any = None        # core.train.overfit.Overfitting when the validation loss has risen while the
                                    # training loss fell (the rule is in that module), else None
     best_step: int = -1            # the step whose weights Trainer.restore_best brings back (-1: no evaluation yet)
+    eigenvalues_step: int = -1     # the training step ``eigenvalues`` and ``spectral_radius`` were computed at:
+                                   # ``step``, except in a running Trainer's snapshots between two computations on
+                                   # their own clock (explore.amortize; -1 unknown)
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The top-level array fields by name (for tests and exports)."""

@@ -63,3 +63,17 @@ def test_a_weight_matrix_larger_than_its_plot_is_reduced_and_says_so(qtbot):
     small = make_snapshot("classification", cell="lstm", d=10)
     panel.render(small)
     assert panel.blocks == (1, 1) and np.allclose(panel.image.image, small.W) and panel.reduced_label.text() == ""
+
+
+def test_eigenvalues_of_an_earlier_step_say_their_step(qtbot):
+    """While a big model trains, the eigenvalues come on their own clock (core.explore.amortize): the plot's title
+    says their step when it is not the snapshot's own."""
+    import dataclasses
+
+    panel = WeightsPanel()
+    qtbot.addWidget(panel)
+    snap = make_snapshot("classification", cell="lstm", d=10)
+    panel.render(dataclasses.replace(snap, step=1250, eigenvalues_step=1200))
+    assert panel.eig_plot.titleLabel.text.startswith("Eigenvalues of W at step 1,200<br>")
+    panel.render(dataclasses.replace(snap, step=1250, eigenvalues_step=1250))
+    assert panel.eig_plot.titleLabel.text.startswith("Eigenvalues of W<br>")

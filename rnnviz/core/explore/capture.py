@@ -16,6 +16,7 @@ import numpy as np
 
 from rnnviz.core.data.batch import IGNORE, Batch
 from rnnviz.core.explore import bptt_trace
+from rnnviz.core.explore.amortize import eigenvalues_of
 from rnnviz.core.explore.reach import reach as reach_matrix
 from rnnviz.core.explore.typed_probe import typed_targets
 from rnnviz.core.nn.gates import SIGMOID_GATES, gate_values
@@ -104,13 +105,14 @@ def targets_per_sequence(dataset: Any) -> float:
 
 
 def build_snapshot(trainer: Any, bptt: bool = False, reach: bool = False, state_space: Any = None,
-                   flow: bool = True) -> Snapshot:
+                   flow: bool = True, parts: Any = None) -> Snapshot:
     """A frozen, copied record of everything the window draws (a few milliseconds). ``bptt``: the probe carries
     its slow-motion BPTT trace, ``reach`` its who-reaches-whom matrix (each costly: only when that view is shown).
     ``state_space``: a ``state_space.StateSpaceView`` whose frame the snapshot carries (only while that panel is
     shown). ``flow``: the gradient flow is measured for this step when the Trainer's last one is older (a forward
     and backward pass of the monitor batch, two for labelling and generation); False: the last one recorded is
-    carried, ``grad_norms_step`` says its step."""
+    carried, ``grad_norms_step`` says its step. ``parts``: an ``amortize.LiveParts`` that gives the eigenvalues and
+    the gradient flow (each on its own clock while training runs; their steps are carried); None: both of now."""
     ds, model, config = trainer.dataset, trainer.model, trainer.config
     steps, losses = trainer.loss_history.view()
     pg_steps, pg_values = trainer.param_grad_history.view()
@@ -120,16 +122,18 @@ def build_snapshot(trainer: Any, bptt: bool = False, reach: bool = False, state_
     nan = float("nan")
     last = trainer.last_eval or {}
     blocks = model.W_blocks()
-    with np.errstate(all="ignore"):
-        eigs = {g: np.linalg.eigvals(b.astype(np.float64)) if np.isfinite(b).all() else np.zeros(0, complex)
-                for g, b in blocks.items()}
     k = ds.n_classes
-    flow_step = getattr(trainer, "monitor_step", -1)
-    if flow_step == trainer.step_count or not flow:
-        norms, norms_last, norms_c = trainer.monitor_norms, trainer.monitor_norms_last, trainer.monitor_norms_c
+    if parts is not None:
+        eigs, eig_step = parts.eigenvalues(trainer)
+        norms, norms_last, norms_c, flow_step = parts.gradient_flow(trainer, measure=flow)
     else:
-        norms, norms_last, norms_c = trainer.measure_monitor()
-        flow_step = trainer.step_count
+        eigs, eig_step = eigenvalues_of(model), trainer.step_count
+        flow_step = getattr(trainer, "monitor_step", -1)
+        if flow_step == trainer.step_count or not flow:
+            norms, norms_last, norms_c = trainer.monitor_norms, trainer.monitor_norms_last, trainer.monitor_norms_c
+        else:
+            norms, norms_last, norms_c = trainer.measure_monitor()
+            flow_step = trainer.step_count
     monitor = trainer.monitor_batch
     probe = build_probe(trainer, bptt, reach) if len(ds.val) else None
     val_steps = np.array([e["step"] for e in evals], np.int64)
@@ -170,4 +174,5 @@ def build_snapshot(trainer: Any, bptt: bool = False, reach: bool = False, state_
         overfitting=overfit.detect(val_steps, val_loss, steps, losses[:, 0],
                                    min_steps=int(getattr(trainer, "steps_per_epoch", 0) or 0)),
         best_step=int(trainer.best["step"]) if getattr(trainer, "best", None) is not None else -1,
+        eigenvalues_step=int(eig_step),
     )

@@ -34,6 +34,9 @@ class WeightsPanel(Panel):
     W larger than the plot's pixels is drawn reduced (``plotting.reduce_for_display``: each pixel the entry of
     largest |w| of its block) and the panel says so under the plot; the hover read-out gives exact entries.
 
+    While training a big model runs, the eigenvalues are computed on a clock of their own (``core.explore.amortize``):
+    when they are not of the snapshot's step, the eigenvalue plot's title says theirs.
+
     Items (for tests): ``image`` (ImageItem, row-major (G*d, d), or reduced: ``blocks`` rows x columns per pixel,
     ``reduced_label`` says so), ``colorbar``, ``levels``, ``gate_lines``
     (InfiniteLines between gate blocks), ``eig_scatter`` (gate -> ScatterPlotItem), ``unit_circle``,
@@ -93,6 +96,7 @@ class WeightsPanel(Panel):
         self._rho: dict[str, float] = {}
         self._gates: tuple[str, ...] = ()
         self._eigs: dict[str, np.ndarray] = {}
+        self._eig_step: int | None = None      # the step of the eigenvalues when not the snapshot's own
         self._shape = None
         self._eig_extent = 1.25
         self.levels = (-1.0, 1.0)
@@ -150,6 +154,8 @@ class WeightsPanel(Panel):
             self._eig_extent = extent
             self.eig_plot.setRange(xRange=(-extent, extent), yRange=(-extent, extent), padding=EIG_PAD)
         self._rho = {g: float(snapshot.spectral_radius.get(g, float("nan"))) for g in gates}
+        at, step = int(getattr(snapshot, "eigenvalues_step", -1)), int(snapshot.step)
+        self._eig_step = at if 0 <= at != step else None
         self._eig_title(self._rho)
         if snapshot.cell == "rnn":
             over = [block_name(g, len(gates)) for g, r in self._rho.items() if np.isfinite(r) and round(r, 2) > 1.0]
@@ -201,8 +207,8 @@ class WeightsPanel(Panel):
                  f"\u03c1&nbsp;{_rho_text(rho.get(g, float('nan')))}" for i, g in enumerate(self._gates)]
         lines = [" &nbsp; ".join(parts[i:i + 2]) for i in range(0, len(parts), 2)]     # two gates a line
         # the text below explains \u03c1; one block (an RNN) shares the first line, which wraps only when narrow
-        title = ("Eigenvalues of W &nbsp;" + lines[0] if len(parts) == 1 else
-                 "<br>".join(["Eigenvalues of W"] + lines))
+        head = "Eigenvalues of W" if self._eig_step is None else f"Eigenvalues of W at step {self._eig_step:,}"
+        title = (head + " &nbsp;" + lines[0] if len(parts) == 1 else "<br>".join([head] + lines))
         key = (title, self.theme.name)
         if key != getattr(self, "_eig_title_key", None):    # a new title re-lays the plot out: only on change
             self._eig_title_key = key
