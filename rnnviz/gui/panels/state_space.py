@@ -16,6 +16,7 @@ from PySide6 import QtCore, QtWidgets
 from rnnviz.gui import style
 from rnnviz.gui.panels import plotting
 from rnnviz.gui.panels.base import TASK_CLASSIFICATION, Panel
+from rnnviz.gui.panels.dot_cloud import DotCloud
 
 OTHER = -1                      # the colour id of grey points: ``frame.OTHER`` (checked in render)
 MAX_COLOURS = len(style.PALETTE)
@@ -34,8 +35,8 @@ class StateSpacePanel(Panel):
     """Public API: ``render(snapshot)``, ``reset()``, ``set_theme(name)``.
 
     Items (for tests): ``plot``; ``paths`` (colour id -> PlotDataItem of the paths of that colour, examples
-    separated by ``connect``; OTHER: grey); ``dots`` (colour id -> ScatterPlotItem: the last states for
-    classification, every state otherwise); ``probe_curve``, ``probe_dots``, ``probe_labels`` (TextItems);
+    separated by ``connect``; OTHER: grey); ``dots`` (colour id -> ScatterPlotItem of the last states for
+    classification, ``dot_cloud.DotCloud`` of every state otherwise); ``probe_curve``, ``probe_dots``, ``probe_labels`` (TextItems);
     ``legend``; ``info`` (what is shown, under the plot); ``frame`` (the StateSpace drawn).
     """
 
@@ -125,8 +126,10 @@ class StateSpacePanel(Panel):
             path.setZValue(1)
             self.plot.addItem(path)
             self.paths[cid] = path
-            dots = pg.ScatterPlotItem(size=11 if classification else 6, pen=pg.mkPen(self.theme.background, width=0.5)
-                                      if classification else None, brush=pg.mkBrush(self._colour(cid)))
+            # classification: one outlined dot per example; otherwise one per state, thousands: a DotCloud
+            dots = (pg.ScatterPlotItem(size=11, pen=pg.mkPen(self.theme.background, width=0.5),
+                                       brush=pg.mkBrush(self._colour(cid)))
+                    if classification else DotCloud(size=6, brush=self._colour(cid)))
             dots.setZValue(10 if cid != OTHER else 5)
             self.plot.addItem(dots)
             self.dots[cid] = dots
