@@ -3,7 +3,7 @@
 pyqtgraph's ScatterPlotItem keeps a style record per point and looks each one up in its symbol atlas on every
 ``setData``: for the 20 000 states of a big model's state-space frame that took most of the panel's refresh.
 A ``DotCloud`` keeps the points as two arrays and paints one pre-drawn dot (an antialiased disc of ``size``
-pixels, no outline) at each of them with one ``QPainter.drawPixmapFragments`` call, as ScatterPlotItem does for
+pixels, with an outline when given a pen) at each of them with one ``QPainter.drawPixmapFragments`` call, as ScatterPlotItem does for
 its cached symbols, whatever the zoom (pixel mode). Measured on the 5 000 states of the big model's frame: a wide
 round pen's ``drawPoints`` took 10-15 ms a paint, the fragments about 1 ms. It has the parts of a plot item the panel and its legend use: ``setData``, ``getData``,
 ``dataBounds`` / ``pixelPadding`` (auto-range) and ``opts`` (the legend's sample draws a dot of its brush).
@@ -18,11 +18,12 @@ from PySide6 import QtCore, QtGui
 
 
 class DotCloud(pg.GraphicsObject):
-    """Dots of one colour: ``DotCloud(size=6, brush=colour)``; ``setData(x, y)`` (NaN points are not drawn)."""
+    """Dots of one colour: ``DotCloud(size=6, brush=colour, pen=None)`` (``pen``: an outline); ``setData(x, y)``
+    (NaN points are not drawn)."""
 
-    def __init__(self, size: float = 6.0, brush=None):
+    def __init__(self, size: float = 6.0, brush=None, pen=None):
         super().__init__()
-        self.opts = {"pen": None, "brush": fn.mkBrush(brush), "symbol": "o", "size": float(size)}
+        self.opts = {"pen": pen, "brush": fn.mkBrush(brush), "symbol": "o", "size": float(size)}
         self._x = self._y = np.zeros(0)
         self._xy = np.zeros((0, 2))               # the finite points
         self._bounds = QtCore.QRectF()
@@ -51,6 +52,11 @@ class DotCloud(pg.GraphicsObject):
 
     def setBrush(self, brush) -> None:     # noqa: N802
         self.opts["brush"] = fn.mkBrush(brush)
+        self._dot = None
+        self.update()
+
+    def setPen(self, pen) -> None:     # noqa: N802
+        self.opts["pen"] = pen
         self._dot = None
         self.update()
 
@@ -88,7 +94,13 @@ class DotCloud(pg.GraphicsObject):
             pixmap.fill(QtCore.Qt.GlobalColor.transparent)
             p = QtGui.QPainter(pixmap)
             p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
-            p.setPen(QtCore.Qt.PenStyle.NoPen)
+            pen = self.opts["pen"]
+            if pen is None:
+                p.setPen(QtCore.Qt.PenStyle.NoPen)
+            else:
+                outline = QtGui.QPen(fn.mkPen(pen))
+                outline.setWidthF(outline.widthF() * dpr)
+                p.setPen(outline)
             p.setBrush(self.opts["brush"])
             radius = self.opts["size"] * dpr / 2
             p.drawEllipse(QtCore.QPointF(side / 2, side / 2), radius, radius)

@@ -9,6 +9,7 @@ from PySide6 import QtCore, QtWidgets
 from rnnviz.gui import style
 from rnnviz.gui.panels import plotting
 from rnnviz.gui.panels.base import Panel
+from rnnviz.gui.panels.dot_cloud import DotCloud
 
 
 def _rho_text(rho: float) -> str:
@@ -39,7 +40,7 @@ class WeightsPanel(Panel):
 
     Items (for tests): ``image`` (ImageItem, row-major (G*d, d), or reduced: ``blocks`` rows x columns per pixel,
     ``reduced_label`` says so), ``colorbar``, ``levels``, ``gate_lines``
-    (InfiniteLines between gate blocks), ``eig_scatter`` (gate -> ScatterPlotItem), ``unit_circle``,
+    (InfiniteLines between gate blocks), ``eig_scatter`` (gate -> ``dot_cloud.DotCloud``), ``unit_circle``,
     ``eig_plot`` (its title is the legend: names, colours and spectral radii), ``radius_label``.
     """
 
@@ -72,7 +73,7 @@ class WeightsPanel(Panel):
                                               pen=pg.mkPen(th.foreground, width=1.5, style=QtCore.Qt.PenStyle.DashLine))
         self.eig_plot.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen(th.faint, width=1)))
         self.eig_plot.addItem(pg.InfiniteLine(pos=0, angle=90, pen=pg.mkPen(th.faint, width=1)))
-        self.eig_scatter: dict[str, pg.ScatterPlotItem] = {}
+        self.eig_scatter: dict[str, DotCloud] = {}
         self.radius_label = style.label("", style.FONT_PT, wrap=True)
         self.radius_label.setTextFormat(QtCore.Qt.TextFormat.RichText)
         self.readout = style.label("")
@@ -254,8 +255,7 @@ class WeightsPanel(Panel):
             left.setTicks(None)
             plotting.fit_axis_width(left, [str(d)])
         for i, g in enumerate(gates):
-            scatter = pg.ScatterPlotItem(size=9, pen=pg.mkPen(th.background, width=0.8),
-                                         brush=pg.mkBrush(style.colour(i)), symbol="o")
+            scatter = DotCloud(size=9, pen=pg.mkPen(th.background, width=0.8), brush=style.colour(i))
             self.eig_plot.addItem(scatter)
             self.eig_scatter[g] = scatter
 
