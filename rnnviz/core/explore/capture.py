@@ -61,11 +61,6 @@ def build_probe(trainer: Any, bptt: bool = False, reach: bool = False) -> Probe:
     flush = model.flush_subnormal        # the probe's backward pass must not change how the next step runs
     try:
         with np.errstate(all="ignore"):
-            fw = model.forward(ids[None, :], np.array([T]))
-            states = fw.top[:, 0, :]                                        # (T, D)
-            cache = fw.caches[-1][0].cell
-            pre = (cache.pre if cache.pre is not None else cache.A)[:, 0, :]   # (T, G*d)
-            gates = gate_values(model.cfg.cell, cache)
             grad_target, target_from = target, "label"
             if source == "typed":   # no label: see typed_probe for what the gradient is taken against
                 target, grad_target, target_from = typed_targets(ds.task, ids, model.predict(ids[None, :],
@@ -74,9 +69,17 @@ def build_probe(trainer: Any, bptt: bool = False, reach: bool = False) -> Probe:
                           targets=(grad_target[None] if grad_target.ndim else np.array([int(grad_target)])))
             if (grad_target != IGNORE).any():
                 res = model.loss_and_grads(batch, details=True)
-                probs, norms, state_grads = res.probs[0], res.grad_norms, res.state_grads[0]
+                fw = res.forward     # that pass's own forward, in the model's workspace: copied before the next
+                probs, norms, state_grads = res.probs[0], res.grad_norms, np.array(res.state_grads[0])
             else:
+                fw = model.forward(batch.ids, batch.lengths)
                 probs, norms, target_from = model.predict(batch.ids, batch.lengths)[0], np.full(T, np.nan), ""
+                state_grads = None
+            states = np.array(fw.top[:, 0, :])                                  # (T, D)
+            cache = fw.caches[-1][0].cell
+            pre = np.array((cache.pre if cache.pre is not None else cache.A)[:, 0, :])   # (T, G*d)
+            gates = gate_values(model.cfg.cell, cache)
+            if state_grads is None:
                 state_grads = np.full(states.shape, np.nan)
             slow = bptt_trace.trace(model, ids, grad_target) if bptt and target_from else None
             rows, matrix = reach_matrix(model, ids, grad_target) if reach and target_from else (None, None)
