@@ -55,17 +55,51 @@ def wait_snapshot(qtbot, controller, predicate=lambda s: True, timeout: float = 
     return controller.latest
 
 
-def open_window(qtbot, config=None, size=(1400, 900)):
-    """A shown MainWindow on ``config`` (small_config() by default), thread backend, with its first Snapshot."""
+def open_window(qtbot, config=None, size=(1400, 900), backend: str = "thread", start: bool = True,
+                timeout: float = 10.0):
+    """A shown MainWindow on ``config`` (small_config() by default); with ``start``, its training side running and
+    its first Snapshot received (within ``timeout`` s)."""
     from rnnviz.gui.main_window import MainWindow
 
-    win = MainWindow(config or small_config(), backend="thread")
+    win = MainWindow(config or small_config(), backend=backend, start=start)
     qtbot.addWidget(win)
     win.resize(*size)
     win.show()
     qtbot.waitExposed(win)
-    wait_snapshot(qtbot, win.controller)
+    if start:
+        wait_snapshot(qtbot, win.controller, timeout=timeout)
     return win
+
+
+@pytest.fixture
+def confirming_window(qtbot, no_leaks):
+    """``open_window`` whose questions are answered yes (``window.confirm``); closed after the test. A test module
+    takes it as its ``window`` fixture with ``window = confirming_window``."""
+    win = open_window(qtbot)
+    win.confirm = lambda q: True
+    yield win
+    win.close()
+
+
+@pytest.fixture
+def idle_window(qtbot, no_leaks):
+    """``open_window`` before anything trains (``start=False``); closed after the test. Taken as ``window`` with
+    ``window = idle_window``."""
+    win = open_window(qtbot, start=False)
+    yield win
+    win.close()
+
+
+def open_sweep_window(qtbot, base, processes: int = 2, size=(1400, 860)):
+    """(main window, SweepWindow on ``base`` beside it), both shown; the main window has its first Snapshot."""
+    from rnnviz.gui.windows.sweep_window import SweepWindow
+
+    main_win = open_window(qtbot)
+    win = SweepWindow(base, main_window=main_win, processes=processes)
+    qtbot.addWidget(win)
+    win.resize(*size)
+    win.show()
+    return main_win, win
 
 
 def enlarge(qtbot, win, key: str) -> None:

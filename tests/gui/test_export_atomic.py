@@ -12,23 +12,15 @@ from rnnviz.core.errors import MESSAGE_LIMIT
 from rnnviz.core.files import TMP_SUFFIX
 from rnnviz.core.files import atomic as atomic_files
 
-from helpers import small_config
-from qt_helpers import no_leaks, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
+from qt_helpers import no_leaks, open_window, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
 
 pytestmark = pytest.mark.usefixtures("no_leaks")
 
 
 @pytest.fixture
 def window(qtbot):
-    from rnnviz.gui.main_window import MainWindow
-
-    win = MainWindow(small_config(), backend="thread")
-    qtbot.addWidget(win)
-    win.resize(1200, 800)
-    win.show()
-    qtbot.waitExposed(win)
+    win = open_window(qtbot, size=(1200, 800))
     ctl = win.controller
-    wait_snapshot(qtbot, ctl)
     ctl.step_batch(5)
     win.show_snapshot(wait_snapshot(qtbot, ctl, lambda s: s.step == 5), everything=True)
     yield win

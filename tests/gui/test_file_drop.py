@@ -108,12 +108,7 @@ def test_a_dropped_session_is_opened(qtbot, tmp_path):
 def test_only_local_files_are_taken_and_one_at_a_time(qtbot, monkeypatch, tmp_path):
     from PySide6.QtCore import QUrl
 
-    from rnnviz.gui.main_window import MainWindow
-
-    win = MainWindow(small_config(), backend="thread", start=False)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
+    win = open_window(qtbot, start=False)
     opened = []
     monkeypatch.setattr(win, "open_file", lambda path=None: opened.append(path))
     assert not drag_and_drop(win, mime_of(QUrl("https://example.org/data.tsv")))
@@ -134,12 +129,7 @@ def test_a_file_dropped_on_a_text_box_opens_it_and_text_still_drops_in(qtbot, mo
     from PySide6.QtCore import QMimeData
     from PySide6.QtWidgets import QLineEdit
 
-    from rnnviz.gui.main_window import MainWindow
-
-    win = MainWindow(small_config(), backend="thread", start=False)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
+    win = open_window(qtbot, start=False)
     opened = []
     monkeypatch.setattr(win, "open_file", lambda path=None: opened.append(path))
     box = win.panels["hidden"].findChild(QLineEdit, "probeText")

@@ -2,7 +2,6 @@
 on every control of the dock."""
 from __future__ import annotations
 
-import pytest
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractSlider,
@@ -15,11 +14,9 @@ from PySide6.QtWidgets import (
 
 from rnnviz.core.config import Config
 from rnnviz.gui.features.help import help_text
-from rnnviz.gui.main_window import MainWindow
 from rnnviz.gui.panels.registry import PANELS
 
-from helpers import small_config
-from qt_helpers import no_leaks  # noqa: F401  (no_leaks is a fixture)
+from qt_helpers import idle_window, no_leaks  # noqa: F401  (fixtures)
 
 # symbols each panel's text must contain (HTML as written in rnnviz/gui/panels/help_texts.py)
 SYMBOLS = {
@@ -40,15 +37,7 @@ SYMBOLS = {
 }
 
 
-@pytest.fixture
-def window(qtbot, no_leaks):
-    win = MainWindow(small_config(), backend="thread", start=False)
-    qtbot.addWidget(win)
-    win.resize(1400, 900)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.close()
+window = idle_window
 
 
 def test_every_panel_has_a_help_button_that_shows_its_equation(qtbot, window):

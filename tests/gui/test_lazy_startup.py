@@ -5,30 +5,20 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import pytest
 import pyqtgraph as pg
 from PySide6.QtWidgets import QGraphicsView
 
 from rnnviz.core.explore.capture import build_snapshot
 from rnnviz.core.train.trainer import Trainer
-from rnnviz.gui.main_window import MainWindow
 from rnnviz.gui.panel_set import PanelSlot
 from rnnviz.gui.panels import plotting
 from rnnviz.gui.panels.registry import FIXED_PLACES, PANELS
 
 from helpers import small_config
-from qt_helpers import no_leaks  # noqa: F401  (no_leaks is a fixture)
+from qt_helpers import idle_window, no_leaks  # noqa: F401  (fixtures)
 
 
-@pytest.fixture
-def window(qtbot, no_leaks):
-    win = MainWindow(small_config(), backend="thread", start=False)
-    qtbot.addWidget(win)
-    win.resize(1400, 900)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.close()
+window = idle_window
 
 
 def _snapshot(steps=30):

@@ -10,7 +10,7 @@ import pytest
 
 from rnnviz.core.presets import load_preset
 
-from qt_helpers import enlarge, no_leaks, open_window, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
+from qt_helpers import confirming_window, enlarge, no_leaks, wait_snapshot  # noqa: F401  (fixtures)
 
 pytest.importorskip("pytestqt")
 
@@ -20,12 +20,7 @@ def shown_labels(markers) -> list[tuple[float, str]]:
     return [(line.value(), line.label.toPlainText()) for line in markers.lines if line.isVisible()]
 
 
-@pytest.fixture
-def window(qtbot, no_leaks):
-    win = open_window(qtbot)
-    win.confirm = lambda q: True
-    yield win
-    win.close()
+window = confirming_window
 
 
 def test_temperature_in_chars_then_negation_then_lr_marker_says_lr(qtbot, window):

@@ -12,7 +12,7 @@ from rnnviz.core.config import Config
 from rnnviz.core.data.suggest import suggest
 from rnnviz.core.presets import load_preset
 
-from qt_helpers import no_leaks, open_window, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
+from qt_helpers import confirming_window, no_leaks, wait_snapshot  # noqa: F401  (fixtures)
 
 pytest.importorskip("pytestqt")
 
@@ -21,12 +21,7 @@ UPOS = "ud_ewt/en_ewt-ud-dev.subset.upos.tsv"
 SHAKESPEARE = "tinyshakespeare/input_first100k.txt"
 
 
-@pytest.fixture
-def window(qtbot, no_leaks):
-    win = open_window(qtbot)
-    win.confirm = lambda q: True
-    yield win
-    win.close()
+window = confirming_window
 
 
 def cli_choice(path, tmp_path, capsys) -> dict:

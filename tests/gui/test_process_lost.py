@@ -15,7 +15,7 @@ from rnnviz.core.train.trainer import Trainer
 from rnnviz.gui.features.process_lost import STATE_TEXT
 
 from helpers import small_config
-from qt_helpers import no_leaks, wait_for, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
+from qt_helpers import no_leaks, open_window, wait_for, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
 
 pytestmark = pytest.mark.usefixtures("no_leaks")
 
@@ -29,14 +29,7 @@ def headless(config, steps: int) -> Trainer:
 
 @pytest.fixture
 def window(qtbot):
-    from rnnviz.gui.main_window import MainWindow
-
-    win = MainWindow(small_config(), backend="process")
-    qtbot.addWidget(win)
-    win.resize(1280, 800)
-    win.show()
-    qtbot.waitExposed(win)
-    wait_snapshot(qtbot, win.controller, timeout=30)
+    win = open_window(qtbot, size=(1280, 800), backend="process", timeout=30)
     yield win
     win.close()
     assert win.controller.thread.isFinished()

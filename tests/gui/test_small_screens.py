@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 import pytest
+from PySide6.QtGui import QFontMetricsF
 from PySide6.QtWidgets import QApplication
 
 from rnnviz.core.explore.capture import build_snapshot
@@ -244,3 +245,72 @@ def test_the_race_window_has_presentation_mode_and_fits_1024x768(qtbot):
     _settle()
     assert not win.presentation.on and style.FONT_PT == style.BASE_POINT_SIZE
     assert grads.norm_plot.getAxis("left").style["tickFont"].pointSizeF() == pytest.approx(before_pt)
+
+
+def _overlapping(rects: list) -> list[tuple[int, int]]:
+    """Index pairs of rectangles (QRect / QRectF) that overlap by more than a pixel each way."""
+    pairs = []
+    for i, a in enumerate(rects):
+        for j in range(i + 1, len(rects)):
+            both = a.intersected(rects[j])
+            if both.width() > 1 and both.height() > 1:
+                pairs.append((i, j))
+    return pairs
+
+
+@pytest.mark.slow
+def test_a_tag_file_opened_after_a_lesson_reads_at_1024x768(qtbot, real_data):
+    """The lecturer's path: a lesson, then File ▸ Open data file with a 7-tag NER file, on a 1024x768 projector.
+    The Data panel in the narrow side place stacks its parts (nothing overlaps, no text runs past its right
+    edge); the confusion matrix keeps rows a line of text high, with row names and counts that do not overlap."""
+    from rnnviz.core.data.suggest import suggest
+    from qt_helpers import open_window, wait_snapshot
+
+    path = str(real_data / "uner_ewt/en_ewt-ud-dev.subset.ner.tsv")
+    win = open_window(qtbot, size=(1024, 768))
+    win.presentation.fullscreen = False
+    win.confirm = lambda q: True
+    win.lessons.open("pos")
+    wait_snapshot(qtbot, win.controller, lambda s: s.config["dataset"] == "pos")
+    win.ask_open_file = lambda: path
+    win.ask_task = lambda p: suggest(p).task
+    win.lessons.actions["your-own-data"].trigger()
+    assert win.controller.config.task == "labelling"
+    wait_snapshot(qtbot, win.controller, lambda s: s.config["dataset"] == path, timeout=30)
+    win.controller.step_epoch()
+    snap = wait_snapshot(qtbot, win.controller, lambda s: s.config["dataset"] == path and len(s.val_steps) > 0,
+                         timeout=60)
+    assert len(snap.classes) == 7
+    win.resize(1024, 768)
+    for _ in range(2):
+        win.show_snapshot(snap, everything=True)
+        _settle()
+
+    data = win.panels["data"]
+    assert data.isVisible() and data.width() < 400        # the narrow side place of this layout
+    assert data.narrow and data.splitter.orientation().name == "Vertical"
+    content = data._content
+    parts = [data.heading, data.explain, data.batch_title, data.next_button, data.token_table]
+    rects = [w.geometry().translated(w.parentWidget().mapTo(content, w.parentWidget().rect().topLeft()))
+             if w.parentWidget() is not content else w.geometry() for w in parts]
+    assert not _overlapping(rects), [(parts[i].objectName() or type(parts[i]).__name__, rects[i]) for i in
+                                     sum(_overlapping(rects), ())]
+    viewport = content.parentWidget().width()
+    assert all(r.right() <= viewport for r in rects), ([r.right() for r in rects], viewport)
+
+    confusion = win.panels["confusion"]
+    assert confusion.isVisible()
+    left = confusion.plot.getAxis("left")
+    ticks = sm.drawn_ticks(left)
+    assert len(ticks) >= 3, ticks
+    assert not _overlapping([r for r, _t in ticks]), [t for _r, t in ticks]
+    vb = confusion.plot.vb
+    cell_w, cell_h = vb.width() / 7, vb.height() / 7
+    assert cell_h >= 14, cell_h                               # a row is at least a line of small text high
+    for row in confusion.cell_text:                           # every count fits its cell
+        for item in row:
+            text = item.toPlainText()
+            if text:
+                width = QFontMetricsF(item.textItem.font()).horizontalAdvance(text)
+                assert width <= cell_w, (text, width, cell_w)
+    win.close()

@@ -9,8 +9,8 @@ import numpy as np
 from rnnviz.core.explore import race
 from rnnviz.core.explore import sweep_results as sr
 
-from helpers import small_config, sweep_base_config
-from qt_helpers import no_leaks, wait_snapshot  # noqa: F401  (no_leaks is a fixture)
+from helpers import sweep_base_config
+from qt_helpers import no_leaks, open_sweep_window  # noqa: F401  (no_leaks is a fixture)
 
 
 class Click:
@@ -24,16 +24,7 @@ class Click:
 def test_parallel_coordinates_importance_and_race(qtbot, no_leaks):
     from PySide6.QtCore import QPointF
 
-    from rnnviz.gui.main_window import MainWindow
-    from rnnviz.gui.windows.sweep_window import SweepWindow
-
-    main_win = MainWindow(small_config(), backend="thread")
-    qtbot.addWidget(main_win)
-    wait_snapshot(qtbot, main_win.controller)
-    win = SweepWindow(sweep_base_config(), main_window=main_win, processes=2)
-    qtbot.addWidget(win)
-    win.resize(1400, 860)
-    win.show()
+    main_win, win = open_sweep_window(qtbot, sweep_base_config())
     win.set_grid("spectral_radius", "0.5, 1, 100", "lr", "0.01, 0.1, 1")
     assert win.start()
     qtbot.waitUntil(lambda: win.runner.finished and not win.timer.isActive(), timeout=60000)

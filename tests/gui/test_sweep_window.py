@@ -21,19 +21,11 @@ def _run_window(qtbot, win):
 def test_window_3x3_heatmap_minis_and_click(qtbot, no_leaks):
     from PySide6.QtCore import QPointF, Qt
 
-    from rnnviz.gui.main_window import MainWindow
-    from rnnviz.gui.windows.sweep_window import FAILED_RGB, SweepWindow, metric_text
+    from rnnviz.gui.windows.sweep_window import FAILED_RGB, metric_text
 
-    from helpers import small_config
-    from qt_helpers import wait_snapshot
+    from qt_helpers import open_sweep_window, wait_snapshot
 
-    main_win = MainWindow(small_config(), backend="thread")
-    qtbot.addWidget(main_win)
-    wait_snapshot(qtbot, main_win.controller)
-    win = SweepWindow(sweep_base_config(), main_window=main_win, processes=2)
-    qtbot.addWidget(win)
-    win.resize(1400, 860)
-    win.show()
+    main_win, win = open_sweep_window(qtbot, sweep_base_config())
     win.set_grid("spectral_radius", "0.5, 1, 100", "lr", "0.01, 0.1, 1")
     _run_window(qtbot, win)
     assert win.progress.value() == 1000 and "3 failed" in win.status.text()

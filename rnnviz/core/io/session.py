@@ -30,7 +30,7 @@ saying so.
 
 Every array member is checked (numeric dtype, sane size) from its header before anything is read, and every number
 of the file against the range a real run can produce (capacities, strides, positions, steps, epochs, counts,
-temperature, optimiser state), before anything is allocated from it.
+temperature, optimiser state), before anything is allocated from it (`session_checks`).
 """
 from __future__ import annotations
 
@@ -43,21 +43,16 @@ from typing import Any
 
 import numpy as np
 
-from rnnviz.core.config import SETTINGS, Config, allowed, from_dict
+from rnnviz.core.config import Config, from_dict
 from rnnviz.core.config import _show as _short
 from rnnviz.core.errors import CheckpointError, ConfigError, RnnvizError
 from rnnviz.core.files import atomic_save_npz, check_format, json_from_array, json_to_array, read_npz
 from rnnviz.core.io import checkpoint
 from rnnviz.core.io.limits import plan_for
+from rnnviz.core.io.session_checks import EVAL_SCALARS, HISTORIES, LATER_HISTORIES, check_state, want
 
 FORMAT = "rnnviz-session"
 VERSION = 2                 # 2: meta.json carries data_sha256; version 1 files still open (see check_dataset)
-HISTORIES = ("loss", "param_grad", "grad_flow", "gate_saturation")
-LATER_HISTORIES = ("gate_saturation",)   # absent from files saved before it existed: the restored run starts it anew
-_EVAL_SCALARS = ("step", "epoch", "val_loss", "val_accuracy", "val_perplexity", "train_loss")
-_NONFINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
-_COUNT_LIMIT = 2**62    # largest step, epoch or index a session may hold: the histories store steps as int64
-MONITOR_EVERY_LIMIT = 10_000    # the gradient flow of the monitor batch is recorded at least every this many steps
 OLD_FORMAT_NOTE = ("{path} was saved by an earlier rnnviz, without a fingerprint of its data: only the vocabulary, "
                    "the classes and the number of examples were compared with {data} (save the session again to add "
                    "one)")
@@ -70,16 +65,6 @@ def _float(x: Any) -> float | str | None:
         return None
     x = float(x)
     return x if math.isfinite(x) else repr(x)
-
-
-def _unfloat(v: Any) -> float | None:
-    if v is None:
-        return None
-    if isinstance(v, str) and v in _NONFINITE:
-        return _NONFINITE[v]
-    if isinstance(v, (int, float)) and not isinstance(v, bool):
-        return float(v)
-    raise TypeError(f"not a number: {v!r}")
 
 
 # ----------------------------------------------------------------------------------------------- saving
@@ -124,7 +109,7 @@ def session_arrays(trainer: Any) -> dict[str, np.ndarray]:
         "rng": sd["rng"], "sample_rng": sd["sample_rng"],
         "history": {key: {x: int(h[x]) for x in ("n", "stride", "offered", "capacity")}
                     for key, h in sd["histories"].items()},
-        "evals": [{k: _float(e[k]) if k not in ("step", "epoch") else int(e[k]) for k in _EVAL_SCALARS}
+        "evals": [{k: _float(e[k]) if k not in ("step", "epoch") else int(e[k]) for k in EVAL_SCALARS}
                   for e in evals],
         "last_eval_is_latest": sd["last_eval_is_latest"],
     }
@@ -197,11 +182,6 @@ def _json(arrays: dict, key: str, path: Path) -> Any:
     return json_from_array(arrays, key, path, kind="rnnviz session")
 
 
-def _want(cond: bool, path: Path, what: str) -> None:
-    if not cond:
-        raise CheckpointError(f"{path}: damaged session file: {what}")
-
-
 def load_session(path: str | Path) -> Session:
     """Read and check a session file. Anything damaged, truncated, foreign or newer raises CheckpointError
     (one message naming the file and what is wrong) and builds nothing."""
@@ -221,8 +201,8 @@ def load_session(path: str | Path) -> Session:
                               f"`rnnviz train` writes checkpoints, File ▸ Save session writes sessions")
     version = check_format(meta, path, FORMAT, VERSION, "session")
     fingerprint = meta.get("data_sha256")
-    _want(fingerprint is None if version < 2 else isinstance(fingerprint, str) and len(fingerprint) == 64, path,
-          f"data_sha256 = {_short(fingerprint)}")
+    want(fingerprint is None if version < 2 else isinstance(fingerprint, str) and len(fingerprint) == 64, path,
+         f"data_sha256 = {_short(fingerprint)}")
     try:
         config = from_dict(_json(arrays, "config.json", path))
     except (ConfigError, TypeError, AttributeError) as exc:
@@ -234,12 +214,12 @@ def load_session(path: str | Path) -> Session:
     except Exception as exc:   # the vocabulary's own validation
         raise CheckpointError(f"{path}: its vocabulary is damaged: {exc}") from None
     classes = _json(arrays, "classes.json", path)
-    _want(isinstance(classes, list) and bool(classes) and all(isinstance(c, str) for c in classes), path,
-          "the class list")
+    want(isinstance(classes, list) and bool(classes) and all(isinstance(c, str) for c in classes), path,
+         "the class list")
     state = _json(arrays, "state.json", path)
-    _want(isinstance(state, dict), path, "state.json is not a record")
+    want(isinstance(state, dict), path, "state.json is not a record")
     try:
-        _check_state(path, state, arrays, config, len(vocab), len(classes), RNNModel)
+        check_state(path, state, arrays, config, len(vocab), len(classes), RNNModel)
     except CheckpointError:
         raise
     except (TypeError, ValueError, KeyError, IndexError, AttributeError, OverflowError) as exc:
@@ -247,152 +227,6 @@ def load_session(path: str | Path) -> Session:
     return Session(path=path, meta=meta, config=config, vocab=vocab, classes=classes, state=state, arrays=arrays)
 
 
-def _is_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def _check_state(path: Path, state: dict, arrays: dict, config: Config, n_vocab: int, k: int, model_cls) -> None:
-    """Every field of state.json and every array against what a real run can hold; CheckpointError on the first
-    that is not (nothing is allocated from a number before it is checked)."""
-    from rnnviz.core.train.trainer import EVAL_CAP, HISTORY_CAPS, MARKER_CAP
-
-    def integer(name: str, lo: int = 0, hi: int = _COUNT_LIMIT) -> int:
-        v = state.get(name)
-        _want(_is_int(v) and lo <= v <= hi, path, f"{name} = {_short(v)} (must be a whole number from {lo} to {hi})")
-        return v
-
-    step = integer("step_count")
-    epoch = integer("epoch", 0, step)                   # every epoch takes at least one step
-    integer("pos")
-    integer("probe_index")
-    integer("monitor_every", 1, MONITOR_EVERY_LIMIT)
-    for name in ("temperature", "last_grad_norm", "last_loss"):
-        try:
-            state[name] = _unfloat(state.get(name))
-        except TypeError:
-            state[name] = None
-        _want(state[name] is not None, path, name)
-    t = state["temperature"]
-    _want(math.isfinite(t) and SETTINGS["temperature"].accepts(t), path,
-          f"temperature = {_short(t)} (must be {allowed('temperature')})")
-    for name in ("last_grad_norm", "last_loss"):             # NaN or infinite when the last step faulted
-        _want(not state[name] < 0, path, f"{name} = {_short(state[name])} (cannot be negative)")
-    _want(state.get("fault") is None or isinstance(state.get("fault"), str), path, "fault")
-    _want(isinstance(state.get("sample_text"), str), path, "sample_text")
-    _want(isinstance(state.get("flush_subnormal", False), bool), path, "flush_subnormal")
-    tokens = state.get("probe_tokens")
-    _want(tokens is None or (isinstance(tokens, list) and all(isinstance(t, str) for t in tokens)), path,
-          "probe_tokens")
-    markers = state.get("markers")
-    _want(isinstance(markers, list) and len(markers) <= MARKER_CAP
-          and all(isinstance(m, list) and len(m) == 2 and _is_int(m[0]) and 0 <= m[0] <= step
-                  and isinstance(m[1], str) for m in markers), path,
-          f"markers (at most {MARKER_CAP}, each [a step from 0 to {step}, a text])")
-    for name in ("rng", "sample_rng"):
-        rng = state.get(name)
-        _want(isinstance(rng, dict) and rng.get("bit_generator") == "PCG64", path, f"{name} state")
-        try:
-            np.random.PCG64().state = rng
-        except (TypeError, ValueError, KeyError, OverflowError) as exc:
-            raise CheckpointError(f"{path}: damaged session file: {name} state ({exc})") from None
-    # the model: every parameter present with the right shape, finite floats
-    model = model_cls(config, n_vocab, k)
-    for name in model.param_names:
-        arr = arrays.get(f"param/{name}")
-        if arr is None:
-            raise CheckpointError(f"{path}: parameter {name} is missing")
-        if arr.dtype.kind != "f" or arr.shape != model.params[name].shape:
-            raise CheckpointError(f"{path}: parameter {name} has shape {arr.shape} ({arr.dtype}), "
-                                  f"expected {model.params[name].shape} floats")
-        if not np.isfinite(arr).all():
-            raise CheckpointError(f"{path}: parameter {name} contains NaN or infinity")
-    _check_optimizer(path, arrays, model.flat.shape)
-    order = arrays.get("order")
-    _want(order is not None and order.ndim == 1 and order.dtype.kind in "iu", path, "the data order")
-    _want(np.array_equal(np.sort(order), np.arange(order.size)), path,
-          f"the data order is not an order of the {order.size} training examples")
-    _want(state["pos"] <= order.size, path, f"the position {state['pos']} in the data order of {order.size}")
-    _check_histories(path, state, arrays, step, HISTORY_CAPS, len(model.param_names))
-    _check_evals(path, state, arrays, config, k, step, epoch, EVAL_CAP)
-    for name in ("monitor/all", "monitor/last"):
-        arr = arrays.get(name)
-        _want(arr is not None and arr.ndim == 1 and arr.dtype.kind == "f" and not (arr < 0).any(), path, name)
-    _want(arrays["monitor/all"].size == arrays["hist/grad_flow/values"].shape[1], path, "gradient-flow width")
-
-
-def _check_optimizer(path: Path, arrays: dict, shape: tuple) -> None:
-    """m and v of the model's size and finite (v, a mean of squares, not negative); t a whole number of steps."""
-    for key, want in (("m", shape), ("v", shape), ("t", ())):
-        arr = arrays.get(f"optim/{key}")
-        _want(arr is not None and arr.shape == want and arr.dtype.kind in "fiu", path,
-              f"optimiser state {key} does not match the model")
-    m, v, t = arrays["optim/m"], arrays["optim/v"], arrays["optim/t"]
-    _want(bool(np.isfinite(m).all() and np.isfinite(v).all()), path, "optimiser state contains NaN or infinity")
-    _want(not (v < 0).any(), path, "optimiser state v (a mean of squared gradients) is negative")
-    _want(bool(np.isfinite(t)) and float(t) == int(t) and 0 <= int(t) <= _COUNT_LIMIT, path,
-          f"optimiser step count t = {_short(t.item())}")
-
-
-def _check_histories(path: Path, state: dict, arrays: dict, step: int, caps: dict, n_params: int) -> None:
-    """Each bounded history: capacity even and at most the Trainer's cap, rows within it, a power-of-two stride
-    no larger than the steps offered, steps in order and not past ``step``, values not negative."""
-    hist = state.get("history")
-    _want(isinstance(hist, dict), path, "history")
-    for key in HISTORIES:
-        h = hist.get(key)
-        if h is None and key in LATER_HISTORIES and f"hist/{key}/steps" not in arrays:
-            continue
-        _want(isinstance(h, dict) and all(_is_int(h.get(x)) for x in ("n", "stride", "offered", "capacity")), path,
-              f"history {key}")
-        n, stride, offered, capacity = h["n"], h["stride"], h["offered"], h["capacity"]
-        _want(4 <= capacity <= caps[key] and capacity % 2 == 0, path,
-              f"history {key} capacity = {_short(capacity)} (must be an even number from 4 to {caps[key]})")
-        _want(0 <= n <= capacity and n <= offered <= _COUNT_LIMIT, path,
-              f"history {key}: {_short(n)} rows of {_short(offered)} offered")
-        _want(1 <= stride <= max(1, offered) and stride & (stride - 1) == 0, path,
-              f"history {key} stride = {_short(stride)} (a power of two, at most the {offered} rows offered)")
-        steps, values = arrays.get(f"hist/{key}/steps"), arrays.get(f"hist/{key}/values")
-        _want(steps is not None and values is not None and steps.ndim == 1 and values.ndim == 2
-              and steps.shape[0] == values.shape[0] == n and steps.dtype.kind in "iu" and values.dtype.kind == "f",
-              path, f"history {key} arrays")
-        _want(steps.size == 0 or (int(steps.min()) >= 0 and bool((np.diff(steps) >= 0).all())), path,
-              f"history {key} steps are not in order")
-        _want(steps.size == 0 or int(steps.max()) <= step, path, f"history {key} goes past step {step}")
-        _want(not (values < 0).any(), path, f"history {key} has negative values (losses and norms are not)")
-    _want(arrays["hist/param_grad/values"].shape[1] == n_params, path, "parameter-gradient history")
-
-
-def _check_evals(path: Path, state: dict, arrays: dict, config: Config, k: int, step: int, epoch: int,
-                 cap: int) -> None:
-    """At most ``cap`` evaluations, in order, at steps and epochs already reached; losses not negative,
-    accuracies in [0, 1]; confusion counts not negative."""
-    evals = state.get("evals")
-    _want(isinstance(evals, list) and len(evals) <= cap
-          and all(isinstance(e, dict) and set(_EVAL_SCALARS) <= set(e) for e in evals), path, "evaluations")
-    try:
-        last = (0, 0)
-        for e in evals:
-            at = (e["step"], e["epoch"])
-            _want(all(_is_int(x) for x in at) and last <= at and at[0] <= step and at[1] <= epoch, path,
-                  f"evaluation at step {_short(e['step'])}, epoch {_short(e['epoch'])}")
-            last = at
-            for x in ("val_loss", "val_accuracy", "val_perplexity", "train_loss"):
-                e[x] = _unfloat(e[x])
-            _want(all(e[x] is None or not e[x] < 0 for x in ("val_loss", "val_perplexity", "train_loss"))
-                  and (e["val_accuracy"] is None or not (e["val_accuracy"] < 0 or e["val_accuracy"] > 1)), path,
-                  f"evaluation at step {e['step']}: a negative loss or an accuracy outside 0..1")
-    except TypeError as exc:
-        raise CheckpointError(f"{path}: damaged session file: an evaluation ({exc})") from None
-    conf, pca = arrays.get("eval/confusion"), arrays.get("eval/per_class")
-    kk = 0 if config.task == "generation" else k
-    _want(conf is not None and conf.shape == (len(evals), kk, kk) and conf.dtype.kind in "iu"
-          and not (conf < 0).any(), path, f"confusion matrices (must be {len(evals)} of {kk} x {kk} counts, none "
-                                          f"negative)")
-    _want(pca is not None and pca.shape == (len(evals), kk) and pca.dtype.kind == "f"
-          and not ((pca < 0) | (pca > 1)).any(), path, "per-class accuracies (must be from 0 to 1)")
-
-
-# -------------------------------------------------------------------------------------------- restoring
 def restore_trainer(session: Session, dataset: Any = None, trainer_cls: Any = None) -> Any:
     """A Trainer in exactly the state the session was saved in. ``dataset``: the data, already loaded from the
     session's settings (else they are loaded here). Raises CheckpointError; builds nothing on error."""
@@ -438,7 +272,7 @@ def _restore(session: Session, dataset: Any, trainer_cls: Any) -> Any:
         state["monitor_norms_c"] = a["monitor/cell"]
     evals = []
     for e, conf, pca in zip(st["evals"], a["eval/confusion"], a["eval/per_class"]):
-        record = {k: e[k] for k in _EVAL_SCALARS}
+        record = {k: e[k] for k in EVAL_SCALARS}
         record["confusion"] = conf.astype(np.int64)
         record["per_class_accuracy"] = pca.astype(np.float64)
         evals.append(record)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from rnnviz.core.snapshot import confusion_members
 from rnnviz.gui import style
@@ -12,6 +12,10 @@ from rnnviz.gui.panels.base import Panel
 
 NO_MATRIX = ("No confusion matrix for generation: the model predicts the next token out of the whole "
              "vocabulary.\nWatch the loss / perplexity and the sampled text instead.")
+
+
+MATRIX_TITLE, BARS_TITLE = "Validation confusion matrix", "Per class"
+ROW_LINES = 1.3         # a matrix row lower than this many lines of text costs the plots their titles
 
 
 def _row_fractions(conf: np.ndarray) -> np.ndarray:
@@ -47,9 +51,10 @@ class ConfusionPanel(Panel):
         self.bar_plot: pg.PlotItem = self.view.addPlot(row=0, col=1)
         self.view.ci.layout.setColumnStretchFactor(0, 3)
         self.view.ci.layout.setColumnStretchFactor(1, 1)
-        plotting.style_plot(self.plot, "Validation confusion matrix", left="true class",
-                          bottom="predicted class", grid=False, th=th)
-        plotting.style_plot(self.bar_plot, "Per class", bottom="accuracy", th=th)
+        plotting.style_plot(self.plot, MATRIX_TITLE, left="true class", bottom="predicted class", grid=False, th=th)
+        plotting.style_plot(self.bar_plot, BARS_TITLE, bottom="accuracy", th=th)
+        self.compact = False            # the plots' titles dropped to give the matrix's rows their height
+        self._title_px = 30
         self.plot.invertY(True)
         self.plot.setMouseEnabled(x=False, y=False)
         self.bar_plot.setMouseEnabled(x=False, y=False)
@@ -124,7 +129,30 @@ class ConfusionPanel(Panel):
         self.bar_text: list[pg.TextItem] = []
         self._numbered = False
         self._left_labels: list[str] = []
+        self._left_every = 1
         self.reset()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        self._update_compact()
+
+    def _update_compact(self) -> None:
+        """Drop the plots' titles when, with them, the matrix's rows would be lower than a line of text (a short
+        panel on a small screen, many classes); the accuracy line above the plots says what they show."""
+        k = len(self._classes)
+        title_px = self._title_px
+        if not self.compact:
+            title_px = self._title_px = max(30, self.plot.layout.rowMinimumHeight(0))
+        axis_px = self.plot.getAxis("bottom").height() or 45
+        line = QtGui.QFontMetricsF(self.plot.getAxis("left").style["tickFont"] or style.font()).height()
+        compact = k > 0 and (self.view.height() - axis_px - title_px) / k < ROW_LINES * line
+        if compact != self.compact:
+            self.compact = compact
+            for plot, title in ((self.plot, MATRIX_TITLE), (self.bar_plot, BARS_TITLE)):
+                if compact:
+                    plot.setTitle(None)
+                else:
+                    plot.setTitle(title, size=f"{style.TITLE_PT}pt", color=self.theme.foreground)
 
     # ------------------------------------------------------------------------------------------ API
     @property
@@ -169,8 +197,12 @@ class ConfusionPanel(Panel):
         classes = tuple(snapshot.classes[:k]) if len(snapshot.classes) >= k else tuple(str(i) for i in range(k))
         if classes != self._classes:
             self._build_cells(classes)
+            self._update_compact()
+        wider = len(str(int(conf.max()))) != (len(str(int(self._conf.max()))) if self._conf.size else 0)
         self._conf = conf
         self._frac = _row_fractions(conf)
+        if wider:
+            self._fit_text()
         self.image.setImage(np.nan_to_num(self._frac, nan=0.0), autoLevels=False, levels=self.LEVELS)
         self.image.setRect(QtCore.QRectF(-0.5, -0.5, k, k))    # cell (i, j) centred on x = j, y = i
         self.image.setVisible(True)
@@ -237,6 +269,7 @@ class ConfusionPanel(Panel):
         self._fit_text()
 
     def _normalised_toggled(self, on: bool) -> None:
+        self._fit_text()
         self._update_texts()
 
     def _update_texts(self) -> None:
@@ -274,10 +307,15 @@ class ConfusionPanel(Panel):
         if w < 20 or h < 20:
             w, h = 500.0, 360.0
         cell_w, cell_h = w / k, h / k
+        digits = len(str(int(self._conf.max()))) if self._conf.size else 1     # the widest text in a cell
+        digits = max(digits, 4 if self.normalised else 0)                      # "0.95"
         px = int(np.clip(min(cell_h * 0.45, cell_w * 0.32), 10, 24))
         f = style.font()
         f.setPixelSize(px)
         f.setBold(k <= 10)
+        widest = QtGui.QFontMetricsF(f).horizontalAdvance("8" * digits)
+        if widest > 0.92 * cell_w:                                # smaller only where a count would not fit
+            f.setPixelSize(max(7, int(px * 0.92 * cell_w / widest)))
         for row in self.cell_text:
             for item in row:
                 item.setFont(f)
@@ -296,9 +334,11 @@ class ConfusionPanel(Panel):
         else:
             bottom.setTicks([[(j, c) for j, c in enumerate(names)]])
             left_labels = [_short(c, 14) for c in names]
-        if left_labels != self._left_labels:
-            self._left_labels = left_labels
-            left.setTicks([list(enumerate(left_labels))])
+        line = QtGui.QFontMetricsF(left.style["tickFont"] or style.font()).height()
+        every = max(1, int(np.ceil(line / max(cell_h, 1.0))))    # rows too short for a name each: every n-th
+        if (left_labels, every) != (self._left_labels, self._left_every):
+            self._left_labels, self._left_every = left_labels, every
+            left.setTicks([[(i, s) for i, s in enumerate(left_labels) if i % every == 0]])
             plotting.fit_axis_width(left, left_labels)
         if numbered != self._numbered:
             self._numbered = numbered

@@ -13,6 +13,8 @@ from rnnviz.gui.panels import base, plotting
 from rnnviz.gui.panels.base import Panel
 
 BATCH = 4
+NARROW_BELOW = 520      # panel width (px, at the normal font) below which the vocabulary goes under the batch
+CONTENT_HEIGHT = {False: 440, True: 760}   # (narrow) below this height the panel scrolls instead of squashing
 SPECIALS = ("<pad>", "<unk>", "<sos>", "<eos>")
 
 
@@ -111,7 +113,7 @@ class DataPanel(Panel):
         self._start = 0
         self._tokens: list[str] = []
 
-        self.heading = style.label("How text becomes numbers", style.TITLE_PT, bold=True)
+        self.heading = style.label("How text becomes numbers", style.TITLE_PT, bold=True, wrap=True)
         self.explain = style.label("", style.FONT_PT, wrap=True)
         self.explain.setTextFormat(QtCore.Qt.TextFormat.RichText)
         self.token_table = _table()
@@ -143,7 +145,7 @@ class DataPanel(Panel):
         left = QtWidgets.QWidget()
         ll = QtWidgets.QVBoxLayout(left)
         ll.setContentsMargins(0, 0, 0, 0)
-        head = QtWidgets.QHBoxLayout()
+        self._head = head = QtWidgets.QBoxLayout(QtWidgets.QBoxLayout.Direction.LeftToRight)
         self.batch_title = style.label("", style.FONT_PT, bold=True, wrap=True)
         head.addWidget(self.batch_title, 1)
         head.addWidget(self.next_button)
@@ -157,23 +159,23 @@ class DataPanel(Panel):
         rl.setContentsMargins(0, 0, 0, 0)
         rl.addWidget(self.vocab_title)
         rl.addWidget(self.vocab_view, 1)
-        splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
+        self.splitter = splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
         splitter.addWidget(left)
         splitter.addWidget(right)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([560, 220])
         left.setMinimumWidth(200)
         right.setMinimumWidth(120)
         self.vocab_view.setMinimumWidth(120)
-        content = QtWidgets.QWidget()
+        self._content = content = QtWidgets.QWidget()
         layout = QtWidgets.QVBoxLayout(content)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.heading)
         layout.addWidget(self.explain)
         layout.addWidget(splitter, 1)
         layout.addWidget(self.onehot_label)
-        content.setMinimumHeight(440)           # below this the panel scrolls instead of squashing tables together
+        self.narrow: bool | None = None
+        self._set_narrow(False)
         scroll = QtWidgets.QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
@@ -183,6 +185,24 @@ class DataPanel(Panel):
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(scroll)
         self.reset()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        """A narrow panel (the side place of a small window) stacks its parts instead of cutting them."""
+        super().resizeEvent(event)
+        self._set_narrow(self.width() < NARROW_BELOW * style.FONT_PT / style.BASE_POINT_SIZE)
+
+    def _set_narrow(self, narrow: bool) -> None:
+        """Narrow: the button under the batch's title and the vocabulary under the batch; wide: side by side."""
+        if narrow == self.narrow:
+            return
+        self.narrow = narrow
+        Direction = QtWidgets.QBoxLayout.Direction
+        self._head.setDirection(Direction.TopToBottom if narrow else Direction.LeftToRight)
+        self._head.setAlignment(self.next_button, QtCore.Qt.AlignmentFlag.AlignLeft if narrow
+                                else QtCore.Qt.AlignmentFlag(0))
+        self.splitter.setOrientation(QtCore.Qt.Orientation.Vertical if narrow else QtCore.Qt.Orientation.Horizontal)
+        self.splitter.setSizes([460, 240] if narrow else [560, 220])
+        self._content.setMinimumHeight(int(CONTENT_HEIGHT[narrow] * style.FONT_PT / style.BASE_POINT_SIZE))
 
     # ------------------------------------------------------------------------------------------ API
     def render(self, snapshot) -> None:
