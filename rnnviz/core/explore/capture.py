@@ -91,7 +91,7 @@ def build_probe(trainer: Any, bptt: bool = False, reach: bool = False) -> Probe:
                  probs=frozen_array(probs), target=frozen_array(target), predicted=frozen_array(predicted),
                  grad_norms=frozen_array(norms), preact=frozen_array(pre), source=source,
                  target_from=target_from, bptt=slow,
-                 gates={k: frozen_array(v) for k, v in gates.items()},
+                 gates={k: frozen_array(v, model.dtype) for k, v in gates.items()},   # the model's own numbers
                  state_grads=frozen_array(state_grads, np.float64),
                  reach=None if matrix is None else frozen_array(matrix),
                  reach_rows=None if rows is None else frozen_array(rows),
