@@ -159,6 +159,8 @@ HEADER = (f"{'cell':<5}{'task':<7}{'d':>4}{'T':>5}{'B':>4}{'np32 ms':>10}{'np64 
 def window_lines(w: dict) -> list[str]:
     """The table lines of one window case (``bench_window.run_window_bench``)."""
     return ["  one full refresh, ms: " + ", ".join(f"{k} {v:.1f}" for k, v in w["refresh_ms"].items()),
+            "  ... its CPU time in the GUI thread, ms: "
+            + ", ".join(f"{k} {v:.1f}" for k, v in (w.get("refresh_cpu_ms") or {}).items()),
             "  ... when every axis range moves, ms: "
             + ", ".join(f"{k} {v:.1f}" for k, v in (w.get("refresh_rescale_ms") or {}).items()),
             f"  steps/s headless {w['headless_steps_per_s']:.2f}"

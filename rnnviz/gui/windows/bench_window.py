@@ -5,6 +5,8 @@
                   of N, alternating two real snapshots from real training 20 steps apart (so no panel can skip an
                   unchanged frame, and the axis ranges hold both, as on most live frames); "window" is
                   ``show_snapshot`` of the whole window + ``repaint()`` (every visible panel at once).
+  refresh_cpu_ms  the same refreshes' CPU time in the GUI thread (``time.thread_time``), median: on a loaded
+                  machine the wall time adds the waits for a core.
   refresh_rescale_ms  the same with snapshots far apart, so every axis range moves on every refresh (the few live
                   frames where the data leaves a range, see ``panels/ranges.py``).
   speed           ``measure_speed``: headless Trainer.step() steps/s (the mean of a run before and one after)
@@ -156,43 +158,42 @@ def real_snapshots(config, steps: int = 200, later: tuple[int, ...] = (20,), bpt
     return tuple(out)
 
 
-def _time_panels(app, window, pair, repeats: int) -> dict[str, float]:
-    """Median ms per visible panel and for the whole window, alternating the two snapshots of ``pair``."""
-    out = {}
+def _time_panels(app, window, pair, repeats: int) -> tuple[dict[str, float], dict[str, float]]:
+    """Median ms per visible panel and for the whole window, alternating the two snapshots of ``pair``: wall time,
+    and the GUI thread's CPU time (``time.thread_time``: what the refresh itself costs, without the waits for a
+    core that other processes on a loaded machine add to the wall time)."""
+    out, cpu = {}, {}
+
+    def timed(key, draw) -> None:
+        times, cpus = [], []
+        for r in range(repeats + 1):
+            start, c0 = time.perf_counter(), time.thread_time()
+            draw(pair[r % 2])
+            app.processEvents()                     # the scenes' queued updates and their paint pass
+            if r:                                   # the first call warms caches up
+                times.append(time.perf_counter() - start)
+                cpus.append(time.thread_time() - c0)
+        out[key], cpu[key] = statistics.median(times) * 1e3, statistics.median(cpus) * 1e3
+
     for key, panel in window.panels.items():
         if window.tabs.indexOf(panel) >= 0:
             window.tabs.setCurrentWidget(panel)
             app.processEvents()
-        times = []
-        for r in range(repeats + 1):
-            start = time.perf_counter()
-            panel.render(pair[r % 2])
-            app.processEvents()                     # the scenes' queued updates and their paint pass
-            panel.repaint()
-            if r:                                   # the first call warms caches up
-                times.append(time.perf_counter() - start)
-        out[key] = statistics.median(times) * 1e3
+        timed(key, lambda snap, panel=panel: (panel.render(snap), app.processEvents(), panel.repaint()))
     window.tabs.setCurrentIndex(0)
     app.processEvents()
-    times = []
-    for r in range(repeats + 1):
-        start = time.perf_counter()
-        window.show_snapshot(pair[r % 2])
-        app.processEvents()
-        window.repaint()
-        if r:
-            times.append(time.perf_counter() - start)
-    out["window"] = statistics.median(times) * 1e3
-    return out
+    timed("window", lambda snap: (window.show_snapshot(snap), app.processEvents(), window.repaint()))
+    return out, cpu
 
 
 def refresh_costs(config, repeats: int = 10, size: tuple[int, int] = (1600, 1000),
                   train_steps: int = 200, near: int = 20,
-                  bptt: bool = False) -> tuple[dict[str, float], dict[str, float]]:
+                  bptt: bool = False) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
     """Median ms of one full refresh per panel and of the whole window ("window"), twice: for a typical live
     frame (snapshots 20 steps apart: the axis ranges hold both, as on most frames), and for a frame whose axis
-    ranges must all move (snapshots 2x the steps apart, as on the few frames where the data leaves a range).
-    ``near``: the steps between the two snapshots of a typical frame."""
+    ranges must all move (snapshots 2x the steps apart, as on the few frames where the data leaves a range);
+    and the typical frame's CPU ms in the GUI thread. ``near``: the steps between the two snapshots of a typical
+    frame."""
     from rnnviz.gui.main_window import MainWindow
     from rnnviz.gui.style import apply_theme
 
@@ -204,13 +205,13 @@ def refresh_costs(config, repeats: int = 10, size: tuple[int, int] = (1600, 1000
     window.show()
     app.processEvents()
     try:
-        typical = _time_panels(app, window, (first, close), repeats)
-        rescale = _time_panels(app, window, (first, far), repeats)
+        typical, typical_cpu = _time_panels(app, window, (first, close), repeats)
+        rescale, _ = _time_panels(app, window, (first, far), repeats)
     finally:
         window.close()
         window.deleteLater()
         app.processEvents()
-    return typical, rescale
+    return typical, rescale, typical_cpu
 
 
 class LiveProbe:
@@ -324,7 +325,8 @@ def run_window_bench(config=None, seconds: float = 5.0, repeats: int = 10, train
 
     app = _app()
     config = config or Config()
-    refresh, rescale = refresh_costs(config, repeats=repeats, train_steps=train_steps, near=near, bptt=bptt)
+    refresh, rescale, refresh_cpu = refresh_costs(config, repeats=repeats, train_steps=train_steps, near=near,
+                                                  bptt=bptt)
     live_config = config.replace(epochs=100000)
     dataset = load_dataset(live_config)
     before = headless_speed(live_config, seconds=seconds / 2, dataset=dataset)
@@ -346,6 +348,7 @@ def run_window_bench(config=None, seconds: float = 5.0, repeats: int = 10, train
                           "batch_size": config.batch_size, "task": config.task, "window": config.window},
         "refresh_ms": refresh,
         "refresh_worst_panel_ms": max(panels.values()) if panels else None,
+        "refresh_cpu_ms": refresh_cpu,
         "refresh_rescale_ms": rescale,
         "headless_steps_per_s": report.headless, "live_steps_per_s": report.live,
         "headless_before_after": [before, after],
