@@ -352,18 +352,25 @@ class MainWindow(QMainWindow):
             subject = str(changes.get("dataset", ", ".join(changes)))
             self.show_error(error_title, failure_message(subject, exc, "could not be used"))
         if ok and "dataset" in changes:
-            self._retitle(str(changes["dataset"]))
+            self.retitle(str(changes["dataset"]))
         self.controls.set_config(ctl.config)
         self.controls.set_param_count(ctl.n_params)
         return ok
 
-    def _retitle(self, dataset: str) -> None:
-        """A new dataset: the lesson text belongs to the preset's dataset only, the title names what is open."""
-        preset_dataset = getattr(getattr(self.preset, "config", None), "dataset", None)
-        if dataset == preset_dataset:
-            return
-        self.lesson.setVisible(False)
-        self.setWindowTitle(f"rnnviz — {os.path.basename(dataset) or dataset}")
+    def retitle(self, dataset: str, name: str | None = None) -> None:
+        """The title and the lesson bar after the data in force changed outside a lesson (the dock's Dataset, an
+        opened session): the lesson's own title and text only when the window's lesson is about ``dataset``;
+        otherwise the title names ``name`` (or the dataset) and the lesson bar is hidden."""
+        preset = self.preset
+        lesson = (preset is not None and not getattr(preset, "action", "")
+                  and getattr(preset.config, "dataset", None) == dataset)
+        self.setWindowTitle(f"rnnviz — {name or (preset.title if lesson else os.path.basename(dataset) or dataset)}")
+        if lesson:
+            self.lesson.setText(preset.text)
+        self.lesson.setVisible(lesson and bool(preset.text))
+        lessons = getattr(self, "lessons", None)
+        if lessons is not None:
+            lessons.sync(self.controller.config)        # the bar and its controls follow the text shown
 
     # --- from the controller --------------------------------------------------------------------------
     @Slot(object)

@@ -76,6 +76,10 @@ def test_help_texts_follow_the_cell_and_the_task():
     assert "validation tokens" in help_text("confusion", Config(dataset="pos", task="labelling"))
     assert "clipped to a global norm of 5" in help_text("gradients", Config(clip=5.0))
     assert "not clipped" in help_text("gradients", Config(clip=0.0))
+    tags = help_text("data", Config(dataset="pos", task="labelling"))
+    assert "Why the output is taken" not in help_text("data", gen) and "target id is -100" in tags
+    assert "Why padded steps are skipped" in help_text("data", gen) and "the next token" in help_text("data", gen)
+    assert "Why the output is taken at the true last step" in help_text("data", Config())
 
 
 def test_the_text_is_made_for_the_settings_in_force(window):

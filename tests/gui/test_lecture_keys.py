@@ -1,4 +1,4 @@
-"""The lecture keys (Space, S, E, R, F11, Ctrl+B) work whatever widget has the focus, except while typing in a text
+"""The lecture keys (Space, S, E, R, Z, F11, Ctrl+B) work whatever widget has the focus, except while typing in a text
 box; Enter in a text box hands the focus back. Real key events (QTest, through Qt's shortcut map) are sent to the
 focused widget; the actions' own slots are replaced by counters, so no key starts anything slow."""
 from __future__ import annotations
@@ -14,7 +14,8 @@ pytest.importorskip("pytestqt")
 
 K, M = Qt.Key, Qt.KeyboardModifier
 KEYS = {"Space": (K.Key_Space, M.NoModifier), "S": (K.Key_S, M.NoModifier), "E": (K.Key_E, M.NoModifier),
-        "R": (K.Key_R, M.NoModifier), "F11": (K.Key_F11, M.NoModifier), "Ctrl+B": (K.Key_B, M.ControlModifier)}
+        "R": (K.Key_R, M.NoModifier), "Z": (K.Key_Z, M.NoModifier), "F11": (K.Key_F11, M.NoModifier),
+        "Ctrl+B": (K.Key_B, M.ControlModifier)}
 
 
 @pytest.fixture

@@ -145,3 +145,46 @@ def test_a_window_opened_on_a_file_says_what_was_chosen(qtbot, no_leaks, tmp_pat
         assert not win.lesson.isHidden()
     finally:
         win.close()
+
+
+def test_leaving_a_file_or_a_lesson_by_the_dock_retitles_and_never_keeps_a_stale_bar(qtbot, window, real_data,
+                                                                                   tmp_path):
+    """Paths between features: a text file, then the dock's Dataset back to a built-in one; a lesson, then the
+    dock to another dataset and back; a file, then File > Open session. The title and the lesson bar always speak
+    of the data being trained, and a lesson's own text comes back with its dataset."""
+    from rnnviz.core.io.session import save_session
+    from rnnviz.core.train.trainer import Trainer
+    from rnnviz.gui.features.own_data import OWN_DATA_PRESET
+
+    ctl = window.controller
+    path = str(real_data / SHAKESPEARE)
+    window.ask_task = lambda p: suggest(p).task
+    assert window.own_data.open(path)
+    wait_snapshot(qtbot, ctl, lambda s: s.config["dataset"] == path, timeout=30)
+    assert "input_first100k.txt" in window.windowTitle() and window.lesson.isVisible()
+    window.controls.settingChanged.emit("dataset", "negation")           # the dock's Dataset box
+    wait_snapshot(qtbot, ctl, lambda s: s.config["dataset"] == "negation", timeout=30)
+    assert window.windowTitle() == "rnnviz — negation"
+    assert not window.lesson.isVisible()                                   # no word of the Shakespeare file left
+
+    names = load_preset("names")
+    assert window.lessons.open("names")
+    wait_snapshot(qtbot, ctl, lambda s: s.config["dataset"] == "names", timeout=30)
+    assert window.windowTitle() == f"rnnviz — {names.title}" and window.lesson.isVisible()
+    window.controls.settingChanged.emit("dataset", "pos")
+    wait_snapshot(qtbot, ctl, lambda s: s.config["dataset"] == "pos", timeout=30)
+    assert window.windowTitle() == "rnnviz — pos" and not window.lesson.isVisible()
+    window.controls.settingChanged.emit("dataset", "names")               # back to the lesson's own data
+    wait_snapshot(qtbot, ctl, lambda s: s.config["dataset"] == "names", timeout=30)
+    assert window.windowTitle() == f"rnnviz — {names.title}"
+    assert window.lesson.text() == names.text
+    assert window.lesson.isVisible()
+
+    saved = save_session(tmp_path / "neg.rnnviz.npz", Trainer(Config(dataset="negation", hidden=4, n_examples=40)))
+    assert window.own_data.open(path)
+    wait_snapshot(qtbot, ctl, lambda s: s.config["dataset"] == path, timeout=30)
+    assert window.preset.name == OWN_DATA_PRESET
+    window.ask_open_file = lambda: str(saved)
+    assert window.session_actions.open_session(str(saved))
+    wait_snapshot(qtbot, ctl, lambda s: s.config["dataset"] == "negation", timeout=30)
+    assert window.windowTitle() == "rnnviz — neg.rnnviz.npz" and not window.lesson.isVisible()

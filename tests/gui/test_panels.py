@@ -471,6 +471,9 @@ def test_data_panel_shows_tokens_ids_lengths_and_one_hot(qtbot, task):
     assert {"<sos>", "<eos>", "<pad>"} <= words
     assert f"[{', '.join(str(int(x)) for x in batch.lengths)}]" in panel.lengths_label.text()
     assert len(set(batch.lengths.tolist())) > 1                 # padding is visible
+    explained = panel.explain.text()                             # where the loss reads the outputs, for this task
+    assert ("true last step" in explained) == (task == "classification")
+    assert (f"targets are {IGNORE}" in explained) == (task != "classification")
     if task == "classification":
         assert panel.token_table.horizontalHeaderItem(T).text() == "class"
         assert panel.token_table.item(0, T).text() == ds.classes[int(batch.targets[0])]
@@ -728,3 +731,39 @@ def test_confusion_empty_cells_follow_the_theme(qtbot):
         ink = QtGui.QColor(panel._shown[i][j][1])
         assert abs(ink.lightness() - zero.lightness()) > 120          # readable on its cell
     grab(panel, "confusion_dark_check")
+
+
+@pytest.mark.parametrize("size", [(250, 330), (360, 200), (800, 500)])
+def test_confusion_panel_never_draws_a_cut_number_or_overlapping_titles(qtbot, size):
+    """A narrow or short confusion panel (a small projector, the panel in a small place): every per-class
+    percentage it draws lies wholly inside its plot ("100%" once showed as "00%"), the two plot titles never run
+    into each other, and the header says the accuracy in a wording that fits."""
+    import dataclasses
+
+    panel = ConfusionPanel()
+    qtbot.addWidget(panel)
+    panel.resize(*size)
+    panel.show()
+    qtbot.waitExposed(panel)
+    snap = make_snapshot("classification", k=2)
+    perfect = np.diag([200, 200]).astype(np.int64)
+    snap = dataclasses.replace(snap, confusion=perfect, per_class_accuracy=np.array([1.0, 1.0]),
+                               val_accuracy=np.array([1.0]), val_steps=np.array([500]))
+    panel.render(snap)
+    for _ in range(3):
+        QtWidgets.QApplication.processEvents()
+    box = panel.bar_plot.vb.sceneBoundingRect()
+    shown = [item for item in panel.bar_text if item.toPlainText()]
+    for item in shown:
+        assert item.toPlainText() == "100%"
+        rect = item.mapRectToScene(item.textItem.mapRectToParent(item.textItem.boundingRect()))
+        assert box.adjusted(-1, -1, 1, 1).contains(rect), (item.toPlainText(), rect, box)
+    if size == (800, 500):
+        assert len(shown) == 2                              # room enough: both percentages are written
+    titles = [p.titleLabel for p in (panel.plot, panel.bar_plot) if p.titleLabel.isVisible()]
+    if len(titles) == 2:
+        a, b = (t.mapRectToScene(t.itemRect()) for t in titles)
+        assert not a.intersects(b), (a, b)
+    header = panel.accuracy_label
+    assert header.text() == "Overall accuracy: 100.0\u00a0% (step 500)"
+    assert "100.0" in header.shown_text() and not header.clipped()

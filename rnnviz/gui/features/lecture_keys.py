@@ -1,5 +1,5 @@
 """The lecture keys work whatever widget has the focus: Space (start / pause), S (one batch), E (one epoch),
-R (reset), F11 / Ctrl+P (presentation mode) and Ctrl+B (slow-motion BPTT).
+R (reset), Z (enlarge the next panel), F11 / Ctrl+P (presentation mode) and Ctrl+B (slow-motion BPTT).
 
 Qt lets the focused widget claim a key before the window's shortcuts see it (a ShortcutOverride event it
 accepts): a number box claims S and Space, the typed-probe box claims every letter, so after typing a probe and
@@ -7,9 +7,9 @@ pressing Enter, Space typed a space instead of training. Here an event filter on
 widgets of one window:
 
 - while typing in a text box (a line edit, an editable list or an editable text area) the box keeps the keys that
-  type something (Space, S, E, R); F11, Ctrl+P and Ctrl+B still go to the window;
+  type something (Space, S, E, R, Z); F11, Ctrl+P and Ctrl+B still go to the window;
 - a number box keeps only E, and only when it reads exponents (the learning rate's 1e-3) and its text would take
-  it; Space, S and R are the window's;
+  it; Space, S, R and Z are the window's;
 - every other widget (buttons, lists, tabs, sliders, plots) leaves all the lecture keys to the window;
 - Enter (or Return) in a text or number box does what it does there (send the typed probe, take the number) and
   then hands the focus back to the window, so the next Space trains.
@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 K = Qt.Key
-TYPED_KEYS = {K.Key_Space: " ", K.Key_S: "s", K.Key_E: "e", K.Key_R: "r"}    # the single-key lecture keys
+TYPED_KEYS = {K.Key_Space: " ", K.Key_S: "s", K.Key_E: "e", K.Key_R: "r", K.Key_Z: "z"}  # the single-key lecture keys
 WINDOW_KEYS = {(K.Key_F11, Qt.KeyboardModifier.NoModifier), (K.Key_P, Qt.KeyboardModifier.ControlModifier),
                (K.Key_B, Qt.KeyboardModifier.ControlModifier)}
 ENTER = (K.Key_Return, K.Key_Enter)

@@ -41,8 +41,8 @@ class Lessons:
         self.slider_labels: dict[str, QLabel] = {}
         self._make_bar()
         self._make_menu()
-        window.controller.configChanged.connect(self._sync)
-        self._sync(window.controller.config)
+        window.controller.configChanged.connect(self.sync)
+        self.sync(window.controller.config)
 
     # --- building -------------------------------------------------------------------------------------
     def _make_menu(self) -> None:
@@ -101,7 +101,7 @@ class Lessons:
     def _controls_of(self) -> tuple[str, ...]:
         return tuple(getattr(self.window.preset, "controls", ()) or ())
 
-    def _sync(self, config: Any) -> None:
+    def sync(self, config: Any) -> None:
         """Show ``config`` in the lesson controls (no signal); a control shows only for its lesson's dataset."""
         wanted = self._controls_of()
         preset_dataset = getattr(getattr(self.window.preset, "config", None), "dataset", None)
@@ -122,7 +122,7 @@ class Lessons:
         w = self.window
         if getattr(w.controller.config, key) != value:
             w._apply({key: int(value)}, "Setting not used")    # asks first when the model is trained
-        self._sync(w.controller.config)                         # declined: the slider goes back
+        self.sync(w.controller.config)                         # declined: the slider goes back
 
     def arrange(self, order: tuple[str, ...] | list[str], source: str = "") -> None:
         """Put the panels ``order`` names first: the first ``FIXED_PLACES`` in the fixed places, the rest in the
@@ -191,7 +191,7 @@ class Lessons:
         w.lesson.setVisible(bool(preset.text))
         if preset.panels:
             self.arrange(preset.panels, preset.source)
-        self._sync(w.controller.config)
+        self.sync(w.controller.config)
 
     def open_own_data(self) -> bool:
         """"Your own data": the own-data flow (features.own_data); False when cancelled or refused."""

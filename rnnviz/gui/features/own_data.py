@@ -230,7 +230,7 @@ class OwnData:
         if lessons is not None:
             if preset is not None and preset.panels:
                 lessons.arrange(panels_for(preset.panels, config.task), preset.source)
-            lessons._sync(config)
+            lessons.sync(config)
 
 
 def install(window: Any) -> OwnData:

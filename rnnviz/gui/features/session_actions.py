@@ -107,10 +107,7 @@ class SessionActions(QObject):
         self._notes = session.notes                   # said with "opened" (an old file was checked less strictly)
         ctl.send(OpenSession(str(path), dataset))
         ctl.configChanged.emit(config)
-        win.setWindowTitle(f"rnnviz — {Path(path).name}")
-        preset_data = getattr(getattr(win.preset, "config", None), "dataset", None)
-        if config.dataset != preset_data and hasattr(win, "lesson"):
-            win.lesson.setVisible(False)
+        win.retitle(config.dataset, Path(path).name)
         return True
 
     @Slot(object)

@@ -7,6 +7,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from rnnviz.core.snapshot import confusion_members
 from rnnviz.gui import style
+from rnnviz.gui.fitting import FittingLabel
 from rnnviz.gui.panels import base, plotting
 from rnnviz.gui.panels.base import Panel
 
@@ -15,6 +16,8 @@ NO_MATRIX = ("No confusion matrix for generation: the model predicts the next to
 
 
 MATRIX_TITLE, BARS_TITLE = "Validation confusion matrix", "Per class"
+BAR_RANGE = (-0.12, 1.12)    # the per-class plot's x range: accuracy 0..1 and room for the end labels
+BAR_THREE_TICKS_PX = 80      # narrower than this (px, at the normal font), the accuracy axis shows 0 and 1 alone
 ROW_LINES = 1.3         # a matrix row lower than this many lines of text costs the plots their titles
 
 
@@ -62,9 +65,7 @@ class ConfusionPanel(Panel):
         self.bar_plot.setYLink(self.plot)
         self.bar_plot.getAxis("left").setStyle(showValues=False, tickLength=0)
         self.bar_plot.getAxis("left").setWidth(4)
-        self.bar_plot.setXRange(-0.12, 1.12, padding=0)    # room for the 0 and 1 labels at the ends
-        self.bar_plot.getAxis("bottom").setTicks([[(v, f"{v:g}") for v in (0.0, 0.5, 1.0)],
-                                                   [(v, "") for v in (0.25, 0.75)]])
+        self.bar_plot.setXRange(*BAR_RANGE, padding=0)      # room for the 0 and 1 labels at the ends
         self.bar_plot.showGrid(x=True, y=False, alpha=th.grid_alpha)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.cell_text: list[list[pg.TextItem]] = []
@@ -73,13 +74,14 @@ class ConfusionPanel(Panel):
         self.bars = pg.BarGraphItem(x0=[], y=[], height=0.7, width=[], brush=style.colour(0), pen=None)
         self.bar_plot.addItem(self.bars)
         self.plot.vb.sigResized.connect(self._fit_text)
+        self.bar_plot.vb.sigResized.connect(self._bar_resized)
 
         self.normalise_check = QtWidgets.QCheckBox("row-normalised")
         self.normalise_check.setToolTip("Show each cell as a fraction of its true class (its row)")
         self.normalise_check.setFont(style.font())
         self.normalise_check.toggled.connect(self._normalised_toggled)
-        self.accuracy_label = style.label("", style.TITLE_PT, bold=True)
-        self.accuracy_label.setWordWrap(True)       # on a narrow panel it takes two lines, never widens it
+        self.accuracy_label = FittingLabel(min_text="100.0\u00a0%")   # shorter wordings on a narrow panel
+        self.accuracy_label.setFont(style.font(style.TITLE_PT, True))
         self.readout = style.label("")
         controls = QtWidgets.QHBoxLayout()
         controls.addWidget(self.accuracy_label, 1)
@@ -131,6 +133,7 @@ class ConfusionPanel(Panel):
         self._left_labels: list[str] = []
         self._left_every = 1
         self.reset()
+        self._bar_resized()
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
         super().resizeEvent(event)
@@ -138,14 +141,18 @@ class ConfusionPanel(Panel):
 
     def _update_compact(self) -> None:
         """Drop the plots' titles when, with them, the matrix's rows would be lower than a line of text (a short
-        panel on a small screen, many classes); the accuracy line above the plots says what they show."""
+        panel on a small screen, many classes) or when the matrix is narrower than its title's line (the titles
+        would wrap into each other); the accuracy line above the plots says what they show."""
         k = len(self._classes)
         title_px = self._title_px
         if not self.compact:
             title_px = self._title_px = max(30, self.plot.layout.rowMinimumHeight(0))
         axis_px = self.plot.getAxis("bottom").height() or 45
         line = QtGui.QFontMetricsF(self.plot.getAxis("left").style["tickFont"] or style.font()).height()
-        compact = k > 0 and (self.view.height() - axis_px - title_px) / k < ROW_LINES * line
+        title_font = QtGui.QFontMetricsF(style.font(style.TITLE_PT))
+        too_low = k > 0 and (self.view.height() - axis_px - title_px) / k < ROW_LINES * line
+        too_narrow = 0 < self.plot.vb.width() < title_font.horizontalAdvance(MATRIX_TITLE)    # it would wrap
+        compact = too_low or too_narrow
         if compact != self.compact:
             self.compact = compact
             for plot, title in ((self.plot, MATRIX_TITLE), (self.bar_plot, BARS_TITLE)):
@@ -174,7 +181,7 @@ class ConfusionPanel(Panel):
         self.image.setImage(np.zeros((1, 1)), autoLevels=False, levels=self.LEVELS)
         self.image.setVisible(False)
         self.bars.setOpts(x0=[], y=[], width=[], height=0.7)
-        self.accuracy_label.setText("Overall accuracy: \u2013")
+        self.accuracy_label.setText("Overall accuracy: \u2013", "Accuracy \u2013", "\u2013")
         self.readout.setText(self.hover.idle_text)
         self.stack.setCurrentIndex(0)
 
@@ -213,18 +220,40 @@ class ConfusionPanel(Panel):
         self._per_class = acc
         self.bars.setOpts(x0=np.zeros(k), y=np.arange(k, dtype=np.float64), width=np.nan_to_num(acc[:k], nan=0.0),
                           height=0.7)
+        self._place_bar_texts()
+        if val_acc.size and np.isfinite(val_acc[-1]):
+            at = f" (step {int(snapshot.val_steps[-1])})" if len(snapshot.val_steps) else ""
+            pct = f"{100 * val_acc[-1]:.1f}\u00a0%"
+            self.accuracy_label.setText(f"Overall accuracy: {pct}{at}", f"Accuracy {pct}{at}", f"{pct}{at}", pct)
+        else:
+            self.accuracy_label.setText("Overall accuracy: \u2013 (no evaluation yet)", "No evaluation yet",
+                                        "Accuracy \u2013", "\u2013")
+
+    def _bar_resized(self, *args) -> None:
+        """Ticks 0, 0.5, 1 on the accuracy axis (0 and 1 alone when it is too narrow for three), then the texts."""
+        narrow = self.bar_plot.vb.width() < BAR_THREE_TICKS_PX * style.FONT_PT / style.BASE_POINT_SIZE
+        values = (0.0, 1.0) if narrow else (0.0, 0.5, 1.0)
+        self.bar_plot.getAxis("bottom").setTicks([[(v, f"{v:g}") for v in values],
+                                                  [] if narrow else [(v, "") for v in (0.25, 0.75)]])
+        self._place_bar_texts()
+
+    def _place_bar_texts(self) -> None:
+        """Each class's accuracy as a percentage at its bar: inside a long bar (white), after a short one; a text
+        that would not fit between the bar and the plot's edge is left out (the bar and the hover still give it),
+        never drawn cut ("00%" for 100 %)."""
+        acc = self._per_class
+        lo, hi = BAR_RANGE
+        px_per_unit = self.bar_plot.vb.width() / (hi - lo)
         for i, item in enumerate(self.bar_text):
             a = acc[i] if i < acc.size else np.nan
             inside = np.isfinite(a) and a > 0.6
-            item.setText(f"{100 * a:.0f}%" if np.isfinite(a) else "n/a")
+            text = f"{100 * a:.0f}%" if np.isfinite(a) else "n/a"
+            room = ((a - 0.02 - lo) if inside else (hi - np.nan_to_num(a) - 0.02)) * px_per_unit
+            fits = QtGui.QFontMetricsF(item.textItem.font()).horizontalAdvance(text) <= room
+            item.setText(text if fits else "")
             item.setAnchor((1.0, 0.5) if inside else (0.0, 0.5))
             item.setColor("#ffffff" if inside else self.theme.foreground)
             item.setPos((a - 0.02) if inside else (np.nan_to_num(a) + 0.02), i)
-        if val_acc.size and np.isfinite(val_acc[-1]):
-            at = f" (step {int(snapshot.val_steps[-1])})" if len(snapshot.val_steps) else ""
-            self.accuracy_label.setText(f"Overall accuracy: {100 * val_acc[-1]:.1f}\u00a0%{at}")
-        else:
-            self.accuracy_label.setText("Overall accuracy: \u2013 (no evaluation yet)")
 
     def _set_cmap(self, cmap: pg.ColorMap) -> None:
         self.cmap = cmap
@@ -296,6 +325,7 @@ class ConfusionPanel(Panel):
 
     def _fit_text(self, *args) -> None:
         """Cell text and axis names sized to the cells (legible from the back row, never overlapping)."""
+        self._update_compact()
         k = len(self._classes)
         if k == 0:
             for name in ("left", "bottom"):
@@ -323,6 +353,7 @@ class ConfusionPanel(Panel):
         bf.setPixelSize(int(np.clip(cell_h * 0.4, 9, 16)))
         for item in self.bar_text:
             item.setFont(bf)
+        self._place_bar_texts()
         char_px = style.FONT_PT * 0.75
         x_chars = max(1, int(cell_w / char_px) - 1)
         names = self._classes

@@ -16,6 +16,13 @@ BATCH = 4
 NARROW_BELOW = 520      # panel width (px, at the normal font) below which the vocabulary goes under the batch
 CONTENT_HEIGHT = {False: 440, True: 760}   # (narrow) below this height the panel scrolls instead of squashing
 SPECIALS = ("<pad>", "<unk>", "<sos>", "<eos>")
+READ_OUT = {       # where the loss reads the outputs, per task (how the lengths vector is used)
+    "classification": "the class is read at each sequence's true last step and padding adds nothing to the loss.",
+    "labelling": (f"every real step's output is compared with its tag, and the padded steps' targets are {IGNORE}: "
+                  "the loss skips them."),
+    "generation": (f"every real step predicts the next token, and the padded steps' targets are {IGNORE}: the loss "
+                   "skips them."),
+}
 
 
 def vocab_tokens(vocab) -> list[str]:
@@ -240,8 +247,7 @@ class DataPanel(Panel):
         self.explain.setText(
             f"Each token becomes its id in the vocabulary. A batch pads shorter sequences with "
             f"{_html(pad_tok)} (id {pad}) up to the longest; the lengths vector says where each one really ends, so "
-            f"the output is read at the true last step and padding adds nothing to the loss. "
-            f"Click a token to see its one-hot vector.")
+            f"{READ_OUT[dataset.task]} Click a token to see its one-hot vector.")
         self.show_batch(0)
 
     def next_batch(self) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rnnviz.core.data.batch import IGNORE
 from rnnviz.core.snapshot import EQUATION_MAX_NUMBERS
 
 CELL_EQUATIONS = {
@@ -123,14 +124,21 @@ def predictions(config: Any) -> str:
 
 
 def data(config: Any) -> str:
-    return ("<b>Data</b><br>Each token gets an id from the vocabulary; the input x<sub>t</sub> is the one-hot vector of "
+    head = ("<b>Data</b><br>Each token gets an id from the vocabulary; the input x<sub>t</sub> is the one-hot vector of "
             "that id, so U x<sub>t</sub> is just the column U[:, id].<br><b>Padding:</b> the sequences of a batch have "
             "different lengths; shorter ones are filled with &lt;pad&gt; up to the longest, T, so the batch is one "
-            "B&times;T array of ids. The lengths vector says where each sequence really ends.<br>"
-            "<b>Why the output is taken at the true last step:</b> a sequence's answer is y = softmax(V s<sub>T</sub> "
-            "+ c) at T = its own length. s at a padded step has read &lt;pad&gt; tokens that are not part of the "
-            "text, so reading the output there would change the answer with the amount of padding; the loss of "
-            "padded steps is masked out for the same reason.")
+            "B&times;T array of ids. The lengths vector says where each sequence really ends.<br>")
+    if getattr(config, "task", "classification") == "classification":
+        return head + ("<b>Why the output is taken at the true last step:</b> a sequence's answer is y = softmax(V "
+                       "s<sub>T</sub> + c) at T = its own length. s at a padded step has read &lt;pad&gt; tokens that "
+                       "are not part of the text, so reading the output there would change the answer with the amount "
+                       "of padding; the loss of padded steps is masked out for the same reason.")
+    what = "its tag" if config.task == "labelling" else "the next token"
+    return head + (f"<b>Why padded steps are skipped:</b> every real step t has a loss, &minus;log y<sub>t</sub>"
+                   f"[target<sub>t</sub>], with y<sub>t</sub> = softmax(V s<sub>t</sub> + c) and the target {what}. "
+                   f"A padded step has no target: its target id is {IGNORE}, and the loss and the accuracy skip it, "
+                   "so the amount of padding never changes them (the true last step is where the lengths vector "
+                   "says the sequence ends).")
 
 
 def bptt(config: Any) -> str:
