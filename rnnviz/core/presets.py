@@ -104,6 +104,13 @@ def parse_preset(name: str, text: str, source: str = "") -> Preset:
                   weights=dict(weights))
 
 
+def lesson_about(preset: Preset | None, dataset: str) -> bool:
+    """Whether ``preset``'s lesson is about ``dataset``, so that its title and text apply to it (a lesson that asks
+    for the user's own file is about none: its data are whatever file was opened)."""
+    return (preset is not None and not preset.action
+            and getattr(preset.config, "dataset", None) == dataset)
+
+
 def _numbers(value) -> bool:
     return isinstance(value, list) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
 

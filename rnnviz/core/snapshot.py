@@ -146,6 +146,10 @@ class Snapshot:
     overfitting: Any = None        # core.train.overfit.Overfitting when the validation loss has risen while the
                                    # training loss fell (the rule is in that module), else None
     best_step: int = -1            # the step whose weights Trainer.restore_best brings back (-1: no evaluation yet)
+    sample_step: int = -1          # generation: the step sample_text was sampled at (the last evaluation, or a
+                                   # later temperature change); -1 unknown
+    sample_prompt: str = ""        # generation: the text sample_text starts with, given to the model, not sampled
+                                   # (the first tokens of validation example 0; Trainer.sample_prompt)
     eigenvalues_step: int = -1     # the training step ``eigenvalues`` and ``spectral_radius`` were computed at:
                                    # ``step``, except in a running Trainer's snapshots between two computations on
                                    # their own clock (explore.amortize; -1 unknown)

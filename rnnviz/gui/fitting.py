@@ -4,27 +4,46 @@
 changes every frame does not re-lay the window out: the width only grows, and only when a text needs more), may
 be squeezed down to ``min_text``, and then shows a shorter wording its caller gave (``setText(text, *shorter)``)
 or only the first whole words and "…" (a number is never shown cut; the whole text goes in its tooltip).
-``clipped()`` says whether what it shows now is cut.
+``clipped()`` says whether what it shows now is cut. With ``whole=True`` (a field of numbers) it is never squeezed
+below its shortest wording (the widest such seen): its neighbours without ``whole`` (a long message) give way.
 
 ``CappedText``: a word-wrapped label at most a few lines high; a longer text scrolls.
+
+``fit_screen(window)``: a top-level window no larger than its screen's free area (called before it first shows:
+the main, race and sweep windows open at a size for a large screen).
 """
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QPainter
-from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QSizePolicy, QStyle, QStyleOption, QWidget
+from PySide6.QtWidgets import QApplication, QFrame, QLabel, QScrollArea, QSizePolicy, QStyle, QStyleOption, QWidget
+
+
+def fit_screen(window: QWidget) -> None:
+    """Shrink top-level ``window`` to the free area of its screen (the desktop less panels and task bars) where it
+    is larger, and move it inside that area; a full-screen or maximised window is left as it is."""
+    screen = window.screen() or QApplication.primaryScreen()
+    if screen is None or window.isFullScreen() or window.isMaximized():
+        return
+    free = screen.availableGeometry()
+    if window.width() > free.width() or window.height() > free.height():
+        window.resize(min(window.width(), free.width()), min(window.height(), free.height()))
+        window.move(free.topLeft())
 
 
 class FittingLabel(QLabel):
     """A plain-text, one-line QLabel that elides instead of growing past its room (see the module docstring)."""
 
-    def __init__(self, text: str = "", min_text: str = "", tip: str = "", parent: QWidget | None = None):
+    def __init__(self, text: str = "", min_text: str = "", tip: str = "", parent: QWidget | None = None,
+                 whole: bool = False):
         super().__init__(parent)
         self.setTextFormat(Qt.TextFormat.PlainText)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
         self._min_text = min_text
         self._tip = tip
         self._widest = 0
+        self._whole = whole
+        self._shortest = 0              # whole: the widest shortest wording shown (px), the least room it takes
         self._shorter: tuple[str, ...] = ()
         self.setText(text)
         self.setToolTip(tip)
@@ -35,6 +54,11 @@ class FittingLabel(QLabel):
         facts in fewer words: "Epochs 4/6" for "Epochs done 4/6")."""
         text = str(text)
         self._shorter = tuple(str(t) for t in shorter)
+        if self._whole:
+            least = self.fontMetrics().horizontalAdvance((text, *self._shorter)[-1])
+            if least > self._shortest:
+                self._shortest = least
+                self.updateGeometry()
         if text == self.text():
             self.update()
             return
@@ -54,6 +78,8 @@ class FittingLabel(QLabel):
     def forget_width(self) -> None:
         """Ask only for the room the current text needs (e.g. after a new model: old wide texts are gone)."""
         self._widest = self.fontMetrics().horizontalAdvance(self.text())
+        if self._whole:
+            self._shortest = self.fontMetrics().horizontalAdvance((self.text(), *self._shorter)[-1])
         self.updateGeometry()
 
     # --- sizes --------------------------------------------------------------------------------------
@@ -69,8 +95,8 @@ class FittingLabel(QLabel):
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802
         base = super().minimumSizeHint()
-        return QSize(self.fontMetrics().horizontalAdvance(self._min_text or "\u2026") + self._margins() + 2,
-                     base.height())
+        least = max(self.fontMetrics().horizontalAdvance(self._min_text or "\u2026"), self._shortest)
+        return QSize(least + self._margins() + 2, base.height())
 
     def changeEvent(self, event) -> None:  # noqa: N802
         super().changeEvent(event)

@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 )
 
 from rnnviz.core.config import Config
+from rnnviz.core.presets import lesson_about
 from rnnviz.gui.banner import make_banner
 from rnnviz.gui.controls import ControlsPanel
 from rnnviz.gui.failures import failure_message
@@ -362,8 +363,7 @@ class MainWindow(QMainWindow):
         opened session): the lesson's own title and text only when the window's lesson is about ``dataset``;
         otherwise the title names ``name`` (or the dataset) and the lesson bar is hidden."""
         preset = self.preset
-        lesson = (preset is not None and not getattr(preset, "action", "")
-                  and getattr(preset.config, "dataset", None) == dataset)
+        lesson = lesson_about(preset, dataset)
         self.setWindowTitle(f"rnnviz — {name or (preset.title if lesson else os.path.basename(dataset) or dataset)}")
         if lesson:
             self.lesson.setText(preset.text)

@@ -10,8 +10,9 @@ from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
 from rnnviz.core.snapshot import LOSS_PER_TOKEN, LOSS_UNIT, LOSS_UNIT_NOTE
 from rnnviz.gui.fitting import FittingLabel
 
-# each field asks for the width of the widest text it has shown and gives way down to its shortest text here on a
-# small screen (a shorter wording, then whole words and "…", the whole text in its tooltip)
+# each field asks for the width of the widest text it has shown and gives way on a small screen: the state's words
+# first, down to "Training" (a shorter wording, then whole words and "…", the whole text in its tooltip); the fields
+# of numbers only down to their shortest wording, so a number always stays readable
 STATUS_MIN_TEXTS = {"state": "Training", "epoch": "Epochs 00/00", "step": "Step 0000", "speed": "00 steps/s",
                     "loss": "Loss 0.000/seq", "val": "Val 0.000/seq"}
 TIPS = {"state": "Training state: Space starts or pauses, S trains one batch, E one epoch, R starts again with new "
@@ -30,7 +31,7 @@ class StatusBar:
         self.labels: dict[str, QLabel] = {}
         bar.setSizeGripEnabled(False)       # its room goes to the fields (a projector's window is full screen)
         for key, tip in TIPS.items():
-            label = FittingLabel(min_text=STATUS_MIN_TEXTS[key], tip=tip)
+            label = FittingLabel(min_text=STATUS_MIN_TEXTS[key], tip=tip, whole=key != "state")
             label.setObjectName(f"status_{key}")
             bar.addPermanentWidget(label)
             self.labels[key] = label
@@ -96,13 +97,13 @@ class StatusBar:
     def show_state(self, state: Any) -> None:
         """A ``messages.TrainingState``: the word for it."""
         if state.running:
-            text = "Training"
+            texts = ("Training",)
         elif state.faulted:
-            text = "Paused: NaN/Inf"
+            texts = ("Paused: NaN/Inf", "NaN/Inf")
         elif state.done:
-            text = "Finished: raise Epochs"
+            texts = ("Finished: raise Epochs", "Finished")
         elif state.step:
-            text = "Paused"
+            texts = ("Paused",)
         else:
-            text = "Ready: press Space"
-        self.labels["state"].setText(text)
+            texts = ("Ready: press Space", "Ready")
+        self.labels["state"].setText(*texts)          # the shorter wording where the numbers need the room

@@ -45,6 +45,7 @@ def test_train_save_open_train_equals_uninterrupted(tmp_path, name):
         assert np.array_equal(a.param_grad_norms[key], b.param_grad_norms[key])
     assert (a.sample_text, a.markers, a.epoch, a.epoch_progress) == (b.sample_text, b.markers, b.epoch,
                                                                       b.epoch_progress)
+    assert (a.sample_step, a.sample_prompt) == (b.sample_step, b.sample_prompt)
     assert np.array_equal(a.probe.probs, b.probe.probs)
 
 

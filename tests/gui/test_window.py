@@ -225,11 +225,14 @@ def test_closing_while_training_is_quick_and_clean(qtbot, make_window, backend, 
     capfd.readouterr()
     win.close()
     # No clock (the machine is shared): Controller.shutdown bounds every wait of the close, and what is checked is
-    # the branch it took. The worker saw the stop flag between two steps, so when close() returned its thread had
-    # ended (not handed on to finish later) and, with the process backend, the training child was gone.
-    assert ctl.thread.isFinished()
+    # the branch it took. With the process backend the child answers the stop or is killed, so when close()
+    # returned the thread had ended and the training child was gone. The thread backend cannot interrupt a step:
+    # on a loaded machine its thread may be handed on to finish by itself (keep_until_finished), and it must.
     if backend == "process":
+        assert ctl.thread.isFinished()
         assert not ctl.worker.process.is_alive()
+    else:
+        qtbot.waitUntil(ctl.thread.isFinished, timeout=10000)
     out, err = capfd.readouterr()
     with capfd.disabled():
         print(f"\nclose while training ({backend}): {1000 * win.close_seconds:.0f} ms")

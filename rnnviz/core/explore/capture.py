@@ -177,5 +177,6 @@ def build_snapshot(trainer: Any, bptt: bool = False, reach: bool = False, state_
         overfitting=overfit.detect(val_steps, val_loss, steps, losses[:, 0],
                                    min_steps=int(getattr(trainer, "steps_per_epoch", 0) or 0)),
         best_step=int(trainer.best["step"]) if getattr(trainer, "best", None) is not None else -1,
+        sample_step=int(getattr(trainer, "sample_step", -1)), sample_prompt=getattr(trainer, "sample_prompt", ""),
         eigenvalues_step=int(eig_step),
     )

@@ -103,7 +103,7 @@ def session_arrays(trainer: Any) -> dict[str, np.ndarray]:
         "step_count": sd["step_count"], "epoch": sd["epoch"], "pos": sd["pos"],
         "fault": sd["fault"], "temperature": _float(sd["temperature"]),
         "last_grad_norm": _float(sd["last_grad_norm"]), "last_loss": _float(sd["last_loss"]),
-        "sample_text": sd["sample_text"], "probe_index": sd["probe_index"], "probe_tokens": sd["probe_tokens"],
+        "sample_text": sd["sample_text"], "sample_step": sd["sample_step"], "probe_index": sd["probe_index"], "probe_tokens": sd["probe_tokens"],
         "monitor_every": sd["monitor_every"], "flush_subnormal": bool(sd["flush_subnormal"]),
         "markers": [[s, t] for s, t in sd["markers"]],
         "rng": sd["rng"], "sample_rng": sd["sample_rng"],
@@ -254,6 +254,8 @@ def _restore(session: Session, dataset: Any, trainer_cls: Any) -> Any:
     state["flush_subnormal"] = bool(st.get("flush_subnormal", False))
     state.update({key: st[key] for key in ("step_count", "epoch", "pos", "fault", "sample_text", "probe_tokens",
                                            "markers", "rng", "sample_rng")})
+    if "sample_step" in st:                      # (older sessions: the step of their sample is unknown)
+        state["sample_step"] = st["sample_step"]
     state["order"] = a["order"]
     state.update({key: float(st[key]) for key in ("temperature", "last_grad_norm", "last_loss")})
     if st["probe_index"] < len(dataset.val):

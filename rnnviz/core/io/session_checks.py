@@ -70,6 +70,8 @@ def check_state(path: Path, state: dict, arrays: dict, config: Config, n_vocab: 
         want(not state[name] < 0, path, f"{name} = {_short(state[name])} (cannot be negative)")
     want(state.get("fault") is None or isinstance(state.get("fault"), str), path, "fault")
     want(isinstance(state.get("sample_text"), str), path, "sample_text")
+    want(is_int(state.get("sample_step", -1)) and -1 <= state.get("sample_step", -1) <= step, path,
+         f"sample_step (from -1 to {step})")
     want(isinstance(state.get("flush_subnormal", False), bool), path, "flush_subnormal")
     tokens = state.get("probe_tokens")
     want(tokens is None or (isinstance(tokens, list) and all(isinstance(t, str) for t in tokens)), path,

@@ -30,6 +30,7 @@ MARKER_CAP = 200        # setting-change markers kept (oldest dropped)
 WEIGHT_LIMIT = 1e6      # a step that leaves any |weight| above this has exploded: fault (tanh/sigmoid saturate, relu overflows)
 EVAL_CAP = 2000         # evaluations kept in eval_history (every second old one dropped when full; newest always kept)
 EVAL_BATCH = 256
+SAMPLE_PROMPT = 8       # generation: a sample starts from this many tokens of validation example 0 (its prompt)
 HISTORIES = {"loss": "loss_history", "param_grad": "param_grad_history", "grad_flow": "grad_flow",
              "gate_saturation": "gate_saturation"}
 HISTORY_CAPS = {"loss": LOSS_CAP, "param_grad": LOSS_CAP, "grad_flow": GRAD_FLOW_CAP,
@@ -105,7 +106,8 @@ class Trainer:
         self.last_eval: dict | None = None
         self.last_cells: dict[str, np.ndarray] = {}     # confusion_cells of the last evaluation ({} before one)
         self.best: dict[str, Any] | None = None         # the weights at the lowest validation loss (restore_best)
-        self.sample_text = ""
+        self.sample_text = ""                           # generation: sample_prompt, then the sampled tokens
+        self.sample_step = -1                           # the step sample_text was sampled at (-1: none yet)
         monitor_n = min(config.batch_size, len(dataset.val))
         self.monitor_batch = make_batch(dataset.val, np.arange(monitor_n), self.pad_id, dataset.task)
         self.grad_flow = History(self.monitor_batch.ids.shape[1], HISTORY_CAPS["grad_flow"])
@@ -397,14 +399,30 @@ class Trainer:
         self.evaluate()
         return int(best["step"])
 
-    def _sample(self, n: int = 240) -> None:
+    def _prompt_ids(self) -> list[int]:
+        """The tokens every sample starts from: the first ``SAMPLE_PROMPT`` of validation example 0 (<unk> when
+        there is no validation example)."""
         vocab = self.dataset.vocab
-        prompt = list(self.dataset.val.ids[0][:8]) if len(self.dataset.val) else [vocab.unk_id]
+        return list(self.dataset.val.ids[0][:SAMPLE_PROMPT]) if len(self.dataset.val) else [vocab.unk_id]
+
+    @property
+    def sample_prompt(self) -> str:
+        """The text ``sample_text`` starts with: given to the model, not sampled ("" before the first sample)."""
+        if not self.sample_text:
+            return ""
+        join = "" if self.dataset.tokenizer == "char" else " "
+        return join.join(self.dataset.vocab.decode(self._prompt_ids()))
+
+    def _sample(self, n: int = 240) -> None:
+        """Sample ``n`` tokens after the prompt (``_prompt_ids``) at ``temperature``; note the step."""
+        vocab = self.dataset.vocab
+        prompt = self._prompt_ids()
         with np.errstate(all="ignore"):
             specials = (vocab.pad_id, vocab.unk_id, vocab.sos_id, vocab.eos_id)
             out = self.model.generate(prompt, n, self.temperature, self.sample_rng, exclude=specials)
         join = "" if self.dataset.tokenizer == "char" else " "
         self.sample_text = join.join(vocab.decode(list(prompt) + out))
+        self.sample_step = self.step_count
 
     @property
     def steps_per_second(self) -> float:
@@ -428,7 +446,7 @@ class Trainer:
             "rng": self.rng.bit_generator.state, "sample_rng": self.sample_rng.bit_generator.state,
             "fault": self.fault, "temperature": float(self.temperature),
             "last_loss": float(self.last_loss), "last_grad_norm": float(self.last_grad_norm),
-            "sample_text": self.sample_text,
+            "sample_text": self.sample_text, "sample_step": int(self.sample_step),
             "probe_index": int(self.probe_index),
             "probe_tokens": list(self.probe_tokens) if self.probe_tokens is not None else None,
             "markers": [(int(s), str(t)) for s, t in self.markers],
@@ -502,6 +520,7 @@ class Trainer:
         plain = {"step_count": step_count, "epoch": epoch, "fault": state["fault"],
                  "temperature": temperature, "last_loss": float(state["last_loss"]),
                  "last_grad_norm": float(state["last_grad_norm"]), "sample_text": str(state["sample_text"]),
+                 "sample_step": int(state.get("sample_step", -1)),       # (older states: unknown)
                  "probe_index": probe_index, "probe_tokens": list(tokens) if tokens is not None else None,
                  "markers": [(int(s), str(t)) for s, t in state["markers"]],
                  "monitor_every": max(1, int(state["monitor_every"])), "eval_cap": int(state["eval_cap"]),

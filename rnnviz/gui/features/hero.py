@@ -22,7 +22,8 @@ from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QApplication
+
+from rnnviz.gui import fitting
 
 ROW_SHARE = 0.62          # the enlarged place's row: this share of the grid's height
 COLUMN_SHARE = 0.66       # the enlarged place: this share of its row's width
@@ -160,12 +161,7 @@ class Hero(QObject):
     def fit_screen(self) -> None:
         """Shrink the window to the screen's free area when it is larger (the application calls it before the
         window first shows; a 1024x768 projector cut the default size off), then size the dock."""
-        w = self.window
-        screen = w.screen() or QApplication.primaryScreen()
-        if screen is not None and not (w.isFullScreen() or w.isMaximized()):
-            free = screen.availableGeometry()
-            if w.width() > free.width() or w.height() > free.height():
-                w.resize(min(w.width(), free.width()), min(w.height(), free.height()))
+        fitting.fit_screen(self.window)
         self.fit_dock()
 
     def fit_dock(self) -> None:

@@ -5,6 +5,11 @@ training returns to the live view.
 
 The bar sits between the controller and the window: it takes over ``frameReady`` so that live frames are drawn
 only when not replaying (they still go into the buffer).
+
+While replaying, the status bar's state field says "Replaying step N", whatever training state arrives meanwhile
+(the state is shown again when replay ends). A setting changed meanwhile (the learning rate in the dock, say)
+acts on the live model, not on the moment replayed: the bar goes back to live, where the change's marker is, and
+says so ("Live again (lr changed)", also in the status bar's message) until the next scrub or training.
 """
 from __future__ import annotations
 
@@ -61,6 +66,10 @@ class ReplayBar(QtWidgets.QFrame):
         ctl.frameReady.connect(self._on_frame)
         ctl.runningChanged.connect(self._on_running)
         ctl.modelReset.connect(self._on_reset)
+        ctl.stateChanged.connect(self._on_state)          # after the window's own handler (connected before)
+        ctl.configChanged.connect(self._on_config)
+        self._config = ctl.config                        # the settings in force, to name what a change changed
+        self._note = ""                                  # "Live again (lr changed)": why replay ended, until the next move
         window.tabs.currentChanged.connect(self._tab_changed)
         self._sync()
 
@@ -92,7 +101,11 @@ class ReplayBar(QtWidgets.QFrame):
             head = "Replaying step" if self.replaying is not None else "step"
             tail = " \u2014 Space goes on" if self.replaying is not None else ""
             where = f"{head} {shown.step} of {buf[n - 1].step}"
-            self.label.setText(f"{where}{tail} · {buf.describe()}", f"{where}{tail}", where)
+            note = self._note if self.replaying is None else ""
+            if note:                    # why the view is live again matters more than the step the status shows
+                self.label.setText(f"{note} · {where} · {buf.describe()}", f"{note} · {where}", note, where)
+            else:
+                self.label.setText(f"{where}{tail} · {buf.describe()}", f"{where}{tail}", where)
 
     # ------------------------------------------------------------------------------------------ actions
     def show_index(self, i: int) -> None:
@@ -106,6 +119,7 @@ class ReplayBar(QtWidgets.QFrame):
             return
         snap = self.buffer[i]
         self.replaying = snap
+        self._note = ""
         self.window.show_snapshot(snap, everything=True)
         message = f"Replaying step {snap.step} \u2014 press Space to continue"
         self.window.statusBar().showMessage(message)
@@ -151,15 +165,43 @@ class ReplayBar(QtWidgets.QFrame):
     @Slot(bool)
     def _on_running(self, running: bool) -> None:
         if running:
+            self._note = ""
             self.go_live()
         self._sync()
 
     @Slot(object)
     def _on_reset(self, info: Any) -> None:
+        self._note = ""
         if self.replaying is not None:
             self.replaying = None
             self._leave_message()
         self._sync()
+
+    @Slot(object)
+    def _on_state(self, _state: Any) -> None:
+        """A training state while replaying: the window has written its word; keep "Replaying step N" on show and
+        that word for when replay ends."""
+        state = getattr(self.window, "status_labels", {}).get("state")
+        if self.replaying is not None and state is not None:
+            self._state_text = state.text()
+            state.setText(f"Replaying step {self.replaying.step}")
+
+    @Slot(object)
+    def _on_config(self, config: Any) -> None:
+        """A setting changed while replaying acts on the live model: back to live, and say so."""
+        old, self._config = self._config, config
+        if self.replaying is None:
+            return
+        changed = [k for k, v in config.to_dict().items() if getattr(old, k) != v]
+        if not changed:
+            return
+        self._note = f"Live again ({', '.join(changed)} changed)"
+        self.go_live()
+        latest = self.controller.latest
+        where = f" at step {latest.step}" if latest is not None else ""
+        self.window.statusBar().showMessage(
+            f"Back to live: {', '.join(changed)} changed on the live model{where}, "
+            "not on the step replayed", 10000)
 
     def _leave_message(self) -> None:
         self.window.statusBar().clearMessage()

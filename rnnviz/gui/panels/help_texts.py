@@ -111,7 +111,9 @@ def weights(config: Any) -> str:
 def predictions(config: Any) -> str:
     if config.task == "generation":
         body = ("Sampling: x<sub>t+1</sub> ~ softmax((V s<sub>t</sub> + c) / &tau;), &tau; = the temperature; "
-                "&tau; = 0 takes the most likely token. The text is sampled at each evaluation.<br>"
+                "&tau; = 0 takes the most likely token. The text is sampled at each evaluation (and when &tau; "
+                "changes), starting from a prompt it is given: the first characters or words of validation example "
+                "0, underlined in purple; the caption names the step it was sampled at.<br>"
                 "<b>Look for:</b> noise turning into words; low &tau; repeats itself, high &tau; invents.")
     elif config.task == "labelling":
         body = (f"{OUTPUTS['labelling']}: a row per token of the probe sentence with its true tag and the predicted "

@@ -2,7 +2,8 @@
 
 classification: class probabilities as bars (prediction highlighted, true class marked);
 labelling:      the probe sentence token by token with true and predicted tags, wrong ones in red;
-generation:     text sampled at the last evaluation, and a temperature slider.
+generation:     text sampled at the last evaluation, its prompt (the start of validation example 0, given to the
+                model, not sampled) underlined in another colour, and a temperature slider.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ TABLE_HEADERS = ("t", "token", "true tag", "predicted", "p(predicted)")
 
 BAR_TITLE = "Class probabilities for the probe"
 UNTITLED_BELOW = 300           # panel height (px, at the normal font) below which the bar plot has no title
+PROMPT_COLOUR = style.colour(4)  # generation: the prompt (purple: apart from the text on both themes)
 PROB_HEADROOM = 0.12           # the bars' y range reaches this far above 1 (the true-class marker)
 
 
@@ -150,6 +152,7 @@ class PredictionsPanel(Panel):
         self.true_marker.setVisible(False)
         self.table.setRowCount(0)
         self.sample_box.setPlainText("")
+        self._sample_shown: tuple[str, str] | None = None
         self.caption.setText("No probe yet.")
         self.readout.setText(self.hover.idle_text)
 
@@ -184,6 +187,7 @@ class PredictionsPanel(Panel):
 
     def _theme_changed(self) -> None:
         self.true_marker.setColor(self.theme.good)
+        self._sample_shown = None                # the sample box is drawn again at the next render
         self._classes = ()                       # bar colours and captions are redrawn at the next render
 
     # ------------------------------------------------------------------------------------------ pages
@@ -274,12 +278,44 @@ class PredictionsPanel(Panel):
                              f" &nbsp; (wrong predictions in red)")
 
     def _render_generation(self, snapshot) -> None:
-        text = snapshot.sample_text or ""
-        if self.sample_box.toPlainText() != text:
-            self.sample_box.setPlainText(text if text else "(no sample yet: one is drawn at each evaluation)")
+        """The sample, its prompt (given, not sampled) underlined in the prompt colour; the caption names the prompt
+        and the step the text was sampled at (the last evaluation, not the snapshot's step)."""
+        text, prompt, step = snapshot.sample_text or "", str(snapshot.sample_prompt), int(snapshot.sample_step)
+        prompt = prompt if text.startswith(prompt) else ""
+        if (text, prompt) != self._sample_shown:
+            self._sample_shown = (text, prompt)
+            self._show_sample(text, prompt)
         if not self.temp_slider.isSliderDown():
             self.set_temperature(float(snapshot.sample_temperature))
-        self.caption.setText(f"Sampled at temperature {snapshot.sample_temperature:.2f}, step {snapshot.step}")
+        if not text:
+            self.caption.setText("No sample yet: one is drawn at each evaluation.")
+            return
+        when = f"step {step}, " if step >= 0 else ""
+        sampled = f"sampled at {when}temperature {snapshot.sample_temperature:.2f}"
+        if not prompt:
+            self.caption.setText(sampled[0].upper() + sampled[1:])
+            return
+        shown = prompt.replace("\n", "\u21b5").replace("\t", "\u21e5")        # line breaks made visible
+        self.caption.setText(f"<span style='color:{PROMPT_COLOUR}'><u><b>prompt</b></u>: \u201c{_html(shown)}"
+                             f"\u201d</span> (from validation example 0), then {sampled}")
+
+    def _show_sample(self, text: str, prompt: str) -> None:
+        """The sample box: ``text`` with its first ``len(prompt)`` characters in the prompt format."""
+        self.sample_box.setPlainText(text if text else "(no sample yet: one is drawn at each evaluation)")
+        if not (text and prompt):
+            return
+        cursor = QtGui.QTextCursor(self.sample_box.document())
+        cursor.setPosition(0)
+        cursor.setPosition(len(prompt.encode("utf-16-le")) // 2, QtGui.QTextCursor.MoveMode.KeepAnchor)  # Qt counts UTF-16
+        cursor.setCharFormat(self.prompt_format())
+
+    def prompt_format(self) -> QtGui.QTextCharFormat:
+        """How the prompt looks in the sample box: underlined, bold, in ``PROMPT_COLOUR``."""
+        fmt = QtGui.QTextCharFormat()
+        fmt.setForeground(QtGui.QColor(PROMPT_COLOUR))
+        fmt.setFontUnderline(True)
+        fmt.setFontWeight(QtGui.QFont.Weight.Bold)
+        return fmt
 
     # ------------------------------------------------------------------------------------------ helpers
     def _slider_moved(self, value: int) -> None:

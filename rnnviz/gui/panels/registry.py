@@ -63,7 +63,7 @@ SPECS: tuple[PanelSpec, ...] = (
               ("task", "confusion", "per_class_accuracy", "val_accuracy", "val_steps", "classes",
                "confusion_examples"), projector="sequential"),
     PanelSpec("predictions", "predictions", "PredictionsPanel", "Predictions", help_texts.predictions,
-              ("task", "probe", "classes", "sample_text", "sample_temperature", "step")),
+              ("task", "probe", "classes", "sample_text", "sample_temperature", "sample_step", "sample_prompt")),
     PanelSpec("weights", "weights", "WeightsPanel", "Weights", help_texts.weights,
               ("W", "gate_names", "eigenvalues", "spectral_radius", "cell", "step", "eigenvalues_step"), projector="diverging"),
     PanelSpec("data", "data_view", "DataPanel", "Data", help_texts.data, ()),      # shows the Dataset instead

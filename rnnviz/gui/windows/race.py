@@ -12,6 +12,7 @@ mode, the main window's own engine (``gui.projector``). The window fits a 1024x7
 """
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -35,9 +36,10 @@ from rnnviz.core.config import Config
 from rnnviz.core.explore import race
 from rnnviz.core.explore.capture import build_snapshot
 from rnnviz.core.live.messages import ShareWeights
+from rnnviz.core.presets import lesson_about
 from rnnviz.gui import style
 from rnnviz.gui.controls import LECTURE_SPEED
-from rnnviz.gui.fitting import FittingLabel
+from rnnviz.gui.fitting import FittingLabel, fit_screen
 from rnnviz.gui.panels import plotting
 from rnnviz.gui.panels.gradients import GradientFlowPanel
 from rnnviz.gui.panels.hidden import HiddenStatesPanel
@@ -74,11 +76,28 @@ class SideSplit(QSplitter):
             self.setSizes([total // 2, total - total // 2])
 
 
+def data_name(cfg: Config) -> str:
+    """The data as the header names them: a built-in dataset's name, a file's name (its path is in the tooltip)."""
+    return os.path.basename(cfg.dataset) or cfg.dataset
+
+
+def race_title(preset: Any, cfg: Config) -> str:
+    """The window title's subject, as the main window's: the lesson's title while the race is on the lesson's own
+    data (``presets.lesson_about``), else the data's name (a dataset chosen in the dock, a file opened)."""
+    return preset.title if lesson_about(preset, cfg.dataset) else data_name(cfg)
+
+
 def describe(cfg: Config) -> str:
     """A short summary of a configuration for the header."""
     cell = f"{cfg.cell} ({cfg.activation})" if cfg.cell == "rnn" else cfg.cell
-    data = cfg.dataset + (f" delay {cfg.delay}" if cfg.dataset == "delayed-recall" else "")
+    data = data_name(cfg) + (f" delay {cfg.delay}" if cfg.dataset == "delayed-recall" else "")
     return f"{cell}, d={cfg.hidden}, {cfg.optimizer} lr {cfg.lr:g}, {data}"
+
+
+def data_tip(*configs: Config) -> str:
+    """The tooltip of a header that names data files: their full paths ("" for built-in datasets)."""
+    paths = list(dict.fromkeys(c.dataset for c in configs if data_name(c) != c.dataset))
+    return "\n".join(f"Data file: {p}" for p in paths)
 
 
 class RaceWindow(QMainWindow):
@@ -141,6 +160,7 @@ class RaceWindow(QMainWindow):
         self.header.setObjectName("raceHeader")
         self.header.setTextFormat(Qt.TextFormat.RichText)
         self.header.setWordWrap(True)
+        self.header.setToolTip(data_tip(self.configs["A"], self.configs["B"]))
         layout.addWidget(self.header)
 
         row = QHBoxLayout()
@@ -218,6 +238,7 @@ class RaceWindow(QMainWindow):
             title.setStyleSheet(f"color: {COLOURS[side]}")
             title.setFont(style.font(style.TITLE_PT))
             title.setWordWrap(True)
+            title.setToolTip(data_tip(self.configs[side]))
             col.addWidget(title)
             split = SideSplit()
             self.side_splits.append(split)
@@ -404,10 +425,10 @@ def render_race(config_a: Config, config_b: Config, steps: int, out: Any, size: 
 def show_race(window: Any, a: Config, b: Config) -> RaceWindow:
     """Open the race of A = ``a`` against B = ``b`` beside main window ``window``: on its data, at its Speed, and
     closed with it (``features.race_sweep_menu``)."""
-    title = getattr(window.preset, "title", None)
-    race = RaceWindow(a, b, dataset=window.controller.dataset, title=title)
+    race = RaceWindow(a, b, dataset=window.controller.dataset, title=race_title(window.preset, a))
     race.set_speed(float(getattr(window.controller, "speed", 0.0)))    # the main window's Speed box
     window._race_windows = [w for w in getattr(window, "_race_windows", []) if w.isVisible()] + [race]
+    fit_screen(race)
     race.show()
     return race
 
@@ -427,10 +448,7 @@ def run_race(config_a: Config, config_b: Config, title: str | None = None, prese
         window = interrupt.window = RaceWindow(config_a, config_b, title=title)
         window.set_speed(LECTURE_SPEED)       # as the main window opens: slow enough to follow both
         app.aboutToQuit.connect(lambda: [c.shutdown() for c in window.controllers.values()])
-        screen = app.primaryScreen()
-        if screen is not None:                  # a 1024x768 projector: the window fits its screen
-            free = screen.availableGeometry()
-            window.resize(min(window.width(), free.width()), min(window.height(), free.height()))
+        fit_screen(window)                      # a 1024x768 projector: the window fits its screen
         window.show()
         if presentation:
             window.presentation.enter()

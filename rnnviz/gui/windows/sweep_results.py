@@ -128,7 +128,8 @@ class SweepResults(QWidget):
         for t in self._bar_texts:
             self.imp.removeItem(t)
         self._bar_texts.clear()
-        self.ranking = sr.importance(rows, keys, metric) if rows else []
+        n = sr.finished_runs(rows, metric)
+        self.ranking = sr.importance(rows, keys, metric) if n > 1 else []     # no bars from fewer than two runs
         shares = [s for _, s in self.ranking]
         self.bars.setOpts(x0=[0.0] * len(shares), y=list(range(len(shares))), width=shares, height=0.6)
         th = style.theme("light")
@@ -140,13 +141,18 @@ class SweepResults(QWidget):
             self._bar_texts.append(text)
         self.imp.setXRange(0, 1.35, padding=0)
         self.imp.setYRange(-0.6, max(len(shares), 1) - 0.4, padding=0)
-        n = sr.finished_runs(rows, metric)
         name = sr.METRIC_NAMES.get(metric, metric)
-        self.importance_label.setText(
-            f"Importance: the share of the variance of the {name} explained by each setting alone "
-            f"(\u03a3 n\u1d65 (mean\u1d65 \u2212 mean)\u00b2 / \u03a3 (y \u2212 mean)\u00b2, over the {n} runs that "
-            "finished; the rest is the settings' interaction)." if n > 1 else
-            "Importance: needs at least two runs that finished.")
+        finished = sum(r["status"] == "ok" for r in rows)
+        if n > 1:
+            text = (f"Importance: the share of the variance of the {name} explained by each setting alone "
+                    f"(\u03a3 n\u1d65 (mean\u1d65 \u2212 mean)\u00b2 / \u03a3 (y \u2212 mean)\u00b2, over the {n} runs "
+                    "that finished; the rest is the settings' interaction).")
+        elif finished > n:
+            text = (f"Importance: needs the {name} of at least two runs; {finished} runs finished, "
+                    f"{n} with a {name}.")
+        else:
+            text = f"Importance: needs at least two runs that finished ({finished} so far)."
+        self.importance_label.setText(text)
 
     # --- picking a run ------------------------------------------------------------------------------
     def run_at(self, x: float, y: float) -> int | None:
@@ -226,7 +232,7 @@ def refresh(window: Any) -> None:
     if key == getattr(window, "_results_key", None):
         return
     window._results_key = key
-    window.results.show_rows(window.grid, rows, window.base.task, window.metric_key())
+    window.results.show_rows(window.grid, rows, window.shown_task(), window.metric_key())
 
 
 def ask_race(window: Any, text: str) -> bool:

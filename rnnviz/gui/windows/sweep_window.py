@@ -1,8 +1,9 @@
 """The sweep window: choose one or two settings and their values, train the grid in parallel processes, read the
 result as a heatmap and as small multiples of the loss curves; click a cell to open that run in the main window.
 
-    [ setting 1 [lr    ] values [0.001, 0.01, 0.1]   setting 2 [hidden] values [8, 16, 32]   epochs [10]  ]
-    [ Run  Cancel  [progress ..........]  status                       show: [final validation loss ▾]    ]
+    [ setting 1 [lr    ] values [0.001, 0.01, 0.1]   setting 2 [hidden] values [8, 16, 32]                ]
+    [ epochs [10]   Cluster address [                    ]   Run  Cancel  Save CSV                          ]
+    [ [progress ..........]  status                                     show: [final validation loss ▾]    ]
     [ heatmap: rows = setting 1, columns = setting 2, | small multiples: one loss plot per cell, same axes  ]
     [ the value written in each cell, failed cells    |                                                   ]
     [ grey with the reason                            |                                                   ]
@@ -42,7 +43,9 @@ from PySide6.QtWidgets import (
 from rnnviz.core.config import SETTINGS, Config
 from rnnviz.core.errors import RnnvizError
 from rnnviz.core.explore import sweep, sweep_dask
+from rnnviz.core.explore import sweep_results as sr
 from rnnviz.gui import style
+from rnnviz.gui.fitting import fit_screen
 from rnnviz.gui.panels import plotting
 from rnnviz.gui.windows import sweep_results
 from rnnviz.gui.style import apply_theme
@@ -162,16 +165,19 @@ class SweepWindow(QWidget):
         self.epochs.setRange(*SETTINGS["epochs"].range[:2])
         self.epochs.setValue(self.base.epochs)
         self.epochs.setToolTip("Epochs each cell trains")
-        top.addWidget(QLabel("epochs"))
-        top.addWidget(self.epochs)
+        layout.addLayout(top)
+        second = QHBoxLayout()              # rows of their own: the window fits a 1024x768 screen with room to spare
+        second.addWidget(QLabel("epochs"))
+        second.addWidget(self.epochs)
+        second.addSpacing(12)
         self.cluster = QLineEdit(sweep_dask.scheduler_address(None))
         self.cluster.setPlaceholderText("empty: this machine")
         self.cluster.setToolTip("Address of a Dask scheduler, e.g. tcp://HOST:8786, to train the cells on its "
                                 "workers (pip install \"rnnviz[cluster]\"; see docs/cluster.md). Empty: processes "
                                 "on this machine.")
-        top.addWidget(QLabel("Cluster address"))
-        top.addWidget(self.cluster, 1)
-        layout.addLayout(top)
+        second.addWidget(QLabel("Cluster address"))
+        second.addWidget(self.cluster, 1)
+        layout.addLayout(second)
 
         row = QHBoxLayout()
         self.run_button = QPushButton("Run sweep")
@@ -186,17 +192,17 @@ class SweepWindow(QWidget):
         self.progress.setRange(0, 1000)
         self.progress.setFormat("%p%")
         self.status = QLabel("Choose settings and values, then Run sweep.")
+        self.status.setWordWrap(True)       # a narrow window: two lines rather than a wider window
         self.metric_box = QComboBox()
-        for key, text in METRICS.items():
-            self.metric_box.addItem(text, key)
+        self._fill_metrics(self.base.task)
         self.metric_box.currentIndexChanged.connect(lambda _i: self.redraw())
         for w in (self.run_button, self.cancel_button, self.save_button):
-            row.addWidget(w)
+            second.addWidget(w)
+        layout.addLayout(row)
         row.addWidget(self.progress, 1)
         row.addWidget(self.status, 2)
         row.addWidget(QLabel("show"))
         row.addWidget(self.metric_box)
-        layout.addLayout(row)
 
         split = QSplitter(Qt.Orientation.Horizontal)
         self.heat_view = plotting.graphics_layout()
@@ -234,6 +240,8 @@ class SweepWindow(QWidget):
         """The settings the next sweep's cells start from; the epochs box and the values that were still the old
         base's defaults follow them."""
         old, self.base = self.base, config
+        if self.runner is None:                      # no results on show yet: the choices follow the base's task
+            self._fill_metrics(config.task)
         if self.epochs.value() == old.epochs:
             self.epochs.setValue(config.epochs)
         for box, edit in zip(self.keys, self.values):
@@ -241,6 +249,24 @@ class SweepWindow(QWidget):
             if key in SETTINGS and edit.text() == _default_values(old, key):
                 edit.setText(_default_values(config, key))
         self._show_base()
+
+    def _fill_metrics(self, task: str) -> None:
+        """The "show" choices: the final metrics that mean something for ``task`` (``sweep_results.metrics_for``:
+        no accuracy for generation, no perplexity otherwise); the one shown stays when it is still offered."""
+        keys = sr.metrics_for(task)
+        if [self.metric_box.itemData(i) for i in range(self.metric_box.count())] == list(keys):
+            return
+        current = self.metric_box.currentData()
+        self.metric_box.blockSignals(True)
+        self.metric_box.clear()
+        for key in keys:
+            self.metric_box.addItem(METRICS[key], key)
+        self.metric_box.setCurrentIndex(max(0, self.metric_box.findData(current)))
+        self.metric_box.blockSignals(False)
+
+    def shown_task(self) -> str:
+        """The task of the sweep on show (the one started last), or of the base before any sweep."""
+        return (self._running_base if self.runner is not None and self._running_base is not None else self.base).task
 
     def _show_base(self) -> None:
         running = self._running_base if self.runner is not None and not self.runner.finished else None
@@ -272,6 +298,7 @@ class SweepWindow(QWidget):
         self.grid, self.cells = grid, cells
         self._running_base = self.base
         self.runner = runner
+        self._fill_metrics(self.base.task)
         self._layout_cells()
         self.runner.start()
         self.run_button.setEnabled(False)
@@ -393,7 +420,11 @@ class SweepWindow(QWidget):
                 rgb[i, j] = PENDING_RGB
                 text.setColor(QColor("#5f6368"))
                 text.setText(f"{self.runner.fractions.get(cell.index, 0.0):.0%}")
-            elif row["status"] != "ok" or not math.isfinite(v):
+            elif row["status"] == "ok" and not math.isfinite(v):     # finished, but no such number: not grey
+                rgb[i, j] = PENDING_RGB
+                text.setColor(QColor("#5f6368"))
+                text.setText("–")
+            elif row["status"] != "ok":
                 rgb[i, j] = FAILED_RGB
                 text.setColor(QColor("#b3261e"))
                 reason = "NaN/Inf" if "NaN" in row["error"] else row["error"].partition(": ")[0][:24]
@@ -520,5 +551,6 @@ def open_sweep(window: Any) -> SweepWindow:
     """The sweep window for the main window's current settings (Explore menu)."""
     win = SweepWindow(window.controller.config, main_window=window)
     window._sweep_windows = getattr(window, "_sweep_windows", []) + [win]
+    fit_screen(win)                     # it opens at a size for a large screen; a 1024x768 projector is smaller
     win.show()
     return win
