@@ -13,6 +13,7 @@ from pathlib import Path
 
 RELATIVE = Path("shared") / "data" / "real" / "tinyshakespeare" / "input_first100k.txt"
 SETTINGS = {"task": "generation", "tokenize": "char", "cell": "lstm", "hidden": 256, "window": 200}
+LIVE_SNAPSHOTS = 25      # the live run (30 s) goes on until this many snapshots have arrived (90 s at most)
 
 
 def find_text(path: str | None = None) -> Path | None:
@@ -42,8 +43,9 @@ def run_big_window(text: Path | None, quick: bool = False) -> tuple[dict | None,
     from rnnviz.gui.windows.bench_window import run_window_bench
 
     config = big_config(text)
-    res = run_window_bench(config, seconds=6.0 if quick else 20.0, repeats=3 if quick else 6,
-                           train_steps=3 if quick else 6, near=2, warm_steps=3, bptt=True)
+    res = run_window_bench(config, seconds=6.0 if quick else 30.0, repeats=3 if quick else 6,
+                           train_steps=3 if quick else 6, near=2, warm_steps=3, bptt=True,
+                           min_snapshots=5 if quick else LIVE_SNAPSHOTS, max_seconds=20.0 if quick else 90.0)
     res["text"] = str(text)
     return res, (f"big-model window case: LSTM d=256 on {text.name} ({text.stat().st_size:,} bytes), "
                  f"generation, characters, T=200, batch {config.batch_size}")

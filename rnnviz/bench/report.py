@@ -159,9 +159,14 @@ HEADER = (f"{'cell':<5}{'task':<7}{'d':>4}{'T':>5}{'B':>4}{'np32 ms':>10}{'np64 
 def window_lines(w: dict) -> list[str]:
     """The table lines of one window case (``bench_window.run_window_bench``)."""
     return ["  one full refresh, ms: " + ", ".join(f"{k} {v:.1f}" for k, v in w["refresh_ms"].items()),
+            "  ... its CPU time in the GUI thread, ms: "
+            + ", ".join(f"{k} {v:.1f}" for k, v in (w.get("refresh_cpu_ms") or {}).items()),
             "  ... when every axis range moves, ms: "
             + ", ".join(f"{k} {v:.1f}" for k, v in (w.get("refresh_rescale_ms") or {}).items()),
-            f"  steps/s headless {w['headless_steps_per_s']:.1f}, all panels live {w['live_steps_per_s']:.1f}"
+            f"  steps/s headless {w['headless_steps_per_s']:.2f}"
+            + (" (before/after the live run: {:.2f}/{:.2f})".format(*w["headless_before_after"])
+               if w.get("headless_before_after") else "")
+            + f", all panels live {w['live_steps_per_s']:.2f}"
             f" (ratio {_f(w['live_over_headless'])}; {w['frames']} frames, {w['snapshots']} snapshots)",
             f"  step-to-pixel ms: median {_f(w['step_to_pixel_ms']['median'], '{:.0f}')}, max "
             f"{_f(w['step_to_pixel_ms']['max'], '{:.0f}')} (n={w['step_to_pixel_ms']['n']}; first panel)",
@@ -192,7 +197,8 @@ def format_table(res: dict) -> str:
     if res["window"]:
         lines += ["", "window (negation preset, process backend, default redraw rate):"] + window_lines(res["window"])
     if res.get("big_window"):
-        lines += ["", "big-model window (LSTM d=256, tiny Shakespeare, T=200, BPTT trace on; process backend):"]
+        lines += ["", "big-model window (LSTM d=256, tiny Shakespeare, T=200; each panel timed on snapshots with the "
+                      "BPTT trace and the state space; the live run in the default layout, process backend):"]
         lines += window_lines(res["big_window"])
     st = res.get("startup")
     if st:

@@ -57,7 +57,8 @@ class Probe:
                                    # "predicted" (typed, no label: the model's own prediction), "" (none)
     bptt: Any = None               # core.bptt_trace.BPTTTrace of this probe when slow-motion BPTT was asked for
     gates: dict = field(default_factory=dict)   # LSTM / GRU: gate name -> (T, d) values of the top layer's forward
-                                   # direction after activation (LSTM i, f, g, o and the cell state c; GRU r, z, n)
+                                   # direction after activation (LSTM i, f, g, o and the cell state c; GRU r, z, n),
+                                   # in the model's dtype (the numbers it computed)
     state_grads: np.ndarray = field(default_factory=lambda: frozen_array(np.zeros((0, 0))))
                                    # (T, D) dL/ds_t per unit of this probe's own loss (NaN when it has no target)
     reach: np.ndarray | None = None      # (R, T) ||dL_t'/ds_t||, row r = the loss at step reach_rows[r] alone
@@ -149,6 +150,9 @@ class Snapshot:
                                    # later temperature change); -1 unknown
     sample_prompt: str = ""        # generation: the text sample_text starts with, given to the model, not sampled
                                    # (the first tokens of validation example 0; Trainer.sample_prompt)
+    eigenvalues_step: int = -1     # the training step ``eigenvalues`` and ``spectral_radius`` were computed at:
+                                   # ``step``, except in a running Trainer's snapshots between two computations on
+                                   # their own clock (explore.amortize; -1 unknown)
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The top-level array fields by name (for tests and exports)."""

@@ -63,3 +63,97 @@ def test_a_weight_matrix_larger_than_its_plot_is_reduced_and_says_so(qtbot):
     small = make_snapshot("classification", cell="lstm", d=10)
     panel.render(small)
     assert panel.blocks == (1, 1) and np.allclose(panel.image.image, small.W) and panel.reduced_label.text() == ""
+
+
+def test_eigenvalues_of_an_earlier_step_say_their_step(qtbot):
+    """While a big model trains, the eigenvalues come on their own clock (core.explore.amortize): the plot's title
+    says their step when it is not the snapshot's own."""
+    import dataclasses
+
+    panel = WeightsPanel()
+    qtbot.addWidget(panel)
+    snap = make_snapshot("classification", cell="lstm", d=10)
+    panel.render(dataclasses.replace(snap, step=1250, eigenvalues_step=1200))
+    assert panel.eig_plot.titleLabel.text.startswith("Eigenvalues of W at step 1,200<br>")
+    panel.render(dataclasses.replace(snap, step=1250, eigenvalues_step=1250))
+    assert panel.eig_plot.titleLabel.text.startswith("Eigenvalues of W<br>")
+
+
+def _shown(qtbot, panel, snap, size=(640, 360)):
+    qtbot.addWidget(panel)
+    panel.resize(*size)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.render(snap)
+    qtbot.wait(20)                     # the first frame's texts and the note's line settle the layout
+    panel.render(snap)
+    return panel
+
+
+def _check(image, full: np.ndarray) -> tuple[int, int]:
+    """``image`` shows ``full`` (rows x columns) reduced to its view box's pixels, block by block (by loops)."""
+    vb = image.getViewBox()
+    fr, fc = -(-full.shape[0] // int(vb.height())), -(-full.shape[1] // int(vb.width()))
+    assert (fr, fc) == plotting.display_blocks(full.shape, (vb.height(), vb.width()))
+    assert np.array_equal(image.image, _by_loops(full, max(fr, 1), max(fc, 1)), equal_nan=True)
+    return fr, fc
+
+
+def test_big_hidden_states_are_reduced_and_say_so(qtbot):
+    from rnnviz.gui.panels import HiddenStatesPanel
+
+    snap = make_snapshot("generation", cell="lstm", d=256, T=200)
+    panel = _shown(qtbot, HiddenStatesPanel(), snap)
+    states = np.asarray(snap.probe.states, dtype=np.float64)                 # (T, D)
+    fr, fc = _check(panel.image, states.T)
+    assert fr > 1 and panel.reduced_label.isVisible()
+    assert panel.reduced_label.text() == "s\u209c " + plotting.reduced_note((256, 200), (fr, fc))
+    assert f"s = {states[150, 201]:+.4f}" in panel._text_at(151, 201)       # the read-out: the exact entry
+    small = make_snapshot("generation", cell="lstm", d=8, T=12)
+    panel.render(small)
+    assert np.allclose(panel.image.image, np.asarray(small.probe.states).T) and not panel.reduced_label.isVisible()
+
+
+def test_big_gates_are_reduced_and_say_so(qtbot):
+    from rnnviz.gui.panels import GatesPanel
+
+    snap = make_snapshot("generation", cell="lstm", d=256, T=200)
+    panel = _shown(qtbot, GatesPanel(), snap, size=(700, 520))
+    most = (1, 1)
+    for name, image in panel.images.items():
+        values = np.asarray(snap.probe.gates[name], dtype=np.float64)      # (T, d)
+        most = max(most, _check(image, values.T))
+    assert most > (1, 1) and panel.reduced_label.isVisible()
+    assert panel.reduced_label.text() == "i/f/o/c " + plotting.reduced_note((256, 200), most)
+    f = np.asarray(snap.probe.gates["f"], dtype=np.float64)
+    assert f"f = {f[17, 250]:+.4f}" in panel._text_at("f", 18, 250)
+
+
+def test_big_bptt_heatmaps_are_reduced_and_say_so(qtbot):
+    from rnnviz.gui.panels import BPTTPanel
+
+    snap = make_snapshot("generation", cell="lstm", d=256, T=200)
+    panel = _shown(qtbot, BPTTPanel(), snap, size=(800, 560))
+    T = 200
+    panel.set_position(2 * T - 1 - 120)                                     # backward, at t = 120 (0-based)
+    states = np.asarray(snap.probe.states, dtype=np.float64)
+    grads = np.asarray(snap.probe.bptt.dS, dtype=np.float64)
+    shown = np.full_like(grads, np.nan)
+    shown[120:] = grads[120:]                                               # filled in from the end
+    blocks = _check(panel.state_image, states.T)
+    assert blocks > (1, 1) and _check(panel.grad_image, shown.T) == blocks
+    assert panel.reduced_label.text() == ("s\u209c and \u2202L/\u2202s\u209c "
+                                          + plotting.reduced_note((256, 200), blocks))
+    bars = panel.vector_bars.opts["height"]                                 # the bars: every unit, exact
+    assert np.array_equal(bars, grads[120])
+
+
+def test_the_reduced_note_stays_until_the_shape_changes(qtbot):
+    note = plotting.ReducedNote()
+    qtbot.addWidget(note)
+    note.say("s", (256, 200), (2, 1))
+    assert not note.isHidden() and note.text().startswith("s shown at 128 \u00d7 200")
+    note.say("s", (256, 200), (1, 1))                    # the panel grew: the line stays, empty
+    assert not note.isHidden() and note.text() == ""
+    note.say("s", (16, 12), (1, 1))                      # another model
+    assert note.isHidden()

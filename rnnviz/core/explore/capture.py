@@ -16,6 +16,7 @@ import numpy as np
 
 from rnnviz.core.data.batch import IGNORE, Batch
 from rnnviz.core.explore import bptt_trace
+from rnnviz.core.explore.amortize import eigenvalues_of
 from rnnviz.core.explore.reach import reach as reach_matrix
 from rnnviz.core.explore.typed_probe import typed_targets
 from rnnviz.core.nn.gates import SIGMOID_GATES, gate_values
@@ -60,11 +61,6 @@ def build_probe(trainer: Any, bptt: bool = False, reach: bool = False) -> Probe:
     flush = model.flush_subnormal        # the probe's backward pass must not change how the next step runs
     try:
         with np.errstate(all="ignore"):
-            fw = model.forward(ids[None, :], np.array([T]))
-            states = fw.top[:, 0, :]                                        # (T, D)
-            cache = fw.caches[-1][0].cell
-            pre = (cache.pre if cache.pre is not None else cache.A)[:, 0, :]   # (T, G*d)
-            gates = gate_values(model.cfg.cell, cache)
             grad_target, target_from = target, "label"
             if source == "typed":   # no label: see typed_probe for what the gradient is taken against
                 target, grad_target, target_from = typed_targets(ds.task, ids, model.predict(ids[None, :],
@@ -73,9 +69,17 @@ def build_probe(trainer: Any, bptt: bool = False, reach: bool = False) -> Probe:
                           targets=(grad_target[None] if grad_target.ndim else np.array([int(grad_target)])))
             if (grad_target != IGNORE).any():
                 res = model.loss_and_grads(batch, details=True)
-                probs, norms, state_grads = res.probs[0], res.grad_norms, res.state_grads[0]
+                fw = res.forward     # that pass's own forward, in the model's workspace: copied before the next
+                probs, norms, state_grads = res.probs[0], res.grad_norms, np.array(res.state_grads[0])
             else:
+                fw = model.forward(batch.ids, batch.lengths)
                 probs, norms, target_from = model.predict(batch.ids, batch.lengths)[0], np.full(T, np.nan), ""
+                state_grads = None
+            states = np.array(fw.top[:, 0, :])                                  # (T, D)
+            cache = fw.caches[-1][0].cell
+            pre = np.array((cache.pre if cache.pre is not None else cache.A)[:, 0, :])   # (T, G*d)
+            gates = gate_values(model.cfg.cell, cache)
+            if state_grads is None:
                 state_grads = np.full(states.shape, np.nan)
             slow = bptt_trace.trace(model, ids, grad_target) if bptt and target_from else None
             rows, matrix = reach_matrix(model, ids, grad_target) if reach and target_from else (None, None)
@@ -87,7 +91,7 @@ def build_probe(trainer: Any, bptt: bool = False, reach: bool = False) -> Probe:
                  probs=frozen_array(probs), target=frozen_array(target), predicted=frozen_array(predicted),
                  grad_norms=frozen_array(norms), preact=frozen_array(pre), source=source,
                  target_from=target_from, bptt=slow,
-                 gates={k: frozen_array(v) for k, v in gates.items()},
+                 gates={k: frozen_array(v, model.dtype) for k, v in gates.items()},   # the model's own numbers
                  state_grads=frozen_array(state_grads, np.float64),
                  reach=None if matrix is None else frozen_array(matrix),
                  reach_rows=None if rows is None else frozen_array(rows),
@@ -104,13 +108,14 @@ def targets_per_sequence(dataset: Any) -> float:
 
 
 def build_snapshot(trainer: Any, bptt: bool = False, reach: bool = False, state_space: Any = None,
-                   flow: bool = True) -> Snapshot:
+                   flow: bool = True, parts: Any = None) -> Snapshot:
     """A frozen, copied record of everything the window draws (a few milliseconds). ``bptt``: the probe carries
     its slow-motion BPTT trace, ``reach`` its who-reaches-whom matrix (each costly: only when that view is shown).
     ``state_space``: a ``state_space.StateSpaceView`` whose frame the snapshot carries (only while that panel is
     shown). ``flow``: the gradient flow is measured for this step when the Trainer's last one is older (a forward
     and backward pass of the monitor batch, two for labelling and generation); False: the last one recorded is
-    carried, ``grad_norms_step`` says its step."""
+    carried, ``grad_norms_step`` says its step. ``parts``: an ``amortize.LiveParts`` that gives the eigenvalues and
+    the gradient flow (each on its own clock while training runs; their steps are carried); None: both of now."""
     ds, model, config = trainer.dataset, trainer.model, trainer.config
     steps, losses = trainer.loss_history.view()
     pg_steps, pg_values = trainer.param_grad_history.view()
@@ -120,16 +125,18 @@ def build_snapshot(trainer: Any, bptt: bool = False, reach: bool = False, state_
     nan = float("nan")
     last = trainer.last_eval or {}
     blocks = model.W_blocks()
-    with np.errstate(all="ignore"):
-        eigs = {g: np.linalg.eigvals(b.astype(np.float64)) if np.isfinite(b).all() else np.zeros(0, complex)
-                for g, b in blocks.items()}
     k = ds.n_classes
-    flow_step = getattr(trainer, "monitor_step", -1)
-    if flow_step == trainer.step_count or not flow:
-        norms, norms_last, norms_c = trainer.monitor_norms, trainer.monitor_norms_last, trainer.monitor_norms_c
+    if parts is not None:
+        eigs, eig_step = parts.eigenvalues(trainer)
+        norms, norms_last, norms_c, flow_step = parts.gradient_flow(trainer, measure=flow)
     else:
-        norms, norms_last, norms_c = trainer.measure_monitor()
-        flow_step = trainer.step_count
+        eigs, eig_step = eigenvalues_of(model), trainer.step_count
+        flow_step = getattr(trainer, "monitor_step", -1)
+        if flow_step == trainer.step_count or not flow:
+            norms, norms_last, norms_c = trainer.monitor_norms, trainer.monitor_norms_last, trainer.monitor_norms_c
+        else:
+            norms, norms_last, norms_c = trainer.measure_monitor()
+            flow_step = trainer.step_count
     monitor = trainer.monitor_batch
     probe = build_probe(trainer, bptt, reach) if len(ds.val) else None
     val_steps = np.array([e["step"] for e in evals], np.int64)
@@ -171,4 +178,5 @@ def build_snapshot(trainer: Any, bptt: bool = False, reach: bool = False, state_
                                    min_steps=int(getattr(trainer, "steps_per_epoch", 0) or 0)),
         best_step=int(trainer.best["step"]) if getattr(trainer, "best", None) is not None else -1,
         sample_step=int(getattr(trainer, "sample_step", -1)), sample_prompt=getattr(trainer, "sample_prompt", ""),
+        eigenvalues_step=int(eig_step),
     )

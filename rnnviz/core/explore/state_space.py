@@ -33,6 +33,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from rnnviz.core.data.batch import IGNORE
+from rnnviz.core.explore.amortize import BudgetClock
 from rnnviz.core.snapshot import frozen_array
 
 MAX_EXAMPLES = 200       # validation examples whose paths are drawn
@@ -186,23 +187,29 @@ class StateSpaceView:
     The training loop owns one while the state-space panel is shown (``messages.SetStateSpace``);
     ``build_snapshot`` calls ``frame``. A new model (another state size) starts without alignment.
 
-    ``live`` (set by the loop while training runs): the view keeps its own clock, so that its cost stays at most
-    ``budget`` of the time: a frame is computed again only when max(``min_interval``, ``cost / budget``) seconds
-    have passed since the last (cost: a moving average of ``compute``'s time); in between, snapshots carry the
-    last frame, whose ``step`` says when it was made (the window draws it once). Not live (paused, stepping, a
-    render, a test): every frame is fresh.
+    ``live`` (set by the loop while training runs): the view keeps its own clock (``amortize.BudgetClock``), so
+    that its cost stays at most ``budget`` of the time: a frame is computed again only when max(``min_interval``,
+    ``cost / budget``) seconds have passed since the last (cost: a moving average of ``compute``'s time); in
+    between, snapshots carry the last frame, whose ``step`` says when it was made (the window draws it once). Not
+    live (paused, stepping, a render, a test): every frame is fresh.
     """
 
     def __init__(self, n_examples: int = MAX_EXAMPLES, max_steps: int = MAX_STEPS, max_points: int = MAX_POINTS,
                  budget: float = 0.03, min_interval: float = MIN_INTERVAL):
         self.n_examples, self.max_steps, self.max_points = int(n_examples), int(max_steps), int(max_points)
-        self.budget, self.min_interval = float(budget), float(min_interval)
+        self.clock = BudgetClock(budget, min_interval)     # cost: a moving average of compute's seconds
         self.previous: np.ndarray | None = None
         self.live = False
-        self.cost = 0.0                  # moving average of compute's seconds
         self.last: StateSpace | None = None
-        self._last_at = 0.0
         self._last_key: tuple = ()
+
+    @property
+    def min_interval(self) -> float:
+        return self.clock.min_interval
+
+    @min_interval.setter
+    def min_interval(self, seconds: float) -> None:
+        self.clock.min_interval = float(seconds)
 
     def forget(self) -> None:
         """Start again without alignment (a new model)."""
@@ -213,16 +220,12 @@ class StateSpaceView:
     def frame(self, trainer: Any, probe: Any = None) -> StateSpace | None:
         """``compute``, or while ``live`` the last frame when the view's clock says it is not yet due (same model
         and probe)."""
-        now = time.perf_counter()
         key = (id(trainer.model), None if probe is None else (probe.source, tuple(probe.tokens)))
-        wait = max(self.min_interval, self.cost / self.budget if self.budget > 0 else 0.0)
-        if self.live and self.last is not None and key == self._last_key and now - self._last_at < wait:
+        if self.live and self.last is not None and key == self._last_key and not self.clock.due():
             return self.last
-        out = self.compute(trainer, probe)
-        cost = time.perf_counter() - now
-        self.cost = cost if self.cost == 0.0 else 0.8 * self.cost + 0.2 * cost
-        self.last, self._last_at, self._last_key = out, now, key
-        return out
+        self.last = self.clock.timed(lambda: self.compute(trainer, probe))
+        self._last_key = key
+        return self.last
 
     def compute(self, trainer: Any, probe: Any = None) -> StateSpace | None:
         """The frame for ``trainer``'s model now; ``probe`` (a ``snapshot.Probe``) adds its path. None when there

@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from rnnviz.core.explore.amortize import LiveParts
 from rnnviz.core.explore.capture import build_snapshot
 from rnnviz.core.live import messages as m
 from rnnviz.core.live.defaults import DEFAULT_FACTORY, DEFAULT_INTERVAL, SNAPSHOT_BUDGET  # noqa: F401 (defined there)
@@ -67,7 +68,9 @@ class TrainingLoop:
         self.pending = 0                # batches still to run for Step / Epoch
         self.interval = float(interval)
         self.budget = float(budget)
-        self.snapshot_cost = 0.0        # moving average of the seconds a snapshot takes (built and sent)
+        self.snapshot_cost = 0.0        # moving average of the seconds a snapshot takes (built and sent), without
+                                        # its costly parts, which keep clocks of their own (``parts``, state space)
+        self.parts = LiveParts()        # the eigenvalues and the gradient flow of running snapshots (amortize)
         self.last_emit = 0.0
         self.dirty = False              # trained (or a setting changed) since the last snapshot
         self.stopped = False
@@ -159,6 +162,7 @@ class TrainingLoop:
         state-space axes owe nothing to the old model."""
         self.trainer, self.config, self.dataset = trainer, config, dataset
         self._models += 1
+        self.parts.forget()
         if self.state_space is not None:
             self.state_space.forget()
         self.running = False
@@ -197,6 +201,7 @@ class TrainingLoop:
     def _clear_fault(self) -> None:
         """Try again from the last good weights (after the user lowered the learning rate, say)."""
         self.trainer.restore_last_good()
+        self.parts.forget()
         self.faulted = False
 
     def _steps(self, n: int) -> None:
@@ -322,6 +327,7 @@ class TrainingLoop:
         from rnnviz.core.explore.race import share_initial_weights
 
         plan = share_initial_weights(self.trainer, cmd.donor)
+        self.parts.forget()
         self.send(m.Shared(tuple(plan.shared), tuple(plan.own), plan.reason))
         self.emit_snapshot()
 
@@ -329,6 +335,7 @@ class TrainingLoop:
         """The weights of the best validation loss (training stays paused or running as it was)."""
         if self.trainer is not None:
             self.trainer.restore_best()          # ValueError before any evaluation: reported as an Error
+            self.parts.forget()
             self.faulted = False
             self._send_state()
             self.emit_snapshot()
@@ -361,24 +368,32 @@ class TrainingLoop:
         if self.trainer is None:
             return
         start = time.perf_counter()
+        own_clocks = self._spent_on_parts()
         try:
             with np.errstate(all="ignore"), warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
+                self.parts.live = self.busy                 # the costly parts' own clocks only while training runs
                 if self.state_space is not None:
-                    self.state_space.live = self.busy       # its own clock only while training runs
+                    self.state_space.live = self.busy
                 snap = build_snapshot(self.trainer, bptt=self.trace_bptt, reach=self.trace_reach,
-                                      state_space=self.state_space, flow=self.grad_flow or not self.busy)
+                                      state_space=self.state_space, flow=self.grad_flow or not self.busy,
+                                      parts=self.parts)
         except Exception as exc:
             self.send(m.Error(f"snapshot: {exc}\n{traceback.format_exc(limit=3)}"))
             return
         self.dirty = False
         self.send(m.SnapshotReady(snap))
         now = time.perf_counter()
-        cost = now - start      # building it and sending it (pickling and the pipe, in the process backend)
+        # building it and sending it (pickling and the pipe, in the process backend), without its costly parts
+        cost = max(0.0, now - start - (self._spent_on_parts() - own_clocks))
         self.snapshot_cost = cost if self.snapshot_cost == 0.0 else 0.8 * self.snapshot_cost + 0.2 * cost
         self.last_emit = now
         if self.checkpoints:
             self._checkpoint()
+
+    def _spent_on_parts(self) -> float:
+        """Seconds spent so far on the snapshots' parts that keep clocks of their own."""
+        return self.parts.spent + (self.state_space.clock.spent if self.state_space is not None else 0.0)
 
     def _checkpoint(self) -> None:
         """Follow the snapshot just sent with the Trainer's state at the same step (``Checkpoint``): always when

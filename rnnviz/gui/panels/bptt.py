@@ -40,9 +40,12 @@ class BPTTPanel(Panel):
     """Public API: ``render(snapshot)``, ``reset()``, ``set_position(k)``, ``step(n)``, ``play(on)``,
     ``set_speed(steps_per_second)``; ``position``, ``T``.
 
-    Items (for tests): ``state_image``, ``grad_image`` (ImageItems, (D, T)), ``norm_curve``, ``factor_curve``,
-    ``vector_bars``, ``pre_bars`` (BarGraphItems), ``readout`` (QLabel), ``message``, ``speed_box``, ``timer``;
-    ``compact`` (the short arrangement is in force), ``bars_note``.
+    A heatmap larger than its plot's pixels is drawn reduced (``plotting.set_heatmap``) and ``reduced_label`` says
+    so; the bars and the read-out give exact values.
+
+    Items (for tests): ``state_image``, ``grad_image`` (ImageItems, (D, T), or reduced), ``reduced_label``,
+    ``norm_curve``, ``factor_curve``, ``vector_bars``, ``pre_bars`` (BarGraphItems), ``readout`` (QLabel),
+    ``message``, ``speed_box``, ``timer``; ``compact`` (the short arrangement is in force), ``bars_note``.
     """
 
     def __init__(self, parent: QtWidgets.QWidget | None = None):
@@ -143,6 +146,8 @@ class BPTTPanel(Panel):
         layout.addWidget(self.message)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.bars_note)
+        self.reduced_label = plotting.ReducedNote()   # when s_t has more entries than its plot has pixels
+        layout.addWidget(self.reduced_label)
         layout.addWidget(self.phase_label)
         layout.addWidget(self.readout)
         # method names, not bound methods: a dict of bound methods would keep the panel in a reference cycle
@@ -275,7 +280,8 @@ class BPTTPanel(Panel):
         shown = S.copy()
         if phase == "forward":
             shown[t + 1:] = np.nan                              # not computed yet
-        self.state_image.setImage(shown.T, autoLevels=False, levels=(-lim, lim))
+        blocks = plotting.set_heatmap(self.state_image, shown.T, (-lim, lim))
+        self.reduced_label.say("sₜ and ∂L/∂sₜ" if trace is not None else "sₜ", (D, T), blocks)
         self.state_image.setRect(QtCore.QRectF(0.5, -0.5, T, D))
         self.state_image.setVisible(True)
         if trace is not None:
@@ -284,7 +290,7 @@ class BPTTPanel(Panel):
             gshown = np.full_like(G, np.nan)
             if phase == "backward":
                 gshown[t:] = G[t:]                              # filled in from the end
-            self.grad_image.setImage(gshown.T, autoLevels=False, levels=(-g_lim, g_lim))
+            plotting.set_heatmap(self.grad_image, gshown.T, (-g_lim, g_lim))
             self.grad_image.setRect(QtCore.QRectF(0.5, -0.5, T, D))
             self.grad_image.setVisible(True)
             title = (f"backward \u2202L/\u2202s\u209c \u00b1{g_lim:.2g}" if self.compact else     # one line at half width

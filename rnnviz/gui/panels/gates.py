@@ -37,7 +37,11 @@ SATURATION_TEXT = "saturated (&lt; 0.05 or &gt; 0.95), monitor batch"
 class GatesPanel(Panel):
     """Public API: ``render(snapshot)``, ``reset()``, ``set_theme(name)``, ``set_projector(on)``.
 
-    Items (for tests): ``images`` (gate name -> ImageItem, row-major (d, T)), ``plots`` (name -> PlotItem),
+    A heatmap larger than its plot's pixels is drawn reduced (``plotting.set_heatmap``) and ``reduced_label`` says
+    so (for the most reduced of them); the read-out gives exact entries.
+
+    Items (for tests): ``images`` (gate name -> ImageItem, row-major (d, T), or reduced), ``plots`` (name ->
+    PlotItem), ``reduced_label``,
     ``gate_colorbar`` / ``c_colorbar``, ``c_levels``, ``sat_plot`` with ``sat_curves`` (name -> PlotDataItem),
     ``sat_label`` (the latest shares), ``note`` (the text shown instead for the vanilla RNN), ``readout``;
     ``compact`` (the history is out on a short panel).
@@ -54,6 +58,8 @@ class GatesPanel(Panel):
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.note)
         layout.addWidget(self.view, 1)
+        self.reduced_label = plotting.ReducedNote()   # when the gates have more entries than a plot has pixels
+        layout.addWidget(self.reduced_label)
         layout.addWidget(self.sat_label)
         layout.addWidget(self.readout)
         self.hover = plotting.HoverReadout(self.view, self.readout, [])
@@ -166,6 +172,7 @@ class GatesPanel(Panel):
         self.sat_label.setVisible(gated)
         self.readout.setVisible(gated)
         if not gated:
+            self.reduced_label.say("", (0, 0), (1, 1))
             return
         self.setToolTip(LESSONS[cell])
         probe = snapshot.probe
@@ -179,6 +186,7 @@ class GatesPanel(Panel):
             if (-self.c_level, self.c_level) != self.c_levels:
                 self.c_levels = (-self.c_level, self.c_level)
                 self.c_colorbar.setLevels(self.c_levels)
+        reduced = (1, 1), (0, 0)
         for name, image in self.images.items():
             values = self._gates.get(name)
             if values is None or values.size == 0:
@@ -186,10 +194,12 @@ class GatesPanel(Panel):
                 continue
             T, d = values.shape
             levels = self.c_levels if name == "c" else GATE_LEVELS
-            image.setImage(values.T, autoLevels=False, levels=levels)           # (d, T): rows = units
+            blocks = plotting.set_heatmap(image, values.T, levels)             # (d, T): rows = units
+            reduced = max(reduced, (blocks, (d, T)))
             image.setRect(QtCore.QRectF(0.5, -0.5, T, d))
             image.setVisible(True)
             self.plots[name].setRange(xRange=(0.5, T + 0.5), yRange=(-0.5, d - 0.5), padding=0)
+        self.reduced_label.say("/".join(self.images), reduced[1], reduced[0])
         if tokens != self._tokens:
             self._tokens = tokens
             self._update_ticks()

@@ -170,7 +170,7 @@ def state_space(config: Any) -> str:
             "((s &minus; &mu;)&middot;v<sub>1</sub>, (s &minus; &mu;)&middot;v<sub>2</sub>). Each axis says which "
             "component it is and its share S<sub>i</sub><sup>2</sup> / &Sigma; S<sub>j</sub><sup>2</sup> of the "
             "variance (each axis is scaled to fill the panel: read its ticks). Each example is a path from s<sub>1</sub> to its last state; "
-            f"colour: {colour}. The thick path is the probe, its tokens written at its points.{both}<br>"
+            f"colour: {colour}. The thick path (thinner for a long probe) is the probe, its tokens written at its points.{both}<br>"
             "The picture does not flip between frames: each component keeps the sign (and the axis) it had in the "
             "previous frame.<br><b>Look for:</b> the classes pulling apart while the model learns; in the negation "
             "lesson, a word read after \"not\" moves the state the opposite way to the same word without it.")

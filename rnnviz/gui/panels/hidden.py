@@ -98,8 +98,11 @@ class HiddenStatesPanel(Panel):
     ``set_key_tokens(tokens)``: the words a lesson points at; the token axis always labels them, and before them
     the step where the answer is read (classification: the last); thinned characters carry their timestep.
 
-    Items (for tests): ``image`` (ImageItem, row-major (D, T)), ``colorbar``, ``plot``, ``probe_spin``,
-    ``source_label``, ``readout``.
+    s_t larger than the plot's pixels is drawn reduced (``plotting.set_heatmap``) and ``reduced_label`` says so;
+    the read-out gives exact entries.
+
+    Items (for tests): ``image`` (ImageItem, row-major (D, T), or reduced), ``colorbar``, ``plot``, ``probe_spin``,
+    ``source_label``, ``reduced_label``, ``readout``.
     """
 
     probeChanged = QtCore.Signal(int)
@@ -163,6 +166,8 @@ class HiddenStatesPanel(Panel):
         layout.addLayout(top)
         layout.addWidget(self.source_label)
         layout.addWidget(self.view, 1)
+        self.reduced_label = plotting.ReducedNote()   # when s_t has more entries than the plot has pixels
+        layout.addWidget(self.reduced_label)
         layout.addWidget(self.readout)
         self.hover = plotting.HoverReadout(self.view, self.readout, [(self.plot, self._text_at)])
         self.view.scene().sigMouseClicked.connect(self._clicked)
@@ -208,7 +213,8 @@ class HiddenStatesPanel(Panel):
         if levels != self.levels:
             self.levels = levels
             self.colorbar.setLevels(levels)
-        self.image.setImage(states.T, autoLevels=False, levels=self.levels)   # (D, T): rows = units
+        blocks = plotting.set_heatmap(self.image, states.T, self.levels)      # (D, T): rows = units
+        self.reduced_label.say("sₜ", (D, T), blocks)
         self.image.setRect(QtCore.QRectF(0.5, -0.5, T, D))   # timestep t centred on x = t, unit u on y = u
         self.image.setVisible(True)
         if self._states.shape != states.shape:

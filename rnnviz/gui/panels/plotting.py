@@ -615,6 +615,43 @@ def reduced_note(shape: tuple[int, int], blocks: tuple[int, int]) -> str:
             f"|value| of each {fr} × {fc} block)")
 
 
+def set_heatmap(image: pg.ImageItem, a: np.ndarray, levels: tuple[float, float]) -> tuple[int, int]:
+    """Draw ``a`` (R, C) in ``image`` at its levels, reduced (``reduce_for_display``) when it has more entries
+    than the image's view box has pixels; the blocks used ((1, 1): full size). The caller sets the image's rect in
+    data units as for the full array, so hover read-outs index the full array."""
+    vb = image.getViewBox()
+    blocks = display_blocks(a.shape, (vb.height(), vb.width())) if vb is not None else (1, 1)
+    image.setImage(reduce_for_display(a, blocks), autoLevels=False, levels=levels)
+    return blocks
+
+
+class ReducedNote(QtWidgets.QLabel):
+    """The line under heatmaps that says they are drawn reduced (``reduced_note``), e.g. "sₜ shown at 128 × 200
+    of 256 × 200 (largest |value| of each 2 × 1 block)". It appears with the first reduced frame and stays
+    (empty if the panel grows) until the data's shape changes: a line that came and went frame to frame would
+    resize the plots and so change the blocks."""
+
+    def __init__(self):
+        super().__init__("")
+        self.setFont(font(SMALL_PT))
+        self.setFixedHeight(self.fontMetrics().lineSpacing() + 2)
+        self.setVisible(False)
+        self._shape: tuple | None = None
+        self._kept = False
+
+    def say(self, name: str, shape: tuple[int, int], blocks: tuple[int, int]) -> None:
+        note = reduced_note(shape, blocks)
+        text = f"{name} {note}" if note else ""
+        if tuple(shape) != self._shape:
+            self._shape, self._kept = tuple(shape), False
+        self._kept = self._kept or bool(text)
+        if text != self.text():
+            self.setText(text)
+            self.setToolTip(text)
+        if self.isHidden() == self._kept:
+            self.setVisible(self._kept)
+
+
 # -------------------------------------------------------------------------------------------------- numbers
 def nice_ceil(x: float) -> float:
     """The smallest of 1, 2, 2.5, 5 x 10^k that is >= x (x > 0); 1 for x <= 0 or non-finite."""

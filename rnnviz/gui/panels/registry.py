@@ -68,7 +68,7 @@ SPECS: tuple[PanelSpec, ...] = (
     PanelSpec("predictions", "predictions", "PredictionsPanel", "Predictions", help_texts.predictions,
               ("task", "probe", "classes", "sample_text", "sample_temperature", "sample_step", "sample_prompt")),
     PanelSpec("weights", "weights", "WeightsPanel", "Weights", help_texts.weights,
-              ("W", "gate_names", "eigenvalues", "spectral_radius", "cell"), projector="diverging"),
+              ("W", "gate_names", "eigenvalues", "spectral_radius", "cell", "step", "eigenvalues_step"), projector="diverging"),
     PanelSpec("data", "data_view", "DataPanel", "Data", help_texts.data, ()),      # shows the Dataset instead
     PanelSpec("bptt", "bptt", "BPTTPanel", "Slow-motion BPTT", help_texts.bptt, ("probe", "cell", "config"),
               room=(520, 470)),

@@ -2,10 +2,11 @@
 
 Each validation example is a path from s_1 to its last state; the colours say what the core's
 ``explore.state_space`` colours by (classification: the true class, the last state a large dot; labelling: the
-true tag of each step; generation: the next token). The probe is the thick path with its tokens written at its
-points. The axes are the PCA components of the current states with their share of the variance, each scaled to
-fill the panel (its ticks give its units; a reversal of direction stays a reversal under that scaling). The frame
-is computed by the training process only while this panel is shown (``features.state_space_view``).
+true tag of each step; generation: the next token). The probe is the thick path (thinner beyond ``LONG_PROBE``
+steps) with its tokens written at its points. The axes are the PCA components of the current states with their
+share of the variance, each scaled to fill the panel (its ticks give its units; a reversal of direction stays a
+reversal under that scaling). The frame is computed by the training process only while this panel is shown
+(``features.state_space_view``).
 """
 from __future__ import annotations
 
@@ -16,10 +17,12 @@ from PySide6 import QtCore, QtWidgets
 from rnnviz.gui import style
 from rnnviz.gui.panels import plotting
 from rnnviz.gui.panels.base import TASK_CLASSIFICATION, Panel
+from rnnviz.gui.panels.dot_cloud import DotCloud
 
 OTHER = -1                      # the colour id of grey points: ``frame.OTHER`` (checked in render)
 MAX_COLOURS = len(style.PALETTE)
 MAX_PROBE_LABELS = 24           # tokens written along the probe's path (every k-th one beyond this)
+LONG_PROBE = 50                 # a probe path of more steps is drawn thinner, with smaller dots
 PATH_ALPHA = 70                 # paths are faint, so hundreds of them stay readable
 REFIT_BELOW = 0.5               # the view is refitted when the points fill less than this share of it
 WAITING = "Computing the state space\u2026 (it is computed only while this tab is shown)"
@@ -34,8 +37,8 @@ class StateSpacePanel(Panel):
     """Public API: ``render(snapshot)``, ``reset()``, ``set_theme(name)``.
 
     Items (for tests): ``plot``; ``paths`` (colour id -> PlotDataItem of the paths of that colour, examples
-    separated by ``connect``; OTHER: grey); ``dots`` (colour id -> ScatterPlotItem: the last states for
-    classification, every state otherwise); ``probe_curve``, ``probe_dots``, ``probe_labels`` (TextItems);
+    separated by ``connect``; OTHER: grey); ``dots`` (colour id -> ScatterPlotItem of the last states for
+    classification, ``dot_cloud.DotCloud`` of every state otherwise); ``probe_curve``, ``probe_dots``, ``probe_labels`` (TextItems);
     ``legend``; ``info`` (what is shown, under the plot); ``frame`` (the StateSpace drawn).
     """
 
@@ -100,12 +103,15 @@ class StateSpacePanel(Panel):
         c.setAlpha(alpha)
         return c
 
-    def _style_probe(self) -> None:
+    def _style_probe(self, long: bool = False) -> None:
+        """The probe's path: thick with large dots, thinner and smaller when it is ``long`` (more than
+        LONG_PROBE steps: a long path crosses the picture many times and would hide it)."""
         fg = self.theme.foreground
-        self.probe_curve.setPen(pg.mkPen(fg, width=3))
+        self._long_probe = long
+        self.probe_curve.setPen(pg.mkPen(fg, width=1.5 if long else 3))
         self.probe_dots.setPen(pg.mkPen(self.theme.background, width=1))
         self.probe_dots.setBrush(pg.mkBrush(fg))
-        self.probe_dots.setSize(9)
+        self.probe_dots.setSize(5 if long else 9)
         for t in self.probe_labels:
             t.setColor(fg)
             t.fill = pg.mkBrush(self.theme.legend_brush)
@@ -125,13 +131,15 @@ class StateSpacePanel(Panel):
             path.setZValue(1)
             self.plot.addItem(path)
             self.paths[cid] = path
-            dots = pg.ScatterPlotItem(size=11 if classification else 6, pen=pg.mkPen(self.theme.background, width=0.5)
-                                      if classification else None, brush=pg.mkBrush(self._colour(cid)))
+            # classification: one outlined dot per example; otherwise one per state, thousands: a DotCloud
+            dots = (pg.ScatterPlotItem(size=11, pen=pg.mkPen(self.theme.background, width=0.5),
+                                       brush=pg.mkBrush(self._colour(cid)))
+                    if classification else DotCloud(size=6, brush=self._colour(cid)))
             dots.setZValue(10 if cid != OTHER else 5)
             self.plot.addItem(dots)
             self.dots[cid] = dots
             if cid != OTHER:
-                self.legend.addItem(dots, frame.names[cid])
+                self.legend.addItem(dots, plotting.display_token(frame.names[cid]))
         if classification:
             self.paths[OTHER].setVisible(False)
         else:
@@ -185,7 +193,8 @@ class StateSpacePanel(Panel):
                 plotting.set_axis_label(axis, text, self.theme)
         self._fit(frame)
         info = (f"{n} validation examples, {len(pts)} states s\u209c at step {frame.step}; colour: "
-                f"{frame.colour_by}; thick path: the probe ({frame.probe_label or 'none'}).")
+                f"{frame.colour_by}; {'thin' if self._long_probe else 'thick'} path with tokens: the probe "
+                f"({frame.probe_label or 'none'}).")
         if frame.swapped:
             info += " The two components' variances crossed: each axis keeps the direction it had."
         if frame.note:
@@ -201,6 +210,8 @@ class StateSpacePanel(Panel):
             for t in self.probe_labels:
                 t.setVisible(False)
             return
+        if (len(path) > LONG_PROBE) != self._long_probe:
+            self._style_probe(len(path) > LONG_PROBE)
         self.probe_curve.setData(path[:, 0], path[:, 1])
         self.probe_dots.setData(path[:, 0], path[:, 1])
         stride = max(1, int(np.ceil(len(path) / MAX_PROBE_LABELS)))
@@ -248,6 +259,6 @@ class StateSpacePanel(Panel):
         self.plot.setRange(xRange=self._shown_range[0], yRange=self._shown_range[1], padding=0)
 
     def _theme_changed(self) -> None:
-        self._style_probe()
+        self._style_probe(self._long_probe)
         self._key = ()                   # the next frame remakes the items in the new theme's colours
         self.frame = None

@@ -14,6 +14,7 @@ from PySide6 import QtCore, QtWidgets
 from rnnviz.gui import style
 from rnnviz.gui.panels import plotting
 from rnnviz.gui.panels.base import Panel
+from rnnviz.gui.panels.dot_cloud import DotCloud
 
 
 def _rho_text(rho: float) -> str:
@@ -41,12 +42,15 @@ class WeightsPanel(Panel):
     W larger than the plot's pixels is drawn reduced (``plotting.reduce_for_display``: each pixel the entry of
     largest |w| of its block) and the panel says so under the plot; the hover read-out gives exact entries.
 
+    While training a big model runs, the eigenvalues are computed on a clock of their own (``core.explore.amortize``):
+    when they are not of the snapshot's step, the eigenvalue plot's title says theirs.
+
     Items (for tests): ``image`` (ImageItem, row-major (G*d, d), or reduced: ``blocks`` rows x columns per pixel,
     ``reduced_label`` says so), ``colorbar``, ``levels``, ``gate_lines``
-    (InfiniteLines between gate blocks), ``eig_scatter`` (gate -> ScatterPlotItem), ``unit_circle``,
+    (InfiniteLines between gate blocks), ``eig_scatter`` (gate -> ``dot_cloud.DotCloud``), ``unit_circle``,
     ``circle_label``, ``eig_plot`` (its title is the legend: names, colours and spectral radii), ``radius_label``;
-    ``zoom_plot`` (shown when the eigenvalues reach far beyond the circle), ``zoom_scatter`` (gate ->
-    ScatterPlotItem), ``zoom_circle``.
+    ``zoom_plot`` (shown when the eigenvalues reach far beyond the circle), ``zoom_scatter`` (gate -> DotCloud),
+    ``zoom_circle``.
     """
 
     def __init__(self, parent: QtWidgets.QWidget | None = None):
@@ -79,7 +83,7 @@ class WeightsPanel(Panel):
         self.circle_label.setPos(np.cos(np.pi / 4), np.sin(np.pi / 4))      # on the circle, up and to the right
         self.circle_label.setZValue(31)
         self.eig_plot.addItem(self.circle_label, ignoreBounds=True)
-        self.eig_scatter: dict[str, pg.ScatterPlotItem] = {}
+        self.eig_scatter: dict[str, DotCloud] = {}
         self.zoom_plot: pg.PlotItem = self.view.addPlot(row=0, col=2)
         plotting.style_plot(self.zoom_plot, None, th=th)
         plotting.set_title(self.zoom_plot, "zoom: |\u03bb| = 1", style.FONT_PT, th)
@@ -87,7 +91,7 @@ class WeightsPanel(Panel):
         self.zoom_plot.setMouseEnabled(x=False, y=False)
         self.zoom_plot.setRange(xRange=(-ZOOM_EXTENT, ZOOM_EXTENT), yRange=(-ZOOM_EXTENT, ZOOM_EXTENT), padding=0)
         self.zoom_circle, self._zoom_halo = self._circle(self.zoom_plot)
-        self.zoom_scatter: dict[str, pg.ScatterPlotItem] = {}
+        self.zoom_scatter: dict[str, DotCloud] = {}
         self._show_zoom(False)
         self.radius_label = style.label("", style.FONT_PT, wrap=True)
         self.radius_label.setTextFormat(QtCore.Qt.TextFormat.RichText)
@@ -112,6 +116,7 @@ class WeightsPanel(Panel):
         self._rho: dict[str, float] = {}
         self._gates: tuple[str, ...] = ()
         self._eigs: dict[str, np.ndarray] = {}
+        self._eig_step: int | None = None      # the step of the eigenvalues when not the snapshot's own
         self._shape = None
         self._eig_extent = 1.25
         self.levels = (-1.0, 1.0)
@@ -173,6 +178,8 @@ class WeightsPanel(Panel):
             self._show_zoom(self._eig_extent > ZOOM_ABOVE)
         self._eig_ticks()
         self._rho = {g: float(snapshot.spectral_radius.get(g, float("nan"))) for g in gates}
+        at, step = int(getattr(snapshot, "eigenvalues_step", -1)), int(snapshot.step)
+        self._eig_step = at if 0 <= at != step else None
         self._eig_title(self._rho)
         if snapshot.cell == "rnn":
             over = [block_name(g, len(gates)) for g, r in self._rho.items() if np.isfinite(r) and round(r, 2) > 1.0]
@@ -266,8 +273,8 @@ class WeightsPanel(Panel):
                  f"\u03c1&nbsp;{_rho_text(rho.get(g, float('nan')))}" for i, g in enumerate(self._gates)]
         lines = [" &nbsp; ".join(parts[i:i + 2]) for i in range(0, len(parts), 2)]     # two gates a line
         # the text below explains \u03c1; one block (an RNN) shares the first line, which wraps only when narrow
-        title = ("Eigenvalues of W &nbsp;" + lines[0] if len(parts) == 1 else
-                 "<br>".join(["Eigenvalues of W"] + lines))
+        head = "Eigenvalues of W" if self._eig_step is None else f"Eigenvalues of W at step {self._eig_step:,}"
+        title = (head + " &nbsp;" + lines[0] if len(parts) == 1 else "<br>".join([head] + lines))
         key = (title, self.theme.name)
         if key != getattr(self, "_eig_title_key", None):    # a new title re-lays the plot out: only on change
             self._eig_title_key = key
@@ -318,11 +325,10 @@ class WeightsPanel(Panel):
             left.setTicks(None)
             plotting.fit_axis_width(left, [str(d)])
         for i, g in enumerate(gates):
-            scatter = pg.ScatterPlotItem(size=9, pen=pg.mkPen(th.background, width=0.8),
-                                         brush=pg.mkBrush(style.colour(i)), symbol="o")
+            scatter = DotCloud(size=9, pen=pg.mkPen(th.background, width=0.8), brush=style.colour(i))
             self.eig_plot.addItem(scatter)
             self.eig_scatter[g] = scatter
-            zoom = pg.ScatterPlotItem(size=7, pen=pg.mkPen(th.background, width=0.8), brush=pg.mkBrush(style.colour(i)))
+            zoom = DotCloud(size=7, pen=pg.mkPen(th.background, width=0.8), brush=style.colour(i))
             self.zoom_plot.addItem(zoom)
             self.zoom_scatter[g] = zoom
 

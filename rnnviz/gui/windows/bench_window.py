@@ -5,10 +5,13 @@
                   of N, alternating two real snapshots from real training 20 steps apart (so no panel can skip an
                   unchanged frame, and the axis ranges hold both, as on most live frames); "window" is
                   ``show_snapshot`` of the whole window + ``repaint()`` (every visible panel at once).
+  refresh_cpu_ms  the same refreshes' CPU time in the GUI thread (``time.thread_time``), median: on a loaded
+                  machine the wall time adds the waits for a core.
   refresh_rescale_ms  the same with snapshots far apart, so every axis range moves on every refresh (the few live
                   frames where the data leaves a range, see ``panels/ranges.py``).
-  speed           ``measure_speed``: headless Trainer.step() steps/s against steps/s with the window
-                  shown and every visible panel live at the default redraw rate (process backend).
+  speed           ``measure_speed``: headless Trainer.step() steps/s (the mean of a run before and one after)
+                  against steps/s with the window shown and every visible panel live at the default redraw rate
+                  (process backend), from the steps and making times of the live run's first and last snapshot.
   step_to_pixel   during that live run: from a Snapshot's ``made_at`` (stamped when the trainer built it, right
                   after its step) to the first event-loop turn after the first paint event of a fixed panel's plot
                   that follows the frame (Qt paints every dirty widget in one pass, so that turn comes after it).
@@ -70,9 +73,11 @@ def headless_speed(config: Config, seconds: float = 3.0, dataset: Any = None, wa
 
 def measure_speed(config: Config | None = None, seconds: float = 5.0, backend: str = "process",
                   size: tuple[int, int] = (1600, 1000), headless: float | None = None,
-                  warm_steps: int = 20) -> SpeedReport:
+                  warm_steps: int = 20, min_snapshots: int = 0, max_seconds: float | None = None) -> SpeedReport:
     """Headless steps/s against steps/s with the window shown and every visible panel redrawing (counted from
-    ``warm_steps`` steps on).
+    ``warm_steps`` steps on). The live run lasts ``seconds``, and longer until ``min_snapshots`` snapshots have
+    arrived (at most ``max_seconds``); live steps/s = the steps between its first and last snapshot / the time
+    between their making (``Snapshot.made_at``, stamped right after their step in the training process).
 
     Needs a QApplication (one is made when there is none; offscreen when there is no display).
     """
@@ -108,11 +113,16 @@ def measure_speed(config: Config | None = None, seconds: float = 5.0, backend: s
     run_until(lambda: ctl.latest is not None, 20)            # the model is built
     ctl.start_training()
     run_until(lambda: ctl.latest is not None and ctl.latest.step >= warm_steps, 20 + 2 * warm_steps)
-    step0, frames0, snaps0, t0 = ctl.latest.step, ctl.frames, ctl.snapshots, time.perf_counter()
+    first, frames0, snaps0, t0 = ctl.latest, ctl.frames, ctl.snapshots, time.perf_counter()
     cpu0 = time.process_time()
     run_until(lambda: False, seconds)
+    limit = max(seconds, max_seconds or 0.0) - (time.perf_counter() - t0)
+    if ctl.snapshots - snaps0 < min_snapshots and limit > 0:
+        run_until(lambda: ctl.snapshots - snaps0 >= min_snapshots, limit)
     elapsed = time.perf_counter() - t0
-    report = SpeedReport(headless=headless, live=(ctl.latest.step - step0) / elapsed,
+    last = ctl.latest
+    span = last.made_at - first.made_at
+    report = SpeedReport(headless=headless, live=(last.step - first.step) / span if span > 0 else 0.0,
                          frames=ctl.frames - frames0, snapshots=ctl.snapshots - snaps0, seconds=elapsed,
                          backend=backend, gui_cpu=(time.process_time() - cpu0) / elapsed)
     window.close()
@@ -148,43 +158,42 @@ def real_snapshots(config, steps: int = 200, later: tuple[int, ...] = (20,), bpt
     return tuple(out)
 
 
-def _time_panels(app, window, pair, repeats: int) -> dict[str, float]:
-    """Median ms per visible panel and for the whole window, alternating the two snapshots of ``pair``."""
-    out = {}
+def _time_panels(app, window, pair, repeats: int) -> tuple[dict[str, float], dict[str, float]]:
+    """Median ms per visible panel and for the whole window, alternating the two snapshots of ``pair``: wall time,
+    and the GUI thread's CPU time (``time.thread_time``: what the refresh itself costs, without the waits for a
+    core that other processes on a loaded machine add to the wall time)."""
+    out, cpu = {}, {}
+
+    def timed(key, draw) -> None:
+        times, cpus = [], []
+        for r in range(repeats + 1):
+            start, c0 = time.perf_counter(), time.thread_time()
+            draw(pair[r % 2])
+            app.processEvents()                     # the scenes' queued updates and their paint pass
+            if r:                                   # the first call warms caches up
+                times.append(time.perf_counter() - start)
+                cpus.append(time.thread_time() - c0)
+        out[key], cpu[key] = statistics.median(times) * 1e3, statistics.median(cpus) * 1e3
+
     for key, panel in window.panels.items():
         if window.tabs.indexOf(panel) >= 0:
             window.tabs.setCurrentWidget(panel)
             app.processEvents()
-        times = []
-        for r in range(repeats + 1):
-            start = time.perf_counter()
-            panel.render(pair[r % 2])
-            app.processEvents()                     # the scenes' queued updates and their paint pass
-            panel.repaint()
-            if r:                                   # the first call warms caches up
-                times.append(time.perf_counter() - start)
-        out[key] = statistics.median(times) * 1e3
+        timed(key, lambda snap, panel=panel: (panel.render(snap), app.processEvents(), panel.repaint()))
     window.tabs.setCurrentIndex(0)
     app.processEvents()
-    times = []
-    for r in range(repeats + 1):
-        start = time.perf_counter()
-        window.show_snapshot(pair[r % 2])
-        app.processEvents()
-        window.repaint()
-        if r:
-            times.append(time.perf_counter() - start)
-    out["window"] = statistics.median(times) * 1e3
-    return out
+    timed("window", lambda snap: (window.show_snapshot(snap), app.processEvents(), window.repaint()))
+    return out, cpu
 
 
 def refresh_costs(config, repeats: int = 10, size: tuple[int, int] = (1600, 1000),
                   train_steps: int = 200, near: int = 20,
-                  bptt: bool = False) -> tuple[dict[str, float], dict[str, float]]:
+                  bptt: bool = False) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
     """Median ms of one full refresh per panel and of the whole window ("window"), twice: for a typical live
     frame (snapshots 20 steps apart: the axis ranges hold both, as on most frames), and for a frame whose axis
-    ranges must all move (snapshots 2x the steps apart, as on the few frames where the data leaves a range).
-    ``near``: the steps between the two snapshots of a typical frame."""
+    ranges must all move (snapshots 2x the steps apart, as on the few frames where the data leaves a range);
+    and the typical frame's CPU ms in the GUI thread. ``near``: the steps between the two snapshots of a typical
+    frame."""
     from rnnviz.gui.main_window import MainWindow
     from rnnviz.gui.style import apply_theme
 
@@ -196,13 +205,13 @@ def refresh_costs(config, repeats: int = 10, size: tuple[int, int] = (1600, 1000
     window.show()
     app.processEvents()
     try:
-        typical = _time_panels(app, window, (first, close), repeats)
-        rescale = _time_panels(app, window, (first, far), repeats)
+        typical, typical_cpu = _time_panels(app, window, (first, close), repeats)
+        rescale, _ = _time_panels(app, window, (first, far), repeats)
     finally:
         window.close()
         window.deleteLater()
         app.processEvents()
-    return typical, rescale
+    return typical, rescale, typical_cpu
 
 
 class LiveProbe:
@@ -303,9 +312,12 @@ class LiveProbe:
 
 
 def run_window_bench(config=None, seconds: float = 5.0, repeats: int = 10, train_steps: int = 200,
-                     near: int = 20, warm_steps: int = 20, bptt: bool = False) -> dict:
+                     near: int = 20, warm_steps: int = 20, bptt: bool = False, min_snapshots: int = 0,
+                     max_seconds: float | None = None) -> dict:
     """Every window figure as one dict (see the module docstring). ``near``, ``bptt``: see ``refresh_costs``;
-    ``warm_steps``: the live figures are taken from this training step on."""
+    ``warm_steps``: the live figures are taken from this training step on; ``min_snapshots``, ``max_seconds``:
+    see ``measure_speed``. Headless speed is measured before and after the live run (``seconds`` / 2 each, as the
+    load of a shared machine drifts) and their mean is the ratio's denominator."""
     import numpy as np
 
     from rnnviz.core.config import Config
@@ -313,15 +325,20 @@ def run_window_bench(config=None, seconds: float = 5.0, repeats: int = 10, train
 
     app = _app()
     config = config or Config()
-    refresh, rescale = refresh_costs(config, repeats=repeats, train_steps=train_steps, near=near, bptt=bptt)
+    refresh, rescale, refresh_cpu = refresh_costs(config, repeats=repeats, train_steps=train_steps, near=near,
+                                                  bptt=bptt)
     live_config = config.replace(epochs=100000)
-    headless = headless_speed(live_config, seconds=seconds, dataset=load_dataset(live_config))
+    dataset = load_dataset(live_config)
+    before = headless_speed(live_config, seconds=seconds / 2, dataset=dataset)
     probe = LiveProbe(app, min_step=warm_steps)
     probe.start()
     try:
-        report = measure_speed(config, seconds=seconds, headless=headless, warm_steps=warm_steps)
+        report = measure_speed(config, seconds=seconds, headless=before, warm_steps=warm_steps,
+                               min_snapshots=min_snapshots, max_seconds=max_seconds)
     finally:
         probe.stop()
+    after = headless_speed(live_config, seconds=seconds / 2, dataset=dataset)
+    report.headless = (before + after) / 2
     stalls = probe.stalls_ms()
     delays = [d * 1e3 for d in probe.delays]
     whole = [d * 1e3 for d in probe.window_delays]
@@ -331,8 +348,10 @@ def run_window_bench(config=None, seconds: float = 5.0, repeats: int = 10, train
                           "batch_size": config.batch_size, "task": config.task, "window": config.window},
         "refresh_ms": refresh,
         "refresh_worst_panel_ms": max(panels.values()) if panels else None,
+        "refresh_cpu_ms": refresh_cpu,
         "refresh_rescale_ms": rescale,
         "headless_steps_per_s": report.headless, "live_steps_per_s": report.live,
+        "headless_before_after": [before, after],
         "live_over_headless": report.live / report.headless if report.headless else None,
         "frames": report.frames, "snapshots": report.snapshots, "seconds": report.seconds,
         "step_to_pixel_ms": {"n": len(delays), "median": float(np.median(delays)) if delays else None,
