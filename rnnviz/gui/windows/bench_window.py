@@ -89,6 +89,7 @@ def measure_speed(config: Config | None = None, seconds: float = 5.0, backend: s
     app = QApplication.instance() or QApplication([])
     from rnnviz.gui.main_window import MainWindow
     from rnnviz.gui.style import apply_theme
+    from rnnviz.gui.windows.render import delete_closed
 
     apply_theme(app)
     config = (config or Config()).replace(epochs=100000)   # never stop on `epochs` while measuring
@@ -128,6 +129,7 @@ def measure_speed(config: Config | None = None, seconds: float = 5.0, backend: s
     window.close()
     window.deleteLater()
     app.processEvents()
+    delete_closed(app)
     return report
 
 

@@ -390,7 +390,7 @@ def render_race(config_a: Config, config_b: Config, steps: int, out: Any, size: 
     path."""
     from rnnviz.core.errors import TrainingFault
     from rnnviz.gui.pictures import save_png
-    from rnnviz.gui.windows.render import _application, _settle
+    from rnnviz.gui.windows.render import _application, _settle, delete_closed
 
     app = _application()
     apply_theme(app)
@@ -420,6 +420,7 @@ def render_race(config_a: Config, config_b: Config, steps: int, out: Any, size: 
         window.close()
         window.deleteLater()
         app.processEvents()
+        delete_closed(app)
 
 
 def show_race(window: Any, a: Config, b: Config) -> RaceWindow:

@@ -36,6 +36,18 @@ def _settle(app: Any, seconds: float = 0.15) -> None:
         time.sleep(0.01)
 
 
+def delete_closed(app: Any) -> None:
+    """Delete the widgets closed with ``deleteLater`` now, while the application exists. ``processEvents`` leaves
+    deferred deletions to an event loop that a headless render never runs; the window then died in the
+    interpreter's teardown after the QApplication, which crashed the process after the PNG was written."""
+    import gc
+
+    from PySide6.QtCore import QEvent
+
+    app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gc.collect()
+
+
 def train_headless(config: Config, steps: int) -> Any:
     """A Trainer after ``steps`` steps (fewer when training stops on NaN/Inf; ``trainer.fault`` says why). When
     ``steps`` goes past the config's epochs, the epochs are raised to cover them, so the picture never shows more
@@ -115,3 +127,4 @@ def render(config: Config, steps: int, out: str | os.PathLike, size: tuple[int, 
         window.close()
         window.deleteLater()
         app.processEvents()
+        delete_closed(app)
