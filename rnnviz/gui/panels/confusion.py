@@ -224,7 +224,7 @@ class ConfusionPanel(Panel):
         if val_acc.size and np.isfinite(val_acc[-1]):
             at = f" (step {int(snapshot.val_steps[-1])})" if len(snapshot.val_steps) else ""
             pct = f"{100 * val_acc[-1]:.1f}\u00a0%"
-            self.accuracy_label.setText(f"Overall accuracy: {pct}{at}", f"Accuracy {pct}{at}", f"{pct}{at}", pct)
+            self.accuracy_label.setText(f"Overall accuracy: {pct}{at}", f"Accuracy {pct}{at}", f"Accuracy {pct}", pct)
         else:
             self.accuracy_label.setText("Overall accuracy: \u2013 (no evaluation yet)", "No evaluation yet",
                                         "Accuracy \u2013", "\u2013")
