@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from rnnviz.gui import style
 from rnnviz.gui import style as theme_mod
-from rnnviz.gui.panels import plotting
+from rnnviz.gui.panels import hover
 
 FONT_SCALE = 1.3
 SYMBOL_SCALE = 1.25
@@ -156,7 +156,7 @@ class Projector:
 
         for panel in self.panels():
             for label in panel.findChildren(QLabel):
-                if plotting.is_readout(label) and not label.isHidden():
+                if hover.is_readout(label) and not label.isHidden():
                     label.hide()            # again after a panel re-shows it (the Predictions page switch)
                     if not getattr(label, "_rnnviz_readout_hidden", False):
                         label._rnnviz_readout_hidden = True

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rnnviz.gui.panels import WeightsPanel, plotting
+from rnnviz.gui.panels import WeightsPanel, heatmaps
 
 from snapshot_factory import make_snapshot
 
@@ -25,17 +25,17 @@ def test_reduction_keeps_each_blocks_largest_magnitude(shape, blocks):
     rng = np.random.default_rng(sum(shape))
     a = rng.normal(size=shape).astype(np.float32)
     a[rng.random(shape) < 0.01] = np.nan
-    got = plotting.reduce_for_display(a, blocks)
+    got = heatmaps.reduce_for_display(a, blocks)
     assert got.dtype == a.dtype and np.array_equal(got, _by_loops(a, *blocks), equal_nan=True)
     if blocks == (1, 1):
-        assert got is a and plotting.reduced_note(shape, blocks) == ""
+        assert got is a and heatmaps.reduced_note(shape, blocks) == ""
 
 
 def test_blocks_follow_the_pixels():
-    assert plotting.display_blocks((1024, 256), (400.0, 300.0)) == (3, 1)
-    assert plotting.display_blocks((40, 10), (400.0, 300.0)) == (1, 1)
-    assert plotting.display_blocks((1024, 256), (0.0, 0.0)) == (1, 1)         # not laid out yet: full size
-    assert plotting.reduced_note((1024, 256), (3, 1)).startswith("shown at 342 \u00d7 256 of 1024 \u00d7 256 (largest")
+    assert heatmaps.display_blocks((1024, 256), (400.0, 300.0)) == (3, 1)
+    assert heatmaps.display_blocks((40, 10), (400.0, 300.0)) == (1, 1)
+    assert heatmaps.display_blocks((1024, 256), (0.0, 0.0)) == (1, 1)         # not laid out yet: full size
+    assert heatmaps.reduced_note((1024, 256), (3, 1)).startswith("shown at 342 \u00d7 256 of 1024 \u00d7 256 (largest")
 
 
 def test_a_weight_matrix_larger_than_its_plot_is_reduced_and_says_so(qtbot):
@@ -94,7 +94,7 @@ def _check(image, full: np.ndarray) -> tuple[int, int]:
     """``image`` shows ``full`` (rows x columns) reduced to its view box's pixels, block by block (by loops)."""
     vb = image.getViewBox()
     fr, fc = -(-full.shape[0] // int(vb.height())), -(-full.shape[1] // int(vb.width()))
-    assert (fr, fc) == plotting.display_blocks(full.shape, (vb.height(), vb.width()))
+    assert (fr, fc) == heatmaps.display_blocks(full.shape, (vb.height(), vb.width()))
     assert np.array_equal(image.image, _by_loops(full, max(fr, 1), max(fc, 1)), equal_nan=True)
     return fr, fc
 
@@ -107,7 +107,7 @@ def test_big_hidden_states_are_reduced_and_say_so(qtbot):
     states = np.asarray(snap.probe.states, dtype=np.float64)                 # (T, D)
     fr, fc = _check(panel.image, states.T)
     assert fr > 1 and panel.reduced_label.isVisible()
-    assert panel.reduced_label.text() == "s\u209c " + plotting.reduced_note((256, 200), (fr, fc))
+    assert panel.reduced_label.text() == "s\u209c " + heatmaps.reduced_note((256, 200), (fr, fc))
     assert f"s = {states[150, 201]:+.4f}" in panel._text_at(151, 201)       # the read-out: the exact entry
     small = make_snapshot("generation", cell="lstm", d=8, T=12)
     panel.render(small)
@@ -124,7 +124,7 @@ def test_big_gates_are_reduced_and_say_so(qtbot):
         values = np.asarray(snap.probe.gates[name], dtype=np.float64)      # (T, d)
         most = max(most, _check(image, values.T))
     assert most > (1, 1) and panel.reduced_label.isVisible()
-    assert panel.reduced_label.text() == "i/f/o/c " + plotting.reduced_note((256, 200), most)
+    assert panel.reduced_label.text() == "i/f/o/c " + heatmaps.reduced_note((256, 200), most)
     f = np.asarray(snap.probe.gates["f"], dtype=np.float64)
     assert f"f = {f[17, 250]:+.4f}" in panel._text_at("f", 18, 250)
 
@@ -143,13 +143,13 @@ def test_big_bptt_heatmaps_are_reduced_and_say_so(qtbot):
     blocks = _check(panel.state_image, states.T)
     assert blocks > (1, 1) and _check(panel.grad_image, shown.T) == blocks
     assert panel.reduced_label.text() == ("s\u209c and \u2202L/\u2202s\u209c "
-                                          + plotting.reduced_note((256, 200), blocks))
+                                          + heatmaps.reduced_note((256, 200), blocks))
     bars = panel.vector_bars.opts["height"]                                 # the bars: every unit, exact
     assert np.array_equal(bars, grads[120])
 
 
 def test_the_reduced_note_stays_until_the_shape_changes(qtbot):
-    note = plotting.ReducedNote()
+    note = heatmaps.ReducedNote()
     qtbot.addWidget(note)
     note.say("s", (256, 200), (2, 1))
     assert not note.isHidden() and note.text().startswith("s shown at 128 \u00d7 200")

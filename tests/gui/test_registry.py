@@ -20,7 +20,7 @@ from rnnviz.core.explore.state_space import StateSpaceView
 from rnnviz.core.presets import list_presets, parse_preset
 from rnnviz.core.snapshot import Snapshot
 from rnnviz.gui import style
-from rnnviz.gui.panels import PANEL_CLASSES, plotting
+from rnnviz.gui.panels import PANEL_CLASSES, colormaps, plotting
 from rnnviz.gui.panels.base import Panel
 from rnnviz.gui.panels.registry import (
     FIXED_PLACES,
@@ -209,7 +209,7 @@ def test_every_panel_draws_real_snapshots_in_each_look(qtbot, trained, look):
             drawn = picture(panel)
             assert not np.array_equal(drawn, blank), f"{spec.key} drew nothing of {name} ({look})"
             if spec.projector:
-                strong = plotting.heatmap_cmap(spec.projector, look == "presentation", theme)
+                strong = colormaps.heatmap_cmap(spec.projector, look == "presentation", theme)
                 assert panel.cmap.name == strong.name, (spec.key, look)
             panel.grab().save(f"/tmp/registry_{spec.key}_{name}_{look}.png")
             panel.close()
@@ -224,7 +224,7 @@ def test_set_projector_swaps_the_maps_the_specs_name_and_back(qtbot):
         panel.set_projector(True)
         assert panel.projector
         if spec.projector:
-            assert panel.cmap.name == plotting.heatmap_cmap(spec.projector, True).name
+            assert panel.cmap.name == colormaps.heatmap_cmap(spec.projector, True).name
             assert not np.array_equal(picture(panel), before), spec.key
         else:
             assert np.array_equal(picture(panel), before), spec.key   # "nothing of its own"
@@ -246,8 +246,8 @@ def test_confusion_ink_follows_the_projector_map(qtbot):
         return [[item.color.name() for item in row] for row in panel.cell_text]
 
     def expected(projector):
-        cmap = plotting.heatmap_cmap("sequential", projector)
-        return [[plotting.text_colour_on(cmap, round(255 * conf[i, j] / conf[i].sum()) / 255).name()
+        cmap = colormaps.heatmap_cmap("sequential", projector)
+        return [[colormaps.text_colour_on(cmap, round(255 * conf[i, j] / conf[i].sum()) / 255).name()
                  for j in range(3)] for i in range(3)]
 
     assert inks() == expected(False)
@@ -369,6 +369,6 @@ def test_text_colours_on_is_text_colour_on_for_each_fraction(qapp):
     fractions = [i / 255 for i in range(256)] + [-0.5, 1.5]
     for name in ("viridis", "inferno", "CET-L1"):
         cmap = pg.colormap.get(name)
-        one_by_one = [plotting.text_colour_on(cmap, f).name() for f in fractions]
-        assert [c.name() for c in plotting.text_colours_on(cmap, fractions)] == one_by_one
+        one_by_one = [colormaps.text_colour_on(cmap, f).name() for f in fractions]
+        assert [c.name() for c in colormaps.text_colours_on(cmap, fractions)] == one_by_one
         assert {"#000000", "#ffffff"} == set(one_by_one)

@@ -13,7 +13,7 @@ from typing import Any, Callable
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QLabel, QMessageBox, QToolButton, QWidget
 
-from rnnviz.gui.panels.plotting import is_readout
+from rnnviz.gui.panels.hover import is_readout
 from rnnviz.gui.panels.registry import PANELS
 
 

@@ -8,7 +8,9 @@ from PySide6 import QtWidgets
 from rnnviz.core.config import TASKS
 from rnnviz.gui import style
 from rnnviz.gui.panels import registry
-from rnnviz.gui.panels.plotting import apply_theme, fit_axis_title, heatmap_cmap, is_readout
+from rnnviz.gui.panels.hover import is_readout
+from rnnviz.gui.panels.colormaps import heatmap_cmap
+from rnnviz.gui.panels.plotting import apply_theme, fit_axis_title
 from rnnviz.gui.style import FONT_PT, Theme, font, theme
 
 SHORT_BELOW = 300       # panel height (px, at the normal font) below which the hover read-out gives its line away

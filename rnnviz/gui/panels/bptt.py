@@ -20,7 +20,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from rnnviz.gui import style
-from rnnviz.gui.panels import plotting
+from rnnviz.gui.panels import colormaps, heatmaps, plotting
 from rnnviz.gui.panels.base import Panel
 from rnnviz.gui.panels.ranges import FollowRange, set_ticks_once, set_title_once
 
@@ -40,7 +40,7 @@ class BPTTPanel(Panel):
     """Public API: ``render(snapshot)``, ``reset()``, ``set_position(k)``, ``step(n)``, ``play(on)``,
     ``set_speed(steps_per_second)``; ``position``, ``T``.
 
-    A heatmap larger than its plot's pixels is drawn reduced (``plotting.set_heatmap``) and ``reduced_label`` says
+    A heatmap larger than its plot's pixels is drawn reduced (``heatmaps.set_heatmap``) and ``reduced_label`` says
     so; the bars and the read-out give exact values.
 
     Items (for tests): ``state_image``, ``grad_image`` (ImageItems, (D, T), or reduced), ``reduced_label``,
@@ -68,7 +68,7 @@ class BPTTPanel(Panel):
         plotting.style_plot(self.vec_plot, "at step t", bottom="unit", th=th)
         plotting.style_plot(self.pre_plot, "a\u209c", bottom="unit", th=th)
         self.norm_plot.setLogMode(y=True)
-        self.cmap = plotting.diverging_cmap()
+        self.cmap = colormaps.diverging_cmap()
         self.state_image = pg.ImageItem(axisOrder="row-major")
         self.grad_image = pg.ImageItem(axisOrder="row-major")
         for plot, image in ((self.state_plot, self.state_image), (self.grad_plot, self.grad_image)):
@@ -146,7 +146,7 @@ class BPTTPanel(Panel):
         layout.addWidget(self.message)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.bars_note)
-        self.reduced_label = plotting.ReducedNote()   # when s_t has more entries than its plot has pixels
+        self.reduced_label = heatmaps.ReducedNote()   # when s_t has more entries than its plot has pixels
         layout.addWidget(self.reduced_label)
         layout.addWidget(self.phase_label)
         layout.addWidget(self.readout)
@@ -280,7 +280,7 @@ class BPTTPanel(Panel):
         shown = S.copy()
         if phase == "forward":
             shown[t + 1:] = np.nan                              # not computed yet
-        blocks = plotting.set_heatmap(self.state_image, shown.T, (-lim, lim))
+        blocks = heatmaps.set_heatmap(self.state_image, shown.T, (-lim, lim))
         self.reduced_label.say("sₜ and ∂L/∂sₜ" if trace is not None else "sₜ", (D, T), blocks)
         self.state_image.setRect(QtCore.QRectF(0.5, -0.5, T, D))
         self.state_image.setVisible(True)
@@ -290,7 +290,7 @@ class BPTTPanel(Panel):
             gshown = np.full_like(G, np.nan)
             if phase == "backward":
                 gshown[t:] = G[t:]                              # filled in from the end
-            plotting.set_heatmap(self.grad_image, gshown.T, (-g_lim, g_lim))
+            heatmaps.set_heatmap(self.grad_image, gshown.T, (-g_lim, g_lim))
             self.grad_image.setRect(QtCore.QRectF(0.5, -0.5, T, D))
             self.grad_image.setVisible(True)
             title = (f"backward \u2202L/\u2202s\u209c \u00b1{g_lim:.2g}" if self.compact else     # one line at half width

@@ -8,7 +8,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from rnnviz.core.snapshot import confusion_members
 from rnnviz.gui import style
 from rnnviz.gui.fitting import FittingLabel
-from rnnviz.gui.panels import base, plotting
+from rnnviz.gui.panels import base, colormaps, hover, plotting
 from rnnviz.gui.panels.base import Panel
 
 NO_MATRIX = ("No confusion matrix for generation: the model predicts the next token out of the whole "
@@ -69,7 +69,7 @@ class ConfusionPanel(Panel):
         self.bar_plot.showGrid(x=True, y=False, alpha=th.grid_alpha)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.cell_text: list[list[pg.TextItem]] = []
-        self._set_cmap(plotting.sequential_cmap(th))
+        self._set_cmap(colormaps.sequential_cmap(th))
         self.plot.addItem(self.image)
         self.bars = pg.BarGraphItem(x0=[], y=[], height=0.7, width=[], brush=style.colour(0), pen=None)
         self.bar_plot.addItem(self.bars)
@@ -126,7 +126,7 @@ class ConfusionPanel(Panel):
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.stack)
-        self.hover = plotting.HoverReadout(self.view, self.readout, [(self.plot, self._cell_info),
+        self.hover = hover.HoverReadout(self.view, self.readout, [(self.plot, self._cell_info),
                                                                    (self.bar_plot, self._bar_info)])
         self.bar_text: list[pg.TextItem] = []
         self._numbered = False
@@ -259,7 +259,7 @@ class ConfusionPanel(Panel):
         self.cmap = cmap
         self.image.setColorMap(cmap)
         # black or white text for each of 256 cell colours, whichever contrasts more
-        self._ink = [c.name() for c in plotting.text_colours_on(cmap, [i / 255 for i in range(256)])]
+        self._ink = [c.name() for c in colormaps.text_colours_on(cmap, [i / 255 for i in range(256)])]
         self._shown = [[None] * len(row) for row in self.cell_text]
         self._update_texts()                  # the counts take the new ink at once
 

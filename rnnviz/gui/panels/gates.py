@@ -14,7 +14,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from rnnviz.gui import style
-from rnnviz.gui.panels import plotting
+from rnnviz.gui.panels import colormaps, heatmaps, hover, plotting
 from rnnviz.gui.panels.base import Panel
 from rnnviz.gui.panels.hidden import short, tick_stride
 
@@ -37,7 +37,7 @@ SATURATION_TEXT = "saturated (&lt; 0.05 or &gt; 0.95), monitor batch"
 class GatesPanel(Panel):
     """Public API: ``render(snapshot)``, ``reset()``, ``set_theme(name)``, ``set_projector(on)``.
 
-    A heatmap larger than its plot's pixels is drawn reduced (``plotting.set_heatmap``) and ``reduced_label`` says
+    A heatmap larger than its plot's pixels is drawn reduced (``heatmaps.set_heatmap``) and ``reduced_label`` says
     so (for the most reduced of them); the read-out gives exact entries.
 
     Items (for tests): ``images`` (gate name -> ImageItem, row-major (d, T), or reduced), ``plots`` (name ->
@@ -58,19 +58,19 @@ class GatesPanel(Panel):
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.note)
         layout.addWidget(self.view, 1)
-        self.reduced_label = plotting.ReducedNote()   # when the gates have more entries than a plot has pixels
+        self.reduced_label = heatmaps.ReducedNote()   # when the gates have more entries than a plot has pixels
         layout.addWidget(self.reduced_label)
         layout.addWidget(self.sat_label)
         layout.addWidget(self.readout)
-        self.hover = plotting.HoverReadout(self.view, self.readout, [])
+        self.hover = hover.HoverReadout(self.view, self.readout, [])
         self.cell = ""
         self.plots: dict[str, pg.PlotItem] = {}
         self.images: dict[str, pg.ImageItem] = {}
         self.sat_curves: dict[str, pg.PlotDataItem] = {}
         self.sat_plot: pg.PlotItem | None = None
         self.gate_colorbar = self.c_colorbar = None
-        self.gate_cmap = self.cmap = plotting.heatmap_cmap("sequential", False, self.theme)
-        self.c_cmap = plotting.diverging_cmap()
+        self.gate_cmap = self.cmap = colormaps.heatmap_cmap("sequential", False, self.theme)
+        self.c_cmap = colormaps.diverging_cmap()
         self.reset()
 
     # ------------------------------------------------------------------------------------------ building
@@ -194,7 +194,7 @@ class GatesPanel(Panel):
                 continue
             T, d = values.shape
             levels = self.c_levels if name == "c" else GATE_LEVELS
-            blocks = plotting.set_heatmap(image, values.T, levels)             # (d, T): rows = units
+            blocks = heatmaps.set_heatmap(image, values.T, levels)             # (d, T): rows = units
             reduced = max(reduced, (blocks, (d, T)))
             image.setRect(QtCore.QRectF(0.5, -0.5, T, d))
             image.setVisible(True)
@@ -255,7 +255,7 @@ class GatesPanel(Panel):
     def _set_cmap(self, cmap: pg.ColorMap) -> None:
         """The gates take ``cmap`` (sequential); c_t the diverging map of the same mode."""
         self.gate_cmap = self.cmap = cmap
-        self.c_cmap = plotting.heatmap_cmap("diverging", self.projector, self.theme)
+        self.c_cmap = colormaps.heatmap_cmap("diverging", self.projector, self.theme)
         for name, image in self.images.items():
             image.setColorMap(self.c_cmap if name == "c" else cmap)
         if self.gate_colorbar is not None:

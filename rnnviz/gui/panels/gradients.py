@@ -15,7 +15,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from rnnviz.gui import style
-from rnnviz.gui.panels import plotting
+from rnnviz.gui.panels import colormaps, hover, plotting
 from rnnviz.gui.panels.base import Panel
 from rnnviz.gui.panels.markers import HEATMAP_COLOUR, MarkerLines
 from rnnviz.gui.panels.ranges import FollowRange, set_ticks_once
@@ -106,7 +106,7 @@ class GradientFlowPanel(Panel):
         # middle: the heatmap over training
         self.flow_image = pg.ImageItem(axisOrder="row-major")
         self.flow_image.setNanPolicy("omit")
-        self.flow_cmap = plotting.log_cmap()
+        self.flow_cmap = colormaps.log_cmap()
         self.flow_image.setColorMap(self.flow_cmap)
         self.flow_plot.addItem(self.flow_image)
         self.flow_colorbar = plotting.make_colorbar(self.flow_image, self.flow_plot, self.flow_cmap, FLOW_LEVELS,
@@ -139,7 +139,7 @@ class GradientFlowPanel(Panel):
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.readout)
-        self.hover = plotting.HoverReadout(self.view, self.readout, [
+        self.hover = hover.HoverReadout(self.view, self.readout, [
             (self.norm_plot, self._norm_text), (self.flow_plot, self._flow_text), (self.param_plot, self._param_text)])
         self.reset()
 

@@ -9,7 +9,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from rnnviz.gui import style
 from rnnviz.gui.fitting import FittingLabel
-from rnnviz.gui.panels import plotting
+from rnnviz.gui.panels import colormaps, heatmaps, hover, plotting
 from rnnviz.gui.panels.base import TASK_CLASSIFICATION, Panel
 
 BOUNDED = (-1.0, 1.0)     # tanh, sigmoid, LSTM and GRU states all lie in [-1, 1]
@@ -98,7 +98,7 @@ class HiddenStatesPanel(Panel):
     ``set_key_tokens(tokens)``: the words a lesson points at; the token axis always labels them, and before them
     the step where the answer is read (classification: the last); thinned characters carry their timestep.
 
-    s_t larger than the plot's pixels is drawn reduced (``plotting.set_heatmap``) and ``reduced_label`` says so;
+    s_t larger than the plot's pixels is drawn reduced (``heatmaps.set_heatmap``) and ``reduced_label`` says so;
     the read-out gives exact entries.
 
     Items (for tests): ``image`` (ImageItem, row-major (D, T), or reduced), ``colorbar``, ``plot``, ``probe_spin``,
@@ -122,7 +122,7 @@ class HiddenStatesPanel(Panel):
         self.image.setNanPolicy("omit")              # a NaN state (a fault) is left blank, not painted as a value
         self.plot.addItem(self.image)
         self.levels = BOUNDED
-        self.cmap = plotting.diverging_cmap()
+        self.cmap = colormaps.diverging_cmap()
         self.image.setColorMap(self.cmap)
         self.colorbar = plotting.make_colorbar(self.image, self.plot, self.cmap, self.levels, "state value s", th)
         self.split_line = pg.InfiniteLine(angle=0, pen=pg.mkPen(th.foreground, width=2, style=QtCore.Qt.PenStyle.DashLine),
@@ -166,10 +166,10 @@ class HiddenStatesPanel(Panel):
         layout.addLayout(top)
         layout.addWidget(self.source_label)
         layout.addWidget(self.view, 1)
-        self.reduced_label = plotting.ReducedNote()   # when s_t has more entries than the plot has pixels
+        self.reduced_label = heatmaps.ReducedNote()   # when s_t has more entries than the plot has pixels
         layout.addWidget(self.reduced_label)
         layout.addWidget(self.readout)
-        self.hover = plotting.HoverReadout(self.view, self.readout, [(self.plot, self._text_at)])
+        self.hover = hover.HoverReadout(self.view, self.readout, [(self.plot, self._text_at)])
         self.view.scene().sigMouseClicked.connect(self._clicked)
         self.reset()
 
@@ -213,7 +213,7 @@ class HiddenStatesPanel(Panel):
         if levels != self.levels:
             self.levels = levels
             self.colorbar.setLevels(levels)
-        blocks = plotting.set_heatmap(self.image, states.T, self.levels)      # (D, T): rows = units
+        blocks = heatmaps.set_heatmap(self.image, states.T, self.levels)      # (D, T): rows = units
         self.reduced_label.say("sₜ", (D, T), blocks)
         self.image.setRect(QtCore.QRectF(0.5, -0.5, T, D))   # timestep t centred on x = t, unit u on y = u
         self.image.setVisible(True)

@@ -12,7 +12,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from rnnviz.core.snapshot import LOSS_PER_TOKEN, LOSS_UNIT
 from rnnviz.gui import style
-from rnnviz.gui.panels import base, plotting
+from rnnviz.gui.panels import base, hover, plotting
 from rnnviz.gui.panels.base import Panel
 from rnnviz.gui.panels.markers import MarkerLines
 from rnnviz.gui.panels.ranges import FollowRange
@@ -117,7 +117,7 @@ class LossPanel(Panel):
         layout.addWidget(self.overfit_box)
         layout.addWidget(self.view, 1)
         layout.addLayout(controls)
-        self.hover = plotting.HoverReadout(self.view, self.readout,
+        self.hover = hover.HoverReadout(self.view, self.readout,
                                          [(self.loss_plot, self._loss_text), (self.metric_plot, self._metric_text)])
         self.reset()
 

@@ -1,5 +1,6 @@
-"""Plotting helpers every panel shares: colour maps, axes, titles, legends and colour bars, log axes, the hover
-read-out and small numeric helpers. Colours and fonts come from ``rnnviz.gui.style``.
+"""Plotting helpers every panel shares: axes and their ticks, titles, legends and colour bars, log axes, themes and
+small numeric helpers. Colours and fonts come from ``rnnviz.gui.style``; the colour maps are in ``colormaps``, the
+reduced heatmaps in ``heatmaps``, the hover read-out in ``hover``.
 
 Panels draw on a white background by default (pyqtgraph's default is black): the window can switch every panel
 with ``panel.set_theme("dark")`` later.
@@ -9,7 +10,6 @@ from __future__ import annotations
 import math
 import types
 import weakref
-from typing import Any, Callable, Iterable
 
 import numpy as np
 import pyqtgraph as pg
@@ -21,89 +21,6 @@ from rnnviz.gui.style import FONT_PT, SMALL_PT, TITLE_PT, Theme, font, theme
 pg.setConfigOptions(antialias=True)
 
 LOG_FLOOR = 1e-12     # zeros on a log axis are drawn here instead of breaking the axis
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-# ------------------------------------------------------------------------------------------------- colour maps
-def diverging_cmap() -> pg.ColorMap:
-    """Blue (negative) - white (zero) - red (positive), ColorBrewer RdBu reversed."""
-    return pg.ColorMap([0.0, 0.25, 0.5, 0.75, 1.0],
-                       [(5, 48, 97), (67, 147, 195), (247, 247, 247), (214, 96, 77), (103, 0, 31)],
-                       name="rnnviz-diverging")
-
-
-def sequential_cmap(th: str | Theme | None = None) -> pg.ColorMap:
-    """White (0) to dark blue (1), for fractions and counts; on the dark theme dark grey (0) to light blue (1),
-    so that empty cells do not glare on a dark screen."""
-    if theme(th).name == "dark":
-        return pg.ColorMap([0.0, 0.25, 0.5, 0.75, 1.0],
-                           [(34, 38, 46), (22, 62, 112), (33, 113, 181), (107, 174, 214), (222, 235, 247)],
-                           name="rnnviz-sequential-dark")
-    return pg.ColorMap([0.0, 0.25, 0.5, 0.75, 1.0],
-                       [(255, 255, 255), (198, 219, 239), (107, 174, 214), (33, 113, 181), (8, 48, 107)],
-                       name="rnnviz-sequential")
-
-
-def projector_diverging_cmap() -> pg.ColorMap:
-    """The diverging map for a washed-out projector: the same ends, but white only very near zero, so a state
-    of +-0.1 is already a clear mid-tone and +-0.5 a strong colour (presentation mode)."""
-    return pg.ColorMap([0.0, 0.3, 0.45, 0.5, 0.55, 0.7, 1.0],
-                       [(5, 48, 97), (33, 102, 172), (90, 160, 205), (250, 250, 250), (235, 120, 85),
-                        (178, 24, 43), (103, 0, 31)], name="rnnviz-diverging-projector")
-
-
-def projector_sequential_cmap(th: str | Theme | None = None) -> pg.ColorMap:
-    """White (0) to dark blue (1) with small fractions already visible (presentation mode); dark grey to light
-    blue on the dark theme."""
-    if theme(th).name == "dark":
-        return pg.ColorMap([0.0, 0.02, 0.25, 0.6, 1.0],
-                           [(34, 38, 46), (24, 70, 125), (45, 130, 200), (120, 185, 225), (235, 243, 252)],
-                           name="rnnviz-sequential-projector-dark")
-    return pg.ColorMap([0.0, 0.02, 0.25, 0.6, 1.0],
-                       [(255, 255, 255), (170, 205, 232), (66, 146, 198), (8, 81, 156), (8, 38, 90)],
-                       name="rnnviz-sequential-projector")
-
-
-def heatmap_cmap(kind: str, projector: bool = False, th: str | Theme | None = None) -> pg.ColorMap:
-    """The colour map of family ``kind`` ("diverging" or "sequential") on theme ``th``; ``projector``: its strong
-    version for presentation mode."""
-    if kind == "diverging":
-        return projector_diverging_cmap() if projector else diverging_cmap()
-    if kind == "sequential":
-        return (projector_sequential_cmap if projector else sequential_cmap)(th)
-    raise ValueError(f"no colour map family {kind!r}")
-
-
-def log_cmap() -> pg.ColorMap:
-    """Perceptually uniform map for log10 magnitudes (viridis: dark = vanishing, yellow = exploding)."""
-    return pg.colormap.get("viridis")
-
-
-def text_colour_on(cmap: pg.ColorMap, fraction: float) -> QtGui.QColor:
-    """Black or white, whichever reads better on ``cmap`` at ``fraction`` in [0, 1]."""
-    return _ink(cmap.map(float(np.clip(fraction, 0.0, 1.0)), mode=pg.ColorMap.QCOLOR))
-
-
-def text_colours_on(cmap: pg.ColorMap, fractions: Any) -> list[QtGui.QColor]:
-    """``text_colour_on`` for each of ``fractions``, with one lookup in ``cmap`` for them all."""
-    return [_ink(c) for c in cmap.map(np.clip(np.asarray(fractions, dtype=float), 0.0, 1.0), mode=pg.ColorMap.QCOLOR)]
-
-
-def _ink(c: QtGui.QColor) -> QtGui.QColor:
-    luminance = 0.299 * c.red() + 0.587 * c.green() + 0.114 * c.blue()
-    return QtGui.QColor("#000000" if luminance > 140 else "#ffffff")
 
 
 # ----------------------------------------------------------------------------------------------- plot styling
@@ -567,91 +484,6 @@ def graphics_layout(th: Theme | None = None) -> pg.GraphicsLayoutWidget:
     return view
 
 
-# -------------------------------------------------------------------------------------------------- heatmaps
-def display_blocks(shape: tuple[int, int], pixels: tuple[float, float]) -> tuple[int, int]:
-    """Rows and columns of a heatmap of ``shape`` that share one screen pixel of a plot ``pixels`` = (height,
-    width) in pixels: (1, 1) when every entry has a pixel or more of its own, or while the plot has no size yet
-    (not laid out)."""
-    if pixels[0] < 2 or pixels[1] < 2:
-        return 1, 1
-    fr = max(1, int(np.ceil(shape[0] / max(1.0, float(pixels[0])))))
-    fc = max(1, int(np.ceil(shape[1] / max(1.0, float(pixels[1])))))
-    return fr, fc
-
-
-def reduce_for_display(a: np.ndarray, blocks: tuple[int, int]) -> np.ndarray:
-    """``a`` (R, C) shown at one value per ``blocks`` = (fr, fc) entries: each block's entry of largest magnitude,
-    sign kept (so the extremes a viewer looks for stay visible; a NaN in a block shows as NaN). (ceil(R/fr),
-    ceil(C/fc)); ``a`` itself when blocks is (1, 1). Only for drawing: read-outs use the full array."""
-    fr, fc = blocks
-    if fr > 1:
-        a = _largest_of_blocks(a, fr)
-    if fc > 1:
-        a = _largest_of_blocks(np.ascontiguousarray(a.T), fc).T
-    return a
-
-
-def _largest_of_blocks(a: np.ndarray, f: int) -> np.ndarray:
-    """Rows of ``a`` in blocks of ``f`` (the last one padded with zeros, which never outweigh a real entry): per
-    block and column, the entry of largest magnitude (its block's max or its min), a NaN winning. Largest-of-blocks
-    in rows then in columns is the largest of each 2-D block."""
-    R = a.shape[0]
-    Rp = -(-R // f) * f
-    if Rp != R:
-        a = np.concatenate([a, np.zeros((Rp - R,) + a.shape[1:], dtype=a.dtype)])
-    tiles = a.reshape(Rp // f, f, *a.shape[1:])
-    top, bottom = tiles.max(axis=1), tiles.min(axis=1)       # NaN in a block: both NaN, and NaN is kept
-    with np.errstate(invalid="ignore"):
-        return np.where(-bottom > top, bottom, top)
-
-
-def reduced_note(shape: tuple[int, int], blocks: tuple[int, int]) -> str:
-    """What a reduced heatmap says about itself, e.g. "shown at 512 × 256 of 1024 × 256 (largest |value| of
-    each 2 × 1 block)" (its panel's hover read-out gives exact entries); "" when not reduced."""
-    fr, fc = blocks
-    if fr == 1 and fc == 1:
-        return ""
-    return (f"shown at {-(-shape[0] // fr)} × {-(-shape[1] // fc)} of {shape[0]} × {shape[1]} (largest "
-            f"|value| of each {fr} × {fc} block)")
-
-
-def set_heatmap(image: pg.ImageItem, a: np.ndarray, levels: tuple[float, float]) -> tuple[int, int]:
-    """Draw ``a`` (R, C) in ``image`` at its levels, reduced (``reduce_for_display``) when it has more entries
-    than the image's view box has pixels; the blocks used ((1, 1): full size). The caller sets the image's rect in
-    data units as for the full array, so hover read-outs index the full array."""
-    vb = image.getViewBox()
-    blocks = display_blocks(a.shape, (vb.height(), vb.width())) if vb is not None else (1, 1)
-    image.setImage(reduce_for_display(a, blocks), autoLevels=False, levels=levels)
-    return blocks
-
-
-class ReducedNote(QtWidgets.QLabel):
-    """The line under heatmaps that says they are drawn reduced (``reduced_note``), e.g. "sₜ shown at 128 × 200
-    of 256 × 200 (largest |value| of each 2 × 1 block)". It appears with the first reduced frame and stays
-    (empty if the panel grows) until the data's shape changes: a line that came and went frame to frame would
-    resize the plots and so change the blocks."""
-
-    def __init__(self):
-        super().__init__("")
-        self.setFont(font(SMALL_PT))
-        self.setFixedHeight(self.fontMetrics().lineSpacing() + 2)
-        self.setVisible(False)
-        self._shape: tuple | None = None
-        self._kept = False
-
-    def say(self, name: str, shape: tuple[int, int], blocks: tuple[int, int]) -> None:
-        note = reduced_note(shape, blocks)
-        text = f"{name} {note}" if note else ""
-        if tuple(shape) != self._shape:
-            self._shape, self._kept = tuple(shape), False
-        self._kept = self._kept or bool(text)
-        if text != self.text():
-            self.setText(text)
-            self.setToolTip(text)
-        if self.isHidden() == self._kept:
-            self.setVisible(self._kept)
-
-
 # -------------------------------------------------------------------------------------------------- numbers
 def nice_ceil(x: float) -> float:
     """The smallest of 1, 2, 2.5, 5 x 10^k that is >= x (x > 0); 1 for x <= 0 or non-finite."""
@@ -718,67 +550,3 @@ def fmt(v: float, digits: int = 4) -> str:
 def display_token(tok: str) -> str:
     """Tokens as they should appear on an axis or in a table (spaces and newlines made visible)."""
     return tok.replace(" ", "\u2423").replace("\n", "\u21b5").replace("\t", "\u21e5") if tok else "\u2205"
-
-
-# ------------------------------------------------------------------------------------------------ hover
-READOUT = "rnnvizReadout"       # the Qt property that marks a hover read-out label
-
-
-def is_readout(label: QtWidgets.QLabel) -> bool:
-    """``label`` is a panel's hover read-out (presentation mode gives its line to the plots)."""
-    return bool(label.property(READOUT))
-
-
-class HoverReadout:
-    """Shows exact values under the mouse in a QLabel (outside the plots, so nothing is covered).
-
-    ``targets``: pairs ``(plot_item, text_at)``, where ``text_at(x, y)`` gets view coordinates (log10 on log axes)
-    and returns the text or None. All plots must share one scene (one GraphicsView).
-    """
-
-    def __init__(self, view: pg.GraphicsView, out: QtWidgets.QLabel, targets: Iterable[tuple],
-                 idle_text: str = "Hover over a plot for exact values."):
-        self.out = out
-        self.targets: list[tuple] = []
-        for plot, text_at in targets:
-            self.add(plot, text_at)
-        self.idle_text = idle_text
-        out.setText(idle_text)
-        # the read-out never makes its panel wider: a long text is shortened with "…" (whole in the tooltip)
-        out.setProperty(READOUT, True)
-        out.setMinimumWidth(1)
-        out.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
-        # A plain object with a direct connection: text_at is cheap, so no rate limit is needed. Both a
-        # pg.SignalProxy and a QObject parented to the view here made the garbage collector segfault when a
-        # panel with many scene items was collected (PySide6 6.11); tests/gui/test_panels.py guards against it.
-        view.scene().sigMouseMoved.connect(self._moved)
-
-    def add(self, plot: pg.PlotItem, text_at: Callable[[float, float], str | None]) -> None:
-        # a panel's own methods are held weakly: no reference cycle keeps a closed panel alive for the
-        # garbage collector, whose clean-up order makes pyqtgraph items call into half-cleared objects
-        ref = weakref.WeakMethod(text_at) if hasattr(text_at, "__self__") else (lambda f=text_at: f)
-        self.targets.append((plot, ref))
-
-    def _moved(self, pos) -> None:
-        self.at_scene(pos)
-
-    def at_scene(self, pos: QtCore.QPointF) -> str:
-        """Update the read-out for scene position ``pos``; returns the text shown."""
-        for plot, ref in self.targets:
-            text_at = ref()
-            if text_at is not None and plot.isVisible() and plot.vb.sceneBoundingRect().contains(pos):
-                p = plot.vb.mapSceneToView(pos)
-                text = text_at(p.x(), p.y())
-                if text:
-                    self._show(text)
-                    return text
-        self._show(self.idle_text)
-        return self.idle_text
-
-    def _show(self, text: str) -> None:
-        room = self.out.contentsRect().width()
-        shown = self.out.fontMetrics().elidedText(text, QtCore.Qt.TextElideMode.ElideRight, room) if room > 40 else text
-        self.out.setText(shown)
-        self.out.setToolTip(text if shown != text else "")
-
-

@@ -12,7 +12,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from rnnviz.gui import style
-from rnnviz.gui.panels import base, plotting
+from rnnviz.gui.panels import base, hover, plotting
 from rnnviz.gui.panels.base import Panel
 
 IGNORE = -100          # rnnviz.core.data.batch.IGNORE (no target at this position)
@@ -134,7 +134,7 @@ class PredictionsPanel(Panel):
         layout.addWidget(self.stack, 1)
         self.readout = style.label("")
         layout.addWidget(self.readout)
-        self.hover = plotting.HoverReadout(self.view, self.readout, [(self.plot, self._bar_text)])
+        self.hover = hover.HoverReadout(self.view, self.readout, [(self.plot, self._bar_text)])
         self.reset()
 
     # ------------------------------------------------------------------------------------------ API

@@ -12,7 +12,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from rnnviz.gui import style
-from rnnviz.gui.panels import plotting
+from rnnviz.gui.panels import colormaps, hover, plotting
 from rnnviz.gui.panels.base import Panel
 from rnnviz.gui.panels.gradients import FLOW_LEVELS, _log_image
 from rnnviz.gui.panels.hidden import short, tick_stride
@@ -45,7 +45,7 @@ class ReachPanel(Panel):
         self.plot.setMouseEnabled(x=False, y=False)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.image.setNanPolicy("omit")
-        self.cmap = plotting.log_cmap()
+        self.cmap = colormaps.log_cmap()
         self.image.setColorMap(self.cmap)
         self.plot.addItem(self.image)
         self.colorbar = plotting.make_colorbar(self.image, self.plot, self.cmap, FLOW_LEVELS, "norm (log scale)", th)
@@ -59,7 +59,7 @@ class ReachPanel(Panel):
         layout.addWidget(self.note)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.readout)
-        self.hover = plotting.HoverReadout(self.view, self.readout, [(self.plot, self._text_at)])
+        self.hover = hover.HoverReadout(self.view, self.readout, [(self.plot, self._text_at)])
         self.reset()
 
     def reset(self) -> None:

@@ -12,7 +12,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from rnnviz.gui import style
-from rnnviz.gui.panels import plotting
+from rnnviz.gui.panels import colormaps, heatmaps, hover, plotting
 from rnnviz.gui.panels.base import Panel
 from rnnviz.gui.panels.dot_cloud import DotCloud
 
@@ -39,7 +39,7 @@ class WeightsPanel(Panel):
     Colour levels of W are symmetric, a "nice" number (1, 2, 2.5, 5 x 10^k) at or above max |W|, and only ever
     grow (until ``reset``), so colours stay comparable while training.
 
-    W larger than the plot's pixels is drawn reduced (``plotting.reduce_for_display``: each pixel the entry of
+    W larger than the plot's pixels is drawn reduced (``heatmaps.reduce_for_display``: each pixel the entry of
     largest |w| of its block) and the panel says so under the plot; the hover read-out gives exact entries.
 
     While training a big model runs, the eigenvalues are computed on a clock of their own (``core.explore.amortize``):
@@ -66,7 +66,7 @@ class WeightsPanel(Panel):
                           bottom="column: unit of s\u209c\u208b\u2081", grid=False, th=th)
         plotting.style_plot(self.eig_plot, "Eigenvalues of W", left="imaginary part", bottom="real part", th=th)
         self.plot.invertY(True)
-        self.cmap = plotting.diverging_cmap()
+        self.cmap = colormaps.diverging_cmap()
         self.image = pg.ImageItem(axisOrder="row-major")
         self.image.setColorMap(self.cmap)
         self.image.setNanPolicy("omit")
@@ -106,7 +106,7 @@ class WeightsPanel(Panel):
         box.addWidget(self.reduced_label)
         box.addWidget(self.radius_label)
         box.addWidget(self.readout)
-        self.hover = plotting.HoverReadout(self.view, self.readout, [(self.plot, self._w_text),
+        self.hover = hover.HoverReadout(self.view, self.readout, [(self.plot, self._w_text),
                                                                    (self.eig_plot, self._eig_text)])
         self.reset()
 
@@ -150,13 +150,13 @@ class WeightsPanel(Panel):
             self.colorbar.setLevels(self.levels)
         self._W = W
         vb = self.plot.vb
-        blocks = plotting.display_blocks(W.shape, (vb.height(), vb.width()))
+        blocks = heatmaps.display_blocks(W.shape, (vb.height(), vb.width()))
         if blocks != self.blocks:
             self.blocks = blocks
-            note = plotting.reduced_note(W.shape, blocks)
+            note = heatmaps.reduced_note(W.shape, blocks)
             self.reduced_label.setText(f"W {note}" if note else "")
             self.reduced_label.setToolTip(f"W {note}" if note else "")
-        self.image.setImage(plotting.reduce_for_display(W, blocks), autoLevels=False, levels=self.levels)
+        self.image.setImage(heatmaps.reduce_for_display(W, blocks), autoLevels=False, levels=self.levels)
         self.image.setRect(QtCore.QRectF(-0.5, -0.5, d, rows))     # W[r, j] centred on x = j, y = r
         self.image.setVisible(True)
         if self._shape != W.shape or gates != self._gates:

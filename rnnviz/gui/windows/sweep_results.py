@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from rnnviz.core.explore import sweep_results as sr
 from rnnviz.core.explore.sweep import format_value
 from rnnviz.gui import style
-from rnnviz.gui.panels import plotting
+from rnnviz.gui.panels import colormaps, plotting
 
 FAILED_COLOUR = (150, 150, 150, 200)
 PICK_PIXELS = 12           # a click this close (vertically, in pixels) to a run's line picks it
@@ -106,7 +106,7 @@ class SweepResults(QWidget):
         self.plot.setYRange(sr.FAILED_AT - 0.06, 1.06, padding=0)
         metric_axis = next((a for a in axes if a.key == metric), None)
         lower_better = metric != "val_accuracy"
-        cmap = plotting.sequential_cmap("light")
+        cmap = colormaps.sequential_cmap("light")
         x = np.arange(len(axes), dtype=np.float64)
         for r, row in enumerate(rows):
             y = np.array([a.positions[r] for a in axes], dtype=np.float64)

@@ -46,7 +46,7 @@ from rnnviz.core.explore import sweep, sweep_dask
 from rnnviz.core.explore import sweep_results as sr
 from rnnviz.gui import style
 from rnnviz.gui.fitting import fit_screen
-from rnnviz.gui.panels import plotting
+from rnnviz.gui.panels import colormaps, plotting
 from rnnviz.gui.windows import sweep_results
 from rnnviz.gui.style import apply_theme
 from rnnviz.gui.training import busy
@@ -405,7 +405,7 @@ class SweepWindow(QWidget):
         self.heat.setTitle(f"{METRICS[metric]} (darker = better; ★ = best)", size=f"{style.TITLE_PT}pt")
         values = np.array([self.cell_value(c.index) for c in self.cells]).reshape(n1, n2)
         finite = values[np.isfinite(values)]
-        cmap = plotting.sequential_cmap("light")     # the title says "darker = better" on either theme
+        cmap = colormaps.sequential_cmap("light")     # the title says "darker = better" on either theme
         rgb = np.empty((n1, n2, 3), dtype=np.uint8)
         best = None
         if finite.size:
@@ -437,7 +437,7 @@ class SweepWindow(QWidget):
                 frac = 0.15 + 0.8 * good
                 c = cmap.map(frac, mode=pg.ColorMap.QCOLOR)
                 rgb[i, j] = (c.red(), c.green(), c.blue())
-                text.setColor(plotting.text_colour_on(cmap, frac))
+                text.setColor(colormaps.text_colour_on(cmap, frac))
                 text.setText(metric_text(metric, v) + (" ★" if v == best else ""))
         self.image.setImage(rgb, autoLevels=False, levels=(0, 255))
         self.image.setRect(0, 0, n2, n1)
