@@ -734,7 +734,7 @@ def test_confusion_empty_cells_follow_the_theme(qtbot):
     grab(panel, "confusion_dark_check")
 
 
-@pytest.mark.parametrize("size", [(250, 330), (360, 200), (800, 500)])
+@pytest.mark.parametrize("size", [(250, 330), (360, 200), (800, 500)] + [(w, 260) for w in range(240, 440, 12)])
 def test_confusion_panel_never_draws_a_cut_number_or_overlapping_titles(qtbot, size):
     """A narrow or short confusion panel (a small projector, the panel in a small place): every per-class
     percentage it draws lies wholly inside its plot ("100%" once showed as "00%"), the two plot titles never run
@@ -750,17 +750,21 @@ def test_confusion_panel_never_draws_a_cut_number_or_overlapping_titles(qtbot, s
     perfect = np.diag([200, 200]).astype(np.int64)
     snap = dataclasses.replace(snap, confusion=perfect, per_class_accuracy=np.array([1.0, 1.0]),
                                val_accuracy=np.array([1.0]), val_steps=np.array([500]))
-    panel.render(snap)
-    for _ in range(3):
-        QtWidgets.QApplication.processEvents()
-    box = panel.bar_plot.vb.sceneBoundingRect()
-    shown = [item for item in panel.bar_text if item.toPlainText()]
-    for item in shown:
-        assert item.toPlainText() == "100%"
-        rect = item.mapRectToScene(item.textItem.mapRectToParent(item.textItem.boundingRect()))
-        assert box.adjusted(-1, -1, 1, 1).contains(rect), (item.toPlainText(), rect, box)
-    if size == (800, 500):
-        assert len(shown) == 2                              # room enough: both percentages are written
+    mixed = dataclasses.replace(snap, confusion=np.array([[180, 20], [34, 166]]),
+                                per_class_accuracy=np.array([0.9, 0.83]), val_accuracy=np.array([0.865]))
+    for shown_snap, texts in ((mixed, ("90%", "83%")), (snap, ("100%", "100%"))):
+        panel.render(shown_snap)
+        for _ in range(3):
+            QtWidgets.QApplication.processEvents()
+        box = panel.bar_plot.vb.sceneBoundingRect()
+        shown = [item for item in panel.bar_text if item.toPlainText()]
+        for item, want in zip(panel.bar_text, texts):
+            if item.toPlainText():
+                assert item.toPlainText() == want
+                rect = item.mapRectToScene(item.textItem.mapRectToParent(item.textItem.boundingRect()))
+                assert box.adjusted(-1, -1, 1, 1).contains(rect), (item.toPlainText(), rect, box)
+        if size == (800, 500):
+            assert len(shown) == 2                          # room enough: both percentages are written
     titles = [p.titleLabel for p in (panel.plot, panel.bar_plot) if p.titleLabel.isVisible()]
     if len(titles) == 2:
         a, b = (t.mapRectToScene(t.itemRect()) for t in titles)

@@ -249,7 +249,8 @@ class ConfusionPanel(Panel):
             inside = np.isfinite(a) and a > 0.6
             text = f"{100 * a:.0f}%" if np.isfinite(a) else "n/a"
             room = ((a - 0.02 - lo) if inside else (hi - np.nan_to_num(a) - 0.02)) * px_per_unit
-            fits = QtGui.QFontMetricsF(item.textItem.font()).horizontalAdvance(text) <= room
+            margin = 2 * item.textItem.document().documentMargin()      # the text item's own padding
+            fits = QtGui.QFontMetricsF(item.textItem.font()).horizontalAdvance(text) + margin <= room
             item.setText(text if fits else "")
             item.setAnchor((1.0, 0.5) if inside else (0.0, 0.5))
             item.setColor("#ffffff" if inside else self.theme.foreground)
