@@ -374,6 +374,13 @@ class MainWindow(QMainWindow):
             lessons.sync(self.controller.config)        # the bar and its controls follow the text shown
 
     # --- from the controller --------------------------------------------------------------------------
+    def redraw(self) -> None:
+        """Draw the snapshot shown now again in the visible panels (their sizes changed: a heatmap reduced for a
+        small place is drawn again at its new size)."""
+        snap = self._shown if self._shown is not None else self.controller.latest
+        if snap is not None:
+            self.show_snapshot(snap)
+
     @Slot(object)
     def show_snapshot(self, snap: Any, everything: bool = False) -> None:
         """Draw ``snap`` in the visible panels (all of them with ``everything``) and the status bar."""

@@ -157,3 +157,26 @@ def test_the_reduced_note_stays_until_the_shape_changes(qtbot):
     assert not note.isHidden() and note.text() == ""
     note.say("s", (16, 12), (1, 1))                      # another model
     assert note.isHidden()
+
+
+def test_a_heatmap_reduced_in_a_small_place_is_drawn_full_again_when_its_place_grows(qtbot):
+    """Before training, a lecturer enlarges panels with Z: a heatmap reduced while its place was tiny must be drawn
+    again at full size when its place grows, without waiting for a new snapshot."""
+    from rnnviz.core.presets import load_preset
+
+    from qt_helpers import open_window
+
+    preset = load_preset("exploding")
+    win = open_window(qtbot, preset.config.replace(n_examples=200), size=(1024, 480))
+    win.presentation.fullscreen = False
+    win.presentation.toggle()
+    hidden = win.panels["hidden"]
+    D, T = win.controller.latest.probe.states.shape[1], win.controller.latest.probe.states.shape[0]
+    place = win.order.index("hidden")
+    win.hero.focus((place + 1) % 4)                         # another place is big: this one is a few px tall
+    qtbot.waitUntil(lambda: hidden.image.image.shape[0] < D, timeout=5000)
+    win.hero.focus(place)                                  # its place grows: drawn again at its new size
+    qtbot.waitUntil(lambda: hidden.image.image.shape == (D, T), timeout=5000)
+    assert hidden.plot.vb.height() >= D
+    win.presentation.toggle()
+    win.close()

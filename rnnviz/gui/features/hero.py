@@ -119,6 +119,12 @@ class Hero(QObject):
         grid.setSizes(rows)
         top.setSizes(top_sizes)
         bottom.setSizes(bottom_sizes)
+        QTimer.singleShot(0, self, self._redraw)          # once the panels have their new sizes
+
+    def _redraw(self) -> None:
+        redraw = getattr(self.window, "redraw", None)
+        if redraw is not None:
+            redraw()
 
     def shares(self, height: int, width: int) -> tuple[float, float]:
         """(row, column) shares of the big place in a grid ``width`` x ``height``: the usual ones, or more for a
