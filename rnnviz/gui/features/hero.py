@@ -44,6 +44,7 @@ ROOMY_SHARES = (0.85, 0.8)  # a view that needs room may take up to these shares
 PLACES = 4
 TABS = 3                  # the place of the tabs
 ZOOM_KEY = "Z"
+REDRAW_AFTER_MS = 100     # after the places change size, draw a reduced heatmap again this much later
 
 
 def place_sizes(place: int, height: int, width: int, row_share: float = ROW_SHARE,
@@ -71,6 +72,10 @@ class Hero(QObject):
         self._dragged = False                   # the user moved a splitter handle: keep their sizes
         self._pending = False
         self._dock_width: int | None = None     # the dock width fit_dock set (None: the user's own)
+        self._redraw_timer = QTimer(self)        # a child timer: one redraw for a burst of size changes
+        self._redraw_timer.setSingleShot(True)
+        self._redraw_timer.setInterval(REDRAW_AFTER_MS)
+        self._redraw_timer.timeout.connect(self._redraw)
         self._room_from: int | None = None      # the big place before a view that needs room took it by itself
         for split in self.splitters():
             split.splitterMoved.connect(self._on_dragged)
@@ -119,12 +124,18 @@ class Hero(QObject):
         grid.setSizes(rows)
         top.setSizes(top_sizes)
         bottom.setSizes(bottom_sizes)
-        QTimer.singleShot(0, self, self._redraw)          # once the panels have their new sizes
+        self._redraw_timer.start()          # once the panels have settled at their new sizes
 
     def _redraw(self) -> None:
-        redraw = getattr(self.window, "redraw", None)
-        if redraw is not None:
-            redraw()
+        """Draw the shown snapshot again when a visible heatmap is drawn reduced (``heatmaps.ReducedNote``
+        showing): its place may have grown. Nothing else needs drawing again after a change of sizes."""
+        from rnnviz.gui.panels.heatmaps import ReducedNote
+
+        w = self.window
+        reduced = any(note.isVisible() and note.text() for _key, panel in w.panels.built()
+                      for note in panel.findChildren(ReducedNote))
+        if reduced and hasattr(w, "redraw"):
+            w.redraw()
 
     def shares(self, height: int, width: int) -> tuple[float, float]:
         """(row, column) shares of the big place in a grid ``width`` x ``height``: the usual ones, or more for a
