@@ -81,6 +81,29 @@ def test_ctrl_b_and_the_view_tabs_are_readable_at_1024x768(qtbot, presentation):
         win.presentation.leave()
 
 
+def test_the_gates_tab_of_an_lstm_takes_the_big_place_at_1024x768(qtbot):
+    """Four gate heatmaps (i, f, o, c) and the saturation plot do not fit the tabs place of a small window: its tab
+    gives the Gates view the big place, every gate heatmap at a readable height."""
+    from rnnviz.gui.main_window import MainWindow
+
+    preset = load_preset("negation")
+    trainer = train_headless(preset.config.replace(n_examples=300, cell="lstm"), 20)
+    win = MainWindow(trainer.config, dataset=trainer.dataset, preset=preset, start=False)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    win.resize(1024, 768)
+    snap = build_snapshot(trainer)
+    win.controller.latest = snap
+    _settle()
+    win.tabs.setCurrentIndex(win._tab_index("gates"))
+    _draw(win, snap)
+    assert win.hero.place == 3
+    gates = win.panels["gates"]
+    heights = {name: plot.vb.height() for name, plot in gates.plots.items()}
+    assert len(heights) == 4 and min(heights.values()) >= MIN_PLOT_PX, heights
+
+
 def test_a_dragged_layout_is_kept_when_a_view_tab_is_left(qtbot):
     """The user's own sizes win: after a dragged handle, leaving the view's tab does not move the places."""
     win, snap = _window(qtbot, "negation", steps=5)
