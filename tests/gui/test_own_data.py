@@ -63,6 +63,8 @@ def test_own_data_after_a_lesson_gets_settings_for_the_file(qtbot, window, real_
     assert window.controls.widgets["task"].currentData() == task
     shown = "predictions" if task == "generation" else "confusion"          # what this task has to show
     assert shown in window.order[:3] and window.panels[shown].isVisible()
+    if task == "generation":                              # the sampled text is the lesson's panel: the big place
+        assert window.order[0] == "predictions" and window.hero.place == 0
     assert window.controls.widgets["hidden"].value() == want.hidden
     # the command line chooses the same
     result = cli_choice(path, tmp_path, capsys)

@@ -84,11 +84,12 @@ def short_settings(config: Config, choice: Suggestion) -> str:
 
 
 def panels_for(order: tuple[str, ...], task: str) -> tuple[str, ...]:
-    """The own-data lesson's panels for ``task``: generation has no confusion matrix, so the sampled text
-    (predictions) takes its place and the confusion matrix goes behind the other tabs."""
-    if task != "generation" or "confusion" not in order:
+    """The own-data lesson's panels for ``task``: generation has no confusion matrix; its sampled text
+    (predictions) is what the lesson bar asks to watch, so it takes the big place (as in the characters lesson)
+    and the confusion matrix goes behind the other tabs."""
+    if task != "generation":
         return tuple(order)
-    return tuple("predictions" if key == "confusion" else key for key in order if key != "predictions")
+    return ("predictions",) + tuple(key for key in order if key not in ("predictions", "confusion"))
 
 
 class TaskDialog(QDialog):
