@@ -89,7 +89,9 @@ def panels_for(order: tuple[str, ...], task: str) -> tuple[str, ...]:
     and the confusion matrix goes behind the other tabs."""
     if task != "generation":
         return tuple(order)
-    return ("predictions",) + tuple(key for key in order if key not in ("predictions", "confusion"))
+    sampled = "predictions"         # the sampled text
+    absent = "confusion"            # no confusion matrix for generation
+    return (sampled,) + tuple(key for key in order if key != sampled and key != absent)
 
 
 class TaskDialog(QDialog):
