@@ -8,17 +8,12 @@ import pytest
 from rnnviz.core.live import messages as m
 
 from helpers import small_config
-from qt_helpers import no_leaks, wait_snapshot  # noqa: F401  (a fixture)
+from qt_helpers import no_leaks, open_window, wait_snapshot  # noqa: F401  (a fixture)
 
 
 @pytest.mark.usefixtures("no_leaks")
 def test_a_live_change_while_replaying_goes_back_to_live_and_says_so(qtbot):
-    from rnnviz.gui.main_window import MainWindow
-
-    win = MainWindow(small_config(), backend="thread")
-    qtbot.addWidget(win)
-    win.resize(1024, 768)
-    win.show()
+    win = open_window(qtbot, size=(1024, 768))
     ctl, bar = win.controller, win.replay_bar
     ctl.replay.min_gap = 0.0
     wait_snapshot(qtbot, ctl)
