@@ -29,6 +29,8 @@ def test_reduction_keeps_each_blocks_largest_magnitude(shape, blocks):
     assert got.dtype == a.dtype and np.array_equal(got, _by_loops(a, *blocks), equal_nan=True)
     if blocks == (1, 1):
         assert got is a and heatmaps.reduced_note(shape, blocks) == ""
+    at = np.ascontiguousarray(a.T).T                      # the same entries in a transposed view (column order)
+    assert np.array_equal(heatmaps.reduce_for_display(at, blocks), _by_loops(a, *blocks), equal_nan=True)
 
 
 def test_blocks_follow_the_pixels():

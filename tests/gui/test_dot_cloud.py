@@ -43,3 +43,30 @@ def test_a_dot_at_every_finite_point_and_nothing_elsewhere(qtbot):
     assert max(far) <= 5.5                                                             # nothing but dots of 8 px
     cloud.setData([], [])
     assert cloud.boundingRect().isEmpty() and cloud.dataBounds(0) == (None, None)
+
+
+def red_pixels(view) -> np.ndarray:
+    image = view.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+    pixels = np.frombuffer(image.constBits(), np.uint8, image.sizeInBytes()).reshape(
+        image.height(), image.bytesPerLine() // 4, 4)[:, :image.width()]
+    return (pixels[..., 2] > 200) & (pixels[..., 1] < 80) & (pixels[..., 0] < 80)       # BGRA
+
+
+def test_set_size_redraws_the_dots_at_the_new_size(qtbot):
+    view = pg.PlotWidget(background="w")
+    qtbot.addWidget(view)
+    view.resize(300, 300)
+    view.show()
+    qtbot.waitExposed(view)
+    view.setRange(xRange=(0, 10), yRange=(0, 10), padding=0)
+    cloud = DotCloud(size=5, brush=(255, 0, 0))
+    view.addItem(cloud)
+    cloud.setData([5.0], [5.0])
+    qtbot.wait(50)
+    small = int(red_pixels(view).sum())
+    cloud.setSize(15)
+    qtbot.wait(50)
+    big = int(red_pixels(view).sum())
+    assert cloud.pixelPadding() == 7.5
+    # a disc's area grows with the square of its diameter: 9 times, less the antialiased rim's share
+    assert 5 * small < big < 12 * small, (small, big)

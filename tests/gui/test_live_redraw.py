@@ -107,6 +107,31 @@ def test_titles_and_ticks_are_set_once_and_changes_still_show(qtbot):
     assert set_ticks_once(axis, None) and axis._tickLevels is None
 
 
+
+def test_a_new_title_of_as_many_lines_does_not_lay_the_plot_out_again(qtbot):
+    """A wrapped title with live numbers (the eigenvalue plot's spectral radii) changes on every frame; the plot's
+    view box keeps its size through the changes, and the title row holds the wrapped lines."""
+    from rnnviz.gui.panels import plotting
+
+    plot = plot_item(qtbot)
+    plotting.style_plot(plot)
+    plot.getViewBox().parentWidget().resize(200, 300)
+    words = "W<sub>i</sub> ρ = {:.3f} &nbsp; W<sub>f</sub> ρ = {:.3f} &nbsp; W<sub>g</sub> ρ = {:.3f}"
+    plotting.set_title(plot, "Eigenvalues<br>" + words.format(1, 2, 3))
+    qtbot.wait(100)
+    vb = plot.getViewBox()
+    sizes = set()
+    resized = []
+    vb.sigResized.connect(lambda *_: resized.append(1))
+    for k in range(6):
+        plotting.set_title(plot, "Eigenvalues<br>" + words.format(1 + k / 7, 2 - k / 9, 3 + k / 11))
+        qtbot.wait(20)
+        sizes.add((round(vb.width()), round(vb.height())))
+        label = plot.titleLabel
+        assert plot.layout.rowMinimumHeight(0) >= label.itemRect().height()       # the wrapped lines fit
+    assert resized == [] and len(sizes) == 1, (resized, sizes)
+
+
 # ------------------------------------------------------------------------------------------------ panels
 def real_snapshots(n_frames: int = 12, steps_per_frame: int = 15, **config):
     trainer = Trainer(small_config(hidden=16, **config))

@@ -46,8 +46,8 @@ def test_classification_paths_and_last_states_by_class(qtbot):
     legend = [item[1].text for item in panel.legend.items]
     assert legend == list(trainer.dataset.classes) + ["probe"]
     np.testing.assert_array_equal(xy(panel.probe_curve), frame.probe)
-    assert f"{frame.explained[0]:.1%}" in label(panel, "bottom") and label(panel, "bottom").startswith("PC1")
-    assert f"{frame.explained[1]:.1%}" in label(panel, "left") and label(panel, "left").startswith("PC2")
+    assert label(panel, "bottom") == f"PC1 \u00b7 {round(100 * frame.explained[0])}% of the variance"
+    assert label(panel, "left") == f"PC2 \u00b7 {round(100 * frame.explained[1])}% of the variance"
     shown = [t.toPlainText() for t in panel.probe_labels if t.isVisible()]
     assert shown[0] == f"1:{snap.probe.tokens[0]}" and shown[-1].endswith(snap.probe.tokens[-1])
     assert f"{len(frame.examples)} validation examples" in panel.info.text()
@@ -74,7 +74,7 @@ def test_swapped_axes_say_which_component_they_show(qtbot):
                                 explained=snap.state_space.explained[::-1].copy())
     panel = show(qtbot)
     panel.render(dataclasses.replace(snap, state_space=frame))
-    assert label(panel, "bottom").startswith("PC2") and f"{frame.explained[0]:.1%}" in label(panel, "bottom")
+    assert label(panel, "bottom") == f"PC2 \u00b7 {round(100 * frame.explained[0])}% of the variance"
     assert "crossed" in panel.info.text()
 
 
@@ -135,3 +135,10 @@ def test_help_says_what_colours_and_which_states():
     gen = state_space(Config(dataset="chars", task="generation", tokenize="char"))
     assert "next token" in gen and "most frequent" in gen
     assert "concatenated" in state_space(Config(bidirectional=True)) and "concatenated" not in state_space(Config())
+
+
+def test_a_share_under_one_percent_keeps_a_decimal():
+    from rnnviz.gui.panels.state_space import axis_text
+
+    assert axis_text(1, 0.4237) == "PC1 \u00b7 42% of the variance"
+    assert axis_text(2, 0.0042) == "PC2 \u00b7 0.4% of the variance"

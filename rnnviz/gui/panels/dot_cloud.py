@@ -6,7 +6,7 @@ A ``DotCloud`` keeps the points as two arrays and paints one pre-drawn dot (an a
 pixels, with an outline when given a pen) at each of them with one ``QPainter.drawPixmapFragments`` call, as ScatterPlotItem does for
 its cached symbols, whatever the zoom (pixel mode). Measured on the 5 000 states of the big model's frame: a wide
 round pen's ``drawPoints`` took 10-15 ms a paint, the fragments about 1 ms. It has the parts of a plot item the panel and its legend use: ``setData``, ``getData``,
-``dataBounds`` / ``pixelPadding`` (auto-range) and ``opts`` (the legend's sample draws a dot of its brush).
+``setBrush`` / ``setPen`` / ``setSize``, ``dataBounds`` / ``pixelPadding`` (auto-range) and ``opts`` (the legend's sample draws a dot of its brush).
 """
 from __future__ import annotations
 
@@ -58,6 +58,13 @@ class DotCloud(pg.GraphicsObject):
     def setPen(self, pen) -> None:     # noqa: N802
         self.opts["pen"] = pen
         self._dot = None
+        self.update()
+
+    def setSize(self, size: float) -> None:     # noqa: N802
+        self.opts["size"] = float(size)
+        self._dot = None
+        self.prepareGeometryChange()
+        self._rect = None
         self.update()
 
     def dataBounds(self, ax: int, frac: float = 1.0, orthoRange=None):     # noqa: N802

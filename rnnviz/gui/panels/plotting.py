@@ -286,13 +286,21 @@ def style_plot(plot: pg.PlotItem, title: str | None = None, left: str | None = N
 
 
 def set_title(plot: pg.PlotItem, html: str, pt: float = TITLE_PT, th: Theme | None = None) -> None:
-    """A plot title that may span several lines (``<br>``); the title row grows to fit."""
+    """A plot title that may span several lines (``<br>``); the title row grows to fit (``fit_title``). The row's
+    height is set again only when the number of lines or the size changes: setting it on every new text (a title
+    with live numbers) re-laid the plot out twice a frame, first at this height, then at the wrapped text's."""
     th = theme(th)
     plot.setTitle(html, size=f"{pt}pt", color=th.foreground)
     lines = html.count("<br>") + 1
     h = int(8 + lines * pt * 1.75)
-    plot.titleLabel.setMaximumHeight(h)
-    plot.layout.setRowFixedHeight(0, h)
+    label = plot.titleLabel
+    if getattr(label, "_rnnviz_title_h", None) != h:
+        label._rnnviz_title_h = h
+        label.setMaximumHeight(h)
+        plot.layout.setRowFixedHeight(0, h)
+        if getattr(label, "_rnnviz_plot", None) is not None:      # a relaxed title: its wrapped lines' height
+            label._rnnviz_row = label._rnnviz_row_set = h
+            fit_title(label)
 
 
 def make_legend(plot: pg.PlotItem, th: Theme | None = None, offset=(-10, 10), columns: int = 1) -> pg.LegendItem:

@@ -29,8 +29,10 @@ WAITING = "Computing the state space\u2026 (it is computed only while this tab i
 
 
 def axis_text(rank: int, share: float) -> str:
-    """'PC1 · 42.0% of the variance'."""
-    return f"PC{rank} \u00b7 {share:.1%} of the variance"
+    """'PC1 · 42% of the variance' (in whole percents, 0.4% below 1%): readable from the back of a room, and a new
+    text, which re-lays the axis out, only when the share moves by a whole percent."""
+    return f"PC{rank} \u00b7 {share:.0%} of the variance" if share >= 0.01 else \
+        f"PC{rank} \u00b7 {share:.1%} of the variance"
 
 
 class StateSpacePanel(Panel):
@@ -38,7 +40,7 @@ class StateSpacePanel(Panel):
 
     Items (for tests): ``plot``; ``paths`` (colour id -> PlotDataItem of the paths of that colour, examples
     separated by ``connect``; OTHER: grey); ``dots`` (colour id -> ScatterPlotItem of the last states for
-    classification, ``dot_cloud.DotCloud`` of every state otherwise); ``probe_curve``, ``probe_dots``, ``probe_labels`` (TextItems);
+    classification, ``dot_cloud.DotCloud`` of every state otherwise); ``probe_curve``, ``probe_dots`` (a DotCloud), ``probe_labels`` (TextItems);
     ``legend``; ``info`` (what is shown, under the plot); ``frame`` (the StateSpace drawn).
     """
 
@@ -66,7 +68,7 @@ class StateSpacePanel(Panel):
         self.paths: dict[int, pg.PlotDataItem] = {}
         self.dots: dict[int, pg.ScatterPlotItem] = {}
         self.probe_curve = pg.PlotDataItem()
-        self.probe_dots = pg.ScatterPlotItem()
+        self.probe_dots = DotCloud()
         self.probe_curve.setZValue(20)
         self.probe_dots.setZValue(21)
         self.plot.addItem(self.probe_curve)
