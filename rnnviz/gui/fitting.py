@@ -10,13 +10,20 @@ below its shortest wording (the widest such seen): its neighbours without ``whol
 ``CappedText``: a word-wrapped label at most a few lines high; a longer text scrolls, and its ``more_button``
 ("▾ more" / "▴ less") shows it whole (up to ``WHOLE_SHARE`` of the window's height) or a few lines again.
 
+``LiveCaption``: a word-wrapped caption whose text changes with every frame (a step number in it). Its height is
+fixed to what its text needs at its width and set again only when that changes, so a new text of as many lines
+does not make its panel's layout ask again for the height of rich text at its width (2 ms a frame in the
+state-space panel of a big model).
+
 ``fit_screen(window)``: a top-level window no larger than its screen's free area (called before it first shows:
 the main, race and sweep windows open at a size for a large screen).
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QPainter
+import math
+
+from PySide6.QtCore import QEvent, QSize, Qt, Signal
+from PySide6.QtGui import QAbstractTextDocumentLayout, QPainter, QPalette, QTextDocument
 from PySide6.QtWidgets import (
     QApplication,
     QFrame,
@@ -263,3 +270,79 @@ class CappedText(QScrollArea):
         elif obj is self.label and kind == event.Type.MouseButtonRelease and (self.expanded or self.needs_more()):
             self.toggle()
         return False
+
+
+
+class LiveCaption(QWidget):
+    """A word-wrapped caption (rich text, or plain after ``setTextFormat(Qt.TextFormat.PlainText)``) as high as its
+    text needs at its width: ``setText(text)``, ``text()``. It draws its text itself: a QLabel tells its layout
+    its size may have changed on every new text, and the whole window was laid out and painted again for it (2 ms a
+    frame in the state-space panel of a big model); this one does so only when its number of lines changes."""
+
+    def __init__(self, text: str = ""):
+        super().__init__()
+        self._doc = QTextDocument(self)
+        self._doc.setDocumentMargin(0)
+        self._doc.setDefaultFont(self.font())
+        self._text: str | None = None
+        self._rich = True
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self.setText(text)
+
+    def text(self) -> str:
+        return self._text or ""
+
+    def setTextFormat(self, fmt: Qt.TextFormat) -> None:     # noqa: N802 (Qt's name)
+        self._rich = fmt != Qt.TextFormat.PlainText
+        text, self._text = self._text, None
+        self.setText(text or "")
+
+    def setText(self, text: str) -> None:     # noqa: N802
+        if text == self._text:
+            return
+        self._text = text
+        if self._rich:
+            self._doc.setHtml(text)
+        else:
+            self._doc.setPlainText(text)
+        self._fit_height()
+        self.update()
+
+    def changeEvent(self, event) -> None:     # noqa: N802
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._doc.setDefaultFont(self.font())
+            self._fit_height()
+
+    def resizeEvent(self, event) -> None:     # noqa: N802
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self._fit_height()
+
+    def sizeHint(self) -> QSize:     # noqa: N802
+        return QSize(0, self.minimumHeight())
+
+    def minimumSizeHint(self) -> QSize:     # noqa: N802
+        return QSize(0, self.minimumHeight())
+
+    def setContentsMargins(self, left: int, top: int, right: int, bottom: int) -> None:     # noqa: N802
+        """Room kept free around the text (a "?" button in the panel's corner)."""
+        super().setContentsMargins(left, top, right, bottom)
+        self._fit_height()
+        self.update()
+
+    def _fit_height(self) -> None:
+        m = self.contentsMargins()
+        self._doc.setTextWidth(max(1, self.width() - m.left() - m.right()))
+        need = max(math.ceil(self._doc.size().height()), self.fontMetrics().lineSpacing()) + m.top() + m.bottom()
+        if need != self.minimumHeight() or need != self.maximumHeight():
+            self.setFixedHeight(need)
+
+    def paintEvent(self, event) -> None:     # noqa: N802
+        painter = QPainter(self)
+        m = self.contentsMargins()
+        painter.translate(m.left(), m.top())
+        context = QAbstractTextDocumentLayout.PaintContext()
+        context.palette.setColor(QPalette.ColorRole.Text, self.palette().color(QPalette.ColorRole.WindowText))
+        self._doc.documentLayout().draw(painter, context)
+        painter.end()

@@ -13,6 +13,7 @@ from typing import Any, Callable
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QLabel, QMessageBox, QToolButton, QWidget
 
+from rnnviz.gui.fitting import LiveCaption
 from rnnviz.gui.panels.hover import is_readout
 from rnnviz.gui.panels.registry import PANELS
 
@@ -34,8 +35,9 @@ class _Corner(QObject):
     def place(self) -> None:
         self.button.adjustSize()
         room = self.button.width() + 4            # the read-out beside it ends before it (its text was covered)
-        for label in self.panel.findChildren(QLabel):
-            if is_readout(label) and label.contentsMargins().right() != room:
+        beside = [w for w in self.panel.findChildren(QLabel) if is_readout(w)] + self.panel.findChildren(LiveCaption)
+        for label in beside:                      # the read-out and a live caption end before it
+            if label.contentsMargins().right() != room:
                 label.setContentsMargins(0, 0, room, 0)
         self.button.move(max(0, self.panel.width() - self.button.width() - 2),
                          max(0, self.panel.height() - self.button.height() - 2))

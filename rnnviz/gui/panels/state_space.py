@@ -15,6 +15,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from rnnviz.gui import style
+from rnnviz.gui.fitting import LiveCaption
 from rnnviz.gui.panels import plotting
 from rnnviz.gui.panels.base import TASK_CLASSIFICATION, Panel
 from rnnviz.gui.panels.dot_cloud import DotCloud
@@ -74,7 +75,8 @@ class StateSpacePanel(Panel):
         self.plot.addItem(self.probe_curve)
         self.plot.addItem(self.probe_dots)
         self.probe_labels: list[pg.TextItem] = []
-        self.info = style.label("", style.SMALL_PT + 1, wrap=True)
+        self.info = LiveCaption()                 # its step changes with every frame
+        self.info.setFont(style.font(style.SMALL_PT + 1))
         self.info.setTextFormat(QtCore.Qt.TextFormat.RichText)
         box = QtWidgets.QVBoxLayout(self)
         box.setContentsMargins(2, 2, 2, 2)
