@@ -10,13 +10,26 @@ from PySide6.QtGui import QImage
 from rnnviz.gui.panels.dot_cloud import DotCloud
 
 
-def test_a_dot_at_every_finite_point_and_nothing_elsewhere(qtbot):
+def shown_plot(qtbot, width: int, height: int) -> pg.PlotWidget:
+    """A white plot of 0..10 × 0..10 on screen."""
     view = pg.PlotWidget(background="w")
     qtbot.addWidget(view)
-    view.resize(400, 300)
+    view.resize(width, height)
     view.show()
     qtbot.waitExposed(view)
     view.setRange(xRange=(0, 10), yRange=(0, 10), padding=0)
+    return view
+
+
+def red_pixels(view) -> np.ndarray:
+    image = view.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+    pixels = np.frombuffer(image.constBits(), np.uint8, image.sizeInBytes()).reshape(
+        image.height(), image.bytesPerLine() // 4, 4)[:, :image.width()]
+    return (pixels[..., 2] > 200) & (pixels[..., 1] < 80) & (pixels[..., 0] < 80)       # BGRA
+
+
+def test_a_dot_at_every_finite_point_and_nothing_elsewhere(qtbot):
+    view = shown_plot(qtbot, 400, 300)
     view.getPlotItem().hideAxis("left")
     view.getPlotItem().hideAxis("bottom")
     x = np.array([1.0, 3.0, 5.0, 7.0, np.nan, 9.0])
@@ -28,10 +41,7 @@ def test_a_dot_at_every_finite_point_and_nothing_elsewhere(qtbot):
     assert np.array_equal(gx, x, equal_nan=True) and np.array_equal(gy, y, equal_nan=True)
     assert cloud.dataBounds(0) == (1.0, 7.0) and cloud.dataBounds(1) == (1.0, 8.0)   # finite points only
     qtbot.wait(50)
-    image = view.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
-    pixels = np.frombuffer(image.constBits(), np.uint8, image.sizeInBytes()).reshape(
-        image.height(), image.bytesPerLine() // 4, 4)[:, :image.width()]
-    red = (pixels[..., 2] > 200) & (pixels[..., 1] < 80) & (pixels[..., 0] < 80)      # BGRA
+    red = red_pixels(view)
     vb = view.getPlotItem().vb
     centres = []
     for px, py in zip(x[:4], y[:4]):
@@ -45,20 +55,8 @@ def test_a_dot_at_every_finite_point_and_nothing_elsewhere(qtbot):
     assert cloud.boundingRect().isEmpty() and cloud.dataBounds(0) == (None, None)
 
 
-def red_pixels(view) -> np.ndarray:
-    image = view.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
-    pixels = np.frombuffer(image.constBits(), np.uint8, image.sizeInBytes()).reshape(
-        image.height(), image.bytesPerLine() // 4, 4)[:, :image.width()]
-    return (pixels[..., 2] > 200) & (pixels[..., 1] < 80) & (pixels[..., 0] < 80)       # BGRA
-
-
 def test_set_size_redraws_the_dots_at_the_new_size(qtbot):
-    view = pg.PlotWidget(background="w")
-    qtbot.addWidget(view)
-    view.resize(300, 300)
-    view.show()
-    qtbot.waitExposed(view)
-    view.setRange(xRange=(0, 10), yRange=(0, 10), padding=0)
+    view = shown_plot(qtbot, 300, 300)
     cloud = DotCloud(size=5, brush=(255, 0, 0))
     view.addItem(cloud)
     cloud.setData([5.0], [5.0])
