@@ -2,6 +2,7 @@
 when its number of lines changes, and keeps its text clear of the panel's "?" button."""
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
@@ -59,14 +60,16 @@ def test_a_narrow_panel_wraps_the_text_onto_more_lines(qtbot):
     assert narrow.height() >= 3 * wide.height(), (wide_panel.width(), narrow_panel.width())
 
 
-def test_the_help_button_keeps_its_corner_free(qtbot):
-    """The state-space panel's caption ends before the "?" button (its last words were drawn under it)."""
+@pytest.mark.parametrize("panel_name, caption_name", [("StateSpacePanel", "info"), ("WeightsPanel", "radius_label")])
+def test_the_help_button_keeps_its_corner_free(qtbot, panel_name, caption_name):
+    """A panel's caption under its plots ends before the "?" button (the state-space caption's last words were
+    drawn under it, and the weights panel's warning "ρ > 1")."""
     from PySide6.QtWidgets import QToolButton
 
+    from rnnviz.gui import panels
     from rnnviz.gui.features.help import _Corner
-    from rnnviz.gui.panels.state_space import StateSpacePanel
 
-    panel = StateSpacePanel()
+    panel = getattr(panels, panel_name)()
     qtbot.addWidget(panel)
     button = QToolButton(panel)
     button.setText("?")
@@ -74,7 +77,7 @@ def test_the_help_button_keeps_its_corner_free(qtbot):
     panel.resize(480, 340)
     panel.show()
     qtbot.waitExposed(panel)
-    caption = panel.info
+    caption = getattr(panel, caption_name)
     assert isinstance(caption, LiveCaption)
     room = caption.contentsMargins().right()
     assert room >= button.width()

@@ -385,6 +385,25 @@ def test_weights_panel_heatmap_gates_and_eigenvalues(qtbot):
     grab(panel, "weights_rnn")
 
 
+
+def test_weights_panel_warns_when_the_spectral_radius_passes_one(qtbot):
+    """A plain RNN: the line under the plots warns when W's spectral radius (rounded as shown) is above 1; a gated
+    cell's says that ρ is only a hint. The eigenvalue plot's title gives each radius."""
+    panel = show(qtbot, WeightsPanel)
+    rnn = make_snapshot("generation", cell="rnn", d=24)
+    for rho, warned in ((0.97, False), (1.004, False), (1.04, True), (2.5, True)):
+        panel.render(dataclasses.replace(rnn, step=rnn.step + 1, spectral_radius={"s": rho}))
+        text = panel.radius_label.text() + panel.radius_label.toolTip()
+        assert ("\u03c1 &gt; 1: W<" in text) == warned, (rho, text)
+        assert f"{rho:.2f}" in panel.eig_plot.titleLabel.text
+    lstm = make_snapshot("classification", cell="lstm", d=10)       # gated: the gates decide, no warning
+    rho = dict.fromkeys(lstm.spectral_radius, 0.5) | {"f": 1.3, "o": 1.1}
+    panel.render(dataclasses.replace(lstm, spectral_radius=rho))
+    text = panel.radius_label.text() + panel.radius_label.toolTip()
+    assert "&gt; 1" not in text and "read \u03c1 as a hint" in text
+    assert "1.30" in panel.eig_plot.titleLabel.text and "1.10" in panel.eig_plot.titleLabel.text
+
+
 # ------------------------------------------------------------------------------------------------ predictions
 def test_predictions_panel_classification_bars(qtbot):
     panel = show(qtbot, PredictionsPanel)

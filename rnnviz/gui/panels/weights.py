@@ -12,6 +12,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from rnnviz.gui import style
+from rnnviz.gui.fitting import LiveCaption
 from rnnviz.gui.panels import colormaps, heatmaps, hover, plotting
 from rnnviz.gui.panels.base import Panel
 from rnnviz.gui.panels.dot_cloud import DotCloud
@@ -93,7 +94,8 @@ class WeightsPanel(Panel):
         self.zoom_circle, self._zoom_halo = self._circle(self.zoom_plot)
         self.zoom_scatter: dict[str, DotCloud] = {}
         self._show_zoom(False)
-        self.radius_label = style.label("", style.FONT_PT, wrap=True)
+        self.radius_label = LiveCaption()           # its warning follows the eigenvalues; clear of "?"
+        self.radius_label.setFont(style.font(style.FONT_PT))
         self.radius_label.setTextFormat(QtCore.Qt.TextFormat.RichText)
         self.readout = style.label("")
         # one line, always there: showing or hiding the note must not resize the plot (the blocks follow its size)
