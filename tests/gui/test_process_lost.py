@@ -19,6 +19,11 @@ from qt_helpers import no_leaks, open_window, wait_for, wait_snapshot  # noqa: F
 
 pytestmark = pytest.mark.usefixtures("no_leaks")
 
+# epochs enough that training never finishes while a test waits for steps after the lost process's checkpoint
+# (with small_config's 400 steps, a checkpoint taken late left fewer than the 20 steps a test waits for, and the
+# run ended "done" instead of running on)
+CONFIG = small_config(epochs=1000)
+
 
 def headless(config, steps: int) -> Trainer:
     trainer = Trainer(config)
@@ -29,7 +34,7 @@ def headless(config, steps: int) -> Trainer:
 
 @pytest.fixture
 def window(qtbot):
-    win = open_window(qtbot, size=(1280, 800), backend="process", timeout=30)
+    win = open_window(qtbot, CONFIG, size=(1280, 800), backend="process", timeout=30)
     yield win
     win.close()
     assert win.controller.thread.isFinished()
@@ -70,7 +75,7 @@ def test_killed_process_is_explained_and_space_goes_on_from_the_last_snapshot(qt
     assert ctl.latest is shown and state["step_count"] == shown.step > 0
     assert f"step {shown.step}" in text
     qtbot.waitUntil(lambda: win.status_labels["step"].text() == f"Step {shown.step}", timeout=5000)
-    reference = headless(small_config(), shown.step)
+    reference = headless(CONFIG, shown.step)
     np.testing.assert_array_equal(shown.W, reference.model.params["W"])
 
     # Space: a new process goes on from that step with those weights, and training runs again
@@ -81,7 +86,7 @@ def test_killed_process_is_explained_and_space_goes_on_from_the_last_snapshot(qt
     assert seen[0].step == shown.step
     np.testing.assert_array_equal(seen[0].W, shown.W)
     later = seen[-1]
-    reference = headless(small_config(), later.step)        # the same numbers as if nothing had happened
+    reference = headless(CONFIG, later.step)        # the same numbers as if nothing had happened
     np.testing.assert_array_equal(later.W, reference.model.params["W"])
     np.testing.assert_array_equal(later.train_loss, [float(v) for v in reference.loss_history.view()[1][:, 0]])
     assert not win.process_lost.frame.isVisible()
@@ -100,7 +105,7 @@ def test_r_after_a_lost_process_builds_a_fresh_model(qtbot, window):
         qtbot.keyClick(win, Qt.Key.Key_R)
     snap = wait_snapshot(qtbot, ctl, timeout=30)
     assert snap.step == 0 and ctl.lost is None and not win.process_lost.frame.isVisible()
-    np.testing.assert_array_equal(snap.W, Trainer(small_config()).model.params["W"])
+    np.testing.assert_array_equal(snap.W, Trainer(CONFIG).model.params["W"])
     ctl.step_batch(3)
     wait_snapshot(qtbot, ctl, lambda s: s.step == 3, timeout=30)
 
