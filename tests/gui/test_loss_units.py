@@ -125,6 +125,7 @@ def test_the_loss_panel_says_when_the_model_memorises_and_goes_back_to_the_best_
         assert helps == f"What helps: a smaller model, weight decay, fewer epochs, or the weights of step {best_step}"
         for what in ("Hidden size", "Weight decay", "Epochs", "best validation loss"):
             assert what in loss.helps_label.toolTip()
+        check_short_note(qtbot, snap, found)
         kept = trainer.best["params"].copy()
         step = snap.step
         loss.best_button.click()
@@ -133,3 +134,28 @@ def test_the_loss_panel_says_when_the_model_memorises_and_goes_back_to_the_best_
         assert back.val_loss[-1] == min(losses) and np.array_equal(trainer.model.flat, kept)
     finally:
         win.close()
+
+
+def check_short_note(qtbot, snap, found) -> None:
+    """On a short panel the note is one row, a short finding and the button, and its numbers and what helps are in
+    the tooltips; taller again, the whole note is back."""
+    from rnnviz.gui.panels.loss import SHORT_BELOW, LossPanel
+
+    panel = LossPanel()
+    qtbot.addWidget(panel)
+    panel.resize(420, SHORT_BELOW - 80)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.render(snap)
+    numbers = (f"validation {found.best_loss:.3g} \u2192 {found.latest_loss:.3g}, training "
+               f"{found.train_then:.3g} \u2192 {found.train_now:.3g}")
+    assert "\u26a0 memorising the training set" in panel.overfit_label.text()
+    assert numbers not in panel.overfit_label.text()
+    assert numbers in panel.overfit_label.toolTip() and found.message in panel.overfit_label.toolTip()
+    assert panel.helps_label.isHidden() and "Weight decay" in panel.best_button.toolTip()
+    qtbot.waitUntil(lambda: abs(panel.best_button.y() - panel.overfit_label.y()) < panel.best_button.height())
+    assert panel.view.height() > panel.overfit_box.height()          # the plots keep the larger part
+    panel.resize(420, SHORT_BELOW + 200)
+    qtbot.waitUntil(lambda: not panel.helps_label.isHidden())
+    assert numbers in panel.overfit_label.text() and found.message in panel.overfit_label.text()
+    qtbot.waitUntil(lambda: panel.best_button.y() > panel.overfit_label.y() + panel.overfit_label.height() - 2)

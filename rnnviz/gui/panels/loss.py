@@ -29,6 +29,8 @@ def smoothing_weight(n: int) -> float:
     return 2.0 / (window + 1.0)
 
 
+SHORT_BELOW = 330      # panel height (px) below which the memorising note is its finding and the button only (the
+                       # numbers and what helps in tooltips): on a small screen it left the plots 5 px
 NARROW_BELOW = 360     # panel width (px, at the normal font) below which the title-legend takes its short form
 
 
@@ -93,24 +95,23 @@ class LossPanel(Panel):
         controls.addWidget(self.log_check)
         controls.addSpacing(16)
         controls.addWidget(self.readout, 1)
-        # the memorising note: the finding on top (wrapped), then what helps and the button on one row
+        # the memorising note: the finding on top (wrapped), then what helps and the button on one row; on a short
+        # panel one row: a short finding and the button
         self.overfit_box = QtWidgets.QFrame()
         self.overfit_box.setObjectName("overfitNote")
-        note = QtWidgets.QVBoxLayout(self.overfit_box)
+        self._note = note = QtWidgets.QGridLayout(self.overfit_box)
         note.setContentsMargins(4, 0, 4, 0)
         note.setSpacing(2)
+        note.setColumnStretch(0, 1)
         self.overfit_label = style.label("", style.FONT_PT, wrap=True)
         self.overfit_label.setTextFormat(QtCore.Qt.TextFormat.RichText)
         self.helps_label = style.label("", style.SMALL_PT, wrap=True)
         self.best_button = QtWidgets.QPushButton("Back to the best weights")
         self.best_button.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)      # Space stays the window's key
         self.best_button.clicked.connect(self.restoreBestRequested)
-        row = QtWidgets.QHBoxLayout()
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.helps_label, 1)
-        row.addWidget(self.best_button, 0)
-        note.addWidget(self.overfit_label)
-        note.addLayout(row)
+        note.addWidget(self.overfit_label, 0, 0, 1, 2)
+        note.addWidget(self.helps_label, 1, 0)
+        note.addWidget(self.best_button, 1, 1)
         self.overfit_box.hide()
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
@@ -184,26 +185,37 @@ class LossPanel(Panel):
         self._show_overfitting(getattr(snapshot, "overfitting", None), int(getattr(snapshot, "best_step", -1)))
 
     def _show_overfitting(self, found, best_step: int) -> None:
-        """The note above the plots: what the core found (``Snapshot.overfitting``), its numbers, what helps."""
-        key = (found, best_step)
+        """The note above the plots: what the core found (``Snapshot.overfitting``), its numbers, what helps; on a
+        short panel (``SHORT_BELOW``) the finding and the button, the rest in their tooltips."""
+        key = (found, best_step, self._short())
         if key == self._overfit:
             return
         self._overfit = key
         if found is None:
             self.overfit_box.hide()
             return
-        self.overfit_label.setText(
-            f"<span style='color:{self.theme.bad}'><b>\u26a0 {found.message}</b></span> (validation "
-            f"{found.best_loss:.3g} \u2192 {found.latest_loss:.3g}, training {found.train_then:.3g} \u2192 "
-            f"{found.train_now:.3g})")
-        self.overfit_label.setToolTip(found.detail)
+        short = key[2]
+        numbers = (f"validation {found.best_loss:.3g} \u2192 {found.latest_loss:.3g}, training "
+                   f"{found.train_then:.3g} \u2192 {found.train_now:.3g}")
+        warning = "\u26a0 memorising the training set" if short else f"\u26a0 {found.message}"
+        warning = f"<span style='color:{self.theme.bad}'><b>{warning}</b></span>"
+        self.overfit_label.setText(warning if short else f"{warning} ({numbers})")
+        self.overfit_label.setToolTip(f"{found.message} ({numbers}). {found.detail}" if short else found.detail)
+        self._note.removeWidget(self.overfit_label)
+        self._note.removeWidget(self.best_button)
+        self._note.addWidget(self.overfit_label, 0, 0, 1, 1 if short else 2)
+        self._note.addWidget(self.best_button, 0 if short else 1, 1)
         self.helps_label.setText("What helps: " + ", ".join(what for what, _how in found.remedies[:-1]) + ", or")
         self.helps_label.setToolTip(f"{found.detail}.\n" + "\n".join(f"{what}: {how}"
                                                                       for what, how in found.remedies))
+        self.helps_label.setVisible(not short)
         self.best_button.setText(f"the weights of step {best_step}" if best_step >= 0 else "the best weights")
-        self.best_button.setToolTip(found.remedies[-1][1])
+        self.best_button.setToolTip(self.helps_label.toolTip() if short else found.remedies[-1][1])
         self.best_button.setEnabled(best_step >= 0)
         self.overfit_box.show()
+
+    def _short(self) -> bool:
+        return self.height() < SHORT_BELOW
 
     def _smoothed(self, steps: np.ndarray, loss: np.ndarray) -> np.ndarray:
         """EMA of the loss, extended incrementally while the history only grows (recomputed after decimation
@@ -266,6 +278,8 @@ class LossPanel(Panel):
         super().resizeEvent(event)
         if self._narrow() != getattr(self, "_titled_narrow", None):
             self._title()
+        if self._overfit is not None and self._overfit[2] != self._short():
+            self._show_overfitting(*self._overfit[:2])
 
     def _narrow(self) -> bool:
         return self.width() < NARROW_BELOW * style.FONT_PT / style.BASE_POINT_SIZE
