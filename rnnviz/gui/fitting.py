@@ -10,10 +10,9 @@ below its shortest wording (the widest such seen): its neighbours without ``whol
 ``CappedText``: a word-wrapped label at most a few lines high; a longer text scrolls, and its ``more_button``
 ("▾ more" / "▴ less") shows it whole (up to ``WHOLE_SHARE`` of the window's height) or a few lines again.
 
-``LiveCaption``: a word-wrapped caption whose text changes with every frame (a step number in it). Its height is
-fixed to what its text needs at its width and set again only when that changes, so a new text of as many lines
-does not make its panel's layout ask again for the height of rich text at its width (2 ms a frame in the
-state-space panel of a big model).
+``LiveCaption``: a word-wrapped caption whose text changes with every frame (a step number in it). It draws its
+text itself at a height fixed to what the text needs at its width, and asks its panel for a new layout only when
+that height changes (a QLabel asks on every new text: 2 ms a frame in the state-space panel of a big model).
 
 ``fit_screen(window)``: a top-level window no larger than its screen's free area (called before it first shows:
 the main, race and sweep windows open at a size for a large screen).
@@ -23,7 +22,7 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import QEvent, QSize, Qt, Signal
-from PySide6.QtGui import QAbstractTextDocumentLayout, QPainter, QPalette, QTextDocument
+from PySide6.QtGui import QAbstractTextDocumentLayout, QFont, QPainter, QPalette, QTextDocument
 from PySide6.QtWidgets import (
     QApplication,
     QFrame,
@@ -272,20 +271,21 @@ class CappedText(QScrollArea):
         return False
 
 
-
 class LiveCaption(QWidget):
-    """A word-wrapped caption (rich text, or plain after ``setTextFormat(Qt.TextFormat.PlainText)``) as high as its
-    text needs at its width: ``setText(text)``, ``text()``. It draws its text itself: a QLabel tells its layout
+    """A word-wrapped caption (rich text, or plain after ``setTextFormat(Qt.TextFormat.PlainText)``) in ``font``, as
+    high as its text needs at its width: ``setText(text)``, ``text()``. It draws its text itself: a QLabel tells its layout
     its size may have changed on every new text, and the whole window was laid out and painted again for it (2 ms a
     frame in the state-space panel of a big model); this one does so only when its number of lines changes."""
 
-    def __init__(self, text: str = ""):
+    def __init__(self, text: str = "", font: QFont | None = None):
         super().__init__()
         self._doc = QTextDocument(self)
         self._doc.setDocumentMargin(0)
-        self._doc.setDefaultFont(self.font())
         self._text: str | None = None
         self._rich = True
+        if font is not None:
+            self.setFont(font)
+        self._doc.setDefaultFont(self.font())
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self.setText(text)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtWidgets
 
 from rnnviz.gui import style
 from rnnviz.gui.fitting import LiveCaption
@@ -75,9 +75,7 @@ class StateSpacePanel(Panel):
         self.plot.addItem(self.probe_curve)
         self.plot.addItem(self.probe_dots)
         self.probe_labels: list[pg.TextItem] = []
-        self.info = LiveCaption()                 # its step changes with every frame
-        self.info.setFont(style.font(style.SMALL_PT + 1))
-        self.info.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        self.info = LiveCaption(font=style.font(style.SMALL_PT + 1))      # its step changes with every frame
         box = QtWidgets.QVBoxLayout(self)
         box.setContentsMargins(2, 2, 2, 2)
         box.addWidget(self.view, 1)

@@ -94,9 +94,7 @@ class WeightsPanel(Panel):
         self.zoom_circle, self._zoom_halo = self._circle(self.zoom_plot)
         self.zoom_scatter: dict[str, DotCloud] = {}
         self._show_zoom(False)
-        self.radius_label = LiveCaption()           # its warning follows the eigenvalues; clear of "?"
-        self.radius_label.setFont(style.font(style.FONT_PT))
-        self.radius_label.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        self.radius_label = LiveCaption(font=style.font(style.FONT_PT))   # follows the eigenvalues; clear of "?"
         self.readout = style.label("")
         # one line, always there: showing or hiding the note must not resize the plot (the blocks follow its size)
         self.reduced_label = style.label("", style.SMALL_PT)
